@@ -1,0 +1,98 @@
+//! `AWS::S3::Bucket` (global): `s3:ListBuckets` once per account, then
+//! `GetBucketTagging` per bucket (aws-v3's default actions). `NoSuchTagSet` means `[]`;
+//! any other tagging failure leaves `Tags` out for that bucket with a warning — enrichment
+//! never fails the kind, as in aws-v3.
+//!
+//! `ListBuckets` returns every bucket whatever its region, so the region only chooses the
+//! endpoint. Tagging is asked in the bucket's own region when `ListBuckets` tells it
+//! (`BucketRegion`), since S3 redirects cross-region calls. `__ExtraContext` holds
+//! `AccountId` only, like aws-v3.
+
+use aws_sdk_s3::types::Bucket;
+use futures::future::BoxFuture;
+use futures::StreamExt;
+use serde_json::{Map, Value, json};
+
+use super::{Emit, Kind, ListCtx, Props, Scope, item};
+use crate::aws::AwsError;
+use crate::aws::credentials::s3_force_path_style;
+
+pub const KIND: Kind = Kind {
+    name: "AWS::S3::Bucket",
+    scope: Scope::Global,
+    list: start,
+};
+
+/// Tagging calls in flight per account.
+const TAGGING_CONCURRENCY: usize = 8;
+
+fn client(ctx: &ListCtx, region: &str) -> aws_sdk_s3::Client {
+    let conf = aws_sdk_s3::config::Builder::from(&ctx.sdk_config())
+        .region(aws_config::Region::new(region.to_string()))
+        .force_path_style(s3_force_path_style())
+        .build();
+    aws_sdk_s3::Client::from_conf(conf)
+}
+
+fn start(ctx: ListCtx, emit: Emit) -> BoxFuture<'static, Result<(), AwsError>> {
+    Box::pin(list(ctx, emit))
+}
+
+async fn list(ctx: ListCtx, emit: Emit) -> Result<(), AwsError> {
+    let s3 = client(&ctx, &ctx.region);
+    let mut token: Option<String> = None;
+    loop {
+        let out = s3
+            .list_buckets()
+            .set_continuation_token(token.take())
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("s3:ListBuckets", e))?;
+        let items: Vec<Value> = futures::stream::iter(out.buckets().iter().cloned())
+            .map(|b| {
+                let ctx = ctx.clone();
+                async move { bucket_item(&ctx, &b).await }
+            })
+            .buffered(TAGGING_CONCURRENCY)
+            .collect()
+            .await;
+        emit.send(items).await?;
+        match out.continuation_token() {
+            Some(t) if !t.is_empty() => token = Some(t.to_string()),
+            _ => return Ok(()),
+        }
+    }
+}
+
+async fn bucket_item(ctx: &ListCtx, b: &Bucket) -> Value {
+    let name = b.name().unwrap_or_default();
+    let mut p = Props::default();
+    p.str("BucketName", b.name())
+        .val("Arn", json!(format!("arn:{}:s3:::{name}", ctx.partition.as_str())))
+        .time("CreationDate", b.creation_date());
+    let region = b.bucket_region().unwrap_or(&ctx.region).to_string();
+    match client(ctx, &region).get_bucket_tagging().bucket(name).send().await {
+        Ok(out) => {
+            p.val(
+                "Tags",
+                Value::Array(
+                    out.tag_set()
+                        .iter()
+                        .map(|t| json!({"Key": t.key(), "Value": t.value()}))
+                        .collect(),
+                ),
+            );
+        }
+        Err(e) => {
+            let e = AwsError::from_sdk("s3:GetBucketTagging", e);
+            if e.code() == Some("NoSuchTagSet") {
+                p.val("Tags", json!([]));
+            } else {
+                tracing::warn!(account = %ctx.account.id, bucket = name, error = %e, "could not read bucket tags");
+            }
+        }
+    }
+    let mut extra = Map::new();
+    extra.insert("AccountId".into(), json!(ctx.account.id));
+    item(KIND.name, p.build(), Some(extra))
+}

@@ -1,0 +1,111 @@
+//! The `aws-catalog-sync` command line. See `lib.rs` for the map of the code.
+//!
+//! Exit status of a run (`sail --once`, or `sail` with the ONCE listener):
+//! - `0` complete: every account, region and kind was listed and every entity written;
+//! - `1` failed: the run could not proceed (Port unreachable or refusing the credentials,
+//!   no AWS account accessible, …);
+//! - `2` invalid input: bad settings or mapping; nothing was written to Port;
+//! - `3` partial: the run finished, but some account, region, kind or entity failed.
+
+mod demo;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use aws_catalog_sync::config::{ListenerKind, Settings};
+use aws_catalog_sync::resync::{self, Outcome};
+use aws_catalog_sync::{VERSION, logging};
+
+/// Exit codes (documented in the README).
+mod exit {
+    pub const COMPLETE: u8 = 0;
+    pub const FAILED: u8 = 1;
+    pub const INVALID_INPUT: u8 = 2;
+    pub const PARTIAL: u8 = 3;
+}
+
+#[derive(Parser)]
+#[command(name = "aws-catalog-sync", version = VERSION, about = "Keeps a Port catalog in sync with an AWS Organization (an Ocean aws-v3 peer)")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the configured event listener (Ocean's `ocean sail`). The default command.
+    Sail {
+        /// Run one resync and exit, whatever OCEAN__EVENT_LISTENER says.
+        #[arg(short = 'O', long)]
+        once: bool,
+    },
+    /// Start a local AWS emulator (moto) and a local Port fake, seed a small organization,
+    /// run one resync against them and print what landed in the catalog.
+    Demo {
+        /// Member accounts to create besides the management account.
+        #[arg(long, default_value_t = 3)]
+        members: u32,
+    },
+    /// Print the version.
+    Version,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    logging::init(std::env::var("APPLICATION__LOG_LEVEL").ok().as_deref());
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(exit::FAILED);
+        }
+    };
+    let code = match cli.command.unwrap_or(Command::Sail { once: false }) {
+        Command::Sail { once } => runtime.block_on(sail(once)),
+        Command::Demo { members } => runtime.block_on(demo::run(members)),
+        Command::Version => {
+            println!("aws-catalog-sync {VERSION}");
+            exit::COMPLETE
+        }
+    };
+    ExitCode::from(code)
+}
+
+async fn sail(once: bool) -> u8 {
+    let settings = match Settings::load() {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::error!(error = %e, "invalid configuration; nothing was done");
+            eprintln!("error: {e}");
+            return exit::INVALID_INPUT;
+        }
+    };
+    for key in &settings.unknown_keys {
+        tracing::warn!(key = %key, "unknown setting, ignored");
+    }
+    if !once && settings.event_listener.kind != ListenerKind::Once {
+        let msg = format!(
+            "event listener {:?} is not available in this version; set OCEAN__EVENT_LISTENER='{{\"type\":\"ONCE\"}}' or run `aws-catalog-sync sail --once` (e.g. from a CronJob)",
+            settings.event_listener.kind
+        );
+        tracing::error!("{msg}");
+        eprintln!("error: {msg}");
+        return exit::INVALID_INPUT;
+    }
+    match resync::run(&settings).await {
+        Ok(report) => match report.outcome() {
+            Outcome::Complete => exit::COMPLETE,
+            Outcome::Partial => exit::PARTIAL,
+        },
+        Err(e) => {
+            tracing::error!(error = %e, "resync failed");
+            eprintln!("error: {e}");
+            if e.is_invalid_input() {
+                exit::INVALID_INPUT
+            } else {
+                exit::FAILED
+            }
+        }
+    }
+}

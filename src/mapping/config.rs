@@ -1,0 +1,171 @@
+//! The port app config ("mapping") as users write it: camelCase keys, Ocean's defaults.
+//!
+//! This is the integration's `config` object in Port (`GET /v1/integration/{id}`); the
+//! local `resources/port-app-config.yml` is only the seed used when the integration is
+//! created. Unknown keys are kept out of the model but do not fail parsing, as Ocean's
+//! pydantic models ignore them too.
+
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+/// The whole mapping.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PortAppConfig {
+    /// `delete_dependents` on deletions (Ocean default: true).
+    #[serde(default = "yes")]
+    pub delete_dependent_entities: bool,
+    /// `create_missing_related_entities` on upserts (Ocean default: true).
+    #[serde(default = "yes")]
+    pub create_missing_related_entities: bool,
+    /// `merge` on upserts (Ocean default: true).
+    #[serde(default = "yes")]
+    pub enable_merge_entity: bool,
+    /// Largest share of owned entities one reconciliation may delete (default 0.9).
+    #[serde(default = "default_threshold")]
+    pub entity_deletion_threshold: f64,
+    /// The resources, in order; the same kind may appear several times.
+    #[serde(default)]
+    pub resources: Vec<ResourceConfig>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn default_threshold() -> f64 {
+    0.9
+}
+
+/// One `resources[]` entry.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ResourceConfig {
+    /// `AWS::X::Y`.
+    pub kind: String,
+    /// Which raw items to keep, and where to look for them.
+    pub selector: Selector,
+    /// How a raw item becomes an entity.
+    pub port: PortSection,
+}
+
+/// `selector`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Selector {
+    /// JQ that must yield a boolean.
+    pub query: String,
+    /// aws-v3: which regions this resource is listed in.
+    #[serde(default)]
+    pub region_policy: RegionPolicy,
+    /// aws-v3: optional enrichment actions (at most 3).
+    #[serde(default)]
+    pub include_actions: Vec<String>,
+    /// aws-v3: accounts at once for this resource (accepted; the global setting governs).
+    #[serde(default)]
+    pub max_concurrent_accounts: Option<u32>,
+}
+
+/// `selector.regionPolicy` (aws-v3 semantics: deny wins; an allow list excludes the rest).
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+pub struct RegionPolicy {
+    /// Regions to list in.
+    #[serde(default)]
+    pub allow: Vec<String>,
+    /// Regions never to list in.
+    #[serde(default)]
+    pub deny: Vec<String>,
+}
+
+impl RegionPolicy {
+    /// aws-v3's `is_region_allowed`, exact string match.
+    pub fn allows(&self, region: &str) -> bool {
+        let allowed = |list: &[String]| list.iter().any(|r| r == region);
+        if allowed(&self.deny) {
+            return false;
+        }
+        self.allow.is_empty() || allowed(&self.allow)
+    }
+}
+
+/// `port`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PortSection {
+    /// `port.entity`.
+    pub entity: EntitySection,
+    /// JQ yielding an array to fan an item out into (not yet supported).
+    #[serde(default)]
+    pub items_to_parse: Option<String>,
+}
+
+/// `port.entity`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct EntitySection {
+    /// The field expressions.
+    pub mappings: Mappings,
+}
+
+/// `port.entity.mappings`: every value is a JQ expression, except that `identifier`,
+/// `team` and relation values may also be search queries (objects).
+#[derive(Debug, Clone, Deserialize)]
+pub struct Mappings {
+    /// Entity identifier.
+    pub identifier: Value,
+    /// Target blueprint (usually a string literal such as `'"ec2Instance"'`).
+    pub blueprint: String,
+    /// Entity title.
+    #[serde(default)]
+    pub title: Option<String>,
+    /// Entity icon.
+    #[serde(default)]
+    pub icon: Option<String>,
+    /// Owning team(s).
+    #[serde(default)]
+    pub team: Option<Value>,
+    /// Property name → JQ.
+    #[serde(default)]
+    pub properties: Map<String, Value>,
+    /// Relation name → JQ or search query.
+    #[serde(default)]
+    pub relations: Map<String, Value>,
+}
+
+impl PortAppConfig {
+    /// Parses the integration's `config` object.
+    pub fn from_json(v: &Value) -> Result<PortAppConfig, String> {
+        PortAppConfig::deserialize(v).map_err(|e| e.to_string())
+    }
+
+    /// Parses a YAML document (the embedded default, or a user's file).
+    pub fn from_yaml(text: &str) -> Result<PortAppConfig, String> {
+        serde_yaml::from_str(text).map_err(|e| e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn region_policy_follows_aws_v3() {
+        let p = |allow: &[&str], deny: &[&str]| RegionPolicy {
+            allow: allow.iter().map(|s| s.to_string()).collect(),
+            deny: deny.iter().map(|s| s.to_string()).collect(),
+        };
+        assert!(p(&[], &[]).allows("us-east-1"));
+        assert!(!p(&["us-east-1"], &["us-east-1"]).allows("us-east-1"));
+        assert!(p(&["us-east-1"], &[]).allows("us-east-1"));
+        assert!(!p(&["us-east-1"], &[]).allows("eu-west-1"));
+        assert!(p(&[], &["us-east-1"]).allows("eu-west-1"));
+        assert!(!p(&["a"], &["b"]).allows("c"));
+    }
+
+    #[test]
+    fn defaults_are_oceans() {
+        let c = PortAppConfig::from_yaml("resources: []").unwrap();
+        assert!(c.delete_dependent_entities && c.create_missing_related_entities);
+        assert!(c.enable_merge_entity);
+        assert_eq!(c.entity_deletion_threshold, 0.9);
+    }
+}

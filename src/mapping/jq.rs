@@ -1,0 +1,279 @@
+//! JQ programs, compiled once with jaq and run per raw item.
+//!
+//! Ocean evaluates mappings with libjq 1.7 and uses only the **first output** of a program;
+//! no output counts as `null`. [`Program::first`] gives exactly that, keeping "no output"
+//! and "error" distinguishable so the caller can report misconfigurations.
+//!
+//! Before compiling, single-quoted string literals are rewritten to double-quoted ones, as
+//! Ocean does (`.name == 'x'` works in users' mappings). `$ENV` is available as in jq.
+
+use std::sync::{Arc, LazyLock};
+
+use jaq_core::load::{Arena, File, Loader};
+use jaq_core::{Compiler, Ctx, Vars, data, unwrap_valr};
+use jaq_json::Val;
+use serde::Deserialize;
+use serde_json::Value;
+
+type Filter = jaq_core::Filter<data::JustLut<Val>>;
+
+/// A compiled JQ expression.
+#[derive(Clone)]
+pub struct Program {
+    filter: Arc<Filter>,
+    source: Arc<str>,
+    /// When the program is a constant string (`'"awsAccount"'`), its value: lets callers
+    /// know a resource's blueprint without running anything.
+    constant: Option<String>,
+}
+
+impl std::fmt::Debug for Program {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Program({:?})", self.source)
+    }
+}
+
+/// `$ENV`, read once: the environment does not change during a run.
+static ENV: LazyLock<Val> = LazyLock::new(|| {
+    let map: serde_json::Map<String, Value> = std::env::vars()
+        .map(|(k, v)| (k, Value::String(v)))
+        .collect();
+    to_val(&Value::Object(map))
+});
+
+impl Program {
+    /// Compiles `source`; the error is a one-line description with the offending token.
+    pub fn compile(source: &str) -> Result<Program, String> {
+        let code = rewrite_single_quotes(source);
+        let defs = jaq_core::defs()
+            .chain(jaq_std::defs())
+            .chain(jaq_json::defs());
+        let funs = jaq_core::funs()
+            .chain(jaq_std::funs())
+            .chain(jaq_json::funs());
+        let arena = Arena::default();
+        let modules = Loader::new(defs)
+            .load(
+                &arena,
+                File {
+                    code: code.as_str(),
+                    path: (),
+                },
+            )
+            .map_err(|errs| {
+                let mut parts = Vec::new();
+                for (_, e) in errs {
+                    match e {
+                        jaq_core::load::Error::Io(v) => {
+                            parts.extend(v.into_iter().map(|(_, m)| m));
+                        }
+                        jaq_core::load::Error::Lex(v) => parts.extend(
+                            v.into_iter()
+                                .map(|(exp, at)| format!("expected {} {}", exp.as_str(), near(at))),
+                        ),
+                        jaq_core::load::Error::Parse(v) => parts.extend(
+                            v.into_iter()
+                                .map(|(exp, at)| format!("expected {} {}", exp.as_str(), near(at))),
+                        ),
+                    }
+                }
+                format!("syntax error: {}", parts.join("; "))
+            })?;
+        let filter = Compiler::default()
+            .with_funs(funs)
+            .with_global_vars(["$ENV"])
+            .compile(modules)
+            .map_err(|errs| {
+                let names: Vec<String> = errs
+                    .into_iter()
+                    .flat_map(|(_, v)| v)
+                    .map(|(name, undef)| format!("undefined {} {name}", undef.as_str()))
+                    .collect();
+                names.join("; ")
+            })?;
+        Ok(Program {
+            filter: Arc::new(filter),
+            constant: constant_string(code.trim()),
+            source: source.into(),
+        })
+    }
+
+    /// The expression as the user wrote it.
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
+    /// The value of a constant string program such as `'"ec2Instance"'`.
+    pub fn constant(&self) -> Option<&str> {
+        self.constant.as_deref()
+    }
+
+    /// First output of the program on `input`: `Ok(None)` when it yields nothing,
+    /// `Err` with jq's message when the first thing it yields is an error.
+    pub fn first(&self, input: &Val) -> Result<Option<Val>, String> {
+        let ctx = Ctx::<data::JustLut<Val>>::new(&self.filter.lut, Vars::new([ENV.clone()]));
+        let mut out = self.filter.id.run((ctx, input.clone())).map(unwrap_valr);
+        match out.next() {
+            None => Ok(None),
+            Some(Ok(v)) => Ok(Some(v)),
+            Some(Err(e)) => Err(e.to_string()),
+        }
+    }
+}
+
+fn near(at: &str) -> String {
+    let snippet: String = at.chars().take(20).collect();
+    if snippet.is_empty() {
+        "at end of input".into()
+    } else {
+        format!("near {snippet:?}")
+    }
+}
+
+/// `"abc"` (a bare string literal without interpolation) → `abc`.
+fn constant_string(code: &str) -> Option<String> {
+    if code.len() >= 2 && code.starts_with('"') && code.ends_with('"') {
+        let inner = &code[1..code.len() - 1];
+        if !inner.contains(['"', '\\']) {
+            return Some(inner.to_string());
+        }
+    }
+    None
+}
+
+/// Ocean's `_format_filter`: single-quoted strings become double-quoted ones. Quotes
+/// inside double-quoted strings are left alone.
+fn rewrite_single_quotes(src: &str) -> String {
+    if !src.contains('\'') {
+        return src.to_string();
+    }
+    let mut out = String::with_capacity(src.len());
+    let mut in_double = false;
+    let mut escaped = false;
+    for c in src.chars() {
+        match c {
+            _ if escaped => {
+                escaped = false;
+                out.push(c);
+            }
+            '\\' => {
+                escaped = true;
+                out.push(c);
+            }
+            '"' => {
+                in_double = !in_double;
+                out.push(c);
+            }
+            '\'' if !in_double => out.push('"'),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// JSON → jaq value.
+pub fn to_val(v: &Value) -> Val {
+    // serde_json::Value's Deserializer is infallible for Val (every JSON value has a Val).
+    Val::deserialize(v).unwrap_or(Val::Null)
+}
+
+/// jaq value → JSON. Non-string object keys are printed as JSON, byte strings as text.
+pub fn to_json(v: &Val) -> Value {
+    match v {
+        Val::Null => Value::Null,
+        Val::Bool(b) => Value::Bool(*b),
+        Val::Num(n) => num_to_json(n),
+        Val::TStr(b) | Val::BStr(b) => Value::String(String::from_utf8_lossy(b).into_owned()),
+        Val::Arr(items) => Value::Array(items.iter().map(to_json).collect()),
+        Val::Obj(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| {
+                    let key = match k {
+                        Val::TStr(b) | Val::BStr(b) => String::from_utf8_lossy(b).into_owned(),
+                        other => other.to_string(),
+                    };
+                    (key, to_json(v))
+                })
+                .collect(),
+        ),
+    }
+}
+
+fn num_to_json(n: &jaq_json::Num) -> Value {
+    match n {
+        jaq_json::Num::Int(i) => Value::from(*i as i64),
+        jaq_json::Num::Float(f) => serde_json::Number::from_f64(*f)
+            .map(Value::Number)
+            // jq prints NaN as null and infinities as the largest doubles.
+            .unwrap_or(Value::Null),
+        other => serde_json::from_str(&other.to_string()).unwrap_or(Value::Null),
+    }
+}
+
+/// JSON truthiness as jq and Ocean see it: only `null` and `false` are false… except that
+/// Ocean's "identifier and blueprint must be truthy" is Python truthiness, where `""`, `0`
+/// and `[]` are false too. This is the Python one.
+pub fn python_truthy(v: &Value) -> bool {
+    match v {
+        Value::Null => false,
+        Value::Bool(b) => *b,
+        Value::Number(n) => n.as_f64() != Some(0.0),
+        Value::String(s) => !s.is_empty(),
+        Value::Array(a) => !a.is_empty(),
+        Value::Object(o) => !o.is_empty(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn run(src: &str, input: Value) -> Result<Option<Value>, String> {
+        Program::compile(src)
+            .unwrap()
+            .first(&to_val(&input))
+            .map(|o| o.map(|v| to_json(&v)))
+    }
+
+    #[test]
+    fn first_output_only_and_empty_is_none() {
+        assert_eq!(run(".[]", json!([1, 2])).unwrap(), Some(json!(1)));
+        assert_eq!(run("empty", json!(null)).unwrap(), None);
+        assert!(run("error(\"x\")", json!(null)).is_err());
+    }
+
+    #[test]
+    fn string_plus_null_is_the_string() {
+        // The default aws-v3 EC2 `arn` mapping relies on this.
+        let out = run(
+            r#""arn:aws:ec2:" + .__Region + ":" + .__AccountId + ":instance/" + .Properties.InstanceId"#,
+            json!({"Properties": {"InstanceId": "i-1"}}),
+        )
+        .unwrap();
+        assert_eq!(out, Some(json!("arn:aws:ec2:::instance/i-1")));
+    }
+
+    #[test]
+    fn single_quotes_and_constants() {
+        let p = Program::compile("'\"ec2Instance\"'".trim_matches('\'')).unwrap();
+        assert_eq!(p.constant(), Some("ec2Instance"));
+        assert_eq!(run(".a == 'x'", json!({"a": "x"})).unwrap(), Some(json!(true)));
+        assert_eq!(run(r#"."it's""#, json!({"it's": 1})).unwrap(), Some(json!(1)));
+    }
+
+    #[test]
+    fn compile_errors_are_descriptive() {
+        let e = Program::compile(".a | ").unwrap_err();
+        assert!(e.contains("syntax error"), "{e}");
+        let e = Program::compile("nosuchfn(1)").unwrap_err();
+        assert!(e.contains("nosuchfn"), "{e}");
+    }
+
+    #[test]
+    fn numbers_round_trip() {
+        assert_eq!(run(".", json!(12)).unwrap(), Some(json!(12)));
+        assert_eq!(run(".", json!(1.5)).unwrap(), Some(json!(1.5)));
+        assert_eq!(run(".a", json!({"a": [true, null, "s"]})).unwrap(), Some(json!([true, null, "s"])));
+    }
+}

@@ -1,0 +1,40 @@
+//! Our default Port resources, embedded in the binary: the seed mapping used when the
+//! integration does not exist yet, and the blueprints it targets.
+
+use serde_json::Value;
+
+/// `resources/port-app-config.yml`.
+pub const PORT_APP_CONFIG_YAML: &str = include_str!("../../resources/port-app-config.yml");
+
+/// `resources/blueprints.json`.
+pub const BLUEPRINTS_JSON: &str = include_str!("../../resources/blueprints.json");
+
+/// The default mapping as the JSON object stored in the integration's `config`.
+pub fn port_app_config() -> Value {
+    serde_yaml::from_str(PORT_APP_CONFIG_YAML).expect("resources/port-app-config.yml is valid YAML")
+}
+
+/// The default blueprints.
+pub fn blueprints() -> Vec<Value> {
+    serde_json::from_str(BLUEPRINTS_JSON).expect("resources/blueprints.json is a JSON array")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mapping::Mapping;
+
+    #[test]
+    fn default_mapping_compiles_and_targets_default_blueprints() {
+        let mapping = Mapping::from_json(&port_app_config()).unwrap();
+        let ids: Vec<String> = blueprints()
+            .iter()
+            .map(|b| b["identifier"].as_str().unwrap().to_string())
+            .collect();
+        for r in &mapping.resources {
+            let bp = r.constant_blueprint().unwrap();
+            assert!(ids.iter().any(|i| i == bp), "{bp} has no default blueprint");
+        }
+        assert_eq!(mapping.resources.len(), 4);
+    }
+}

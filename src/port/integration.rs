@@ -1,0 +1,210 @@
+//! The integration's lifecycle in Port: bootstrap and resync state.
+//!
+//! Bootstrap is split in two so that nothing is written before the mapping is known to be
+//! valid: [`fetch`] only reads (`GET /v1/integration/{id}`), the caller compiles the mapping
+//! it returns (or our default when the integration does not exist), and only then
+//! [`ensure`] writes: it creates the integration with our default mapping, seeds an empty
+//! mapping, and creates the default blueprints once (create-only: nothing is created when
+//! any of them already exists, as Ocean does).
+
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use super::{Client, Feature, PortError, defaults};
+
+/// What [`fetch`] found.
+#[derive(Debug)]
+pub struct Existing {
+    /// The integration object, when it exists.
+    pub integration: Option<Value>,
+}
+
+impl Existing {
+    /// The mapping to use: the integration's config when it has one, else our default.
+    pub fn mapping_source(&self) -> (Value, MappingOrigin) {
+        match self.integration.as_ref().and_then(|i| i.get("config")) {
+            Some(c) if c.as_object().is_some_and(|o| !o.is_empty()) => (c.clone(), MappingOrigin::Port),
+            _ => (defaults::port_app_config(), MappingOrigin::Default),
+        }
+    }
+}
+
+/// Where the mapping of this run comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MappingOrigin {
+    /// The integration's config in Port.
+    Port,
+    /// Our embedded default (the integration is new or has an empty mapping).
+    Default,
+}
+
+/// `GET /v1/integration/{id}`; a 404 means "not created yet".
+pub async fn fetch(client: &Client) -> Result<Existing, PortError> {
+    let path = format!("/integration/{}", urlencoding::encode(&client.identifier));
+    match client
+        .request(Method::GET, &path, &[], None, Feature::None, true)
+        .await
+    {
+        Ok(resp) => Ok(Existing {
+            integration: resp.body.get("integration").cloned(),
+        }),
+        Err(e) if e.status() == Some(404) => Ok(Existing { integration: None }),
+        Err(e) => Err(e),
+    }
+}
+
+/// Creates what is missing: the integration (with our default mapping), the mapping when
+/// it is empty, and the default blueprints when `initialize_port_resources` is on.
+pub async fn ensure(
+    client: &Client,
+    existing: &Existing,
+    initialize_port_resources: bool,
+) -> Result<(), PortError> {
+    let id = urlencoding::encode(&client.identifier).into_owned();
+    match &existing.integration {
+        None => {
+            tracing::info!(identifier = %client.identifier, "creating the integration in Port with the default mapping");
+            let body = json!({
+                "installationId": client.identifier,
+                "installationAppType": client.integration_type,
+                "version": crate::VERSION,
+                "changelogDestination": {},
+                "config": defaults::port_app_config(),
+                "actionsProcessingEnabled": false,
+                "incrementalSyncEnabled": false,
+                "createPortResourcesOrigin": "Default",
+            });
+            client
+                .request(Method::POST, "/integration", &[], Some(&body), Feature::None, false)
+                .await?;
+        }
+        Some(integration) => {
+            let empty = integration
+                .get("config")
+                .and_then(Value::as_object)
+                .is_none_or(|o| o.is_empty());
+            if empty && initialize_port_resources {
+                tracing::info!("the integration has no mapping; setting the default one");
+                let body = json!({"config": defaults::port_app_config()});
+                client
+                    .request(Method::PATCH, &format!("/integration/{id}/config"), &[], Some(&body), Feature::None, false)
+                    .await?;
+            }
+        }
+    }
+    let initialized = existing
+        .integration
+        .as_ref()
+        .and_then(|i| i.get("arePortResourcesInitialized"))
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    if initialize_port_resources && !initialized {
+        create_default_blueprints(client).await?;
+        let body = json!({"arePortResourcesInitialized": true, "version": crate::VERSION});
+        client
+            .request(Method::PATCH, &format!("/integration/{id}"), &[], Some(&body), Feature::None, false)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Ocean's create-only rule: if any default blueprint exists, create none. Otherwise
+/// create them without relations first (so targets exist), then add the relations.
+async fn create_default_blueprints(client: &Client) -> Result<(), PortError> {
+    let blueprints = defaults::blueprints();
+    for bp in &blueprints {
+        let id = bp["identifier"].as_str().unwrap_or_default();
+        let path = format!("/blueprints/{}", urlencoding::encode(id));
+        match client
+            .request(Method::GET, &path, &[], None, Feature::None, true)
+            .await
+        {
+            Ok(_) => {
+                tracing::info!(blueprint = id, "a default blueprint already exists; creating none");
+                return Ok(());
+            }
+            Err(e) if e.status() == Some(404) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    for bp in &blueprints {
+        let mut bare = bp.clone();
+        if let Some(o) = bare.as_object_mut() {
+            o.remove("relations");
+        }
+        client
+            .request(Method::POST, "/blueprints", &[], Some(&bare), Feature::Exporter, false)
+            .await?;
+        tracing::info!(blueprint = %bp["identifier"], "created default blueprint");
+    }
+    for bp in &blueprints {
+        let relations = bp.get("relations").cloned().unwrap_or(Value::Null);
+        if relations.as_object().is_some_and(|r| !r.is_empty()) {
+            let id = bp["identifier"].as_str().unwrap_or_default();
+            client
+                .request(
+                    Method::PATCH,
+                    &format!("/blueprints/{}", urlencoding::encode(id)),
+                    &[],
+                    Some(&json!({"relations": relations})),
+                    Feature::Exporter,
+                    false,
+                )
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+/// States written to `resyncState.status`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResyncStatus {
+    /// A resync started.
+    Running,
+    /// It finished and everything was seen.
+    Completed,
+    /// It failed or was partial.
+    Failed,
+    /// It was cancelled.
+    Aborted,
+}
+
+impl ResyncStatus {
+    fn as_str(self) -> &'static str {
+        match self {
+            ResyncStatus::Running => "running",
+            ResyncStatus::Completed => "completed",
+            ResyncStatus::Failed => "failed",
+            ResyncStatus::Aborted => "aborted",
+        }
+    }
+}
+
+/// `PATCH /v1/integration/{id}/resync-state`. Failures are logged, not raised, as in Ocean:
+/// bookkeeping must not fail a resync.
+pub async fn set_resync_state(
+    client: &Client,
+    status: ResyncStatus,
+    started: &str,
+    ended: Option<&str>,
+) {
+    let mut body = json!({
+        "status": status.as_str(),
+        "lastResyncEnd": ended,
+        "nextResync": null,
+        "intervalInMinuets": null,
+    });
+    if status == ResyncStatus::Running {
+        body["lastResyncStart"] = json!(started);
+    }
+    let path = format!(
+        "/integration/{}/resync-state",
+        urlencoding::encode(&client.identifier)
+    );
+    if let Err(e) = client
+        .request(Method::PATCH, &path, &[], Some(&body), Feature::None, false)
+        .await
+    {
+        tracing::warn!(error = %e, status = status.as_str(), "could not update the resync state in Port");
+    }
+}

@@ -1,0 +1,318 @@
+//! Bulk upsert of entities into Port.
+//!
+//! Port's limits and how they are honoured:
+//! - `POST /v1/blueprints/{bp}/entities/bulk` takes **1–20 entities of one blueprint** and a
+//!   body of **at most 1 MiB**: entities are buffered per blueprint and a batch is sent as
+//!   soon as the next entity would break either limit. An entity that alone exceeds the
+//!   body limit is failed locally and logged.
+//! - The answer is 200 (all ok) or 207 (some failed) with `entities` and `errors`
+//!   **correlated by index** in the request; an index in neither list counts as failed
+//!   (as in Ocean). A whole-request error fails every entity of that batch. Every failure is
+//!   counted and the first ones per blueprint are logged with Port's message.
+//! - Identifiers Port's schema would reject (the whole request would get a 422) are caught
+//!   before sending, so one bad identifier cannot take 19 good entities down with it.
+//! - Several batches are in flight at once (`OCEAN__PORT__MAX_IN_FLIGHT`, default 8);
+//!   `push` waits when that many are outstanding, which back-pressures collection.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use reqwest::Method;
+use serde_json::{Value, json};
+use tokio::task::JoinSet;
+
+use super::{Client, Feature, PortError};
+use crate::mapping::Entity;
+
+/// Port's per-request entity limit on the bulk route.
+pub const MAX_ENTITIES_PER_REQUEST: usize = 20;
+/// Port's request body limit.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+/// Failures logged per blueprint before the rest are only counted.
+const LOGGED_FAILURES_PER_BLUEPRINT: u64 = 5;
+
+/// Query flags from the mapping.
+#[derive(Debug, Clone)]
+pub struct UpsertOptions {
+    /// `merge`.
+    pub merge: bool,
+    /// `create_missing_related_entities`.
+    pub create_missing_related_entities: bool,
+    /// `ocean_info_resync_id`.
+    pub resync_id: String,
+}
+
+/// Per-blueprint counts.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct BlueprintStats {
+    /// Entities Port accepted.
+    pub upserted: u64,
+    /// Entities that were not written.
+    pub failed: u64,
+}
+
+/// Buffers entities per blueprint and sends them in bounded batches.
+pub struct Loader {
+    client: Arc<Client>,
+    options: Arc<UpsertOptions>,
+    buffers: BTreeMap<String, Batch>,
+    in_flight: JoinSet<BatchResult>,
+    max_in_flight: usize,
+    stats: BTreeMap<String, BlueprintStats>,
+}
+
+#[derive(Default)]
+struct Batch {
+    entities: Vec<Value>,
+    bytes: usize,
+}
+
+struct BatchResult {
+    blueprint: String,
+    /// `(identifier, reason)` of each failed entity.
+    failures: Vec<(String, String)>,
+    upserted: u64,
+}
+
+/// `{"entities":[` + `]}`.
+const ENVELOPE_BYTES: usize = 16;
+
+impl Loader {
+    /// A loader writing through `client`.
+    pub fn new(client: Arc<Client>, options: UpsertOptions, max_in_flight: usize) -> Loader {
+        Loader {
+            client,
+            options: Arc::new(options),
+            buffers: BTreeMap::new(),
+            in_flight: JoinSet::new(),
+            max_in_flight: max_in_flight.max(1),
+            stats: BTreeMap::new(),
+        }
+    }
+
+    /// Queues one entity; sends its blueprint's batch when full.
+    pub async fn push(&mut self, entity: Entity) {
+        if let Err(reason) = check_entity(&entity) {
+            self.fail_locally(&entity, reason);
+            return;
+        }
+        let size = serde_json::to_vec(&entity.body).map(|b| b.len()).unwrap_or(0) + 1;
+        if size + ENVELOPE_BYTES > MAX_BODY_BYTES {
+            self.fail_locally(&entity, format!("entity is {size} bytes; Port's request limit is 1 MiB"));
+            return;
+        }
+        let batch = self.buffers.entry(entity.blueprint.clone()).or_default();
+        if batch.entities.len() == MAX_ENTITIES_PER_REQUEST
+            || batch.bytes + size + ENVELOPE_BYTES > MAX_BODY_BYTES
+        {
+            let full = std::mem::take(batch);
+            self.send(entity.blueprint.clone(), full).await;
+        }
+        let batch = self.buffers.entry(entity.blueprint).or_default();
+        batch.bytes += size;
+        batch.entities.push(entity.body);
+    }
+
+    /// Sends what is buffered, waits for every request, and returns the counts.
+    pub async fn finish(mut self) -> BTreeMap<String, BlueprintStats> {
+        for (blueprint, batch) in std::mem::take(&mut self.buffers) {
+            if !batch.entities.is_empty() {
+                self.send(blueprint, batch).await;
+            }
+        }
+        while let Some(done) = self.in_flight.join_next().await {
+            self.account(done);
+        }
+        self.stats
+    }
+
+    fn fail_locally(&mut self, entity: &Entity, reason: String) {
+        self.account(Ok(BatchResult {
+            blueprint: entity.blueprint.clone(),
+            failures: vec![(entity.identifier.clone(), reason)],
+            upserted: 0,
+        }));
+    }
+
+    async fn send(&mut self, blueprint: String, batch: Batch) {
+        while self.in_flight.len() >= self.max_in_flight {
+            if let Some(done) = self.in_flight.join_next().await {
+                self.account(done);
+            }
+        }
+        let client = self.client.clone();
+        let options = self.options.clone();
+        self.in_flight
+            .spawn(async move { upsert_batch(&client, &options, blueprint, batch.entities).await });
+    }
+
+    fn account(&mut self, done: Result<BatchResult, tokio::task::JoinError>) {
+        let Ok(result) = done else {
+            tracing::error!("a bulk upsert task panicked");
+            return;
+        };
+        let stats = self.stats.entry(result.blueprint.clone()).or_default();
+        stats.upserted += result.upserted;
+        for (identifier, reason) in result.failures {
+            stats.failed += 1;
+            if stats.failed <= LOGGED_FAILURES_PER_BLUEPRINT {
+                tracing::error!(blueprint = %result.blueprint, identifier = %identifier, reason = %reason, "entity was not upserted");
+            } else if stats.failed == LOGGED_FAILURES_PER_BLUEPRINT + 1 {
+                tracing::error!(blueprint = %result.blueprint, "more entities of this blueprint failed; see the run summary for the count");
+            }
+        }
+    }
+}
+
+async fn upsert_batch(
+    client: &Client,
+    options: &UpsertOptions,
+    blueprint: String,
+    entities: Vec<Value>,
+) -> BatchResult {
+    let ids: Vec<String> = entities
+        .iter()
+        .map(|e| e["identifier"].as_str().unwrap_or_default().to_string())
+        .collect();
+    let path = format!("/blueprints/{}/entities/bulk", urlencoding::encode(&blueprint));
+    let query = [
+        ("upsert", "true".to_string()),
+        ("merge", options.merge.to_string()),
+        (
+            "create_missing_related_entities",
+            options.create_missing_related_entities.to_string(),
+        ),
+        ("validation_only", "false".to_string()),
+        ("ocean_info_event_type", "resync".to_string()),
+        ("ocean_info_resync_id", options.resync_id.clone()),
+    ];
+    let body = json!({ "entities": entities });
+    match client
+        .request(Method::POST, &path, &query, Some(&body), Feature::Exporter, true)
+        .await
+    {
+        Ok(resp) => parse_bulk_response(blueprint, &ids, &resp.body),
+        Err(e) => whole_batch_failed(blueprint, &ids, &e),
+    }
+}
+
+/// Correlates Port's answer with the request by index.
+fn parse_bulk_response(blueprint: String, ids: &[String], body: &Value) -> BatchResult {
+    let mut ok = vec![false; ids.len()];
+    let mut reasons: BTreeMap<usize, String> = BTreeMap::new();
+    for e in body["entities"].as_array().into_iter().flatten() {
+        if let Some(i) = e["index"].as_u64().map(|i| i as usize)
+            && i < ok.len()
+        {
+            ok[i] = true;
+        }
+    }
+    for e in body["errors"].as_array().into_iter().flatten() {
+        if let Some(i) = e["index"].as_u64().map(|i| i as usize)
+            && i < ok.len()
+        {
+            ok[i] = false;
+            reasons.insert(
+                i,
+                format!(
+                    "HTTP {} {}: {}",
+                    e["statusCode"],
+                    e["error"].as_str().unwrap_or(""),
+                    e["message"].as_str().unwrap_or("")
+                ),
+            );
+        }
+    }
+    let mut failures = Vec::new();
+    for (i, id) in ids.iter().enumerate() {
+        if !ok[i] {
+            let reason = reasons
+                .remove(&i)
+                .unwrap_or_else(|| "Port's bulk response did not mention it".into());
+            failures.push((id.clone(), reason));
+        }
+    }
+    BatchResult {
+        upserted: ok.iter().filter(|o| **o).count() as u64,
+        blueprint,
+        failures,
+    }
+}
+
+fn whole_batch_failed(blueprint: String, ids: &[String], e: &PortError) -> BatchResult {
+    tracing::error!(blueprint = %blueprint, entities = ids.len(), error = %e, "bulk upsert request failed");
+    BatchResult {
+        blueprint,
+        failures: ids.iter().map(|id| (id.clone(), e.to_string())).collect(),
+        upserted: 0,
+    }
+}
+
+/// Port's identifier rule for entities and relation targets:
+/// `^(?!\.{1,2}$)[\p{L}0-9@_.+:\\/=-]+$`, at most 1000 characters.
+pub fn valid_entity_identifier(id: &str) -> bool {
+    !id.is_empty()
+        && id != "."
+        && id != ".."
+        && id.chars().count() <= 1000
+        && id
+            .chars()
+            .all(|c| c.is_alphabetic() || c.is_ascii_digit() || "@_.+:\\/=-".contains(c))
+}
+
+/// Port's blueprint identifier rule (no `=`, at most 100 characters).
+pub fn valid_blueprint_identifier(id: &str) -> bool {
+    valid_entity_identifier(id) && !id.contains('=') && id.chars().count() <= 100
+}
+
+fn check_entity(entity: &Entity) -> Result<(), String> {
+    if !valid_blueprint_identifier(&entity.blueprint) {
+        return Err(format!("blueprint {:?} is not a valid Port identifier", entity.blueprint));
+    }
+    if !valid_entity_identifier(&entity.identifier) {
+        return Err("identifier has characters Port rejects (allowed: letters, digits and @_.+:\\/=-; at most 1000)".into());
+    }
+    if let Some(relations) = entity.body.get("relations").and_then(Value::as_object) {
+        for (name, target) in relations {
+            let targets: Vec<&str> = match target {
+                Value::String(s) => vec![s.as_str()],
+                Value::Array(items) => items.iter().filter_map(Value::as_str).collect(),
+                _ => continue,
+            };
+            if let Some(bad) = targets.iter().find(|t| !valid_entity_identifier(t)) {
+                return Err(format!("relation {name} targets {bad:?}, which is not a valid Port identifier"));
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identifiers_follow_ports_rule() {
+        assert!(valid_entity_identifier("arn:aws:ec2:eu-west-1:123:instance/i-0abc"));
+        assert!(valid_entity_identifier("ünïcode=ok"));
+        for bad in ["", ".", "..", "has space", "a,b", "x*", "(p)", "q?"] {
+            assert!(!valid_entity_identifier(bad), "{bad}");
+        }
+        assert!(!valid_blueprint_identifier("a=b"));
+    }
+
+    #[test]
+    fn bulk_response_is_correlated_by_index() {
+        let ids = vec!["a".to_string(), "b".into(), "c".into()];
+        let r = parse_bulk_response(
+            "bp".into(),
+            &ids,
+            &json!({"entities": [{"index": 0, "identifier": "a"}],
+                    "errors": [{"index": 1, "identifier": "unknown", "statusCode": 422, "error": "invalid", "message": "bad"}]}),
+        );
+        assert_eq!(r.upserted, 1);
+        let failed: Vec<_> = r.failures.iter().map(|(id, _)| id.as_str()).collect();
+        assert_eq!(failed, vec!["b", "c"]);
+        assert!(r.failures[0].1.contains("bad"));
+    }
+}

@@ -1,0 +1,386 @@
+//! One full resync, from settings to a report.
+//!
+//! Order of work, chosen so that **nothing is written to Port before the configuration and
+//! the mapping are known to be good**:
+//!
+//! 1. read: `GET` the integration; compile its mapping (or our default, for a new one);
+//! 2. write: create the integration / default blueprints when missing, mark the resync
+//!    state `running`;
+//! 3. discover accounts (assume roles) and, per account, enabled regions;
+//! 4. collect → map → load as one stream: every (kind, account, region) unit lists pages
+//!    into a bounded channel (accounts and regions at once are bounded by
+//!    `maxConcurrentAccounts` / `maxConcurrentRegions`); the consumer maps each item with
+//!    every resource of that kind whose region policy allows the region, and feeds the
+//!    loader, which keeps a bounded number of bulk requests in flight. A kind used by
+//!    several resources is listed once.
+//! 5. report: resync state `completed` only when every account, unit and entity
+//!    succeeded, `failed` otherwise; a summary event; the [`Outcome`] the exit code comes
+//!    from.
+//!
+//! Reconciliation (deleting what no longer exists) is not done yet; when it is, it will run
+//! only for an [`Outcome::Complete`] run.
+
+mod report;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use std::time::Instant;
+
+use futures::{StreamExt, stream};
+use tokio::sync::mpsc;
+use tracing::Instrument;
+
+pub use report::{Outcome, Report, UnitFailure};
+
+use crate::aws::kinds::{self, Emit, ListCtx, Scope};
+use crate::aws::{AwsError, accounts, credentials, regions};
+use crate::config::Settings;
+use crate::mapping::{Mapping, MappingError, Misconfigurations, Outcome as MapOutcome};
+use crate::port::integration::{self, ResyncStatus};
+use crate::port::loader::{Loader, UpsertOptions};
+use crate::port::{self, PortError};
+
+/// A run that could not get going or had to stop.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// The mapping is unusable; nothing was written to Port.
+    #[error("invalid mapping: {0}")]
+    Mapping(#[from] MappingError),
+    /// Port could not be reached or refused a bootstrap call.
+    #[error("Port: {0}")]
+    Port(#[from] PortError),
+    /// No AWS account could be used.
+    #[error("AWS: {0}")]
+    Aws(#[from] AwsError),
+}
+
+impl RunError {
+    /// Whether the problem is in the user's input (exit code 2) rather than at run time.
+    pub fn is_invalid_input(&self) -> bool {
+        matches!(self, RunError::Mapping(_))
+    }
+}
+
+/// Pages buffered between collection and mapping.
+const CHANNEL_PAGES: usize = 64;
+
+/// Runs one full resync.
+pub async fn run(settings: &Settings) -> Result<Report, RunError> {
+    let run_id = uuid::Uuid::new_v4().to_string();
+    // Every event of the run carries its id.
+    let span = tracing::info_span!("resync", run_id = %run_id);
+    run_in_span(settings, run_id).instrument(span).await
+}
+
+async fn run_in_span(settings: &Settings, run_id: String) -> Result<Report, RunError> {
+    let started = Instant::now();
+    let started_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+
+    let client = Arc::new(port::Client::new(settings)?);
+    let existing = integration::fetch(&client).await?;
+    let (mapping_json, origin) = existing.mapping_source();
+    let mapping = Mapping::from_json(&mapping_json)?;
+    tracing::info!(resources = mapping.resources.len(), origin = ?origin, "mapping compiled");
+
+    // From here on Port is written to.
+    integration::ensure(&client, &existing, settings.initialize_port_resources).await?;
+    integration::set_resync_state(&client, ResyncStatus::Running, &started_at, None).await;
+
+    let result = collect_and_load(settings, &client, &mapping, &run_id).await;
+    let ended_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let report = match result {
+        Ok(mut report) => {
+            report.duration = started.elapsed();
+            report
+        }
+        Err(e) => {
+            integration::set_resync_state(&client, ResyncStatus::Failed, &started_at, Some(&ended_at)).await;
+            return Err(e);
+        }
+    };
+    let status = match report.outcome() {
+        Outcome::Complete => ResyncStatus::Completed,
+        Outcome::Partial => ResyncStatus::Failed,
+    };
+    integration::set_resync_state(&client, status, &started_at, Some(&ended_at)).await;
+    report.log_summary();
+    Ok(report)
+}
+
+/// One (kind, account, region) to list.
+struct Unit {
+    kind: &'static kinds::Kind,
+    account: Arc<accounts::Account>,
+    region: String,
+}
+
+/// A page of raw items and where it came from.
+struct Page {
+    kind: &'static str,
+    region: Arc<str>,
+    items: Vec<serde_json::Value>,
+}
+
+async fn collect_and_load(
+    settings: &Settings,
+    client: &Arc<port::Client>,
+    mapping: &Mapping,
+    run_id: &str,
+) -> Result<Report, RunError> {
+    let mut report = Report::new(run_id.to_string());
+
+    // Kinds the mapping uses, each listed once.
+    let mut used: BTreeMap<&'static str, &'static kinds::Kind> = BTreeMap::new();
+    for r in &mapping.resources {
+        match kinds::find(&r.kind) {
+            Some(k) => {
+                used.insert(k.name, k);
+            }
+            None => {
+                tracing::error!(kind = %r.kind, resource_index = r.index, "kind is not supported; this resource is skipped and the run is partial");
+                report.unsupported_kinds.push(r.kind.clone());
+            }
+        }
+    }
+
+    let aws = &settings.aws;
+    let base = credentials::base_config(aws).await;
+    let discovery = accounts::discover(&base, aws).await?;
+    report.accounts_ok = discovery.accounts.len();
+    report.failed_accounts = discovery.failed.clone();
+    tracing::info!(accounts = discovery.accounts.len(), failed = discovery.failed.len(), "accounts ready");
+
+    let (tx, mut rx) = mpsc::channel::<Page>(CHANNEL_PAGES);
+    let needs_regions = used.values().any(|k| k.scope != Scope::Account);
+    let total_accounts = discovery.accounts.len();
+    let kinds_used: Vec<&'static kinds::Kind> = used.values().copied().collect();
+    let partition = aws.partition;
+    let (max_accounts, max_regions) = (aws.max_concurrent_accounts, aws.max_concurrent_regions);
+    let policies: Vec<(String, crate::mapping::config::RegionPolicy)> = mapping
+        .resources
+        .iter()
+        .map(|r| (r.kind.clone(), r.region_policy.clone()))
+        .collect();
+
+    // Producer: accounts × units, bounded at both levels.
+    let producer = tokio::spawn(async move {
+        let done = std::sync::atomic::AtomicUsize::new(0);
+        let per_account = stream::iter(discovery.accounts.into_iter().map(Arc::new))
+            .map(|account| {
+                let tx = tx.clone();
+                let kinds_used = &kinds_used;
+                let policies = &policies;
+                let done = &done;
+                async move {
+                    let mut failures = Vec::new();
+                    let mut region_count = 0;
+                    let enabled = if needs_regions {
+                        match regions::enabled_regions(&account, partition).await {
+                            Ok(r) => r,
+                            Err(e) => {
+                                tracing::error!(account = %account.id, error = %e, "cannot discover regions; the account's regional kinds are skipped");
+                                failures.push(UnitFailure {
+                                    kind: "*".into(),
+                                    account: account.id.clone(),
+                                    region: "*".into(),
+                                    reason: e.to_string(),
+                                });
+                                Vec::new()
+                            }
+                        }
+                    } else {
+                        Vec::new()
+                    };
+                    let units = plan_units(&account, kinds_used, policies, &enabled, &mut region_count);
+                    let results: Vec<Option<UnitFailure>> = stream::iter(units)
+                        .map(|unit| run_unit(unit, partition, tx.clone()))
+                        .buffer_unordered(max_regions)
+                        .collect()
+                        .await;
+                    failures.extend(results.into_iter().flatten());
+                    let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+                    tracing::info!(account = %account.id, done = n, of = total_accounts, "account listed");
+                    (region_count, failures)
+                }
+            })
+            .buffer_unordered(max_accounts)
+            .collect::<Vec<_>>()
+            .await;
+        drop(tx);
+        per_account
+    });
+
+    // Consumer: map and load as pages arrive.
+    let mut loader = Loader::new(
+        client.clone(),
+        UpsertOptions {
+            merge: mapping.enable_merge_entity,
+            create_missing_related_entities: mapping.create_missing_related_entities,
+            resync_id: run_id.to_string(),
+        },
+        settings.port.max_in_flight,
+    );
+    let mut misconfigs = Misconfigurations::default();
+    let mut issues = Vec::new();
+    let mut selector_errors_logged = 0u32;
+    while let Some(page) = rx.recv().await {
+        *report.items_per_kind.entry(page.kind.to_string()).or_default() += page.items.len() as u64;
+        let resources: Vec<_> = mapping
+            .resources
+            .iter()
+            .filter(|r| r.kind == page.kind)
+            .filter(|r| page.region.is_empty() || page_allowed(page.kind, &r.region_policy, &page.region))
+            .collect();
+        for raw in &page.items {
+            let val = crate::mapping::jq::to_val(raw);
+            for resource in &resources {
+                match resource.map(&val, &mut issues) {
+                    MapOutcome::Entity(entity) => {
+                        misconfigs.record(resource, &mut issues);
+                        loader.push(entity).await;
+                    }
+                    MapOutcome::Filtered => report.filtered += 1,
+                    MapOutcome::Dropped(why) => {
+                        misconfigs.record(resource, &mut issues);
+                        report.dropped += 1;
+                        tracing::debug!(kind = page.kind, resource_index = resource.index, reason = why, "item not sent");
+                    }
+                    MapOutcome::SelectorError(e) => {
+                        report.selector_errors += 1;
+                        if selector_errors_logged < 5 {
+                            selector_errors_logged += 1;
+                            tracing::error!(kind = page.kind, resource_index = resource.index, error = %e, "selector error");
+                        }
+                    }
+                }
+            }
+        }
+    }
+    report.entities = loader.finish().await;
+    let per_account = producer.await.map_err(|e| {
+        AwsError::other("collect", format!("the collection task failed: {e}"))
+    })?;
+    let mut regions_seen = 0;
+    for (regions, failures) in per_account {
+        regions_seen += regions;
+        report.failed_units.extend(failures);
+    }
+    report.regions = regions_seen;
+    report.misconfigured_fields = misconfigs.summary().iter().map(|(_, _, _, _, n)| n).sum();
+    Ok(report)
+}
+
+/// S3 buckets are listed through one region but live everywhere: aws-v3's policy only
+/// picks the endpoint, it does not filter buckets.
+fn page_allowed(kind: &str, policy: &crate::mapping::config::RegionPolicy, region: &str) -> bool {
+    match kinds::find(kind).map(|k| k.scope) {
+        Some(Scope::Regional) => policy.allows(region),
+        _ => true,
+    }
+}
+
+/// The units of one account: account-scoped kinds once, global kinds once through an
+/// allowed region (us-east-1 when allowed, as aws-v3 would usually pick), regional kinds
+/// in every enabled region some resource of that kind allows.
+fn plan_units(
+    account: &Arc<accounts::Account>,
+    kinds_used: &[&'static kinds::Kind],
+    policies: &[(String, crate::mapping::config::RegionPolicy)],
+    enabled: &[String],
+    region_count: &mut usize,
+) -> Vec<Unit> {
+    let mut units = Vec::new();
+    let mut regions_used = BTreeSet::new();
+    for kind in kinds_used {
+        let allowed: Vec<&String> = enabled
+            .iter()
+            .filter(|region| {
+                policies
+                    .iter()
+                    .any(|(k, p)| k == kind.name && p.allows(region))
+            })
+            .collect();
+        match kind.scope {
+            Scope::Account => units.push(Unit {
+                kind,
+                account: account.clone(),
+                region: String::new(),
+            }),
+            Scope::Global => {
+                let region = allowed
+                    .iter()
+                    .find(|r| r.as_str() == "us-east-1")
+                    .or(allowed.first());
+                match region {
+                    Some(r) => units.push(Unit {
+                        kind,
+                        account: account.clone(),
+                        region: (*r).clone(),
+                    }),
+                    None => tracing::warn!(account = %account.id, kind = kind.name, "no allowed region to list this global kind through"),
+                }
+            }
+            Scope::Regional => {
+                for region in allowed {
+                    regions_used.insert(region.clone());
+                    units.push(Unit {
+                        kind,
+                        account: account.clone(),
+                        region: region.clone(),
+                    });
+                }
+            }
+        }
+    }
+    *region_count = regions_used.len();
+    units
+}
+
+/// Lists one unit into the channel; a failure is returned, not raised, so the rest goes on.
+async fn run_unit(unit: Unit, partition: crate::config::Partition, tx: mpsc::Sender<Page>) -> Option<UnitFailure> {
+    let (page_tx, mut page_rx) = mpsc::channel::<Vec<serde_json::Value>>(4);
+    let region_for_call = if unit.region.is_empty() {
+        unit.account
+            .config
+            .region()
+            .map(|r| r.to_string())
+            .unwrap_or_else(|| partition.default_region().to_string())
+    } else {
+        unit.region.clone()
+    };
+    let ctx = ListCtx {
+        account: unit.account.clone(),
+        region: region_for_call,
+        partition,
+    };
+    let tag: Arc<str> = Arc::from(unit.region.as_str());
+    let kind = unit.kind.name;
+    let forward = async {
+        while let Some(items) = page_rx.recv().await {
+            if tx
+                .send(Page {
+                    kind,
+                    region: tag.clone(),
+                    items,
+                })
+                .await
+                .is_err()
+            {
+                break;
+            }
+        }
+    };
+    let (result, ()) = tokio::join!((unit.kind.list)(ctx, Emit::new(page_tx)), forward);
+    match result {
+        Ok(()) => None,
+        Err(e) => {
+            tracing::error!(kind, account = %unit.account.id, region = %unit.region, error = %e, "listing failed; the run is partial");
+            Some(UnitFailure {
+                kind: kind.to_string(),
+                account: unit.account.id.clone(),
+                region: unit.region,
+                reason: e.to_string(),
+            })
+        }
+    }
+}

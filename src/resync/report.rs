@@ -1,0 +1,164 @@
+//! What one resync did, and the verdict the exit code comes from.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::aws::accounts::FailedAccount;
+use crate::port::loader::BlueprintStats;
+
+/// A (kind, account, region) whose listing failed.
+#[derive(Debug, Clone)]
+pub struct UnitFailure {
+    /// Kind (`*` when every kind of the account was affected).
+    pub kind: String,
+    /// Account id.
+    pub account: String,
+    /// Region (`*` for all, empty for account-scoped kinds).
+    pub region: String,
+    /// AWS's code and message.
+    pub reason: String,
+}
+
+/// Whether everything was seen and written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Every account, unit and entity succeeded.
+    Complete,
+    /// Something was not seen or not written; nothing may be deleted on this basis.
+    Partial,
+}
+
+/// The run report.
+#[derive(Debug, Clone, Default)]
+pub struct Report {
+    /// Resync id (also sent as `ocean_info_resync_id`).
+    pub run_id: String,
+    /// Wall time.
+    pub duration: Duration,
+    /// Accounts listed.
+    pub accounts_ok: usize,
+    /// Accounts that could not be accessed.
+    pub failed_accounts: Vec<FailedAccount>,
+    /// Distinct regions listed (summed over accounts).
+    pub regions: usize,
+    /// Raw items listed per kind.
+    pub items_per_kind: BTreeMap<String, u64>,
+    /// Kinds in the mapping that this program does not support.
+    pub unsupported_kinds: Vec<String>,
+    /// Listing failures.
+    pub failed_units: Vec<UnitFailure>,
+    /// Upserted / failed entities per blueprint.
+    pub entities: BTreeMap<String, BlueprintStats>,
+    /// Items the selector filtered out.
+    pub filtered: u64,
+    /// Items mapped to an empty identifier or blueprint.
+    pub dropped: u64,
+    /// Items whose selector did not yield a boolean.
+    pub selector_errors: u64,
+    /// Field evaluations that came out `null`.
+    pub misconfigured_fields: u64,
+}
+
+impl Report {
+    /// An empty report for run `run_id`.
+    pub fn new(run_id: String) -> Report {
+        Report {
+            run_id,
+            ..Report::default()
+        }
+    }
+
+    /// Entities Port accepted.
+    pub fn upserted(&self) -> u64 {
+        self.entities.values().map(|s| s.upserted).sum()
+    }
+
+    /// Entities that were not written.
+    pub fn failed_entities(&self) -> u64 {
+        self.entities.values().map(|s| s.failed).sum()
+    }
+
+    /// The verdict.
+    pub fn outcome(&self) -> Outcome {
+        let clean = self.failed_accounts.is_empty()
+            && self.failed_units.is_empty()
+            && self.unsupported_kinds.is_empty()
+            && self.selector_errors == 0
+            && self.failed_entities() == 0;
+        if clean {
+            Outcome::Complete
+        } else {
+            Outcome::Partial
+        }
+    }
+
+    /// The report as JSON (the summary event's fields, for tools and tests).
+    pub fn to_json(&self) -> Value {
+        json!({
+            "run_id": self.run_id,
+            "outcome": match self.outcome() { Outcome::Complete => "complete", Outcome::Partial => "partial" },
+            "duration_ms": self.duration.as_millis() as u64,
+            "accounts_ok": self.accounts_ok,
+            "accounts_failed": self.failed_accounts.iter().map(|f| json!({"account": f.id, "reason": f.reason})).collect::<Vec<_>>(),
+            "regions": self.regions,
+            "items_per_kind": self.items_per_kind,
+            "unsupported_kinds": self.unsupported_kinds,
+            "failed_units": self.failed_units.iter().map(|u| json!({"kind": u.kind, "account": u.account, "region": u.region, "reason": u.reason})).collect::<Vec<_>>(),
+            "entities": self.entities.iter().map(|(bp, s)| (bp.clone(), json!({"upserted": s.upserted, "failed": s.failed}))).collect::<serde_json::Map<_, _>>(),
+            "entities_upserted": self.upserted(),
+            "entities_failed": self.failed_entities(),
+            "filtered": self.filtered,
+            "dropped": self.dropped,
+            "selector_errors": self.selector_errors,
+            "misconfigured_fields": self.misconfigured_fields,
+        })
+    }
+
+    /// One summary event at the end of the run.
+    pub fn log_summary(&self) {
+        let items: u64 = self.items_per_kind.values().sum();
+        let kinds = self
+            .items_per_kind
+            .iter()
+            .map(|(k, n)| format!("{k}={n}"))
+            .collect::<Vec<_>>()
+            .join(" ");
+        let outcome = match self.outcome() {
+            Outcome::Complete => "complete",
+            Outcome::Partial => "partial",
+        };
+        let summary = self.to_json().to_string();
+        if self.outcome() == Outcome::Complete {
+            tracing::info!(
+                outcome,
+                accounts_ok = self.accounts_ok,
+                accounts_failed = self.failed_accounts.len(),
+                regions = self.regions,
+                items,
+                items_per_kind = %kinds,
+                entities_upserted = self.upserted(),
+                entities_failed = self.failed_entities(),
+                duration_ms = self.duration.as_millis() as u64,
+                summary = %summary,
+                "resync finished"
+            );
+        } else {
+            tracing::warn!(
+                outcome,
+                accounts_ok = self.accounts_ok,
+                accounts_failed = self.failed_accounts.len(),
+                failed_units = self.failed_units.len(),
+                regions = self.regions,
+                items,
+                items_per_kind = %kinds,
+                entities_upserted = self.upserted(),
+                entities_failed = self.failed_entities(),
+                duration_ms = self.duration.as_millis() as u64,
+                summary = %summary,
+                "resync finished with failures; nothing would be deleted on its basis"
+            );
+        }
+    }
+}

@@ -1,0 +1,377 @@
+//! A tiny fault-injecting reverse proxy in front of moto.
+//!
+//! moto never denies `sts:AssumeRole` and has no throttling switch, so tests point the AWS SDK at
+//! this proxy instead: it forwards everything to moto unchanged, except requests that match a
+//! denied AssumeRole account or a [`Rule`], which get an AWS-shaped error response instead.
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+/// Answer the next `times` requests whose action is `action` with an error instead of forwarding.
+///
+/// `action` is the form `Action` of query-protocol requests (STS, EC2, …) or the suffix of the
+/// `X-Amz-Target` header (after the last `.`) for JSON-protocol ones (Organizations, ECS, …).
+/// Query-protocol requests get an XML error body, JSON-protocol ones `{"__type", "message"}`.
+#[derive(Clone, Debug)]
+pub struct Rule {
+    pub action: String,
+    pub status: u16,
+    pub code: String,
+    pub times: usize,
+}
+
+#[derive(Default)]
+struct Shared {
+    denied_accounts: Mutex<Vec<String>>,
+    rules: Mutex<Vec<Rule>>,
+    hits: Mutex<HashMap<String, usize>>,
+}
+
+struct ProxyState {
+    upstream: String,
+    http: reqwest::Client,
+    shared: Arc<Shared>,
+}
+
+/// The running proxy; the server task is aborted when this is dropped.
+pub struct AwsProxy {
+    url: String,
+    shared: Arc<Shared>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl AwsProxy {
+    /// Binds 127.0.0.1:0 and serves in a background task, forwarding to `upstream` (moto's URL).
+    pub async fn start(upstream: &str) -> AwsProxy {
+        let shared = Arc::new(Shared::default());
+        let http = reqwest::Client::builder()
+            .no_proxy()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(Duration::from_secs(120))
+            .build()
+            .expect("building proxy HTTP client");
+        let state = Arc::new(ProxyState {
+            upstream: upstream.trim_end_matches('/').to_owned(),
+            http,
+            shared: shared.clone(),
+        });
+        let app = Router::new().fallback(handle).with_state(state);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("binding proxy listener on 127.0.0.1:0");
+        let addr = listener.local_addr().expect("proxy listener address");
+        let task = tokio::spawn(async move {
+            if let Err(e) = axum::serve(listener, app).await {
+                eprintln!("aws_proxy: server error: {e}");
+            }
+        });
+        AwsProxy {
+            url: format!("http://{addr}"),
+            shared,
+            task,
+        }
+    }
+
+    /// Base URL, e.g. `http://127.0.0.1:PORT`.
+    pub fn url(&self) -> String {
+        self.url.clone()
+    }
+
+    /// Every later `AssumeRole` whose `RoleArn` contains `account_id` gets 403 AccessDenied.
+    pub fn deny_assume_role(&self, account_id: &str) {
+        lock(&self.shared.denied_accounts).push(account_id.to_owned());
+    }
+
+    /// Lifts all AssumeRole denials.
+    pub fn allow_all_assume_role(&self) {
+        lock(&self.shared.denied_accounts).clear();
+    }
+
+    pub fn add_rule(&self, rule: Rule) {
+        lock(&self.shared.rules).push(rule);
+    }
+
+    /// Removes all rules (denials stay).
+    pub fn clear_rules(&self) {
+        lock(&self.shared.rules).clear();
+    }
+
+    /// Requests seen (forwarded or answered with an injected error) with that Action/target suffix.
+    pub fn hits(&self, action: &str) -> usize {
+        lock(&self.shared.hits).get(action).copied().unwrap_or(0)
+    }
+
+    pub fn reset_hits(&self) {
+        lock(&self.shared.hits).clear();
+    }
+}
+
+impl Drop for AwsProxy {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// What the proxy needs to know about a request to decide on faults.
+#[derive(Default)]
+struct Classified {
+    action: Option<String>,
+    role_arn: Option<String>,
+    /// JSON protocol (`X-Amz-Target` present) rather than the query protocol.
+    json: bool,
+    /// SigV4 service name from the Authorization header's credential scope (e.g. "ec2", "sts").
+    service: Option<String>,
+}
+
+fn classify(headers: &HeaderMap, query: Option<&str>, body: &[u8]) -> Classified {
+    let mut c = Classified {
+        service: signing_service(headers),
+        ..Classified::default()
+    };
+    if let Some(target) = headers.get("x-amz-target").and_then(|v| v.to_str().ok()) {
+        c.json = true;
+        c.action = Some(target.rsplit('.').next().unwrap_or(target).to_owned());
+        return c;
+    }
+    let form = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| {
+            ct.trim_start()
+                .to_ascii_lowercase()
+                .starts_with("application/x-www-form-urlencoded")
+        });
+    let mut params = Vec::new();
+    if form {
+        params.extend(parse_form(&String::from_utf8_lossy(body)));
+    }
+    if let Some(q) = query {
+        params.extend(parse_form(q));
+    }
+    for (k, v) in params {
+        match k.as_str() {
+            "Action" if c.action.is_none() => c.action = Some(v),
+            "RoleArn" if c.role_arn.is_none() => c.role_arn = Some(v),
+            _ => {}
+        }
+    }
+    c
+}
+
+/// Parses `a=b&c=d` (application/x-www-form-urlencoded).
+fn parse_form(s: &str) -> Vec<(String, String)> {
+    s.split('&')
+        .filter(|p| !p.is_empty())
+        .map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            (form_decode(k), form_decode(v))
+        })
+        .collect()
+}
+
+fn form_decode(s: &str) -> String {
+    let s = s.replace('+', " ");
+    match urlencoding::decode(&s) {
+        Ok(d) => d.into_owned(),
+        Err(_) => s,
+    }
+}
+
+/// `Authorization: AWS4-HMAC-SHA256 Credential=AKID/20250101/us-east-1/ec2/aws4_request, ...`
+fn signing_service(headers: &HeaderMap) -> Option<String> {
+    let auth = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let cred = auth.split("Credential=").nth(1)?;
+    let cred = cred.split([',', ' ']).next()?;
+    cred.split('/').nth(3).map(str::to_owned)
+}
+
+fn request_id() -> String {
+    static SEQ: AtomicU64 = AtomicU64::new(1);
+    let n = SEQ.fetch_add(1, Ordering::Relaxed);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    format!(
+        "{:08x}-{:04x}-4000-8000-{n:012x}",
+        nanos,
+        (n & 0xffff) as u16
+    )
+}
+
+fn xml_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+fn xml_response(status: StatusCode, body: String) -> Response {
+    (status, [(header::CONTENT_TYPE, "text/xml")], body).into_response()
+}
+
+fn assume_role_denied(role_arn: &str) -> Response {
+    let body = format!(
+        "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><Error><Type>Sender</Type>\
+         <Code>AccessDenied</Code><Message>User: arn:aws:iam::123456789012:user/test is not authorized \
+         to perform: sts:AssumeRole on resource: {}</Message></Error><RequestId>{}</RequestId>\
+         </ErrorResponse>",
+        xml_escape(role_arn),
+        request_id()
+    );
+    xml_response(StatusCode::FORBIDDEN, body)
+}
+
+fn rule_error(rule: &Rule, c: &Classified) -> Response {
+    let status = StatusCode::from_u16(rule.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let message = format!("injected by aws_proxy: {} {}", rule.code, rule.action);
+    if c.json {
+        let body = serde_json::json!({ "__type": rule.code, "message": message }).to_string();
+        let mut resp = (status, body).into_response();
+        let h = resp.headers_mut();
+        h.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/x-amz-json-1.1"),
+        );
+        if let Ok(v) = HeaderValue::from_str(&rule.code) {
+            h.insert("x-amzn-errortype", v);
+        }
+        h.insert(
+            "x-amzn-requestid",
+            HeaderValue::from_str(&request_id()).expect("ascii request id"),
+        );
+        return resp;
+    }
+    let code = xml_escape(&rule.code);
+    let message = xml_escape(&message);
+    let body = if c.service.as_deref() == Some("ec2") {
+        // EC2's own query-protocol error shape.
+        format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Response><Errors><Error><Code>{code}</Code>\
+             <Message>{message}</Message></Error></Errors><RequestID>{}</RequestID></Response>",
+            request_id()
+        )
+    } else {
+        let kind = if status.is_server_error() {
+            "Receiver"
+        } else {
+            "Sender"
+        };
+        format!(
+            "<ErrorResponse><Error><Type>{kind}</Type><Code>{code}</Code><Message>{message}</Message>\
+             </Error><RequestId>{}</RequestId></ErrorResponse>",
+            request_id()
+        )
+    };
+    xml_response(status, body)
+}
+
+/// Hop-by-hop headers and ones the HTTP stacks recompute; never copied across the proxy.
+fn skip_header(name: &header::HeaderName) -> bool {
+    matches!(
+        name.as_str(),
+        "host" | "content-length" | "transfer-encoding" | "connection" | "keep-alive" | "upgrade"
+    )
+}
+
+async fn handle(State(st): State<Arc<ProxyState>>, req: Request) -> Response {
+    let (parts, body) = req.into_parts();
+    let body: Bytes = match axum::body::to_bytes(body, usize::MAX).await {
+        Ok(b) => b,
+        Err(e) => {
+            return (
+                StatusCode::BAD_REQUEST,
+                format!("aws_proxy: reading body: {e}"),
+            )
+                .into_response();
+        }
+    };
+    let c = classify(&parts.headers, parts.uri.query(), &body);
+
+    if let Some(action) = &c.action {
+        *lock(&st.shared.hits).entry(action.clone()).or_default() += 1;
+
+        if action == "AssumeRole"
+            && let Some(arn) = &c.role_arn
+        {
+            let denied = lock(&st.shared.denied_accounts)
+                .iter()
+                .any(|a| arn.contains(a.as_str()));
+            if denied {
+                return assume_role_denied(arn);
+            }
+        }
+
+        let fired = {
+            let mut rules = lock(&st.shared.rules);
+            rules
+                .iter_mut()
+                .find(|r| r.times > 0 && r.action == *action)
+                .map(|r| {
+                    r.times -= 1;
+                    r.clone()
+                })
+        };
+        if let Some(rule) = fired {
+            return rule_error(&rule, &c);
+        }
+    }
+
+    let path = parts
+        .uri
+        .path_and_query()
+        .map(|p| p.as_str())
+        .unwrap_or("/");
+    let url = format!("{}{path}", st.upstream);
+    let mut fwd = st.http.request(parts.method.clone(), &url);
+    for (name, value) in &parts.headers {
+        if !skip_header(name) {
+            fwd = fwd.header(name, value);
+        }
+    }
+    let upstream = match fwd.body(body).send().await {
+        Ok(r) => r,
+        Err(e) => {
+            return (
+                StatusCode::BAD_GATEWAY,
+                format!("aws_proxy: forwarding to {url}: {e}"),
+            )
+                .into_response();
+        }
+    };
+    let status = upstream.status();
+    let headers = upstream.headers().clone();
+    let bytes = match upstream.bytes().await {
+        Ok(b) => b,
+        Err(e) => {
+            return (
+                StatusCode::BAD_GATEWAY,
+                format!("aws_proxy: reading upstream body: {e}"),
+            )
+                .into_response();
+        }
+    };
+    let mut resp = Response::new(Body::from(bytes));
+    *resp.status_mut() = status;
+    for (name, value) in &headers {
+        // Keep the upstream Content-Length (the body is relayed verbatim; for HEAD it is the only
+        // place the size is given).
+        if name == header::CONTENT_LENGTH || !skip_header(name) {
+            resp.headers_mut().append(name, value.clone());
+        }
+    }
+    resp
+}

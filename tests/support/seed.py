@@ -1,0 +1,295 @@
+#!/usr/bin/env python3
+"""Seed a running moto_server with an AWS Organization and per-account resources.
+
+Prints one JSON document (the manifest) on stdout; progress/errors go to stderr.
+
+    python seed.py --endpoint http://127.0.0.1:5000 [--members 3] [--ou-members 1]
+        [--regions us-east-1,eu-west-1] [--instances-per-region 2]
+        [--buckets-per-account 2] [--clusters-per-region 1]
+        [--role-name PortOceanReadRole] [--seed-management | --no-seed-management]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import boto3
+from botocore.config import Config
+
+MANAGEMENT_ACCOUNT = "123456789012"
+DUMMY_KEY = "testing"
+# A well-known AMI that moto 5 ships in every region of every account.
+DEFAULT_AMI = "ami-12c6146b"
+WORKERS = 8
+
+S3_CONFIG = Config(s3={"addressing_style": "path"}, retries={"max_attempts": 10, "mode": "standard"})
+CLIENT_CONFIG = Config(retries={"max_attempts": 10, "mode": "standard"})
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--endpoint", required=True, help="moto server URL, e.g. http://127.0.0.1:5000")
+    p.add_argument("--members", type=int, default=3, help="member accounts to create")
+    p.add_argument("--ou-members", type=int, default=1, help="first K members are moved into OU 'Engineering'")
+    p.add_argument("--regions", default="us-east-1,eu-west-1", help="comma-separated regions")
+    p.add_argument("--instances-per-region", type=int, default=2)
+    p.add_argument("--buckets-per-account", type=int, default=2)
+    p.add_argument("--clusters-per-region", type=int, default=1)
+    p.add_argument("--role-name", default="PortOceanReadRole")
+    p.add_argument(
+        "--seed-management",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also create resources in the management account (default on)",
+    )
+    args = p.parse_args(argv)
+    args.regions = [r.strip() for r in args.regions.split(",") if r.strip()]
+    if not args.regions:
+        p.error("--regions must name at least one region")
+    if args.members < 0 or args.ou_members < 0:
+        p.error("--members/--ou-members must be >= 0")
+    return args
+
+
+def log(msg: str) -> None:
+    print(f"seed: {msg}", file=sys.stderr, flush=True)
+
+
+class Seeder:
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.endpoint = args.endpoint.rstrip("/")
+        self.first_region = args.regions[0]
+        # Management-account session (moto's default account for the dummy keys).
+        self.mgmt = boto3.Session(
+            aws_access_key_id=DUMMY_KEY,
+            aws_secret_access_key=DUMMY_KEY,
+            region_name=self.first_region,
+        )
+        # All clients come from this one session so botocore loads each service model once
+        # (a fresh Session per account re-parses the huge EC2 model, which dominated seed time).
+        # Session.client() is not thread-safe, hence the lock; the clients themselves are.
+        self.lock = threading.Lock()
+        self.sts = self.client(None, "sts", "us-east-1")
+
+    def client(self, creds: dict | None, service: str, region: str, config: Config = CLIENT_CONFIG):
+        kwargs = {}
+        if creds is not None:
+            kwargs = {
+                "aws_access_key_id": creds["AccessKeyId"],
+                "aws_secret_access_key": creds["SecretAccessKey"],
+                "aws_session_token": creds["SessionToken"],
+            }
+        with self.lock:
+            return self.mgmt.client(service, region_name=region, endpoint_url=self.endpoint, config=config, **kwargs)
+
+    # ---- organization -------------------------------------------------------------------------
+
+    def create_org(self) -> dict:
+        org = self.client(None, "organizations", "us-east-1")
+        org.create_organization(FeatureSet="ALL")
+        root_id = org.list_roots()["Roots"][0]["Id"]
+        ou_id = org.create_organizational_unit(ParentId=root_id, Name="Engineering")["OrganizationalUnit"]["Id"]
+
+        accounts = [
+            {
+                "id": MANAGEMENT_ACCOUNT,
+                "name": "management",
+                "email": "management@example.com",
+                "ou": None,
+                "management": True,
+            }
+        ]
+        # Use the real management account name/email if moto has one.
+        try:
+            desc = org.describe_account(AccountId=MANAGEMENT_ACCOUNT)["Account"]
+            accounts[0]["name"] = desc.get("Name") or accounts[0]["name"]
+            accounts[0]["email"] = desc.get("Email") or accounts[0]["email"]
+        except Exception:  # noqa: BLE001 - purely cosmetic
+            pass
+
+        for i in range(1, self.args.members + 1):
+            email = f"member{i}@example.com"
+            name = f"member-{i}"
+            status = org.create_account(Email=email, AccountName=name)["CreateAccountStatus"]
+            deadline = time.monotonic() + 30
+            while status.get("State") == "IN_PROGRESS":
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"create_account {name} still IN_PROGRESS after 30 s")
+                time.sleep(0.2)
+                status = org.describe_create_account_status(CreateAccountRequestId=status["Id"])[
+                    "CreateAccountStatus"
+                ]
+            if status.get("State") != "SUCCEEDED":
+                raise RuntimeError(f"create_account {name} failed: {status}")
+            acct_id = status["AccountId"]
+            in_ou = i <= self.args.ou_members
+            if in_ou:
+                org.move_account(AccountId=acct_id, SourceParentId=root_id, DestinationParentId=ou_id)
+            accounts.append(
+                {
+                    "id": acct_id,
+                    "name": name,
+                    "email": email,
+                    "ou": ou_id if in_ou else None,
+                    "management": False,
+                }
+            )
+        return {"root_id": root_id, "ou_id": ou_id, "accounts": accounts}
+
+    # ---- per-account resources ----------------------------------------------------------------
+
+    def account_credentials(self, acct: str) -> dict:
+        # moto maps the returned credentials to the account in the RoleArn.
+        return self.sts.assume_role(
+            RoleArn=f"arn:aws:iam::{acct}:role/{self.args.role_name}",
+            RoleSessionName="seed",
+        )["Credentials"]
+
+    def seed_account(self, acct: str) -> dict:
+        a = self.args
+        creds = self.account_credentials(acct)
+        out = {"instances": [], "buckets": [], "clusters": []}
+
+        for region in a.regions:
+            if a.instances_per_region > 0:
+                ec2 = self.client(creds, "ec2", region)
+                out["instances"].extend(self.run_instances(ec2, acct, region))
+            if a.clusters_per_region > 0:
+                ecs = self.client(creds, "ecs", region)
+                for j in range(a.clusters_per_region):
+                    c = ecs.create_cluster(
+                        clusterName=f"cluster-{acct}-{region}-{j}",
+                        tags=[{"key": "Team", "value": "platform"}],
+                    )["cluster"]
+                    out["clusters"].append(
+                        {"account": acct, "region": region, "name": c["clusterName"], "arn": c["clusterArn"]}
+                    )
+
+        if a.buckets_per_account > 0:
+            s3 = self.client(creds, "s3", self.first_region, S3_CONFIG)
+            for j in range(a.buckets_per_account):
+                name = f"bucket-{acct}-{j}"
+                kwargs = {"Bucket": name}
+                if self.first_region != "us-east-1":
+                    kwargs["CreateBucketConfiguration"] = {"LocationConstraint": self.first_region}
+                s3.create_bucket(**kwargs)
+                tagged = j == 0
+                if tagged:
+                    s3.put_bucket_tagging(Bucket=name, Tagging={"TagSet": [{"Key": "Env", "Value": "test"}]})
+                out["buckets"].append({"account": acct, "name": name, "tagged": tagged})
+        return out
+
+    def run_instances(self, ec2, acct: str, region: str) -> list[dict]:
+        n = self.args.instances_per_region
+        ami = DEFAULT_AMI
+        instances = []
+        # One call per instance so each gets its own Name tag.
+        for j in range(n):
+            params = dict(
+                ImageId=ami,
+                MinCount=1,
+                MaxCount=1,
+                InstanceType="t3.micro",
+                TagSpecifications=[
+                    {
+                        "ResourceType": "instance",
+                        "Tags": [
+                            {"Key": "Name", "Value": f"{acct}-{region}-{j}"},
+                            {"Key": "Team", "Value": "platform"},
+                        ],
+                    }
+                ],
+            )
+            try:
+                resp = ec2.run_instances(**params)
+            except ec2.exceptions.ClientError as e:
+                if "AMI" not in str(e) or ami != DEFAULT_AMI:
+                    raise
+                ami = self.lookup_ami(ec2)
+                params["ImageId"] = ami
+                resp = ec2.run_instances(**params)
+            for inst in resp["Instances"]:
+                instances.append(
+                    {
+                        "account": acct,
+                        "region": region,
+                        "id": inst["InstanceId"],
+                        "type": inst["InstanceType"],
+                        "state": inst["State"]["Name"],
+                        "private_ip": inst.get("PrivateIpAddress"),
+                        "public_ip": inst.get("PublicIpAddress"),
+                    }
+                )
+        # run_instances reports "pending"; moto moves instances to "running" on the next describe,
+        # which is what a sync will see, so record the described state (and IPs).
+        if instances:
+            by_id = {i["id"]: i for i in instances}
+            for page in ec2.get_paginator("describe_instances").paginate(InstanceIds=list(by_id)):
+                for res in page["Reservations"]:
+                    for inst in res["Instances"]:
+                        rec = by_id.get(inst["InstanceId"])
+                        if rec is not None:
+                            rec["state"] = inst["State"]["Name"]
+                            rec["private_ip"] = inst.get("PrivateIpAddress")
+                            rec["public_ip"] = inst.get("PublicIpAddress")
+        return instances
+
+    @staticmethod
+    def lookup_ami(ec2) -> str:
+        images = ec2.describe_images(Owners=["amazon"])["Images"]
+        if not images:
+            raise RuntimeError("moto has no AMIs to launch instances from")
+        return images[0]["ImageId"]
+
+    # ---- main ---------------------------------------------------------------------------------
+
+    def run(self) -> dict:
+        t0 = time.monotonic()
+        org = self.create_org()
+        log(f"organization with {len(org['accounts'])} accounts in {time.monotonic() - t0:.1f}s")
+
+        targets = [acc["id"] for acc in org["accounts"] if self.args.seed_management or not acc["management"]]
+        instances, buckets, clusters = [], [], []
+        with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+            # map() keeps results in account order, so the manifest is deterministic in shape.
+            for res in pool.map(self.seed_account, targets):
+                instances.extend(res["instances"])
+                buckets.extend(res["buckets"])
+                clusters.extend(res["clusters"])
+        log(
+            f"seeded {len(targets)} accounts: {len(instances)} instances, {len(buckets)} buckets, "
+            f"{len(clusters)} clusters in {time.monotonic() - t0:.1f}s"
+        )
+        return {
+            "management_account": MANAGEMENT_ACCOUNT,
+            "accounts": org["accounts"],
+            "ou_id": org["ou_id"],
+            "root_id": org["root_id"],
+            "regions": self.args.regions,
+            "instances": instances,
+            "buckets": buckets,
+            "clusters": clusters,
+        }
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    try:
+        manifest = Seeder(args).run()
+    except Exception as e:  # noqa: BLE001 - report and fail with a non-zero status
+        log(f"error: {type(e).__name__}: {e}")
+        return 1
+    json.dump(manifest, sys.stdout)
+    sys.stdout.write("\n")
+    sys.stdout.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
