@@ -56,7 +56,10 @@ async fn run_inner(members: u32) -> Result<u8, String> {
             "OCEAN__INTEGRATION__CONFIG__ACCOUNT_ROLE_ARN",
             "arn:aws:iam::123456789012:role/PortOceanReadRole",
         )
-        .env("OCEAN__INTEGRATION__CONFIG__EXTERNAL_ID", "demo-external-id")
+        .env(
+            "OCEAN__INTEGRATION__CONFIG__EXTERNAL_ID",
+            "demo-external-id",
+        )
         .env("AWS_ENDPOINT_URL", moto.url())
         .env("AWS_ACCESS_KEY_ID", "testing")
         .env("AWS_SECRET_ACCESS_KEY", "testing")
@@ -81,5 +84,8 @@ async fn run_inner(members: u32) -> Result<u8, String> {
         status.code().unwrap_or(-1),
         elapsed.as_secs_f64()
     );
-    Ok(status.code().and_then(|c| u8::try_from(c).ok()).unwrap_or(1))
+    Ok(status
+        .code()
+        .and_then(|c| u8::try_from(c).ok())
+        .unwrap_or(1))
 }

@@ -141,7 +141,10 @@ async fn organizations(
             "the organization (or the configured OUs) has no ACTIVE account",
         ));
     }
-    tracing::info!(accounts = listed.len(), "discovered accounts through Organizations");
+    tracing::info!(
+        accounts = listed.len(),
+        "discovered accounts through Organizations"
+    );
     // `arn:<partition>:iam::<acct>:<resource>` with the org role's partition and resource.
     let parts: Vec<&str> = org_role.splitn(6, ':').collect();
     let (partition, resource) = (parts[1], parts[5]);
@@ -164,7 +167,8 @@ async fn assume_all(
 ) -> Discovery {
     let results: Vec<_> = stream::iter(targets)
         .map(|(id, name, arn)| async move {
-            let assumed = assume_role(base, &arn, session_name, settings.external_id.as_ref()).await;
+            let assumed =
+                assume_role(base, &arn, session_name, settings.external_id.as_ref()).await;
             (id, name, assumed)
         })
         .buffer_unordered(settings.max_concurrent_accounts)
@@ -275,8 +279,9 @@ async fn list_accounts_under(
             .into_paginator()
             .send();
         while let Some(page) = pages.next().await {
-            let page = page
-                .map_err(|e| AwsError::from_sdk("organizations:ListOrganizationalUnitsForParent", e))?;
+            let page = page.map_err(|e| {
+                AwsError::from_sdk("organizations:ListOrganizationalUnitsForParent", e)
+            })?;
             children.extend(
                 page.organizational_units()
                     .iter()

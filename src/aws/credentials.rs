@@ -23,7 +23,8 @@ use crate::config::{AwsSettings, CredentialProvider};
 /// Loads the base SDK config. Makes no network call.
 pub async fn base_config(settings: &AwsSettings) -> SdkConfig {
     let mut loader = aws_config::defaults(BehaviorVersion::latest());
-    if std::env::var_os("AWS_MAX_ATTEMPTS").is_none() && std::env::var_os("AWS_RETRY_MODE").is_none()
+    if std::env::var_os("AWS_MAX_ATTEMPTS").is_none()
+        && std::env::var_os("AWS_RETRY_MODE").is_none()
     {
         loader = loader.retry_config(RetryConfig::standard().with_max_attempts(5));
     }

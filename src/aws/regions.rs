@@ -14,7 +14,10 @@ use super::accounts::Account;
 use crate::config::Partition;
 
 /// Regions enabled in `account`, sorted.
-pub async fn enabled_regions(account: &Account, partition: Partition) -> Result<Vec<String>, AwsError> {
+pub async fn enabled_regions(
+    account: &Account,
+    partition: Partition,
+) -> Result<Vec<String>, AwsError> {
     match partition {
         Partition::AwsUsGov => return Ok(vec!["us-gov-east-1".into(), "us-gov-west-1".into()]),
         Partition::AwsCn => return Ok(vec!["cn-north-1".into(), "cn-northwest-1".into()]),

@@ -59,9 +59,9 @@ const OCEAN_KEYS: &[&str] = &[
 
 /// Whether `path` is (under) a key Ocean defines.
 pub fn is_known(path: &str) -> bool {
-    OCEAN_KEYS.iter().any(|k| {
-        path == *k || (path.starts_with(k) && path.as_bytes().get(k.len()) == Some(&b'.'))
-    })
+    OCEAN_KEYS
+        .iter()
+        .any(|k| path == *k || (path.starts_with(k) && path.as_bytes().get(k.len()) == Some(&b'.')))
 }
 
 /// The closest key among `candidates` (those read by the loader) with the same parent, if

@@ -319,7 +319,9 @@ fn read_listener(r: &mut Reader) -> Result<EventListener, ConfigError> {
     };
     Ok(EventListener {
         kind,
-        interval_secs: r.u64_in("event_listener.interval", 1..=86_400)?.unwrap_or(60),
+        interval_secs: r
+            .u64_in("event_listener.interval", 1..=86_400)?
+            .unwrap_or(60),
         resync_on_start: r.bool("event_listener.resync_on_start")?.unwrap_or(true),
     })
 }
@@ -373,7 +375,11 @@ fn read_aws(r: &mut Reader, sources: &Sources) -> Result<AwsSettings, ConfigErro
     let priority_raw = cfg(r, "credential_provider_priority")?
         .unwrap_or_else(|| "AssumeRoleWithWebIdentity,StaticCredential,AssumeRole".into());
     let mut credential_provider_priority = Vec::new();
-    for name in priority_raw.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+    for name in priority_raw
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
         let p = match name {
             "AssumeRoleWithWebIdentity" => CredentialProvider::AssumeRoleWithWebIdentity,
             "StaticCredential" => CredentialProvider::StaticCredential,
@@ -665,7 +671,10 @@ mod tests {
             r#"["arn:aws:iam::111111111111:role/R", " "]"#,
         )])
         .unwrap();
-        assert_eq!(s.aws.account_role_arns, vec!["arn:aws:iam::111111111111:role/R"]);
+        assert_eq!(
+            s.aws.account_role_arns,
+            vec!["arn:aws:iam::111111111111:role/R"]
+        );
     }
 
     #[test]
@@ -673,11 +682,27 @@ mod tests {
         for (key, value, expected) in [
             ("OCEAN__INITIALIZE_PORT_RESOURCES", "maybe", "boolean"),
             ("OCEAN__EVENT_LISTENER__TYPE", "SOMETIMES", "ONCE"),
-            ("OCEAN__INTEGRATION__CONFIG__ACCOUNT_ROLE_ARN", "not-an-arn", "role ARN"),
-            ("OCEAN__INTEGRATION__CONFIG__ACCOUNT_ROLE_ARNS", "[1]", "array"),
+            (
+                "OCEAN__INTEGRATION__CONFIG__ACCOUNT_ROLE_ARN",
+                "not-an-arn",
+                "role ARN",
+            ),
+            (
+                "OCEAN__INTEGRATION__CONFIG__ACCOUNT_ROLE_ARNS",
+                "[1]",
+                "array",
+            ),
             ("OCEAN__PORT__BASE_URL", "api.getport.io", "http"),
-            ("OCEAN__INTEGRATION__CONFIG__AWS_PARTITION", "mars", "aws-cn"),
-            ("OCEAN__INTEGRATION__CONFIG__MAX_CONCURRENT_ACCOUNTS", "0", "whole number"),
+            (
+                "OCEAN__INTEGRATION__CONFIG__AWS_PARTITION",
+                "mars",
+                "aws-cn",
+            ),
+            (
+                "OCEAN__INTEGRATION__CONFIG__MAX_CONCURRENT_ACCOUNTS",
+                "0",
+                "whole number",
+            ),
         ] {
             let err = load(&[(key, value)]).unwrap_err().to_string();
             assert!(err.contains(key), "{key}: {err}");
@@ -697,19 +722,32 @@ mod tests {
         .unwrap();
         assert_eq!(s.unknown_keys.len(), 1, "{:?}", s.unknown_keys);
         assert!(s.unknown_keys[0].contains("OCEAN__INTEGRATION__CONFIG__ACOUNT_ROLE_ARN"));
-        assert!(s.unknown_keys[0].contains("did you mean OCEAN__INTEGRATION__CONFIG__ACCOUNT_ROLE_ARN"));
+        assert!(
+            s.unknown_keys[0].contains("did you mean OCEAN__INTEGRATION__CONFIG__ACCOUNT_ROLE_ARN")
+        );
     }
 
     #[test]
     fn debug_redacts_secrets() {
         let s = load(&[
             ("OCEAN__INTEGRATION__CONFIG__EXTERNAL_ID", "ext-sentinel"),
-            ("OCEAN__INTEGRATION__CONFIG__AWS_ACCESS_KEY_ID", "AKIA-sentinel"),
-            ("OCEAN__INTEGRATION__CONFIG__AWS_SECRET_ACCESS_KEY", "sk-sentinel"),
+            (
+                "OCEAN__INTEGRATION__CONFIG__AWS_ACCESS_KEY_ID",
+                "AKIA-sentinel",
+            ),
+            (
+                "OCEAN__INTEGRATION__CONFIG__AWS_SECRET_ACCESS_KEY",
+                "sk-sentinel",
+            ),
         ])
         .unwrap();
         let dbg = format!("{s:?}");
-        for secret in ["sekrit-value", "ext-sentinel", "AKIA-sentinel", "sk-sentinel"] {
+        for secret in [
+            "sekrit-value",
+            "ext-sentinel",
+            "AKIA-sentinel",
+            "sk-sentinel",
+        ] {
             assert!(!dbg.contains(secret), "{secret} leaked in {dbg}");
         }
     }

@@ -85,12 +85,10 @@ impl Sources {
         }
         figment = figment.merge(Serialized::defaults(env_tree(&self.dotenv)?));
         figment = figment.merge(Serialized::defaults(env_tree(&self.env)?));
-        figment
-            .extract::<Value>()
-            .map_err(|e| ConfigError::Source {
-                source_name: "settings".into(),
-                reason: e.to_string(),
-            })
+        figment.extract::<Value>().map_err(|e| ConfigError::Source {
+            source_name: "settings".into(),
+            reason: e.to_string(),
+        })
     }
 }
 
@@ -258,7 +256,10 @@ mod tests {
     fn json_value_and_nested_keys_combine() {
         let tree = sources(&[
             ("OCEAN__EVENT_LISTENER__INTERVAL", "30"),
-            ("OCEAN__EVENT_LISTENER", r#"{"type":"POLLING","resyncOnStart":false}"#),
+            (
+                "OCEAN__EVENT_LISTENER",
+                r#"{"type":"POLLING","resyncOnStart":false}"#,
+            ),
         ])
         .merged()
         .unwrap();
@@ -271,7 +272,10 @@ mod tests {
     fn env_names_are_case_insensitive_and_beat_dotenv_and_yaml() {
         let mut s = sources(&[("ocean__integration__identifier", "from-env")]);
         s.dotenv = vec![
-            ("OCEAN__INTEGRATION__IDENTIFIER".into(), "from-dotenv".into()),
+            (
+                "OCEAN__INTEGRATION__IDENTIFIER".into(),
+                "from-dotenv".into(),
+            ),
             ("OCEAN__PORT__BASE_URL".into(), "http://dotenv".into()),
         ];
         s.yaml = Some(

@@ -67,14 +67,14 @@ impl Program {
                         jaq_core::load::Error::Io(v) => {
                             parts.extend(v.into_iter().map(|(_, m)| m));
                         }
-                        jaq_core::load::Error::Lex(v) => parts.extend(
-                            v.into_iter()
-                                .map(|(exp, at)| format!("expected {} {}", exp.as_str(), near(at))),
-                        ),
-                        jaq_core::load::Error::Parse(v) => parts.extend(
-                            v.into_iter()
-                                .map(|(exp, at)| format!("expected {} {}", exp.as_str(), near(at))),
-                        ),
+                        jaq_core::load::Error::Lex(v) => parts
+                            .extend(v.into_iter().map(|(exp, at)| {
+                                format!("expected {} {}", exp.as_str(), near(at))
+                            })),
+                        jaq_core::load::Error::Parse(v) => parts
+                            .extend(v.into_iter().map(|(exp, at)| {
+                                format!("expected {} {}", exp.as_str(), near(at))
+                            })),
                     }
                 }
                 format!("syntax error: {}", parts.join("; "))
@@ -258,8 +258,14 @@ mod tests {
     fn single_quotes_and_constants() {
         let p = Program::compile("'\"ec2Instance\"'".trim_matches('\'')).unwrap();
         assert_eq!(p.constant(), Some("ec2Instance"));
-        assert_eq!(run(".a == 'x'", json!({"a": "x"})).unwrap(), Some(json!(true)));
-        assert_eq!(run(r#"."it's""#, json!({"it's": 1})).unwrap(), Some(json!(1)));
+        assert_eq!(
+            run(".a == 'x'", json!({"a": "x"})).unwrap(),
+            Some(json!(true))
+        );
+        assert_eq!(
+            run(r#"."it's""#, json!({"it's": 1})).unwrap(),
+            Some(json!(1))
+        );
     }
 
     #[test]
@@ -274,6 +280,9 @@ mod tests {
     fn numbers_round_trip() {
         assert_eq!(run(".", json!(12)).unwrap(), Some(json!(12)));
         assert_eq!(run(".", json!(1.5)).unwrap(), Some(json!(1.5)));
-        assert_eq!(run(".a", json!({"a": [true, null, "s"]})).unwrap(), Some(json!([true, null, "s"])));
+        assert_eq!(
+            run(".a", json!({"a": [true, null, "s"]})).unwrap(),
+            Some(json!([true, null, "s"]))
+        );
     }
 }

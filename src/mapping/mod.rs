@@ -204,7 +204,9 @@ impl Mapping {
                     message: "search-query teams are not supported yet; use a JQ string".into(),
                 }),
             }
-            let named = |problems: &mut Vec<Problem>, section: &str, entries: &Map<String, Value>| {
+            let named = |problems: &mut Vec<Problem>,
+                         section: &str,
+                         entries: &Map<String, Value>| {
                 let mut out = Vec::new();
                 for (name, expr) in entries {
                     let field = format!("mappings.{section}.{name}");
@@ -404,7 +406,9 @@ impl Misconfigurations {
     pub fn summary(&self) -> Vec<(usize, &str, &str, &str, u64)> {
         self.by_field
             .iter()
-            .map(|((idx, field), (kind, expr, n))| (*idx, kind.as_str(), field.as_str(), expr.as_str(), *n))
+            .map(|((idx, field), (kind, expr, n))| {
+                (*idx, kind.as_str(), field.as_str(), expr.as_str(), *n)
+            })
             .collect()
     }
 }
@@ -471,24 +475,47 @@ resources:
     #[test]
     fn selector_false_filters_and_non_boolean_is_an_error() {
         let m = mapping(EC2).unwrap();
-        assert!(matches!(m.resources[0].map(&item("terminated"), &mut Vec::new()), Outcome::Filtered));
-        let m = mapping(&EC2.replace(r#".Properties.State.Name != "terminated""#, ".Properties.State")).unwrap();
-        assert!(matches!(m.resources[0].map(&item("x"), &mut Vec::new()), Outcome::SelectorError(_)));
+        assert!(matches!(
+            m.resources[0].map(&item("terminated"), &mut Vec::new()),
+            Outcome::Filtered
+        ));
+        let m = mapping(&EC2.replace(
+            r#".Properties.State.Name != "terminated""#,
+            ".Properties.State",
+        ))
+        .unwrap();
+        assert!(matches!(
+            m.resources[0].map(&item("x"), &mut Vec::new()),
+            Outcome::SelectorError(_)
+        ));
     }
 
     #[test]
     fn empty_identifier_drops_the_entity() {
-        let m = mapping(&EC2.replace("identifier: .Properties.InstanceId", "identifier: .Properties.Nope")).unwrap();
-        assert!(matches!(m.resources[0].map(&item("running"), &mut Vec::new()), Outcome::Dropped(_)));
+        let m = mapping(&EC2.replace(
+            "identifier: .Properties.InstanceId",
+            "identifier: .Properties.Nope",
+        ))
+        .unwrap();
+        assert!(matches!(
+            m.resources[0].map(&item("running"), &mut Vec::new()),
+            Outcome::Dropped(_)
+        ));
     }
 
     #[test]
     fn every_broken_expression_is_reported_with_its_place() {
-        let err = mapping(&EC2.replace(".Properties.State.Name\n", ".Properties.State.Name |\n").replace("'\"ec2Instance\"'", "nosuch(1)"))
-            .unwrap_err()
-            .to_string();
+        let err = mapping(
+            &EC2.replace(".Properties.State.Name\n", ".Properties.State.Name |\n")
+                .replace("'\"ec2Instance\"'", "nosuch(1)"),
+        )
+        .unwrap_err()
+        .to_string();
         assert!(err.contains("2 problem(s)"), "{err}");
-        assert!(err.contains("resources[0] (AWS::EC2::Instance) mappings.properties.state"), "{err}");
+        assert!(
+            err.contains("resources[0] (AWS::EC2::Instance) mappings.properties.state"),
+            "{err}"
+        );
         assert!(err.contains("mappings.blueprint"), "{err}");
     }
 }

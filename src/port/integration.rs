@@ -23,7 +23,9 @@ impl Existing {
     /// The mapping to use: the integration's config when it has one, else our default.
     pub fn mapping_source(&self) -> (Value, MappingOrigin) {
         match self.integration.as_ref().and_then(|i| i.get("config")) {
-            Some(c) if c.as_object().is_some_and(|o| !o.is_empty()) => (c.clone(), MappingOrigin::Port),
+            Some(c) if c.as_object().is_some_and(|o| !o.is_empty()) => {
+                (c.clone(), MappingOrigin::Port)
+            }
             _ => (defaults::port_app_config(), MappingOrigin::Default),
         }
     }
@@ -75,7 +77,14 @@ pub async fn ensure(
                 "createPortResourcesOrigin": "Default",
             });
             client
-                .request(Method::POST, "/integration", &[], Some(&body), Feature::None, false)
+                .request(
+                    Method::POST,
+                    "/integration",
+                    &[],
+                    Some(&body),
+                    Feature::None,
+                    false,
+                )
                 .await?;
         }
         Some(integration) => {
@@ -87,7 +96,14 @@ pub async fn ensure(
                 tracing::info!("the integration has no mapping; setting the default one");
                 let body = json!({"config": defaults::port_app_config()});
                 client
-                    .request(Method::PATCH, &format!("/integration/{id}/config"), &[], Some(&body), Feature::None, false)
+                    .request(
+                        Method::PATCH,
+                        &format!("/integration/{id}/config"),
+                        &[],
+                        Some(&body),
+                        Feature::None,
+                        false,
+                    )
                     .await?;
             }
         }
@@ -102,7 +118,14 @@ pub async fn ensure(
         create_default_blueprints(client).await?;
         let body = json!({"arePortResourcesInitialized": true, "version": crate::VERSION});
         client
-            .request(Method::PATCH, &format!("/integration/{id}"), &[], Some(&body), Feature::None, false)
+            .request(
+                Method::PATCH,
+                &format!("/integration/{id}"),
+                &[],
+                Some(&body),
+                Feature::None,
+                false,
+            )
             .await?;
     }
     Ok(())
@@ -120,7 +143,10 @@ async fn create_default_blueprints(client: &Client) -> Result<(), PortError> {
             .await
         {
             Ok(_) => {
-                tracing::info!(blueprint = id, "a default blueprint already exists; creating none");
+                tracing::info!(
+                    blueprint = id,
+                    "a default blueprint already exists; creating none"
+                );
                 return Ok(());
             }
             Err(e) if e.status() == Some(404) => {}
@@ -133,9 +159,19 @@ async fn create_default_blueprints(client: &Client) -> Result<(), PortError> {
             o.remove("relations");
         }
         client
-            .request(Method::POST, "/blueprints", &[], Some(&bare), Feature::Exporter, false)
+            .request(
+                Method::POST,
+                "/blueprints",
+                &[],
+                Some(&bare),
+                Feature::Exporter,
+                false,
+            )
             .await?;
-        tracing::info!(blueprint = %bp["identifier"], "created default blueprint");
+        tracing::info!(
+            blueprint = bp["identifier"].as_str().unwrap_or_default(),
+            "created default blueprint"
+        );
     }
     for bp in &blueprints {
         let relations = bp.get("relations").cloned().unwrap_or(Value::Null);

@@ -96,9 +96,15 @@ impl Loader {
             self.fail_locally(&entity, reason);
             return;
         }
-        let size = serde_json::to_vec(&entity.body).map(|b| b.len()).unwrap_or(0) + 1;
+        let size = serde_json::to_vec(&entity.body)
+            .map(|b| b.len())
+            .unwrap_or(0)
+            + 1;
         if size + ENVELOPE_BYTES > MAX_BODY_BYTES {
-            self.fail_locally(&entity, format!("entity is {size} bytes; Port's request limit is 1 MiB"));
+            self.fail_locally(
+                &entity,
+                format!("entity is {size} bytes; Port's request limit is 1 MiB"),
+            );
             return;
         }
         let batch = self.buffers.entry(entity.blueprint.clone()).or_default();
@@ -174,7 +180,10 @@ async fn upsert_batch(
         .iter()
         .map(|e| e["identifier"].as_str().unwrap_or_default().to_string())
         .collect();
-    let path = format!("/blueprints/{}/entities/bulk", urlencoding::encode(&blueprint));
+    let path = format!(
+        "/blueprints/{}/entities/bulk",
+        urlencoding::encode(&blueprint)
+    );
     let query = [
         ("upsert", "true".to_string()),
         ("merge", options.merge.to_string()),
@@ -187,8 +196,16 @@ async fn upsert_batch(
         ("ocean_info_resync_id", options.resync_id.clone()),
     ];
     let body = json!({ "entities": entities });
+    tracing::debug!(blueprint = %blueprint, entities = ids.len(), "bulk upsert");
     match client
-        .request(Method::POST, &path, &query, Some(&body), Feature::Exporter, true)
+        .request(
+            Method::POST,
+            &path,
+            &query,
+            Some(&body),
+            Feature::Exporter,
+            true,
+        )
         .await
     {
         Ok(resp) => parse_bulk_response(blueprint, &ids, &resp.body),
@@ -267,7 +284,10 @@ pub fn valid_blueprint_identifier(id: &str) -> bool {
 
 fn check_entity(entity: &Entity) -> Result<(), String> {
     if !valid_blueprint_identifier(&entity.blueprint) {
-        return Err(format!("blueprint {:?} is not a valid Port identifier", entity.blueprint));
+        return Err(format!(
+            "blueprint {:?} is not a valid Port identifier",
+            entity.blueprint
+        ));
     }
     if !valid_entity_identifier(&entity.identifier) {
         return Err("identifier has characters Port rejects (allowed: letters, digits and @_.+:\\/=-; at most 1000)".into());
@@ -280,7 +300,9 @@ fn check_entity(entity: &Entity) -> Result<(), String> {
                 _ => continue,
             };
             if let Some(bad) = targets.iter().find(|t| !valid_entity_identifier(t)) {
-                return Err(format!("relation {name} targets {bad:?}, which is not a valid Port identifier"));
+                return Err(format!(
+                    "relation {name} targets {bad:?}, which is not a valid Port identifier"
+                ));
             }
         }
     }
@@ -293,7 +315,9 @@ mod tests {
 
     #[test]
     fn identifiers_follow_ports_rule() {
-        assert!(valid_entity_identifier("arn:aws:ec2:eu-west-1:123:instance/i-0abc"));
+        assert!(valid_entity_identifier(
+            "arn:aws:ec2:eu-west-1:123:instance/i-0abc"
+        ));
         assert!(valid_entity_identifier("ünïcode=ok"));
         for bad in ["", ".", "..", "has space", "a,b", "x*", "(p)", "q?"] {
             assert!(!valid_entity_identifier(bad), "{bad}");

@@ -217,7 +217,13 @@ impl Client {
             let retry_status = matches!(status.as_u16(), 408 | 429 | 502 | 503 | 504);
             if retry_status && retryable && attempt < self.max_attempts {
                 let wait = backoff(attempt, retry_after(resp.headers()));
-                tracing::warn!(path, attempt, status = status.as_u16(), wait_ms = wait.as_millis() as u64, "Port is busy, retrying");
+                tracing::warn!(
+                    path,
+                    attempt,
+                    status = status.as_u16(),
+                    wait_ms = wait.as_millis() as u64,
+                    "Port is busy, retrying"
+                );
                 tokio::time::sleep(wait).await;
                 continue;
             }
@@ -278,8 +284,9 @@ impl Client {
                 .send()
                 .await;
             match sent {
-                Ok(r) if matches!(r.status().as_u16(), 408 | 429 | 502 | 503 | 504)
-                    && attempt < self.max_attempts =>
+                Ok(r)
+                    if matches!(r.status().as_u16(), 408 | 429 | 502 | 503 | 504)
+                        && attempt < self.max_attempts =>
                 {
                     let wait = backoff(attempt, retry_after(r.headers()));
                     tokio::time::sleep(wait).await;

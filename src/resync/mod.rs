@@ -94,7 +94,13 @@ async fn run_in_span(settings: &Settings, run_id: String) -> Result<Report, RunE
             report
         }
         Err(e) => {
-            integration::set_resync_state(&client, ResyncStatus::Failed, &started_at, Some(&ended_at)).await;
+            integration::set_resync_state(
+                &client,
+                ResyncStatus::Failed,
+                &started_at,
+                Some(&ended_at),
+            )
+            .await;
             return Err(e);
         }
     };
@@ -148,7 +154,11 @@ async fn collect_and_load(
     let discovery = accounts::discover(&base, aws).await?;
     report.accounts_ok = discovery.accounts.len();
     report.failed_accounts = discovery.failed.clone();
-    tracing::info!(accounts = discovery.accounts.len(), failed = discovery.failed.len(), "accounts ready");
+    tracing::info!(
+        accounts = discovery.accounts.len(),
+        failed = discovery.failed.len(),
+        "accounts ready"
+    );
 
     let (tx, mut rx) = mpsc::channel::<Page>(CHANNEL_PAGES);
     let needs_regions = used.values().any(|k| k.scope != Scope::Account);
@@ -163,7 +173,8 @@ async fn collect_and_load(
         .collect();
 
     // Producer: accounts × units, bounded at both levels.
-    let producer = tokio::spawn(async move {
+    let producer = tokio::spawn(
+        async move {
         let done = std::sync::atomic::AtomicUsize::new(0);
         let per_account = stream::iter(discovery.accounts.into_iter().map(Arc::new))
             .map(|account| {
@@ -208,7 +219,9 @@ async fn collect_and_load(
             .await;
         drop(tx);
         per_account
-    });
+        }
+        .in_current_span(),
+    );
 
     // Consumer: map and load as pages arrive.
     let mut loader = Loader::new(
@@ -224,12 +237,17 @@ async fn collect_and_load(
     let mut issues = Vec::new();
     let mut selector_errors_logged = 0u32;
     while let Some(page) = rx.recv().await {
-        *report.items_per_kind.entry(page.kind.to_string()).or_default() += page.items.len() as u64;
+        *report
+            .items_per_kind
+            .entry(page.kind.to_string())
+            .or_default() += page.items.len() as u64;
         let resources: Vec<_> = mapping
             .resources
             .iter()
             .filter(|r| r.kind == page.kind)
-            .filter(|r| page.region.is_empty() || page_allowed(page.kind, &r.region_policy, &page.region))
+            .filter(|r| {
+                page.region.is_empty() || page_allowed(page.kind, &r.region_policy, &page.region)
+            })
             .collect();
         for raw in &page.items {
             let val = crate::mapping::jq::to_val(raw);
@@ -243,7 +261,12 @@ async fn collect_and_load(
                     MapOutcome::Dropped(why) => {
                         misconfigs.record(resource, &mut issues);
                         report.dropped += 1;
-                        tracing::debug!(kind = page.kind, resource_index = resource.index, reason = why, "item not sent");
+                        tracing::debug!(
+                            kind = page.kind,
+                            resource_index = resource.index,
+                            reason = why,
+                            "item not sent"
+                        );
                     }
                     MapOutcome::SelectorError(e) => {
                         report.selector_errors += 1;
@@ -257,9 +280,9 @@ async fn collect_and_load(
         }
     }
     report.entities = loader.finish().await;
-    let per_account = producer.await.map_err(|e| {
-        AwsError::other("collect", format!("the collection task failed: {e}"))
-    })?;
+    let per_account = producer
+        .await
+        .map_err(|e| AwsError::other("collect", format!("the collection task failed: {e}")))?;
     let mut regions_seen = 0;
     for (regions, failures) in per_account {
         regions_seen += regions;
@@ -317,7 +340,9 @@ fn plan_units(
                         account: account.clone(),
                         region: (*r).clone(),
                     }),
-                    None => tracing::warn!(account = %account.id, kind = kind.name, "no allowed region to list this global kind through"),
+                    None => {
+                        tracing::warn!(account = %account.id, kind = kind.name, "no allowed region to list this global kind through")
+                    }
                 }
             }
             Scope::Regional => {
@@ -337,7 +362,11 @@ fn plan_units(
 }
 
 /// Lists one unit into the channel; a failure is returned, not raised, so the rest goes on.
-async fn run_unit(unit: Unit, partition: crate::config::Partition, tx: mpsc::Sender<Page>) -> Option<UnitFailure> {
+async fn run_unit(
+    unit: Unit,
+    partition: crate::config::Partition,
+    tx: mpsc::Sender<Page>,
+) -> Option<UnitFailure> {
     let (page_tx, mut page_rx) = mpsc::channel::<Vec<serde_json::Value>>(4);
     let region_for_call = if unit.region.is_empty() {
         unit.account
@@ -356,7 +385,9 @@ async fn run_unit(unit: Unit, partition: crate::config::Partition, tx: mpsc::Sen
     let tag: Arc<str> = Arc::from(unit.region.as_str());
     let kind = unit.kind.name;
     let forward = async {
+        let mut count = 0usize;
         while let Some(items) = page_rx.recv().await {
+            count += items.len();
             if tx
                 .send(Page {
                     kind,
@@ -369,10 +400,15 @@ async fn run_unit(unit: Unit, partition: crate::config::Partition, tx: mpsc::Sen
                 break;
             }
         }
+        count
     };
-    let (result, ()) = tokio::join!((unit.kind.list)(ctx, Emit::new(page_tx)), forward);
+    tracing::debug!(kind, account = %unit.account.id, region = %unit.region, "listing");
+    let (result, items) = tokio::join!((unit.kind.list)(ctx, Emit::new(page_tx)), forward);
     match result {
-        Ok(()) => None,
+        Ok(()) => {
+            tracing::debug!(kind, account = %unit.account.id, region = %unit.region, items, "listed");
+            None
+        }
         Err(e) => {
             tracing::error!(kind, account = %unit.account.id, region = %unit.region, error = %e, "listing failed; the run is partial");
             Some(UnitFailure {

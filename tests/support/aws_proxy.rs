@@ -34,6 +34,8 @@ struct Shared {
     denied_accounts: Mutex<Vec<String>>,
     rules: Mutex<Vec<Rule>>,
     hits: Mutex<HashMap<String, usize>>,
+    /// Secret access keys and session tokens moto issued through AssumeRole.
+    issued: Mutex<Vec<String>>,
 }
 
 struct ProxyState {
@@ -89,6 +91,11 @@ impl AwsProxy {
     /// Every later `AssumeRole` whose `RoleArn` contains `account_id` gets 403 AccessDenied.
     pub fn deny_assume_role(&self, account_id: &str) {
         lock(&self.shared.denied_accounts).push(account_id.to_owned());
+    }
+
+    /// Secret keys and session tokens handed out by AssumeRole so far (for leak checks).
+    pub fn issued_secrets(&self) -> Vec<String> {
+        lock(&self.shared.issued).clone()
     }
 
     /// Lifts all AssumeRole denials.
@@ -364,6 +371,18 @@ async fn handle(State(st): State<Arc<ProxyState>>, req: Request) -> Response {
                 .into_response();
         }
     };
+    if c.action.as_deref() == Some("AssumeRole") {
+        let text = String::from_utf8_lossy(&bytes);
+        let mut issued = lock(&st.shared.issued);
+        for tag in ["SessionToken", "SecretAccessKey"] {
+            let (open, close) = (format!("<{tag}>"), format!("</{tag}>"));
+            if let Some(start) = text.find(&open)
+                && let Some(len) = text[start + open.len()..].find(&close)
+            {
+                issued.push(text[start + open.len()..start + open.len() + len].to_string());
+            }
+        }
+    }
     let mut resp = Response::new(Body::from(bytes));
     *resp.status_mut() = status;
     for (name, value) in &headers {

@@ -66,7 +66,8 @@ fn properties(i: &Instance) -> Map<String, Value> {
             "State",
             i.state().map(|s| {
                 obj(|o| {
-                    o.opt("Code", s.code()).str("Name", s.name().map(|n| n.as_str()));
+                    o.opt("Code", s.code())
+                        .str("Name", s.name().map(|n| n.as_str()));
                 })
             }),
         )
@@ -92,10 +93,11 @@ fn properties(i: &Instance) -> Map<String, Value> {
         .str("Platform", i.platform().map(|t| t.as_str()))
         .opt(
             "Monitoring",
-            i.monitoring()
-                .map(|m| obj(|o| {
+            i.monitoring().map(|m| {
+                obj(|o| {
                     o.str("State", m.state().map(|s| s.as_str()));
-                })),
+                })
+            }),
         )
         .str("SubnetId", i.subnet_id())
         .str("VpcId", i.vpc_id())
@@ -123,12 +125,16 @@ fn properties(i: &Instance) -> Map<String, Value> {
         .str("Hypervisor", i.hypervisor().map(|h| h.as_str()))
         .opt(
             "IamInstanceProfile",
-            i.iam_instance_profile()
-                .map(|p| obj(|o| {
+            i.iam_instance_profile().map(|p| {
+                obj(|o| {
                     o.str("Arn", p.arn()).str("Id", p.id());
-                })),
+                })
+            }),
         )
-        .str("InstanceLifecycle", i.instance_lifecycle().map(|l| l.as_str()))
+        .str(
+            "InstanceLifecycle",
+            i.instance_lifecycle().map(|l| l.as_str()),
+        )
         .list("NetworkInterfaces", i.network_interfaces(), |n| {
             obj(|o| {
                 o.str("NetworkInterfaceId", n.network_interface_id())
@@ -141,17 +147,21 @@ fn properties(i: &Instance) -> Map<String, Value> {
                     .str("PrivateIpAddress", n.private_ip_address())
                     .opt("SourceDestCheck", n.source_dest_check())
                     .str("Status", n.status().map(|s| s.as_str()))
-                    .list("Groups", n.groups(), |g| {
-                        json!({"GroupId": g.group_id(), "GroupName": g.group_name()})
-                    });
+                    .list(
+                        "Groups",
+                        n.groups(),
+                        |g| json!({"GroupId": g.group_id(), "GroupName": g.group_name()}),
+                    );
             })
         })
         .str("OutpostArn", i.outpost_arn())
         .str("RootDeviceName", i.root_device_name())
         .str("RootDeviceType", i.root_device_type().map(|t| t.as_str()))
-        .list("SecurityGroups", i.security_groups(), |g| {
-            json!({"GroupId": g.group_id(), "GroupName": g.group_name()})
-        })
+        .list(
+            "SecurityGroups",
+            i.security_groups(),
+            |g| json!({"GroupId": g.group_id(), "GroupName": g.group_name()}),
+        )
         .opt("SourceDestCheck", i.source_dest_check())
         .str("SpotInstanceRequestId", i.spot_instance_request_id())
         .str("SriovNetSupport", i.sriov_net_support())
@@ -163,7 +173,10 @@ fn properties(i: &Instance) -> Map<String, Value> {
         .list("Tags", i.tags(), |t| {
             key_value_tags(std::iter::once((t.key(), t.value())))[0].clone()
         })
-        .str("VirtualizationType", i.virtualization_type().map(|v| v.as_str()))
+        .str(
+            "VirtualizationType",
+            i.virtualization_type().map(|v| v.as_str()),
+        )
         .opt(
             "CpuOptions",
             i.cpu_options().map(|c| {
@@ -176,10 +189,11 @@ fn properties(i: &Instance) -> Map<String, Value> {
         .str("CapacityReservationId", i.capacity_reservation_id())
         .opt(
             "HibernationOptions",
-            i.hibernation_options()
-                .map(|h| obj(|o| {
+            i.hibernation_options().map(|h| {
+                obj(|o| {
                     o.opt("Configured", h.configured());
-                })),
+                })
+            }),
         )
         .opt(
             "MetadataOptions",
@@ -189,17 +203,24 @@ fn properties(i: &Instance) -> Map<String, Value> {
                         .str("HttpTokens", m.http_tokens().map(|s| s.as_str()))
                         .opt("HttpPutResponseHopLimit", m.http_put_response_hop_limit())
                         .str("HttpEndpoint", m.http_endpoint().map(|s| s.as_str()))
-                        .str("HttpProtocolIpv6", m.http_protocol_ipv6().map(|s| s.as_str()))
-                        .str("InstanceMetadataTags", m.instance_metadata_tags().map(|s| s.as_str()));
+                        .str(
+                            "HttpProtocolIpv6",
+                            m.http_protocol_ipv6().map(|s| s.as_str()),
+                        )
+                        .str(
+                            "InstanceMetadataTags",
+                            m.instance_metadata_tags().map(|s| s.as_str()),
+                        );
                 })
             }),
         )
         .opt(
             "EnclaveOptions",
-            i.enclave_options()
-                .map(|e| obj(|o| {
+            i.enclave_options().map(|e| {
+                obj(|o| {
                     o.opt("Enabled", e.enabled());
-                })),
+                })
+            }),
         )
         .str("BootMode", i.boot_mode().map(|b| b.as_str()))
         .str("PlatformDetails", i.platform_details())
@@ -207,6 +228,9 @@ fn properties(i: &Instance) -> Map<String, Value> {
         .time("UsageOperationUpdateTime", i.usage_operation_update_time())
         .str("Ipv6Address", i.ipv6_address())
         .str("TpmSupport", i.tpm_support())
-        .str("CurrentInstanceBootMode", i.current_instance_boot_mode().map(|b| b.as_str()));
+        .str(
+            "CurrentInstanceBootMode",
+            i.current_instance_boot_mode().map(|b| b.as_str()),
+        );
     p.build()
 }

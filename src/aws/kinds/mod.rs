@@ -122,7 +122,11 @@ pub fn find(name: &str) -> Option<&'static Kind> {
 }
 
 /// A raw item.
-pub fn item(kind: &str, properties: Map<String, Value>, extra: Option<Map<String, Value>>) -> Value {
+pub fn item(
+    kind: &str,
+    properties: Map<String, Value>,
+    extra: Option<Map<String, Value>>,
+) -> Value {
     let mut m = Map::new();
     m.insert("Type".into(), json!(kind));
     m.insert("Properties".into(), Value::Object(properties));
@@ -193,8 +197,5 @@ pub fn obj(f: impl FnOnce(&mut Props)) -> Value {
 
 /// `[{Key, Value}]` tags as AWS returns them in EC2/S3.
 pub fn key_value_tags<'a>(tags: impl Iterator<Item = (Option<&'a str>, Option<&'a str>)>) -> Value {
-    Value::Array(
-        tags.map(|(k, v)| json!({"Key": k, "Value": v}))
-            .collect(),
-    )
+    Value::Array(tags.map(|(k, v)| json!({"Key": k, "Value": v})).collect())
 }

@@ -9,8 +9,8 @@
 //! `AccountId` only, like aws-v3.
 
 use aws_sdk_s3::types::Bucket;
-use futures::future::BoxFuture;
 use futures::StreamExt;
+use futures::future::BoxFuture;
 use serde_json::{Map, Value, json};
 
 use super::{Emit, Kind, ListCtx, Props, Scope, item};
@@ -68,10 +68,18 @@ async fn bucket_item(ctx: &ListCtx, b: &Bucket) -> Value {
     let name = b.name().unwrap_or_default();
     let mut p = Props::default();
     p.str("BucketName", b.name())
-        .val("Arn", json!(format!("arn:{}:s3:::{name}", ctx.partition.as_str())))
+        .val(
+            "Arn",
+            json!(format!("arn:{}:s3:::{name}", ctx.partition.as_str())),
+        )
         .time("CreationDate", b.creation_date());
     let region = b.bucket_region().unwrap_or(&ctx.region).to_string();
-    match client(ctx, &region).get_bucket_tagging().bucket(name).send().await {
+    match client(ctx, &region)
+        .get_bucket_tagging()
+        .bucket(name)
+        .send()
+        .await
+    {
         Ok(out) => {
             p.val(
                 "Tags",

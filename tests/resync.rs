@@ -1,0 +1,408 @@
+//! One-shot resync, end to end: the real binary against moto (through a fault proxy) and
+//! the Port fake.
+
+mod support;
+
+use serde_json::{Value, json};
+use support::{IDENTIFIER, MANAGEMENT, ROLE, World, run_binary, set, unset};
+
+const SEED: &[&str] = &["--members", "3", "--ou-members", "1"];
+
+fn datasource() -> String {
+    format!(
+        "port-ocean/aws-v3/{}/{IDENTIFIER}/exporter",
+        env!("CARGO_PKG_VERSION")
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn organization_resync_creates_the_default_catalog() {
+    let w = World::start(SEED).await;
+    let run = run_binary(&["sail"], &w.env()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+
+    // Exactly one entity per account, instance, bucket and cluster of the org.
+    assert_eq!(w.catalog_keys(), w.expected_keys(&w.account_ids()));
+
+    // Bootstrap: integration created with our default mapping, default blueprints made.
+    let integration = w.port.integration(IDENTIFIER).expect("integration created");
+    assert_eq!(integration["installationAppType"], "aws-v3");
+    assert_eq!(
+        integration["config"]["resources"].as_array().unwrap().len(),
+        4
+    );
+    for bp in ["awsAccount", "s3Bucket", "ec2Instance", "ecsCluster"] {
+        assert!(
+            w.port.blueprint_ids().iter().any(|b| b == bp),
+            "{bp} missing"
+        );
+    }
+    assert_eq!(
+        w.port.resync_states(IDENTIFIER),
+        vec!["running", "completed"]
+    );
+
+    // Entities carry Ocean's $datasource and the values the default mapping produces.
+    let m = &w.manifest;
+    let inst = &m["instances"][0];
+    let (acct, region, id) = (
+        inst["account"].as_str().unwrap(),
+        inst["region"].as_str().unwrap(),
+        inst["id"].as_str().unwrap(),
+    );
+    let e = w.port.entity("ec2Instance", id).unwrap();
+    assert_eq!(e["$datasource"], json!(datasource()));
+    assert_eq!(e["title"], json!(id));
+    assert_eq!(e["properties"]["instanceType"], "t3.micro");
+    assert_eq!(e["properties"]["state"], json!(inst["state"]));
+    assert_eq!(
+        e["properties"]["privateIpAddress"],
+        json!(inst["private_ip"])
+    );
+    assert_eq!(
+        e["properties"]["arn"],
+        json!(format!("arn:aws:ec2:{region}:{acct}:instance/{id}"))
+    );
+    let tags = e["properties"]["tags"].as_array().unwrap();
+    assert!(
+        tags.contains(&json!({"Key": "Team", "Value": "platform"})),
+        "{tags:?}"
+    );
+    assert_eq!(e["relations"]["account"], json!(acct));
+
+    for b in m["buckets"].as_array().unwrap() {
+        let arn = format!("arn:aws:s3:::{}", b["name"].as_str().unwrap());
+        let e = w.port.entity("s3Bucket", &arn).unwrap();
+        assert_eq!(e["title"], b["name"]);
+        assert_eq!(e["relations"]["account"], b["account"]);
+        let expected_tags = if b["tagged"].as_bool().unwrap() {
+            json!([{"Key": "Env", "Value": "test"}])
+        } else {
+            json!([])
+        };
+        assert_eq!(e["properties"]["tags"], expected_tags, "{arn}");
+        assert!(
+            e["properties"]["creationDate"]
+                .as_str()
+                .unwrap()
+                .ends_with('Z')
+        );
+    }
+    let c = &m["clusters"][0];
+    let e = w
+        .port
+        .entity("ecsCluster", c["arn"].as_str().unwrap())
+        .unwrap();
+    assert_eq!(e["title"], c["name"]);
+    assert_eq!(e["properties"]["status"], "ACTIVE");
+    assert_eq!(e["properties"]["runningTasksCount"], 0);
+    assert_eq!(
+        e["properties"]["tags"],
+        json!([{"key": "Team", "value": "platform"}])
+    );
+    assert_eq!(e["relations"]["account"], c["account"]);
+    for a in m["accounts"].as_array().unwrap() {
+        let e = w
+            .port
+            .entity("awsAccount", a["id"].as_str().unwrap())
+            .unwrap();
+        assert_eq!(
+            e["title"], a["name"],
+            "account title is the Organizations name"
+        );
+    }
+
+    // Every write to Port went through the bulk route in batches Port accepts.
+    for r in w.port.write_requests() {
+        if r.path.ends_with("/entities/bulk") {
+            assert!(r.status == 200, "{r:?}");
+            assert!(r.query.contains("upsert=true"));
+            assert!(r.body["entities"].as_array().unwrap().len() <= 20);
+        }
+    }
+    assert!(run.stderr.contains("resync finished"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ou_scoping_syncs_only_accounts_under_the_ou() {
+    let w = World::start(&["--members", "3", "--ou-members", "2"]).await;
+    w.seed_integration_with_regions();
+    let mut env = w.env();
+    let ou = w.manifest["ou_id"].as_str().unwrap().to_string();
+    set(&mut env, "OCEAN__INTEGRATION__CONFIG__OU_ID", &ou);
+    let run = run_binary(&["sail", "--once"], &env).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let in_ou: Vec<String> = w
+        .members()
+        .iter()
+        .filter(|a| a["ou"].as_str() == Some(ou.as_str()))
+        .map(|a| a["id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(in_ou.len(), 2);
+    assert_eq!(w.catalog_keys(), w.expected_keys(&in_ou));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn explicit_role_arns_sync_exactly_those_accounts() {
+    let w = World::start(SEED).await;
+    w.seed_integration_with_regions();
+    let chosen: Vec<String> = w
+        .members()
+        .iter()
+        .take(2)
+        .map(|a| a["id"].as_str().unwrap().to_string())
+        .collect();
+    let arns: Vec<String> = chosen
+        .iter()
+        .map(|id| format!("arn:aws:iam::{id}:role/{ROLE}"))
+        .collect();
+    let mut env = w.env();
+    unset(&mut env, "OCEAN__INTEGRATION__CONFIG__ACCOUNT_ROLE_ARN");
+    set(
+        &mut env,
+        "OCEAN__INTEGRATION__CONFIG__ACCOUNT_ROLE_ARNS",
+        &serde_json::to_string(&arns).unwrap(),
+    );
+    let run = run_binary(&["sail", "--once"], &env).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(w.catalog_keys(), w.expected_keys(&chosen));
+    assert_eq!(
+        w.port.entity("awsAccount", &chosen[0]).unwrap()["title"],
+        json!(format!("Account {}", chosen[0]))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_roles_the_current_account_is_synced() {
+    let w = World::start(SEED).await;
+    w.seed_integration_with_regions();
+    let mut env = w.env();
+    unset(&mut env, "OCEAN__INTEGRATION__CONFIG__ACCOUNT_ROLE_ARN");
+    let run = run_binary(&["sail", "--once"], &env).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(w.catalog_keys(), w.expected_keys(&[MANAGEMENT.to_string()]));
+    assert_eq!(
+        w.port.entity("awsAccount", MANAGEMENT).unwrap()["title"],
+        json!(format!("Account {MANAGEMENT}"))
+    );
+    assert_eq!(
+        w.proxy.hits("AssumeRole"),
+        0,
+        "no role to assume in single-account mode"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_account_whose_role_cannot_be_assumed_is_reported_and_the_run_is_partial() {
+    let w = World::start(SEED).await;
+    w.seed_integration_with_regions();
+    let denied = w.members()[1]["id"].as_str().unwrap().to_string();
+    w.proxy.deny_assume_role(&denied);
+    let run = run_binary(&["sail", "--once"], &w.env()).await;
+    assert_eq!(run.code, 3, "partial exit status; stderr: {}", run.stderr);
+
+    let others: Vec<String> = w
+        .account_ids()
+        .into_iter()
+        .filter(|a| *a != denied)
+        .collect();
+    assert_eq!(w.catalog_keys(), w.expected_keys(&others));
+    assert_eq!(w.port.resync_states(IDENTIFIER), vec!["running", "failed"]);
+    let reported = run
+        .stderr
+        .lines()
+        .any(|l| l.contains(&denied) && l.contains("AccessDenied"));
+    assert!(
+        reported,
+        "the denied account and AWS's reason are logged:\n{}",
+        run.stderr
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invalid_settings_fail_before_any_port_call() {
+    let w = World::start(&["--members", "1"]).await;
+    let cases: &[(&str, Option<&str>, &str)] = &[
+        (
+            "OCEAN__PORT__CLIENT_SECRET",
+            None,
+            "OCEAN__PORT__CLIENT_SECRET",
+        ),
+        (
+            "OCEAN__INITIALIZE_PORT_RESOURCES",
+            Some("sometimes"),
+            "boolean",
+        ),
+        ("OCEAN__EVENT_LISTENER", Some("{type: ONCE}"), "JSON"),
+        (
+            "OCEAN__INTEGRATION__CONFIG__ACCOUNT_ROLE_ARN",
+            Some("PortOceanReadRole"),
+            "role ARN",
+        ),
+        (
+            "OCEAN__INTEGRATION__CONFIG__ACCOUNT_ROLE_ARNS",
+            Some("[1, 2]"),
+            "array of strings",
+        ),
+        ("OCEAN__PORT__BASE_URL", Some("api.getport.io"), "http"),
+    ];
+    for (key, value, expected) in cases {
+        let mut env = w.env();
+        match value {
+            Some(v) => set(&mut env, key, v),
+            None => unset(&mut env, key),
+        }
+        let run = run_binary(&["sail", "--once"], &env).await;
+        assert_eq!(run.code, 2, "{key}: {}", run.stderr);
+        assert!(run.stderr.contains(key), "{key} named in: {}", run.stderr);
+        assert!(
+            run.stderr.contains(expected),
+            "{key}: expected {expected:?} in {}",
+            run.stderr
+        );
+    }
+    assert!(w.port.requests().is_empty(), "no request reached Port");
+    assert_eq!(w.proxy.hits("AssumeRole"), 0, "no request reached AWS");
+
+    // A listener this version does not run is refused up front as well.
+    let mut env = w.env();
+    set(&mut env, "OCEAN__EVENT_LISTENER", r#"{"type":"POLLING"}"#);
+    let run = run_binary(&["sail"], &env).await;
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("--once"), "{}", run.stderr);
+    assert!(w.port.requests().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_invalid_mapping_fails_before_any_port_write() {
+    let w = World::start(&["--members", "1"]).await;
+    let mut config = support::default_mapping_in_regions(&["us-east-1"]);
+    config["resources"][2]["port"]["entity"]["mappings"]["properties"]["state"] =
+        json!(".Properties.State.Name |");
+    config["resources"][1]["selector"]["query"] = json!("nosuchfunction(1)");
+    w.seed_integration(config);
+    let run = run_binary(&["sail", "--once"], &w.env()).await;
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("resources[2] (AWS::EC2::Instance) mappings.properties.state"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .contains("resources[1] (AWS::S3::Bucket) selector.query"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        w.port.write_requests().is_empty(),
+        "{:?}",
+        w.port.write_requests()
+    );
+    assert!(w.port.entities().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn entity_failures_and_unsupported_kinds_make_the_run_partial() {
+    let w = World::start(&["--members", "1"]).await;
+    let mut config = support::default_mapping_in_regions(&["us-east-1"]);
+    // Port rejects every entity of an unknown blueprint.
+    config["resources"][3]["port"]["entity"]["mappings"]["blueprint"] =
+        json!("\"noSuchBlueprint\"");
+    // A kind aws-v3 has but this version does not.
+    config["resources"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"kind": "AWS::Lambda::Function", "selector": {"query": "true"},
+                     "port": {"entity": {"mappings": {"identifier": ".Properties.FunctionArn", "blueprint": "\"lambda\""}}}}));
+    w.seed_integration(config);
+    let run = run_binary(&["sail", "--once"], &w.env()).await;
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("AWS::Lambda::Function"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("noSuchBlueprint"), "{}", run.stderr);
+    let summary = summary(&run.stderr);
+    let clusters = w.manifest["clusters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["region"] == "us-east-1")
+        .count() as u64;
+    assert_eq!(
+        summary["entities"]["noSuchBlueprint"]["failed"],
+        json!(clusters)
+    );
+    assert_eq!(summary["entities_failed"], json!(clusters));
+    assert_eq!(summary["outcome"], "partial");
+    // Everything else still landed.
+    assert!(!w.port.entities().is_empty());
+    assert!(w.catalog_keys().iter().all(|(bp, _)| bp != "ecsCluster"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn secrets_never_appear_in_logs_or_errors() {
+    let w = World::start(SEED).await;
+    w.seed_integration_with_regions();
+    let denied = w.members()[0]["id"].as_str().unwrap().to_string();
+    w.proxy.deny_assume_role(&denied);
+    let mut env = w.env();
+    let sentinels = [
+        (
+            "OCEAN__INTEGRATION__CONFIG__EXTERNAL_ID",
+            "extid-SENTINEL-0f3a",
+        ),
+        (
+            "OCEAN__INTEGRATION__CONFIG__AWS_ACCESS_KEY_ID",
+            "AKIASENTINEL7Q2X",
+        ),
+        (
+            "OCEAN__INTEGRATION__CONFIG__AWS_SECRET_ACCESS_KEY",
+            "secretkey-SENTINEL-9c1d",
+        ),
+        (
+            "OCEAN__INTEGRATION__CONFIG__AWS_SESSION_TOKEN",
+            "sessiontoken-SENTINEL-77ab",
+        ),
+    ];
+    for (k, v) in sentinels {
+        set(&mut env, k, v);
+    }
+    set(&mut env, "APPLICATION__LOG_LEVEL", "DEBUG");
+    let run = run_binary(&["sail", "--once"], &env).await;
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert!(run.stderr.contains("DEBUG") || run.stderr.contains("\"level\":\"DEBUG\""));
+    let output = run.all_output();
+    let issued = w.proxy.issued_secrets();
+    assert!(!issued.is_empty(), "AssumeRole handed out credentials");
+    for secret in sentinels.iter().map(|(_, v)| v.to_string()).chain(issued) {
+        assert!(!output.contains(&secret), "{secret} leaked:\n{output}");
+    }
+
+    // A refused Port client secret is not echoed either.
+    set(
+        &mut env,
+        "OCEAN__PORT__CLIENT_SECRET",
+        "portsecret-SENTINEL-5e5e",
+    );
+    let run = run_binary(&["sail", "--once"], &env).await;
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("OCEAN__PORT__CLIENT_SECRET"),
+        "the error says what to check"
+    );
+    assert!(!run.all_output().contains("portsecret-SENTINEL-5e5e"));
+}
+
+/// The `summary` field of the final event.
+fn summary(stderr: &str) -> Value {
+    let line = stderr
+        .lines()
+        .find(|l| l.contains("resync finished"))
+        .expect("a summary event");
+    let event: Value = serde_json::from_str(line).expect("JSON logs when not on a TTY");
+    serde_json::from_str(event["summary"].as_str().unwrap()).unwrap()
+}

@@ -1,0 +1,218 @@
+//! Shared test support: a moto server, a fault proxy in front of it, the Port fake, and a
+//! runner for the real binary.
+#![allow(dead_code)]
+
+pub mod aws_proxy;
+pub mod moto;
+pub mod port_fake;
+
+use std::process::Output;
+
+use serde_json::{Value, json};
+
+use port_fake::PortFake;
+
+/// The role every seeded account can assume (moto accepts any role name).
+pub const ROLE: &str = "PortOceanReadRole";
+/// moto's default account, the organization's management account in the seed.
+pub const MANAGEMENT: &str = "123456789012";
+/// Integration identifier used by the tests.
+pub const IDENTIFIER: &str = "test-aws-org";
+
+/// A seeded moto with the Port fake beside it.
+pub struct World {
+    pub moto: moto::Moto,
+    pub proxy: aws_proxy::AwsProxy,
+    pub port: PortFake,
+    pub manifest: Value,
+}
+
+impl World {
+    /// Starts moto, seeds it with `seed_args`, and starts the proxy and the Port fake.
+    pub async fn start(seed_args: &[&str]) -> World {
+        let moto = moto::Moto::start().await.expect("moto starts");
+        let manifest = moto.seed(seed_args).await.expect("seed succeeds");
+        let proxy = aws_proxy::AwsProxy::start(&moto.url()).await;
+        let port = PortFake::start().await;
+        World {
+            moto,
+            proxy,
+            port,
+            manifest,
+        }
+    }
+
+    /// The environment of a one-shot run in Organizations mode, AWS calls going through
+    /// the proxy.
+    pub fn env(&self) -> Vec<(String, String)> {
+        let mut env = vec![
+            ("OCEAN__PORT__CLIENT_ID", PortFake::CLIENT_ID.to_string()),
+            (
+                "OCEAN__PORT__CLIENT_SECRET",
+                PortFake::CLIENT_SECRET.to_string(),
+            ),
+            ("OCEAN__PORT__BASE_URL", self.port.url()),
+            ("OCEAN__INTEGRATION__IDENTIFIER", IDENTIFIER.to_string()),
+            ("OCEAN__EVENT_LISTENER", r#"{"type":"ONCE"}"#.to_string()),
+            ("OCEAN__INITIALIZE_PORT_RESOURCES", "true".to_string()),
+            (
+                "OCEAN__INTEGRATION__CONFIG__ACCOUNT_ROLE_ARN",
+                format!("arn:aws:iam::{MANAGEMENT}:role/{ROLE}"),
+            ),
+            (
+                "OCEAN__INTEGRATION__CONFIG__EXTERNAL_ID",
+                "test-external-id".to_string(),
+            ),
+            ("AWS_ENDPOINT_URL", self.proxy.url()),
+            ("AWS_ACCESS_KEY_ID", "testing".to_string()),
+            ("AWS_SECRET_ACCESS_KEY", "testing".to_string()),
+            ("AWS_REGION", "us-east-1".to_string()),
+        ];
+        env.retain(|_| true);
+        env.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+    }
+
+    /// Seeds the integration in the fake with the default mapping, EC2/ECS limited to the
+    /// seeded regions (moto reports ~25 enabled regions; listing them all is slow).
+    pub fn seed_integration_with_regions(&self) {
+        self.seed_integration(default_mapping_in_regions(&["us-east-1", "eu-west-1"]));
+    }
+
+    /// Seeds the integration in the fake with `config` as its mapping.
+    pub fn seed_integration(&self, config: Value) {
+        self.port.put_integration(json!({
+            "identifier": IDENTIFIER,
+            "installationAppType": "aws-v3",
+            "version": "0.0.0",
+            "config": config,
+            "arePortResourcesInitialized": false,
+        }));
+    }
+
+    /// Account ids in the manifest.
+    pub fn account_ids(&self) -> Vec<String> {
+        self.manifest["accounts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["id"].as_str().unwrap().to_string())
+            .collect()
+    }
+
+    /// Member accounts (not the management account).
+    pub fn members(&self) -> Vec<Value> {
+        self.manifest["accounts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|a| !a["management"].as_bool().unwrap_or(false))
+            .cloned()
+            .collect()
+    }
+
+    /// `(blueprint, identifier)` of every entity in the fake, sorted.
+    pub fn catalog_keys(&self) -> Vec<(String, String)> {
+        let mut keys: Vec<(String, String)> = self
+            .port
+            .entities()
+            .iter()
+            .map(|e| {
+                (
+                    e["blueprint"].as_str().unwrap().to_string(),
+                    e["identifier"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+        keys.sort();
+        keys
+    }
+
+    /// The catalog the default mapping must produce for the given accounts.
+    pub fn expected_keys(&self, accounts: &[String]) -> Vec<(String, String)> {
+        let has = |v: &Value| accounts.iter().any(|a| a == v["account"].as_str().unwrap());
+        let m = &self.manifest;
+        let mut keys: Vec<(String, String)> = accounts
+            .iter()
+            .map(|a| ("awsAccount".to_string(), a.clone()))
+            .collect();
+        for i in m["instances"].as_array().unwrap().iter().filter(|v| has(v)) {
+            keys.push(("ec2Instance".into(), i["id"].as_str().unwrap().into()));
+        }
+        for b in m["buckets"].as_array().unwrap().iter().filter(|v| has(v)) {
+            keys.push((
+                "s3Bucket".into(),
+                format!("arn:aws:s3:::{}", b["name"].as_str().unwrap()),
+            ));
+        }
+        for c in m["clusters"].as_array().unwrap().iter().filter(|v| has(v)) {
+            keys.push(("ecsCluster".into(), c["arn"].as_str().unwrap().into()));
+        }
+        keys.sort();
+        keys
+    }
+}
+
+/// The embedded default mapping with a region allow-list on the regional kinds.
+pub fn default_mapping_in_regions(regions: &[&str]) -> Value {
+    let mut config: Value =
+        serde_yaml::from_str(include_str!("../../resources/port-app-config.yml")).unwrap();
+    for r in config["resources"].as_array_mut().unwrap() {
+        if matches!(
+            r["kind"].as_str(),
+            Some("AWS::EC2::Instance" | "AWS::ECS::Cluster")
+        ) {
+            r["selector"]["regionPolicy"] = json!({"allow": regions});
+        }
+    }
+    config
+}
+
+/// What a run of the binary produced.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    /// Both streams, for leak checks.
+    pub fn all_output(&self) -> String {
+        format!("{}\n{}", self.stdout, self.stderr)
+    }
+}
+
+/// Runs the real binary with exactly `env` (plus PATH/HOME), in an empty directory so no
+/// `.env` or `config.yaml` is picked up.
+pub async fn run_binary(args: &[&str], env: &[(String, String)]) -> Run {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_aws-catalog-sync"));
+    cmd.args(args).current_dir(dir.path()).env_clear();
+    for key in ["PATH", "HOME"] {
+        if let Ok(v) = std::env::var(key) {
+            cmd.env(key, v);
+        }
+    }
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out: Output = tokio::time::timeout(std::time::Duration::from_secs(180), cmd.output())
+        .await
+        .expect("the binary finishes within 3 minutes")
+        .expect("the binary runs");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// Sets or replaces one variable in an env list.
+pub fn set(env: &mut Vec<(String, String)>, key: &str, value: &str) {
+    env.retain(|(k, _)| k != key);
+    env.push((key.to_string(), value.to_string()));
+}
+
+/// Removes one variable from an env list.
+pub fn unset(env: &mut Vec<(String, String)>, key: &str) {
+    env.retain(|(k, _)| k != key);
+}
