@@ -54,8 +54,6 @@ pub enum PortError {
         message: String,
         /// Port's `x-trace-id` header.
         trace_id: String,
-        /// The response body, for callers that need Port's details.
-        body: Value,
     },
     /// The request did not complete.
     #[error("{method} {path}: {reason}")]
@@ -253,7 +251,6 @@ impl Client {
                 status: status.as_u16(),
                 message: error_message(&body),
                 trace_id,
-                body,
             });
         }
     }

@@ -15,6 +15,10 @@ use std::time::{Duration, Instant};
 /// from any directory.
 pub const SEED_PY: &str = include_str!("seed.py");
 
+/// What the venv gets (pinned so every machine runs the same emulator; `.ci/run` uses the
+/// same list).
+pub const MOTO_PACKAGES: &[&str] = &["moto[server]==5.2.5", "boto3==1.44.5"];
+
 /// How long `Moto::start` waits for the server to answer.
 const START_TIMEOUT: Duration = Duration::from_secs(30);
 /// Attempts with a fresh port if the server dies right away (e.g. the port was taken meanwhile).
@@ -212,17 +216,43 @@ pub fn venv(install: bool) -> Result<PathBuf, String> {
         ));
     }
     let _guard = INSTALL.lock().unwrap_or_else(|e| e.into_inner());
-    if server.is_file() {
-        return Ok(dir);
-    }
-    eprintln!(
-        "moto: installing moto[server] + boto3 into {} (one-time, needs PyPI access)",
-        dir.display()
-    );
+    // Serialises installs across processes too (nextest runs each test in its own): the
+    // first creates the lock directory and installs, the others wait for it.
+    let lock = dir.with_extension("lock");
     if let Some(parent) = dir.parent() {
         std::fs::create_dir_all(parent)
             .map_err(|e| format!("creating {}: {e}", parent.display()))?;
     }
+    let started = std::time::Instant::now();
+    loop {
+        if server.is_file() {
+            return Ok(dir);
+        }
+        match std::fs::create_dir(&lock) {
+            Ok(()) => break,
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                if started.elapsed() > std::time::Duration::from_secs(600) {
+                    return Err(format!(
+                        "waited 10 min for another install ({} exists)",
+                        lock.display()
+                    ));
+                }
+                std::thread::sleep(std::time::Duration::from_millis(500));
+            }
+            Err(e) => return Err(format!("creating {}: {e}", lock.display())),
+        }
+    }
+    struct Unlock(PathBuf);
+    impl Drop for Unlock {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir(&self.0);
+        }
+    }
+    let _unlock = Unlock(lock);
+    eprintln!(
+        "moto: installing moto[server] + boto3 into {} (one-time, needs PyPI access)",
+        dir.display()
+    );
     run_blocking(
         std::process::Command::new("python3")
             .args(["-m", "venv"])
@@ -231,7 +261,7 @@ pub fn venv(install: bool) -> Result<PathBuf, String> {
     run_blocking(
         std::process::Command::new(dir.join("bin").join("pip"))
             .args(["install", "--quiet", "--disable-pip-version-check"])
-            .args(["moto[server]", "boto3"]),
+            .args(MOTO_PACKAGES),
     )?;
     if server.is_file() {
         Ok(dir)
