@@ -310,6 +310,9 @@ async fn entity_failures_and_unsupported_kinds_make_the_run_partial() {
     // Port rejects every entity of an unknown blueprint.
     config["resources"][3]["port"]["entity"]["mappings"]["blueprint"] =
         json!("\"noSuchBlueprint\"");
+    // Port rejects each bucket on its own (207): creationDate must be a date-time.
+    config["resources"][1]["port"]["entity"]["mappings"]["properties"]["creationDate"] =
+        json!("\"yesterday\"");
     // A kind aws-v3 has but this version does not.
     config["resources"]
         .as_array_mut()
@@ -336,11 +339,19 @@ async fn entity_failures_and_unsupported_kinds_make_the_run_partial() {
         summary["entities"]["noSuchBlueprint"]["failed"],
         json!(clusters)
     );
-    assert_eq!(summary["entities_failed"], json!(clusters));
+    let buckets = w.manifest["buckets"].as_array().unwrap().len() as u64;
+    assert_eq!(summary["entities"]["s3Bucket"]["failed"], json!(buckets));
+    assert_eq!(summary["entities"]["s3Bucket"]["upserted"], json!(0));
+    assert_eq!(summary["entities_failed"], json!(clusters + buckets));
     assert_eq!(summary["outcome"], "partial");
+    assert!(
+        w.port.requests().iter().any(|r| r.path.contains("s3Bucket") && r.status == 207),
+        "per-entity errors came back as 207"
+    );
+    assert!(run.stderr.contains("yesterday") || run.stderr.contains("date-time"), "{}", run.stderr);
     // Everything else still landed.
     assert!(!w.port.entities().is_empty());
-    assert!(w.catalog_keys().iter().all(|(bp, _)| bp != "ecsCluster"));
+    assert!(w.catalog_keys().iter().all(|(bp, _)| bp != "ecsCluster" && bp != "s3Bucket"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

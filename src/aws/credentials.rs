@@ -102,8 +102,9 @@ pub async fn assume_role(
 
 /// Whether S3 must use path-style addressing: custom endpoints (moto, LocalStack, MinIO)
 /// generally cannot serve virtual-host buckets.
-pub fn s3_force_path_style() -> bool {
-    ["AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"]
-        .iter()
-        .any(|v| std::env::var(v).is_ok_and(|v| !v.is_empty()))
+pub fn s3_force_path_style(config: &SdkConfig) -> bool {
+    config.endpoint_url().is_some()
+        || ["AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"]
+            .iter()
+            .any(|v| std::env::var(v).is_ok_and(|v| !v.is_empty()))
 }

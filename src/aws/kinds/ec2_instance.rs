@@ -8,7 +8,7 @@ use aws_sdk_ec2::types::{GroupIdentifier, Instance, Reservation};
 use futures::future::BoxFuture;
 use serde_json::{Map, Value, json};
 
-use super::{Emit, Kind, ListCtx, Props, Scope, item, key_value_tags, obj};
+use super::{Emit, Kind, ListCtx, Props, Scope, item, obj};
 use crate::aws::AwsError;
 
 pub const KIND: Kind = Kind {
@@ -104,7 +104,7 @@ fn properties(i: &Instance) -> Map<String, Value> {
         .str("PrivateIpAddress", i.private_ip_address())
         .str("PublicIpAddress", i.public_ip_address())
         .str("Architecture", i.architecture().map(|a| a.as_str()))
-        .list("BlockDeviceMappings", i.block_device_mappings(), |b| {
+        .all("BlockDeviceMappings", i.block_device_mappings(), |b| {
             obj(|o| {
                 o.str("DeviceName", b.device_name()).opt(
                     "Ebs",
@@ -135,7 +135,7 @@ fn properties(i: &Instance) -> Map<String, Value> {
             "InstanceLifecycle",
             i.instance_lifecycle().map(|l| l.as_str()),
         )
-        .list("NetworkInterfaces", i.network_interfaces(), |n| {
+        .all("NetworkInterfaces", i.network_interfaces(), |n| {
             obj(|o| {
                 o.str("NetworkInterfaceId", n.network_interface_id())
                     .str("SubnetId", n.subnet_id())
@@ -157,7 +157,7 @@ fn properties(i: &Instance) -> Map<String, Value> {
         .str("OutpostArn", i.outpost_arn())
         .str("RootDeviceName", i.root_device_name())
         .str("RootDeviceType", i.root_device_type().map(|t| t.as_str()))
-        .list(
+        .all(
             "SecurityGroups",
             i.security_groups(),
             |g| json!({"GroupId": g.group_id(), "GroupName": g.group_name()}),
@@ -170,9 +170,11 @@ fn properties(i: &Instance) -> Map<String, Value> {
             i.state_reason()
                 .map(|s| json!({"Code": s.code(), "Message": s.message()})),
         )
-        .list("Tags", i.tags(), |t| {
-            key_value_tags(std::iter::once((t.key(), t.value())))[0].clone()
-        })
+        .list(
+            "Tags",
+            i.tags(),
+            |t| json!({"Key": t.key(), "Value": t.value()}),
+        )
         .str(
             "VirtualizationType",
             i.virtualization_type().map(|v| v.as_str()),

@@ -165,13 +165,21 @@ impl Props {
         self
     }
 
-    /// Sets `key` to a list when the API returned one (AWS SDKs give empty lists for
-    /// absent ones; those are left out).
+    /// Sets `key` to a list that may be absent: the SDK gives an empty slice both for an
+    /// absent list and an empty one, so empty means absent (e.g. EC2's `Tags`, which AWS
+    /// omits for untagged instances).
     pub fn list<T>(&mut self, key: &str, items: &[T], f: impl Fn(&T) -> Value) -> &mut Self {
         if !items.is_empty() {
-            self.0
-                .insert(key.to_string(), Value::Array(items.iter().map(f).collect()));
+            self.all(key, items, f);
         }
+        self
+    }
+
+    /// Sets `key` to a list AWS always returns, possibly empty (e.g. EC2's
+    /// `SecurityGroups`).
+    pub fn all<T>(&mut self, key: &str, items: &[T], f: impl Fn(&T) -> Value) -> &mut Self {
+        self.0
+            .insert(key.to_string(), Value::Array(items.iter().map(f).collect()));
         self
     }
 
@@ -193,9 +201,4 @@ pub fn obj(f: impl FnOnce(&mut Props)) -> Value {
     let mut p = Props::default();
     f(&mut p);
     Value::Object(p.build())
-}
-
-/// `[{Key, Value}]` tags as AWS returns them in EC2/S3.
-pub fn key_value_tags<'a>(tags: impl Iterator<Item = (Option<&'a str>, Option<&'a str>)>) -> Value {
-    Value::Array(tags.map(|(k, v)| json!({"Key": k, "Value": v})).collect())
 }

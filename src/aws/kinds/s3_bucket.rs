@@ -27,9 +27,10 @@ pub const KIND: Kind = Kind {
 const TAGGING_CONCURRENCY: usize = 8;
 
 fn client(ctx: &ListCtx, region: &str) -> aws_sdk_s3::Client {
-    let conf = aws_sdk_s3::config::Builder::from(&ctx.sdk_config())
+    let sdk = ctx.sdk_config();
+    let conf = aws_sdk_s3::config::Builder::from(&sdk)
         .region(aws_config::Region::new(region.to_string()))
-        .force_path_style(s3_force_path_style())
+        .force_path_style(s3_force_path_style(&sdk))
         .build();
     aws_sdk_s3::Client::from_conf(conf)
 }

@@ -1,0 +1,248 @@
+//! Each kind, listed through the public API against moto: raw items have the aws-v3 shape
+//! (`Type`, PascalCase `Properties`, `__ExtraContext`) that users' mappings read.
+
+mod support;
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use aws_catalog_sync::aws::accounts::{self, Account};
+use aws_catalog_sync::aws::kinds::{self, Emit, ListCtx};
+use aws_catalog_sync::config::{Settings, Sources};
+use aws_config::{BehaviorVersion, Region};
+use aws_credential_types::Credentials;
+use serde_json::{Value, json};
+use tokio::sync::mpsc;
+
+/// Lists `kind` in `region` of the first member account and returns the raw items.
+async fn list(kind: &str, region: &str) -> (Vec<Value>, String, Value) {
+    let moto = support::moto::Moto::start().await.unwrap();
+    let manifest = moto.seed(&["--members", "1"]).await.unwrap();
+    let base = aws_config::defaults(BehaviorVersion::latest())
+        .endpoint_url(moto.url())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("testing", "testing", None, None, "test"))
+        .load()
+        .await;
+    let settings = Settings::from_sources(&Sources {
+        env: vec![
+            ("OCEAN__PORT__CLIENT_ID".into(), "x".into()),
+            ("OCEAN__PORT__CLIENT_SECRET".into(), "y".into()),
+            (
+                "OCEAN__INTEGRATION__CONFIG__ACCOUNT_ROLE_ARN".into(),
+                format!(
+                    "arn:aws:iam::{}:role/{}",
+                    support::MANAGEMENT,
+                    support::ROLE
+                ),
+            ),
+        ],
+        ..Sources::default()
+    })
+    .unwrap();
+    let discovery = accounts::discover(&base, &settings.aws).await.unwrap();
+    let member = manifest["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| !a["management"].as_bool().unwrap())
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let account: Account = discovery
+        .accounts
+        .into_iter()
+        .find(|a| a.id == member)
+        .unwrap();
+    let (tx, mut rx) = mpsc::channel(16);
+    let ctx = ListCtx {
+        account: Arc::new(account),
+        region: region.to_string(),
+        partition: settings.aws.partition,
+    };
+    let k = kinds::find(kind).unwrap();
+    let lister = tokio::spawn((k.list)(ctx, Emit::new(tx)));
+    let mut items = Vec::new();
+    while let Some(page) = rx.recv().await {
+        items.extend(page);
+    }
+    lister.await.unwrap().unwrap();
+    (items, member, manifest)
+}
+
+fn keys(v: &Value) -> BTreeSet<String> {
+    v.as_object().unwrap().keys().cloned().collect()
+}
+
+fn example(name: &str) -> Value {
+    let path = format!(
+        "{}/../shared/examples/aws-v3/raw/{name}.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    match std::fs::read_to_string(&path) {
+        Ok(text) => serde_json::from_str(&text).unwrap(),
+        // The examples live beside the repository; without them the shape checks below
+        // still run against the hard-coded key lists.
+        Err(_) => json!({"Properties": {}}),
+    }
+}
+
+/// Every key the aws-v3 example has and moto fills in is present, with the same JSON type.
+fn assert_shape(item: &Value, example: &Value, must_have: &[&str]) {
+    let props = &item["Properties"];
+    for key in must_have {
+        assert!(
+            props.get(*key).is_some(),
+            "Properties.{key} missing in {item:#}"
+        );
+        if let Some(ex) = example["Properties"].get(*key)
+            && !ex.is_null()
+        {
+            let same_type = std::mem::discriminant(ex) == std::mem::discriminant(&props[*key]);
+            assert!(
+                same_type,
+                "Properties.{key}: {} vs example {}",
+                props[*key], ex
+            );
+        }
+    }
+    for k in keys(props) {
+        assert!(
+            k.chars().next().unwrap().is_ascii_uppercase(),
+            "{k} is not PascalCase"
+        );
+        assert!(
+            !props[&k].is_null() || k == "Configuration",
+            "{k} is null, absent keys must be absent"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ec2_instances_have_the_aws_v3_shape() {
+    let (items, member, manifest) = list("AWS::EC2::Instance", "eu-west-1").await;
+    let expected: BTreeSet<&str> = manifest["instances"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["account"] == member && i["region"] == "eu-west-1")
+        .map(|i| i["id"].as_str().unwrap())
+        .collect();
+    let got: BTreeSet<&str> = items
+        .iter()
+        .map(|i| i["Properties"]["InstanceId"].as_str().unwrap())
+        .collect();
+    assert_eq!(got, expected);
+    let item = &items[0];
+    assert_eq!(item["Type"], "AWS::EC2::Instance");
+    assert_shape(
+        item,
+        &example("ec2-instance"),
+        &[
+            "InstanceId",
+            "InstanceType",
+            "State",
+            "PrivateIpAddress",
+            "ImageId",
+            "SubnetId",
+            "VpcId",
+            "LaunchTime",
+            "Placement",
+            "Monitoring",
+            "SecurityGroups",
+            "Tags",
+            "Architecture",
+        ],
+    );
+    assert_eq!(
+        keys(&item["Properties"]["State"]),
+        keys(&json!({"Code": 0, "Name": ""}))
+    );
+    let ctx = &item["__ExtraContext"];
+    assert_eq!(ctx["AccountId"], json!(member));
+    assert_eq!(ctx["Region"], "eu-west-1");
+    assert!(ctx["ReservationId"].as_str().unwrap().starts_with("r-"));
+    assert_eq!(ctx["OwnerId"], json!(member));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s3_buckets_have_the_aws_v3_shape() {
+    let (items, member, _) = list("AWS::S3::Bucket", "us-east-1").await;
+    assert_eq!(items.len(), 2, "{items:#?}");
+    let tagged = items
+        .iter()
+        .find(|i| i["Properties"]["BucketName"] == json!(format!("bucket-{member}-0")))
+        .unwrap();
+    assert_shape(
+        tagged,
+        &example("s3-bucket"),
+        &["BucketName", "Arn", "CreationDate", "Tags"],
+    );
+    assert_eq!(
+        tagged["Properties"]["Tags"],
+        json!([{"Key": "Env", "Value": "test"}])
+    );
+    assert_eq!(
+        tagged["Properties"]["Arn"],
+        json!(format!("arn:aws:s3:::bucket-{member}-0"))
+    );
+    // S3 is global: AccountId only, like aws-v3.
+    assert_eq!(tagged["__ExtraContext"], json!({"AccountId": member}));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ecs_clusters_have_the_aws_v3_shape() {
+    let (items, member, _) = list("AWS::ECS::Cluster", "us-east-1").await;
+    assert_eq!(items.len(), 1);
+    let item = &items[0];
+    assert_shape(
+        item,
+        &example("ecs-cluster"),
+        &[
+            "ClusterName",
+            "ClusterArn",
+            "CapacityProviders",
+            "ClusterSettings",
+            "DefaultCapacityProviderStrategy",
+            "Tags",
+            "Status",
+            "RunningTasksCount",
+            "ActiveServicesCount",
+            "PendingTasksCount",
+            "RegisteredContainerInstancesCount",
+        ],
+    );
+    // Nested values keep ECS's own casing.
+    assert_eq!(
+        item["Properties"]["Tags"],
+        json!([{"key": "Team", "value": "platform"}])
+    );
+    assert_eq!(
+        item["__ExtraContext"],
+        json!({"AccountId": member, "Region": "us-east-1"})
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn account_info_is_id_and_name_without_context() {
+    let (items, member, manifest) = list("AWS::Account::Info", "us-east-1").await;
+    let name = manifest["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["id"] == json!(member))
+        .unwrap()["name"]
+        .clone();
+    assert_eq!(
+        items,
+        vec![json!({"Type": "AWS::Account::Info", "Properties": {"Id": member, "Name": name}})]
+    );
+    assert_eq!(
+        keys(&items[0]["Properties"]),
+        keys(&example("account-info")["Properties"])
+            .into_iter()
+            .chain(["Id".to_string(), "Name".to_string()])
+            .collect()
+    );
+}
