@@ -345,13 +345,24 @@ async fn entity_failures_and_unsupported_kinds_make_the_run_partial() {
     assert_eq!(summary["entities_failed"], json!(clusters + buckets));
     assert_eq!(summary["outcome"], "partial");
     assert!(
-        w.port.requests().iter().any(|r| r.path.contains("s3Bucket") && r.status == 207),
+        w.port
+            .requests()
+            .iter()
+            .any(|r| r.path.contains("s3Bucket") && r.status == 207),
         "per-entity errors came back as 207"
     );
-    assert!(run.stderr.contains("yesterday") || run.stderr.contains("date-time"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("yesterday") || run.stderr.contains("date-time"),
+        "{}",
+        run.stderr
+    );
     // Everything else still landed.
     assert!(!w.port.entities().is_empty());
-    assert!(w.catalog_keys().iter().all(|(bp, _)| bp != "ecsCluster" && bp != "s3Bucket"));
+    assert!(
+        w.catalog_keys()
+            .iter()
+            .all(|(bp, _)| bp != "ecsCluster" && bp != "s3Bucket")
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
