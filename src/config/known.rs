@@ -26,7 +26,6 @@ const OCEAN_KEYS: &[&str] = &[
     "create_port_resources_origin",
     "runtime",
     "resources_path",
-    "allow_environment_variables_jq_access",
     "client_timeout",
     "status_heartbeat_interval_seconds",
     "base_url",

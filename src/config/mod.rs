@@ -65,6 +65,8 @@ pub struct Settings {
     pub initialize_port_resources: bool,
     /// Send raw item examples to Port (`OCEAN__SEND_RAW_DATA_EXAMPLES`).
     pub send_raw_data_examples: bool,
+    /// `env` / `$ENV` visible to JQ (`OCEAN__ALLOW_ENVIRONMENT_VARIABLES_JQ_ACCESS`).
+    pub allow_environment_variables_jq_access: bool,
     /// Minutes between scheduled resyncs (`OCEAN__SCHEDULED_RESYNC_INTERVAL`).
     pub scheduled_resync_interval: Option<u64>,
     /// AWS side: credentials, account strategy, concurrency.
@@ -258,6 +260,9 @@ impl Settings {
         let event_listener = read_listener(r)?;
         let initialize_port_resources = r.bool("initialize_port_resources")?.unwrap_or(true);
         let send_raw_data_examples = r.bool("send_raw_data_examples")?.unwrap_or(true);
+        let allow_environment_variables_jq_access = r
+            .bool("allow_environment_variables_jq_access")?
+            .unwrap_or(true);
         let scheduled_resync_interval = r.u64_in("scheduled_resync_interval", 1..=525_600)?;
         let aws = read_aws(r, sources)?;
         Ok(Settings {
@@ -275,6 +280,7 @@ impl Settings {
             event_listener,
             initialize_port_resources,
             send_raw_data_examples,
+            allow_environment_variables_jq_access,
             scheduled_resync_interval,
             aws,
             unknown_keys: Vec::new(),

@@ -94,9 +94,19 @@ impl RegionPolicy {
 pub struct PortSection {
     /// `port.entity`.
     pub entity: EntitySection,
-    /// JQ yielding an array to fan an item out into (not yet supported).
+    /// JQ yielding an array: each element becomes its own item (`{…parent, item: element}`).
     #[serde(default)]
     pub items_to_parse: Option<String>,
+    /// Key the element is put under (default `item`).
+    #[serde(default = "default_items_name")]
+    pub items_to_parse_name: String,
+    /// Remove the parsed array from the parent copy each element gets (default true).
+    #[serde(default = "yes")]
+    pub items_to_parse_top_level_transform: bool,
+}
+
+fn default_items_name() -> String {
+    "item".into()
 }
 
 /// `port.entity`.
@@ -107,19 +117,19 @@ pub struct EntitySection {
 }
 
 /// `port.entity.mappings`: every value is a JQ expression, except that `identifier`,
-/// `team` and relation values may also be search queries (objects).
+/// `team` and relation values may also be search queries (objects whose leaves are JQ).
 #[derive(Debug, Clone, Deserialize)]
 pub struct Mappings {
-    /// Entity identifier.
+    /// Entity identifier: JQ, or a search query.
     pub identifier: Value,
     /// Target blueprint (usually a string literal such as `'"ec2Instance"'`).
     pub blueprint: String,
     /// Entity title.
     #[serde(default)]
-    pub title: Option<String>,
+    pub title: Option<Value>,
     /// Entity icon.
     #[serde(default)]
-    pub icon: Option<String>,
+    pub icon: Option<Value>,
     /// Owning team(s).
     #[serde(default)]
     pub team: Option<Value>,

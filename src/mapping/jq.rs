@@ -41,10 +41,28 @@ static ENV: LazyLock<Val> = LazyLock::new(|| {
     to_val(&Value::Object(map))
 });
 
+/// Definitions prepended to every program so that builtins behave as in jq 1.7 where jaq
+/// differs (each one is listed in `docs/jq-compatibility.md`).
+const PRELUDE: &str = include_str!("prelude.jq");
+
+/// Ocean's stub when `allowEnvironmentVariablesJqAccess` is false.
+const NO_ENV: &str = "def env: {}; {} as $ENV | ";
+
 impl Program {
-    /// Compiles `source`; the error is a one-line description with the offending token.
+    /// Compiles `source` with environment access, as Ocean's default.
     pub fn compile(source: &str) -> Result<Program, String> {
-        let code = rewrite_single_quotes(source);
+        Program::compile_with(source, true)
+    }
+
+    /// Compiles `source`; `allow_env: false` makes `env` and `$ENV` empty objects. The
+    /// error is a one-line description with the offending token.
+    pub fn compile_with(source: &str, allow_env: bool) -> Result<Program, String> {
+        let user = rewrite_single_quotes(source);
+        let code = if allow_env {
+            format!("{PRELUDE}\n{user}")
+        } else {
+            format!("{PRELUDE}\n{NO_ENV}{user}")
+        };
         let defs = jaq_core::defs()
             .chain(jaq_std::defs())
             .chain(jaq_json::defs());
@@ -93,7 +111,7 @@ impl Program {
             })?;
         Ok(Program {
             filter: Arc::new(filter),
-            constant: constant_string(code.trim()),
+            constant: constant_string(user.trim()),
             source: source.into(),
         })
     }
@@ -141,8 +159,12 @@ fn constant_string(code: &str) -> Option<String> {
     None
 }
 
-/// Ocean's `_format_filter`: single-quoted strings become double-quoted ones. Quotes
-/// inside double-quoted strings are left alone.
+/// The program text jq sees once Ocean has preprocessed a mapping expression: single-quoted
+/// strings become double-quoted ones (quotes inside double-quoted strings are left alone).
+pub fn ocean_source(src: &str) -> String {
+    rewrite_single_quotes(src)
+}
+
 fn rewrite_single_quotes(src: &str) -> String {
     if !src.contains('\'') {
         return src.to_string();

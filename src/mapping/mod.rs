@@ -5,27 +5,35 @@
 //! together (resource index, kind, field, expression) before anything is written. Then, per
 //! raw item and resource ([`Resource::map`]):
 //!
-//! 1. the selector runs first and must yield a JSON boolean (anything else is an error for
+//! 1. `itemsToParse`, when set, turns the item into one item per element of the array it
+//!    yields (`{…parent, item: element}`; with `itemsToParseTopLevelTransform`, the default,
+//!    the array itself is removed from the parent copy first); a non-array skips the item;
+//! 2. the selector runs first and must yield a JSON boolean (anything else is an error for
 //!    that item, which Ocean counts as a kind error);
-//! 2. each field takes the **first output** of its expression; an expression that errors or
+//! 3. each field takes the **first output** of its expression; an expression that errors or
 //!    yields nothing gives `null`, and the field is recorded as a misconfiguration;
-//! 3. the entity is sent only if `identifier` and `blueprint` are non-empty;
-//! 4. the entity JSON holds only the keys present in the mapping.
+//!    `identifier`, `team` and relations may be search queries, evaluated leaf by leaf;
+//! 4. the entity is sent only if `identifier` and `blueprint` are non-empty;
+//! 5. the entity JSON holds only the keys present in the mapping.
 //!
-//! Not yet here (they slot into [`Resource`]): `itemsToParse`, search-query identifiers and
-//! relations, and a jq-compatibility prelude.
+//! JQ runs on jaq with a small prelude that restores jq 1.7 behaviour where jaq differs
+//! (see `docs/jq-compatibility.md`); with `allowEnvironmentVariablesJqAccess: false`,
+//! `env` and `$ENV` are empty objects, as in Ocean.
 
 pub mod config;
+mod field;
 pub mod jq;
+mod misconfig;
 
-use std::collections::BTreeMap;
 use std::fmt;
 
 use jaq_json::Val;
 use serde_json::{Map, Value};
 
 use config::{PortAppConfig, RegionPolicy};
+pub use field::Field;
 use jq::Program;
+pub use misconfig::Misconfigurations;
 
 /// A mapping that cannot be used; nothing has been written when this is returned.
 #[derive(Debug, thiserror::Error)]
@@ -71,10 +79,23 @@ impl fmt::Display for Problem {
     }
 }
 
+/// Compilation switches that come from settings rather than the mapping.
+#[derive(Debug, Clone, Copy)]
+pub struct CompileOptions {
+    /// `allowEnvironmentVariablesJqAccess` (Ocean default: true).
+    pub allow_env: bool,
+}
+
+impl Default for CompileOptions {
+    fn default() -> Self {
+        CompileOptions { allow_env: true }
+    }
+}
+
 /// A compiled mapping.
 #[derive(Debug, Clone)]
 pub struct Mapping {
-    /// The flags that go to Port with every upsert/delete.
+    /// `delete_dependents` on deletions.
     pub delete_dependent_entities: bool,
     /// `create_missing_related_entities` query parameter.
     pub create_missing_related_entities: bool,
@@ -96,12 +117,22 @@ pub struct Resource {
     /// Where to list.
     pub region_policy: RegionPolicy,
     selector: Program,
-    identifier: Program,
+    items: Option<ItemsToParse>,
+    identifier: Field,
     blueprint: Program,
-    /// Optional fields, in mapping order: `title`, `icon`, `team`.
-    top: Vec<(&'static str, Program)>,
-    properties: Vec<(String, Program)>,
-    relations: Vec<(String, Program)>,
+    /// Optional top-level fields in mapping order: `title`, `icon`, `team`.
+    top: Vec<(&'static str, Field)>,
+    properties: Vec<(String, Field)>,
+    relations: Vec<(String, Field)>,
+}
+
+/// `itemsToParse` and its options, compiled.
+#[derive(Debug, Clone)]
+struct ItemsToParse {
+    program: Program,
+    name: String,
+    /// `del(<path>) // {}` of the parent, with the top-level transform.
+    strip: Option<Program>,
 }
 
 /// A Port entity produced by the mapping.
@@ -109,10 +140,20 @@ pub struct Resource {
 pub struct Entity {
     /// Target blueprint.
     pub blueprint: String,
-    /// Entity identifier.
-    pub identifier: String,
+    /// Entity identifier: a string, or a search query Port resolves.
+    pub identifier: Value,
     /// The JSON body sent to Port.
     pub body: Value,
+}
+
+impl Entity {
+    /// The identifier as text (search queries as compact JSON), for logs and keys.
+    pub fn identifier_text(&self) -> String {
+        match &self.identifier {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        }
+    }
 }
 
 /// What became of one raw item for one resource.
@@ -122,7 +163,7 @@ pub enum Outcome {
     Entity(Entity),
     /// The selector said `false`.
     Filtered,
-    /// Mapped, but identifier or blueprint was empty: not sent.
+    /// Not sent: identifier or blueprint empty, or itemsToParse did not yield a list.
     Dropped(&'static str),
     /// The selector did not yield a boolean (an error, like Ocean's).
     SelectorError(String),
@@ -140,112 +181,107 @@ pub struct FieldIssue {
 }
 
 impl Mapping {
-    /// Parses and compiles a port app config object.
+    /// Parses and compiles a port app config object with default options.
     pub fn from_json(config: &Value) -> Result<Mapping, MappingError> {
+        Mapping::from_json_with(config, CompileOptions::default())
+    }
+
+    /// Parses and compiles a port app config object.
+    pub fn from_json_with(
+        config: &Value,
+        options: CompileOptions,
+    ) -> Result<Mapping, MappingError> {
         let parsed = PortAppConfig::from_json(config).map_err(MappingError::Shape)?;
-        Mapping::compile(&parsed)
+        Mapping::compile(&parsed, options)
     }
 
     /// Compiles every expression, collecting every problem.
-    pub fn compile(config: &PortAppConfig) -> Result<Mapping, MappingError> {
+    pub fn compile(
+        config: &PortAppConfig,
+        options: CompileOptions,
+    ) -> Result<Mapping, MappingError> {
         let mut problems = Vec::new();
         let mut resources = Vec::new();
         for (index, rc) in config.resources.iter().enumerate() {
-            let compile = |problems: &mut Vec<Problem>, field: String, expr: &str| {
-                Program::compile(expr)
-                    .map_err(|message| {
-                        problems.push(Problem {
-                            resource: index,
-                            kind: rc.kind.clone(),
-                            field,
-                            expression: expr.to_string(),
-                            message,
-                        })
-                    })
+            let mut raw: Vec<(String, String, String)> = Vec::new();
+            let allow_env = options.allow_env;
+            let program = |raw: &mut Vec<(String, String, String)>, path: &str, src: &str| {
+                Program::compile_with(src, allow_env)
+                    .map_err(|message| raw.push((path.to_string(), src.to_string(), message)))
                     .ok()
             };
-            let m = &rc.port.entity.mappings;
-            let selector = compile(&mut problems, "selector.query".into(), &rc.selector.query);
-            let identifier = match &m.identifier {
-                Value::String(s) => compile(&mut problems, "mappings.identifier".into(), s),
-                other => {
-                    problems.push(Problem {
-                        resource: index,
-                        kind: rc.kind.clone(),
-                        field: "mappings.identifier".into(),
-                        expression: other.to_string(),
-                        message: "search-query identifiers are not supported yet; use a JQ string"
-                            .into(),
-                    });
-                    None
-                }
+            let field = |raw: &mut Vec<(String, String, String)>, path: &str, v: &Value| {
+                Field::compile(v, path, allow_env, raw)
             };
-            let blueprint = compile(&mut problems, "mappings.blueprint".into(), &m.blueprint);
+            let m = &rc.port.entity.mappings;
+            let selector = program(&mut raw, "selector.query", &rc.selector.query);
+            let identifier = field(&mut raw, "mappings.identifier", &m.identifier);
+            let blueprint = program(&mut raw, "mappings.blueprint", &m.blueprint);
             let mut top = Vec::new();
-            for (name, expr) in [("title", &m.title), ("icon", &m.icon)] {
-                if let Some(expr) = expr
-                    && let Some(p) = compile(&mut problems, format!("mappings.{name}"), expr)
+            for (name, value) in [("title", &m.title), ("icon", &m.icon), ("team", &m.team)] {
+                if let Some(v) = value
+                    && let Some(f) = field(&mut raw, &format!("mappings.{name}"), v)
                 {
-                    top.push((name, p));
+                    top.push((name, f));
                 }
             }
-            match &m.team {
-                None | Some(Value::Null) => {}
-                Some(Value::String(expr)) => {
-                    if let Some(p) = compile(&mut problems, "mappings.team".into(), expr) {
-                        top.push(("team", p));
-                    }
+            let mut properties = Vec::new();
+            for (name, v) in &m.properties {
+                let path = format!("mappings.properties.{name}");
+                if v.is_object() || v.is_array() {
+                    raw.push((
+                        path,
+                        v.to_string(),
+                        "a property takes a JQ expression".into(),
+                    ));
+                } else if let Some(f) = field(&mut raw, &path, v) {
+                    properties.push((name.clone(), f));
                 }
-                Some(other) => problems.push(Problem {
-                    resource: index,
-                    kind: rc.kind.clone(),
-                    field: "mappings.team".into(),
-                    expression: other.to_string(),
-                    message: "search-query teams are not supported yet; use a JQ string".into(),
-                }),
             }
-            let named = |problems: &mut Vec<Problem>,
-                         section: &str,
-                         entries: &Map<String, Value>| {
-                let mut out = Vec::new();
-                for (name, expr) in entries {
-                    let field = format!("mappings.{section}.{name}");
-                    match expr {
-                        Value::String(s) => {
-                            if let Some(p) = compile(problems, field, s) {
-                                out.push((name.clone(), p));
+            let mut relations = Vec::new();
+            for (name, v) in &m.relations {
+                if let Some(f) = field(&mut raw, &format!("mappings.relations.{name}"), v) {
+                    relations.push((name.clone(), f));
+                }
+            }
+            let items = match &rc.port.items_to_parse {
+                None => None,
+                Some(src) => {
+                    let prog = program(&mut raw, "port.itemsToParse", src);
+                    let strip = if rc.port.items_to_parse_top_level_transform {
+                        let target = strip_target(src);
+                        let code = format!("del({target}) // {{}}");
+                        match Program::compile_with(&code, allow_env) {
+                            Ok(p) => Some(p),
+                            Err(e) => {
+                                raw.push((
+                                    "port.itemsToParseTopLevelTransform".into(),
+                                    src.clone(),
+                                    format!("cannot remove `{target}` from the parent ({e}); set itemsToParseTopLevelTransform: false"),
+                                ));
+                                None
                             }
                         }
-                        other => problems.push(Problem {
-                            resource: index,
-                            kind: rc.kind.clone(),
-                            field,
-                            expression: other.to_string(),
-                            message: "expected a JQ expression string (search queries are not supported yet)".into(),
-                        }),
-                    }
+                    } else {
+                        None
+                    };
+                    prog.map(|program| ItemsToParse {
+                        program,
+                        name: rc.port.items_to_parse_name.clone(),
+                        strip,
+                    })
                 }
-                out
             };
-            let properties = named(&mut problems, "properties", &m.properties);
-            let relations = named(&mut problems, "relations", &m.relations);
-            if rc.port.items_to_parse.is_some() {
-                problems.push(Problem {
-                    resource: index,
-                    kind: rc.kind.clone(),
-                    field: "port.itemsToParse".into(),
-                    expression: rc.port.items_to_parse.clone().unwrap_or_default(),
-                    message: "itemsToParse is not supported yet".into(),
-                });
-            }
-            if let (Some(selector), Some(identifier), Some(blueprint)) =
-                (selector, identifier, blueprint)
+            if raw.is_empty()
+                && let (Some(selector), Some(identifier), Some(blueprint)) =
+                    (selector, identifier, blueprint)
             {
                 resources.push(Resource {
                     index,
                     kind: rc.kind.clone(),
                     region_policy: rc.selector.region_policy.clone(),
                     selector,
+                    items,
                     identifier,
                     blueprint,
                     top,
@@ -253,6 +289,13 @@ impl Mapping {
                     relations,
                 });
             }
+            problems.extend(raw.into_iter().map(|(field, expression, message)| Problem {
+                resource: index,
+                kind: rc.kind.clone(),
+                field,
+                expression,
+                message,
+            }));
         }
         if !problems.is_empty() {
             return Err(MappingError::Invalid(problems));
@@ -267,14 +310,93 @@ impl Mapping {
     }
 }
 
+/// What Ocean removes from the parent before fanning out: the expression up to its first
+/// `|`, or `.` for a `map(…)` expression.
+fn strip_target(items_to_parse: &str) -> String {
+    let src = items_to_parse.trim();
+    if src.starts_with("map(") {
+        ".".into()
+    } else {
+        src.split('|').next().unwrap_or(".").trim().to_string()
+    }
+}
+
 impl Resource {
     /// The blueprint this resource always produces, when its expression is a constant.
     pub fn constant_blueprint(&self) -> Option<&str> {
         self.blueprint.constant()
     }
 
-    /// Maps one raw item. Fields that come out `null` are pushed onto `issues`.
-    pub fn map(&self, item: &Val, issues: &mut Vec<FieldIssue>) -> Outcome {
+    /// Property names this resource maps.
+    pub fn property_names(&self) -> impl Iterator<Item = &str> {
+        self.properties.iter().map(|(n, _)| n.as_str())
+    }
+
+    /// Relation names this resource maps.
+    pub fn relation_names(&self) -> impl Iterator<Item = &str> {
+        self.relations.iter().map(|(n, _)| n.as_str())
+    }
+
+    /// Maps one raw item (several with itemsToParse) into `out`; fields that come out
+    /// `null` are pushed onto `issues`.
+    pub fn map(&self, item: &Val, issues: &mut Vec<FieldIssue>, out: &mut Vec<Outcome>) {
+        let Some(items) = &self.items else {
+            out.push(self.map_one(item, issues));
+            return;
+        };
+        let elements = match items.program.first(item) {
+            Ok(Some(Val::Arr(elements))) => elements,
+            Ok(other) => {
+                tracing::warn!(kind = %self.kind, resource_index = self.index, expression = items.program.source(),
+                    got = %other.map(|v| jq::to_json(&v).to_string()).unwrap_or_else(|| "nothing".into()),
+                    "itemsToParse did not yield a list; item skipped");
+                out.push(Outcome::Dropped("itemsToParse did not yield a list"));
+                return;
+            }
+            Err(e) => {
+                tracing::warn!(kind = %self.kind, resource_index = self.index, expression = items.program.source(), error = %e,
+                    "itemsToParse failed; item skipped");
+                out.push(Outcome::Dropped("itemsToParse failed"));
+                return;
+            }
+        };
+        let base = match &items.strip {
+            Some(strip) => strip
+                .first(item)
+                .ok()
+                .flatten()
+                .unwrap_or_else(|| item.clone()),
+            None => item.clone(),
+        };
+        let name = Val::from(items.name.clone());
+        for element in elements.iter() {
+            let child = match (&base, items.strip.is_some()) {
+                // `{…(parent without the array), item: element}`: the element wins.
+                (Val::Obj(parent), true) => {
+                    let mut map = (**parent).clone();
+                    map.insert(name.clone(), element.clone());
+                    Val::Obj(jaq_json::Rc::new(map))
+                }
+                // Ocean's `{"item": element, **parent}`: a parent key of that name wins.
+                (Val::Obj(parent), false) => {
+                    let mut map = jaq_json::Map::default();
+                    map.insert(name.clone(), element.clone());
+                    for (k, v) in parent.iter() {
+                        map.insert(k.clone(), v.clone());
+                    }
+                    Val::Obj(jaq_json::Rc::new(map))
+                }
+                _ => {
+                    let mut map = jaq_json::Map::default();
+                    map.insert(name.clone(), element.clone());
+                    Val::Obj(jaq_json::Rc::new(map))
+                }
+            };
+            out.push(self.map_one(&child, issues));
+        }
+    }
+
+    fn map_one(&self, item: &Val, issues: &mut Vec<FieldIssue>) -> Outcome {
         match self.selector.first(item) {
             Ok(Some(Val::Bool(true))) => {}
             Ok(Some(Val::Bool(false))) => return Outcome::Filtered,
@@ -298,48 +420,28 @@ impl Resource {
                 ));
             }
         }
-        let mut eval = |field: &dyn Fn() -> String, p: &Program| -> Value {
-            match p.first(item) {
-                Ok(Some(v)) => {
-                    let json = jq::to_json(&v);
-                    if json.is_null() {
-                        issues.push(FieldIssue {
-                            field: field(),
-                            expression: p.source().to_string(),
-                            error: None,
-                        });
-                    }
-                    json
-                }
-                Ok(None) => {
-                    issues.push(FieldIssue {
-                        field: field(),
-                        expression: p.source().to_string(),
-                        error: None,
-                    });
-                    Value::Null
-                }
-                Err(e) => {
-                    issues.push(FieldIssue {
-                        field: field(),
-                        expression: p.source().to_string(),
-                        error: Some(e),
-                    });
-                    Value::Null
-                }
-            }
-        };
-        let identifier = eval(&|| "identifier".into(), &self.identifier);
-        let blueprint = eval(&|| "blueprint".into(), &self.blueprint);
+        let identifier = self.identifier.eval(item, &|| "identifier".into(), issues);
+        let blueprint =
+            Field::Jq(self.blueprint.clone()).eval(item, &|| "blueprint".into(), issues);
         let mut body = Map::new();
-        for (name, p) in &self.top {
-            body.insert((*name).to_string(), eval(&|| (*name).to_string(), p));
+        body.insert("identifier".into(), identifier.clone());
+        body.insert("blueprint".into(), blueprint.clone());
+        for (name, f) in &self.top {
+            body.insert(
+                (*name).to_string(),
+                f.eval(item, &|| (*name).to_string(), issues),
+            );
         }
         if !self.properties.is_empty() {
             let props: Map<String, Value> = self
                 .properties
                 .iter()
-                .map(|(name, p)| (name.clone(), eval(&|| format!("properties.{name}"), p)))
+                .map(|(name, f)| {
+                    (
+                        name.clone(),
+                        f.eval(item, &|| format!("properties.{name}"), issues),
+                    )
+                })
                 .collect();
             body.insert("properties".into(), Value::Object(props));
         }
@@ -347,69 +449,28 @@ impl Resource {
             let rels: Map<String, Value> = self
                 .relations
                 .iter()
-                .map(|(name, p)| (name.clone(), eval(&|| format!("relations.{name}"), p)))
+                .map(|(name, f)| {
+                    (
+                        name.clone(),
+                        f.eval(item, &|| format!("relations.{name}"), issues),
+                    )
+                })
                 .collect();
             body.insert("relations".into(), Value::Object(rels));
         }
         if !jq::python_truthy(&identifier) {
             return Outcome::Dropped("identifier is empty, null or missing");
         }
-        if !jq::python_truthy(&blueprint) {
-            return Outcome::Dropped("blueprint is empty, null or missing");
-        }
-        let (Value::String(identifier), Value::String(blueprint)) = (identifier, blueprint) else {
-            return Outcome::Dropped("identifier and blueprint must be strings");
+        let blueprint = match blueprint {
+            Value::String(b) if !b.is_empty() => b,
+            Value::Null => return Outcome::Dropped("blueprint is empty, null or missing"),
+            _ => return Outcome::Dropped("blueprint must be a non-empty string"),
         };
-        body.insert("identifier".into(), Value::String(identifier.clone()));
-        body.insert("blueprint".into(), Value::String(blueprint.clone()));
         Outcome::Entity(Entity {
             blueprint,
             identifier,
             body: Value::Object(body),
         })
-    }
-}
-
-/// Counts misconfigured fields per (resource, field) over a run and logs the first few
-/// examples of each, so a broken expression is visible without flooding the log.
-#[derive(Debug, Default)]
-pub struct Misconfigurations {
-    by_field: BTreeMap<(usize, String), (String, String, u64)>,
-}
-
-/// Examples logged per (resource, field).
-const EXAMPLES_PER_FIELD: u64 = 3;
-
-impl Misconfigurations {
-    /// Records the issues of one mapped item.
-    pub fn record(&mut self, resource: &Resource, issues: &mut Vec<FieldIssue>) {
-        for issue in issues.drain(..) {
-            let entry = self
-                .by_field
-                .entry((resource.index, issue.field.clone()))
-                .or_insert_with(|| (resource.kind.clone(), issue.expression.clone(), 0));
-            entry.2 += 1;
-            if entry.2 <= EXAMPLES_PER_FIELD {
-                tracing::warn!(
-                    kind = %resource.kind,
-                    resource_index = resource.index,
-                    field = %issue.field,
-                    expression = %issue.expression,
-                    error = issue.error.as_deref().unwrap_or("no value"),
-                    "Unable to find valid data for field; it is sent as null"
-                );
-            }
-        }
-    }
-
-    /// `(resource index, kind, field, expression, count)` for the run summary.
-    pub fn summary(&self) -> Vec<(usize, &str, &str, &str, u64)> {
-        self.by_field
-            .iter()
-            .map(|((idx, field), (kind, expr, n))| {
-                (*idx, kind.as_str(), field.as_str(), expr.as_str(), *n)
-            })
-            .collect()
     }
 }
 
@@ -419,7 +480,17 @@ mod tests {
     use serde_json::json;
 
     fn mapping(yaml: &str) -> Result<Mapping, MappingError> {
-        Mapping::compile(&PortAppConfig::from_yaml(yaml).unwrap())
+        Mapping::compile(
+            &PortAppConfig::from_yaml(yaml).unwrap(),
+            CompileOptions::default(),
+        )
+    }
+
+    fn map1(r: &Resource, item: &Val, issues: &mut Vec<FieldIssue>) -> Outcome {
+        let mut out = Vec::new();
+        r.map(item, issues, &mut out);
+        assert_eq!(out.len(), 1);
+        out.pop().unwrap()
     }
 
     const EC2: &str = r#"
@@ -453,7 +524,7 @@ resources:
     fn maps_with_first_output_and_null_on_error() {
         let m = mapping(EC2).unwrap();
         let mut issues = Vec::new();
-        let Outcome::Entity(e) = m.resources[0].map(&item("running"), &mut issues) else {
+        let Outcome::Entity(e) = map1(&m.resources[0], &item("running"), &mut issues) else {
             panic!("not mapped");
         };
         assert_eq!(
@@ -476,7 +547,7 @@ resources:
     fn selector_false_filters_and_non_boolean_is_an_error() {
         let m = mapping(EC2).unwrap();
         assert!(matches!(
-            m.resources[0].map(&item("terminated"), &mut Vec::new()),
+            map1(&m.resources[0], &item("terminated"), &mut Vec::new()),
             Outcome::Filtered
         ));
         let m = mapping(&EC2.replace(
@@ -485,7 +556,7 @@ resources:
         ))
         .unwrap();
         assert!(matches!(
-            m.resources[0].map(&item("x"), &mut Vec::new()),
+            map1(&m.resources[0], &item("x"), &mut Vec::new()),
             Outcome::SelectorError(_)
         ));
     }
@@ -498,7 +569,7 @@ resources:
         ))
         .unwrap();
         assert!(matches!(
-            m.resources[0].map(&item("running"), &mut Vec::new()),
+            map1(&m.resources[0], &item("running"), &mut Vec::new()),
             Outcome::Dropped(_)
         ));
     }

@@ -244,3 +244,31 @@ pub async fn set_resync_state(
         tracing::warn!(error = %e, status = status.as_str(), "could not update the resync state in Port");
     }
 }
+
+/// `GET /v1/blueprints/{id}` for each distinct id; missing or failing ones are skipped
+/// (the schemas only refine log levels).
+pub async fn fetch_blueprints<'a>(
+    client: &Client,
+    ids: impl Iterator<Item = &'a str>,
+) -> Vec<Value> {
+    let mut seen = std::collections::BTreeSet::new();
+    let mut out = Vec::new();
+    for id in ids {
+        if !seen.insert(id.to_string()) {
+            continue;
+        }
+        let path = format!("/blueprints/{}", urlencoding::encode(id));
+        match client
+            .request(Method::GET, &path, &[], None, Feature::None, true)
+            .await
+        {
+            Ok(resp) => {
+                if let Some(bp) = resp.body.get("blueprint") {
+                    out.push(bp.clone());
+                }
+            }
+            Err(e) => tracing::debug!(blueprint = id, error = %e, "blueprint not readable"),
+        }
+    }
+    out
+}

@@ -135,7 +135,7 @@ impl Loader {
     fn fail_locally(&mut self, entity: &Entity, reason: String) {
         self.account(Ok(BatchResult {
             blueprint: entity.blueprint.clone(),
-            failures: vec![(entity.identifier.clone(), reason)],
+            failures: vec![(entity.identifier_text(), reason)],
             upserted: 0,
         }));
     }
@@ -178,7 +178,10 @@ async fn upsert_batch(
 ) -> BatchResult {
     let ids: Vec<String> = entities
         .iter()
-        .map(|e| e["identifier"].as_str().unwrap_or_default().to_string())
+        .map(|e| match &e["identifier"] {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        })
         .collect();
     let path = format!(
         "/blueprints/{}/entities/bulk",
@@ -289,8 +292,17 @@ fn check_entity(entity: &Entity) -> Result<(), String> {
             entity.blueprint
         ));
     }
-    if !valid_entity_identifier(&entity.identifier) {
-        return Err("identifier has characters Port rejects (allowed: letters, digits and @_.+:\\/=-; at most 1000)".into());
+    match &entity.identifier {
+        Value::String(id) if !valid_entity_identifier(id) => {
+            return Err("identifier has characters Port rejects (allowed: letters, digits and @_.+:\\/=-; at most 1000)".into());
+        }
+        // A search identifier: Port resolves it to an existing entity.
+        Value::String(_) | Value::Object(_) => {}
+        other => {
+            return Err(format!(
+                "identifier must be a string or a search query, got {other}"
+            ));
+        }
     }
     if let Some(relations) = entity.body.get("relations").and_then(Value::as_object) {
         for (name, target) in relations {

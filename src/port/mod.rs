@@ -16,6 +16,7 @@
 //! [`loader`] the bulk upsert path.
 
 pub mod defaults;
+pub mod examples;
 pub mod integration;
 pub mod loader;
 

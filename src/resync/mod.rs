@@ -35,7 +35,10 @@ pub use report::{Outcome, Report, UnitFailure};
 use crate::aws::kinds::{self, Emit, ListCtx, Scope};
 use crate::aws::{AwsError, accounts, credentials, regions};
 use crate::config::Settings;
-use crate::mapping::{Mapping, MappingError, Misconfigurations, Outcome as MapOutcome};
+use crate::mapping::{
+    CompileOptions, Mapping, MappingError, Misconfigurations, Outcome as MapOutcome,
+};
+use crate::port::examples;
 use crate::port::integration::{self, ResyncStatus};
 use crate::port::loader::{Loader, UpsertOptions};
 use crate::port::{self, PortError};
@@ -79,7 +82,10 @@ async fn run_in_span(settings: &Settings, run_id: String) -> Result<Report, RunE
     let client = Arc::new(port::Client::new(settings)?);
     let existing = integration::fetch(&client).await?;
     let (mapping_json, origin) = existing.mapping_source();
-    let mapping = Mapping::from_json(&mapping_json)?;
+    let options = CompileOptions {
+        allow_env: settings.allow_environment_variables_jq_access,
+    };
+    let mapping = Mapping::from_json_with(&mapping_json, options)?;
     tracing::info!(resources = mapping.resources.len(), origin = ?origin, "mapping compiled");
 
     // From here on Port is written to.
@@ -233,14 +239,30 @@ async fn collect_and_load(
         },
         settings.port.max_in_flight,
     );
-    let mut misconfigs = Misconfigurations::default();
+    // Blueprint schemas tell which null fields are errors (required) and which warnings.
+    let blueprints = integration::fetch_blueprints(
+        client,
+        mapping
+            .resources
+            .iter()
+            .filter_map(|r| r.constant_blueprint()),
+    )
+    .await;
+    let mut misconfigs = Misconfigurations::new(&blueprints);
     let mut issues = Vec::new();
+    let mut outcomes = Vec::new();
+    let mut samples: BTreeMap<&'static str, Vec<serde_json::Value>> = BTreeMap::new();
     let mut selector_errors_logged = 0u32;
     while let Some(page) = rx.recv().await {
         *report
             .items_per_kind
             .entry(page.kind.to_string())
             .or_default() += page.items.len() as u64;
+        if settings.send_raw_data_examples {
+            let taken = samples.entry(page.kind).or_default();
+            let room = examples::PER_KIND.saturating_sub(taken.len());
+            taken.extend(page.items.iter().take(room).cloned());
+        }
         let resources: Vec<_> = mapping
             .resources
             .iter()
@@ -252,27 +274,27 @@ async fn collect_and_load(
         for raw in &page.items {
             let val = crate::mapping::jq::to_val(raw);
             for resource in &resources {
-                match resource.map(&val, &mut issues) {
-                    MapOutcome::Entity(entity) => {
-                        misconfigs.record(resource, &mut issues);
-                        loader.push(entity).await;
-                    }
-                    MapOutcome::Filtered => report.filtered += 1,
-                    MapOutcome::Dropped(why) => {
-                        misconfigs.record(resource, &mut issues);
-                        report.dropped += 1;
-                        tracing::debug!(
-                            kind = page.kind,
-                            resource_index = resource.index,
-                            reason = why,
-                            "item not sent"
-                        );
-                    }
-                    MapOutcome::SelectorError(e) => {
-                        report.selector_errors += 1;
-                        if selector_errors_logged < 5 {
-                            selector_errors_logged += 1;
-                            tracing::error!(kind = page.kind, resource_index = resource.index, error = %e, "selector error");
+                resource.map(&val, &mut issues, &mut outcomes);
+                misconfigs.record(resource, &mut issues);
+                for outcome in outcomes.drain(..) {
+                    match outcome {
+                        MapOutcome::Entity(entity) => loader.push(entity).await,
+                        MapOutcome::Filtered => report.filtered += 1,
+                        MapOutcome::Dropped(why) => {
+                            report.dropped += 1;
+                            tracing::debug!(
+                                kind = page.kind,
+                                resource_index = resource.index,
+                                reason = why,
+                                "item not sent"
+                            );
+                        }
+                        MapOutcome::SelectorError(e) => {
+                            report.selector_errors += 1;
+                            if selector_errors_logged < 5 {
+                                selector_errors_logged += 1;
+                                tracing::error!(kind = page.kind, resource_index = resource.index, error = %e, "selector error");
+                            }
                         }
                     }
                 }
@@ -280,6 +302,9 @@ async fn collect_and_load(
         }
     }
     report.entities = loader.finish().await;
+    for (kind, items) in &samples {
+        examples::send(client, kind, items).await;
+    }
     let per_account = producer
         .await
         .map_err(|e| AwsError::other("collect", format!("the collection task failed: {e}")))?;
@@ -289,7 +314,8 @@ async fn collect_and_load(
         report.failed_units.extend(failures);
     }
     report.regions = regions_seen;
-    report.misconfigured_fields = misconfigs.summary().iter().map(|(_, _, _, _, n)| n).sum();
+    misconfigs.log_summary();
+    report.misconfigured_fields = misconfigs.total();
     Ok(report)
 }
 

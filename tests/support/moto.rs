@@ -17,7 +17,18 @@ pub const SEED_PY: &str = include_str!("seed.py");
 
 /// What the venv gets (pinned so every machine runs the same emulator; `.ci/run` uses the
 /// same list).
-pub const MOTO_PACKAGES: &[&str] = &["moto[server]==5.2.5", "boto3==1.44.5"];
+/// `jq` is the jq.py binding of libjq 1.7.1, the library Ocean evaluates mappings with: the
+/// oracle of the jq differential test.
+pub const MOTO_PACKAGES: &[&str] = &["moto[server]==5.2.5", "boto3==1.44.5", "jq==1.13.0"];
+
+/// The venv records what it was built with; a different list means reinstall.
+fn stamp(dir: &Path) -> PathBuf {
+    dir.join(".packages")
+}
+
+fn up_to_date(dir: &Path) -> bool {
+    std::fs::read_to_string(stamp(dir)).is_ok_and(|s| s.trim() == MOTO_PACKAGES.join(" "))
+}
 
 /// How long `Moto::start` waits for the server to answer.
 const START_TIMEOUT: Duration = Duration::from_secs(30);
@@ -206,7 +217,7 @@ pub fn venv(install: bool) -> Result<PathBuf, String> {
 
     let dir = venv_dir()?;
     let server = dir.join("bin").join("moto_server");
-    if server.is_file() {
+    if up_to_date(&dir) {
         return Ok(dir);
     }
     if !install {
@@ -225,7 +236,7 @@ pub fn venv(install: bool) -> Result<PathBuf, String> {
     }
     let started = std::time::Instant::now();
     loop {
-        if server.is_file() {
+        if up_to_date(&dir) {
             return Ok(dir);
         }
         match std::fs::create_dir(&lock) {
@@ -253,17 +264,21 @@ pub fn venv(install: bool) -> Result<PathBuf, String> {
         "moto: installing moto[server] + boto3 into {} (one-time, needs PyPI access)",
         dir.display()
     );
-    run_blocking(
-        std::process::Command::new("python3")
-            .args(["-m", "venv"])
-            .arg(&dir),
-    )?;
+    if !dir.join("bin").join("pip").is_file() {
+        run_blocking(
+            std::process::Command::new("python3")
+                .args(["-m", "venv"])
+                .arg(&dir),
+        )?;
+    }
     run_blocking(
         std::process::Command::new(dir.join("bin").join("pip"))
             .args(["install", "--quiet", "--disable-pip-version-check"])
             .args(MOTO_PACKAGES),
     )?;
     if server.is_file() {
+        std::fs::write(stamp(&dir), MOTO_PACKAGES.join(" "))
+            .map_err(|e| format!("writing {}: {e}", stamp(&dir).display()))?;
         Ok(dir)
     } else {
         Err(format!(

@@ -1,0 +1,22 @@
+# jq 1.7 definitions of builtins whose jaq versions differ (see docs/jq-compatibility.md).
+# AWS tags are [{Key, Value}] pairs: jq's from_entries accepts key/k/name/Name/K/Key and
+# value/v/Value, jaq's only key/value.
+def from_entries: reduce .[] as $x ({};
+  . + { ($x | if .key == null then .k // .name // .Name // .K // .Key else .key end
+           | if type == "string" then . else tojson end):
+        ($x | if has("value") then .value elif has("v") then .v else .Value end) });
+# jq rejects strings that are not numbers; jaq's tonumber reads a leading number out of
+# e.g. "2024-03-15T08:30:00Z".
+def _jaq_tonumber: tonumber;
+def tonumber:
+  if type == "string" and (test("^[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]+)?$") | not)
+  then error("string (\(tojson)) cannot be parsed as a number")
+  else _jaq_tonumber end;
+# jq 1.7's todate is strftime, which drops fractional seconds; jaq's keeps them.
+def todate: strftime("%Y-%m-%dT%H:%M:%SZ");
+# jq refuses to check containment across types (null | contains("x") is an error, which
+# Ocean turns into null); jaq answers false.
+def _jaq_contains($b): contains($b);
+def contains($b):
+  if type == ($b | type) then _jaq_contains($b)
+  else error("\(type) (\(tojson)) and \($b | type) (\($b | tojson)) cannot have their containment checked") end;
