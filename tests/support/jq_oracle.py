@@ -1,10 +1,17 @@
 #!/usr/bin/env python3
-"""The jq oracle: evaluates (program, input) pairs with libjq 1.7.1 through jq.py, the
-binding Ocean uses, with Ocean's rule: the first output, or nothing.
+"""The jq oracle: evaluates with libjq 1.7.1 through jq.py, the binding Ocean uses.
 
-stdin: one JSON object per line, {"program": str, "input": any}
-stdout: one JSON object per line, in order:
-  {"compile_error": msg} | {"error": msg} | {"empty": true} | {"value": any}
+Default mode, expressions: Ocean's rule, the first output or nothing.
+  stdin: one JSON object per line, {"program": str, "input": any}
+  stdout: one JSON object per line, in order:
+    {"compile_error": msg} | {"error": msg} | {"empty": true} | {"value": any}
+
+`map` mode: Ocean's mapping semantics (port_ocean 0.48: jq_entity_processor and
+handle_items_to_parse), written again here in Python on top of libjq, as the reference the
+Rust engine is compared with.
+  stdin: {"resource": <resources[] entry>, "item": raw, "allow_env": bool}
+  stdout: {"outcomes": [{"entity": {...}} | {"filtered": true} | {"dropped": reason}
+                        | {"selector_error": true}]}
 """
 import json
 import sys
@@ -13,6 +20,101 @@ import jq
 
 cache = {}
 out = sys.stdout
+
+
+def compile_cached(program, allow_env=True):
+    key = (program, allow_env)
+    if key not in cache:
+        cache[key] = jq.compile(program if allow_env else "def env: {}; {} as $ENV | " + program)
+    return cache[key]
+
+
+def ocean_format(program):
+    """Single-quoted strings to double-quoted ones (outside double-quoted strings)."""
+    out_chars, in_double, escaped = [], False, False
+    for c in program:
+        if escaped:
+            escaped = False
+        elif c == "\\":
+            escaped = True
+        elif c == '"':
+            in_double = not in_double
+        elif c == "'" and not in_double:
+            c = '"'
+        out_chars.append(c)
+    return "".join(out_chars)
+
+
+def search(data, program, allow_env):
+    try:
+        return compile_cached(ocean_format(program), allow_env).input_value(data).first()
+    except Exception:  # noqa: BLE001 - Ocean: any failure is None
+        return None
+
+
+def search_object(data, obj, allow_env):
+    result = {}
+    for key, value in obj.items():
+        if isinstance(value, list):
+            result[key] = [search_object(data, o, allow_env) if isinstance(o, dict) else search(data, o, allow_env) for o in value]
+        elif isinstance(value, dict):
+            result[key] = search_object(data, value, allow_env)
+        elif value is None:
+            result[key] = None
+        else:
+            result[key] = search(data, str(value).lower() if isinstance(value, bool) else str(value), allow_env)
+    return result
+
+
+def map_item(resource, item, allow_env):
+    port = resource["port"]
+    mappings = port["entity"]["mappings"]
+    items_to_parse = port.get("itemsToParse")
+    children = [item]
+    if items_to_parse:
+        elements = search(item, items_to_parse, allow_env)
+        if not isinstance(elements, list):
+            return [{"dropped": "itemsToParse did not yield a list"}]
+        name = port.get("itemsToParseName", "item")
+        if port.get("itemsToParseTopLevelTransform", True):
+            src = items_to_parse.strip()
+            target = "." if src.startswith("map(") else src.split("|", 1)[0].strip()
+            base = search(item, f"del({target}) // {{}}", allow_env)
+            if not isinstance(base, dict):
+                base = item
+            children = [{**base, name: e} for e in elements]
+        else:
+            children = [{name: e, **item} for e in elements]
+    outcomes = []
+    for child in children:
+        try:
+            selected = compile_cached(ocean_format(resource["selector"]["query"]), allow_env).input_value(child).first()
+        except StopIteration:
+            selected = None
+        except Exception:  # noqa: BLE001
+            selected = None
+        if not isinstance(selected, bool):
+            outcomes.append({"selector_error": True})
+            continue
+        if not selected:
+            outcomes.append({"filtered": True})
+            continue
+        entity = search_object(child, mappings, allow_env)
+        if not (entity.get("identifier") and entity.get("blueprint")):
+            outcomes.append({"dropped": "identifier or blueprint empty"})
+            continue
+        outcomes.append({"entity": entity})
+    return outcomes
+
+
+if len(sys.argv) > 1 and sys.argv[1] == "map":
+    for line in sys.stdin:
+        case = json.loads(line)
+        outcomes = map_item(case["resource"], case["item"], case.get("allow_env", True))
+        out.write(json.dumps({"outcomes": outcomes}) + "\n")
+    out.flush()
+    sys.exit(0)
+
 for line in sys.stdin:
     case = json.loads(line)
     program = case["program"]

@@ -62,3 +62,42 @@ pub fn evaluate(cases: &[(String, Value)]) -> Vec<JqResult> {
     assert_eq!(out.len(), cases.len(), "one oracle answer per case");
     out
 }
+
+/// Ocean's mapping semantics on top of libjq (the `map` mode of `jq_oracle.py`): for each
+/// `(resource config, raw item, allow_env)`, the outcomes Ocean produces, as
+/// `{"entity": …}`, `{"filtered": true}`, `{"dropped": reason}` or `{"selector_error": true}`.
+pub fn ocean_map(cases: &[(Value, Value, bool)]) -> Vec<Vec<Value>> {
+    let venv = super::moto::venv(true).expect("the test venv (with jq.py) is available");
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("jq_oracle.py");
+    std::fs::write(&script, SCRIPT).unwrap();
+    let input: String = cases
+        .iter()
+        .map(|(resource, item, allow_env)| {
+            json!({"resource": resource, "item": item, "allow_env": allow_env}).to_string() + "\n"
+        })
+        .collect();
+    let mut child = Command::new(venv.join("bin").join("python"))
+        .arg(&script)
+        .arg("map")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("the jq oracle starts");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success(), "the jq oracle failed");
+    String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let v: Value = serde_json::from_str(l).unwrap();
+            v["outcomes"].as_array().unwrap().clone()
+        })
+        .collect()
+}
