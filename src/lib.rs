@@ -28,6 +28,7 @@
 //! - [`resync`]: one full resync: runs the steps above with bounded concurrency, streams
 //!   items from collection through mapping into loading, and produces the run report and
 //!   exit status.
+//! - [`tools`]: offline `validate` and `map` over a mapping.
 //! - [`logging`]: tracing setup (human on a TTY, JSON lines otherwise).
 //!
 //! The binary (`src/main.rs`) is a thin CLI over [`resync::run`].
@@ -39,6 +40,7 @@ pub mod logging;
 pub mod mapping;
 pub mod port;
 pub mod resync;
+pub mod tools;
 
 /// Version of this program, sent to Port as the integration version.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -7,6 +7,7 @@
 //! - `2` invalid input: bad settings or mapping; nothing was written to Port;
 //! - `3` partial: the run finished, but some account, region, kind or entity failed.
 
+mod commands;
 mod demo;
 
 use std::process::ExitCode;
@@ -18,7 +19,7 @@ use aws_catalog_sync::resync::{self, Outcome};
 use aws_catalog_sync::{VERSION, logging};
 
 /// Exit codes (documented in the README).
-mod exit {
+pub(crate) mod exit {
     pub const COMPLETE: u8 = 0;
     pub const FAILED: u8 = 1;
     pub const INVALID_INPUT: u8 = 2;
@@ -47,6 +48,28 @@ enum Command {
         #[arg(long, default_value_t = 3)]
         members: u32,
     },
+    /// Check a mapping (and the settings) without writing anything: JQ syntax, kinds,
+    /// blueprints, properties and relations. Exit status 2 when anything is wrong.
+    Validate {
+        /// A port app config file (YAML or JSON), checked against the default blueprints.
+        #[arg(long, conflicts_with = "from_port")]
+        mapping: Option<std::path::PathBuf>,
+        /// The integration's mapping and the blueprints in Port (the default; reads only).
+        #[arg(long)]
+        from_port: bool,
+    },
+    /// Print the entities a mapping makes of raw items (JSON), and why items yield none.
+    Map {
+        /// A port app config file (YAML or JSON).
+        #[arg(long)]
+        mapping: std::path::PathBuf,
+        /// The kind of the items, e.g. AWS::EC2::Instance.
+        #[arg(long)]
+        kind: String,
+        /// A file of raw items (one JSON value, an array, or JSON lines), `-` for stdin.
+        #[arg(long, default_value = "-")]
+        input: String,
+    },
     /// Print the version.
     Version,
 }
@@ -67,6 +90,12 @@ fn main() -> ExitCode {
     let code = match cli.command.unwrap_or(Command::Sail { once: false }) {
         Command::Sail { once } => runtime.block_on(sail(once)),
         Command::Demo { members } => runtime.block_on(demo::run(members)),
+        Command::Validate { mapping, .. } => runtime.block_on(commands::validate(mapping)),
+        Command::Map {
+            mapping,
+            kind,
+            input,
+        } => commands::map(&mapping, &kind, &input),
         Command::Version => {
             println!("aws-catalog-sync {VERSION}");
             exit::COMPLETE

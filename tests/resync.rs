@@ -121,6 +121,12 @@ async fn organization_resync_creates_the_default_catalog() {
         }
     }
     assert!(run.stderr.contains("resync finished"));
+
+    // Raw data examples: at most 5 per kind, as they were listed.
+    let examples = w.port.examples(IDENTIFIER, "AWS::EC2::Instance");
+    assert_eq!(examples.len(), 5, "{examples:?}");
+    assert_eq!(examples[0]["Type"], "AWS::EC2::Instance");
+    assert_eq!(w.port.examples(IDENTIFIER, "AWS::Account::Info").len(), 4);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -149,7 +149,7 @@ fn near(at: &str) -> String {
 }
 
 /// `"abc"` (a bare string literal without interpolation) → `abc`.
-fn constant_string(code: &str) -> Option<String> {
+pub fn constant_string(code: &str) -> Option<String> {
     if code.len() >= 2 && code.starts_with('"') && code.ends_with('"') {
         let inner = &code[1..code.len() - 1];
         if !inner.contains(['"', '\\']) {

@@ -272,3 +272,14 @@ pub async fn fetch_blueprints<'a>(
     }
     out
 }
+
+/// `GET /v1/blueprints`: every blueprint of the organization.
+pub async fn list_blueprints(client: &Client) -> Result<Vec<Value>, PortError> {
+    let resp = client
+        .request(Method::GET, "/blueprints", &[], None, Feature::None, true)
+        .await?;
+    Ok(resp.body["blueprints"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default())
+}

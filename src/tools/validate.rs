@@ -1,0 +1,269 @@
+//! `validate`: every problem of a mapping (and the settings), found offline, before a run.
+//!
+//! Checks, in order: the port app config's shape; every JQ expression compiles; every kind
+//! is one this program lists (an unsupported kind would make every run partial); aws-v3's
+//! `includeActions` limit; and, for resources whose blueprint is a constant, that the
+//! blueprint exists and has every mapped property and relation, and that every property or
+//! relation it requires is mapped (Port rejects the entity otherwise).
+
+use std::collections::BTreeSet;
+use std::fmt;
+
+use serde_json::Value;
+
+use crate::aws::kinds;
+use crate::mapping::config::PortAppConfig;
+use crate::mapping::jq;
+use crate::mapping::{CompileOptions, Mapping, MappingError};
+
+/// How bad a finding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Level {
+    /// The run would fail, be partial, or write wrong data.
+    Error,
+    /// Worth a look; the run works.
+    Warning,
+}
+
+/// One problem, with where it is and what to do.
+#[derive(Debug, Clone)]
+pub struct Finding {
+    /// Severity.
+    pub level: Level,
+    /// `resources[i] (kind) field` or `settings`.
+    pub place: String,
+    /// The expression involved, if any.
+    pub expression: Option<String>,
+    /// What is wrong.
+    pub message: String,
+    /// What to do about it.
+    pub hint: Option<String>,
+}
+
+impl fmt::Display for Finding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let level = match self.level {
+            Level::Error => "error",
+            Level::Warning => "warning",
+        };
+        write!(f, "{level:<8}{}: {}", self.place, self.message)?;
+        if let Some(e) = &self.expression {
+            write!(f, "\n        expression: {e}")?;
+        }
+        if let Some(h) = &self.hint {
+            write!(f, "\n        hint: {h}")?;
+        }
+        Ok(())
+    }
+}
+
+fn place(index: usize, kind: &str, field: &str) -> String {
+    format!("resources[{index}] ({kind}) {field}")
+}
+
+/// Checks a port app config against the kind registry and `blueprints`.
+pub fn mapping(config: &Value, blueprints: &[Value], options: CompileOptions) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    let parsed = match PortAppConfig::from_json(config) {
+        Ok(p) => p,
+        Err(e) => {
+            findings.push(Finding {
+                level: Level::Error,
+                place: "mapping".into(),
+                expression: None,
+                message: format!("not a valid port app config: {e}"),
+                hint: Some("compare with resources/port-app-config.yml: resources[] of {kind, selector.query, port.entity.mappings}".into()),
+            });
+            return findings;
+        }
+    };
+    if let Err(MappingError::Invalid(problems)) = Mapping::compile(&parsed, options) {
+        findings.extend(problems.into_iter().map(|p| Finding {
+            level: Level::Error,
+            place: place(p.resource, &p.kind, &p.field),
+            expression: Some(p.expression),
+            message: p.message,
+            hint: Some("every mapping value is a jq expression; a string literal is written '\"text\"' in YAML".into()),
+        }));
+    }
+    let supported: Vec<&str> = kinds::REGISTRY.iter().map(|k| k.name).collect();
+    for (i, r) in parsed.resources.iter().enumerate() {
+        if kinds::find(&r.kind).is_none() {
+            findings.push(Finding {
+                level: Level::Error,
+                place: place(i, &r.kind, "kind"),
+                expression: None,
+                message: "this kind is not supported: the resource would be skipped and every run would end partial".into(),
+                hint: Some(format!("supported kinds: {}", supported.join(", "))),
+            });
+        }
+        if r.selector.include_actions.len() > 3 {
+            findings.push(Finding {
+                level: Level::Error,
+                place: place(i, &r.kind, "selector.includeActions"),
+                expression: None,
+                message: format!(
+                    "{} actions listed; aws-v3 accepts at most 3",
+                    r.selector.include_actions.len()
+                ),
+                hint: None,
+            });
+        }
+        check_blueprint(i, r, blueprints, &mut findings);
+    }
+    findings
+}
+
+fn check_blueprint(
+    i: usize,
+    r: &crate::mapping::config::ResourceConfig,
+    blueprints: &[Value],
+    findings: &mut Vec<Finding>,
+) {
+    let m = &r.port.entity.mappings;
+    let Some(bp_id) = jq::constant_string(jq::ocean_source(&m.blueprint).trim()) else {
+        findings.push(Finding {
+            level: Level::Warning,
+            place: place(i, &r.kind, "mappings.blueprint"),
+            expression: Some(m.blueprint.clone()),
+            message: "the blueprint is computed per item, so it cannot be checked here".into(),
+            hint: None,
+        });
+        return;
+    };
+    let Some(bp) = blueprints
+        .iter()
+        .find(|b| b["identifier"] == bp_id.as_str())
+    else {
+        findings.push(Finding {
+            level: Level::Error,
+            place: place(i, &r.kind, "mappings.blueprint"),
+            expression: Some(m.blueprint.clone()),
+            message: format!("blueprint {bp_id:?} does not exist: Port would reject every entity"),
+            hint: Some("create the blueprint in Port (or let OCEAN__INITIALIZE_PORT_RESOURCES create the defaults), or fix the identifier".into()),
+        });
+        return;
+    };
+    let schema_props: BTreeSet<&str> = bp["schema"]["properties"]
+        .as_object()
+        .map(|o| o.keys().map(String::as_str).collect())
+        .unwrap_or_default();
+    let bp_relations: BTreeSet<&str> = bp["relations"]
+        .as_object()
+        .map(|o| o.keys().map(String::as_str).collect())
+        .unwrap_or_default();
+    for (name, expr) in &m.properties {
+        if !schema_props.contains(name.as_str()) {
+            findings.push(Finding {
+                level: Level::Error,
+                place: place(i, &r.kind, &format!("mappings.properties.{name}")),
+                expression: expr.as_str().map(str::to_string),
+                message: format!(
+                    "blueprint {bp_id:?} has no property {name:?}: Port would reject every entity"
+                ),
+                hint: Some(format!(
+                    "its properties: {}",
+                    schema_props.iter().copied().collect::<Vec<_>>().join(", ")
+                )),
+            });
+        }
+    }
+    for (name, expr) in &m.relations {
+        if !bp_relations.contains(name.as_str()) {
+            findings.push(Finding {
+                level: Level::Error,
+                place: place(i, &r.kind, &format!("mappings.relations.{name}")),
+                expression: Some(
+                    expr.as_str()
+                        .map(str::to_string)
+                        .unwrap_or_else(|| expr.to_string()),
+                ),
+                message: format!(
+                    "blueprint {bp_id:?} has no relation {name:?}: Port would reject every entity"
+                ),
+                hint: Some(format!(
+                    "its relations: {}",
+                    bp_relations.iter().copied().collect::<Vec<_>>().join(", ")
+                )),
+            });
+        }
+    }
+    for req in bp["schema"]["required"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+    {
+        if !m.properties.contains_key(req) {
+            findings.push(Finding {
+                level: Level::Error,
+                place: place(i, &r.kind, "mappings.properties"),
+                expression: None,
+                message: format!(
+                    "blueprint {bp_id:?} requires property {req:?}, which is not mapped"
+                ),
+                hint: None,
+            });
+        }
+    }
+    for (name, rel) in bp["relations"].as_object().into_iter().flatten() {
+        if rel["required"].as_bool() == Some(true) && !m.relations.contains_key(name) {
+            findings.push(Finding {
+                level: Level::Error,
+                place: place(i, &r.kind, "mappings.relations"),
+                expression: None,
+                message: format!(
+                    "blueprint {bp_id:?} requires relation {name:?}, which is not mapped"
+                ),
+                hint: None,
+            });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::port::defaults;
+    use serde_json::json;
+
+    #[test]
+    fn the_default_mapping_is_clean() {
+        let f = mapping(
+            &defaults::port_app_config(),
+            &defaults::blueprints(),
+            CompileOptions::default(),
+        );
+        assert!(f.is_empty(), "{f:#?}");
+    }
+
+    #[test]
+    fn every_kind_of_problem_is_found_with_its_place() {
+        let mut config = defaults::port_app_config();
+        let r = &mut config["resources"];
+        r[2]["port"]["entity"]["mappings"]["properties"]["state"] =
+            json!(".Properties.State.Name |");
+        r[2]["port"]["entity"]["mappings"]["properties"]["colour"] = json!(".x");
+        r[1]["port"]["entity"]["mappings"]["relations"]["owner"] = json!(".y");
+        r[3]["port"]["entity"]["mappings"]["blueprint"] = json!("\"nope\"");
+        r[0]["kind"] = json!("AWS::Lambda::Function");
+        let f = mapping(&config, &defaults::blueprints(), CompileOptions::default());
+        let text: Vec<String> = f.iter().map(|f| f.to_string()).collect();
+        let has = |needle: &str| text.iter().any(|t| t.contains(needle));
+        assert!(
+            has("resources[2] (AWS::EC2::Instance) mappings.properties.state: syntax error"),
+            "{text:#?}"
+        );
+        assert!(has("no property \"colour\""), "{text:#?}");
+        assert!(
+            has("resources[1] (AWS::S3::Bucket) mappings.relations.owner"),
+            "{text:#?}"
+        );
+        assert!(has("blueprint \"nope\" does not exist"), "{text:#?}");
+        assert!(
+            has("resources[0] (AWS::Lambda::Function) kind"),
+            "{text:#?}"
+        );
+        assert_eq!(f.len(), 5, "{text:#?}");
+    }
+}
