@@ -20,3 +20,10 @@ def _jaq_contains($b): contains($b);
 def contains($b):
   if type == ($b | type) then _jaq_contains($b)
   else error("\(type) (\(tojson)) and \($b | type) (\($b | tojson)) cannot have their containment checked") end;
+# jq joins null as "" and numbers/booleans as JSON text; jaq writes "null".
+def join($x): reduce .[] as $i (null;
+  (if . == null then "" else . + $x end) +
+  ($i | if . == null then "" elif type == "string" then . elif type == "number" or type == "boolean" then tojson
+        else error("Cannot join with \(type)") end)) // "";
+# jq builtin that jaq lacks.
+def tostream: path(def r: (.[]? | r), .; r) as $p | getpath($p) | reduce path(.[]?) as $q ([$p, .]; [$p + $q]);

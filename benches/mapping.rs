@@ -1,0 +1,125 @@
+//! Mapping engine benchmark: the default mapping over synthetic EC2 raw items, one thread.
+//!
+//! Prints entities per second on one core and heap allocations per entity (a counting
+//! global allocator wraps the system one). Run: `cargo bench --bench mapping [-- N]`.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+use aws_catalog_sync::mapping::jq::to_val;
+use aws_catalog_sync::mapping::{Mapping, Outcome};
+use aws_catalog_sync::port::defaults;
+use serde_json::{Value, json};
+
+struct Counting;
+
+static ALLOCS: AtomicU64 = AtomicU64::new(0);
+static BYTES: AtomicU64 = AtomicU64::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCS.fetch_add(1, Ordering::Relaxed);
+        BYTES.fetch_add(layout.size() as u64, Ordering::Relaxed);
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCS.fetch_add(1, Ordering::Relaxed);
+        BYTES.fetch_add(new_size as u64, Ordering::Relaxed);
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// An EC2 raw item shaped like aws-v3's, varied by `i`.
+fn item(i: usize) -> Value {
+    let states = ["running", "stopped", "pending", "terminated"];
+    json!({
+        "Type": "AWS::EC2::Instance",
+        "Properties": {
+            "InstanceId": format!("i-{i:017x}"),
+            "InstanceType": if i % 3 == 0 { "t3.micro" } else { "m5.large" },
+            "State": {"Code": 16, "Name": states[i % 4]},
+            "PrivateIpAddress": format!("10.{}.{}.{}", i % 250, (i / 250) % 250, i % 7),
+            "PublicIpAddress": if i % 2 == 0 { Value::Null } else { json!(format!("54.1.{}.{}", i % 250, i % 9)) },
+            "ImageId": "ami-0abcdef1234567890",
+            "SubnetId": "subnet-12345678901234567",
+            "VpcId": "vpc-12345678901234567",
+            "LaunchTime": "2024-03-15T08:30:00Z",
+            "Architecture": "x86_64",
+            "Placement": {"AvailabilityZone": "us-east-1a", "Tenancy": "default"},
+            "Monitoring": {"State": "disabled"},
+            "SecurityGroups": [{"GroupId": "sg-12345678901234567", "GroupName": "default"}],
+            "Tags": [
+                {"Key": "Name", "Value": format!("server-{i}")},
+                {"Key": "Environment", "Value": "production"},
+                {"Key": "Team", "Value": "backend"}
+            ]
+        },
+        "__ExtraContext": {"AccountId": format!("{:012}", 100_000_000_000u64 + (i % 41) as u64), "Region": "us-east-1", "ReservationId": format!("r-{i:x}")}
+    })
+}
+
+fn main() {
+    let n: usize = std::env::args()
+        .skip(1)
+        .find(|a| !a.starts_with('-'))
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(200_000);
+    let mapping = Mapping::from_json(&defaults::port_app_config()).expect("default mapping");
+    let ec2 = mapping
+        .resources
+        .iter()
+        .find(|r| r.kind == "AWS::EC2::Instance")
+        .expect("an EC2 resource");
+    let items: Vec<Value> = (0..n).map(item).collect();
+
+    let mut issues = Vec::new();
+    let mut out = Vec::new();
+    let mut run = |label: &str, serialize: bool| {
+        let (a0, b0) = (
+            ALLOCS.load(Ordering::Relaxed),
+            BYTES.load(Ordering::Relaxed),
+        );
+        let started = Instant::now();
+        let mut entities = 0usize;
+        let mut bytes = 0usize;
+        for raw in &items {
+            ec2.map(&to_val(raw), &mut issues, &mut out);
+            issues.clear();
+            for o in out.drain(..) {
+                if let Outcome::Entity(e) = o {
+                    entities += 1;
+                    if serialize {
+                        bytes += serde_json::to_vec(&e.body).map(|b| b.len()).unwrap_or(0);
+                    }
+                }
+            }
+        }
+        let secs = started.elapsed().as_secs_f64();
+        let allocs = ALLOCS.load(Ordering::Relaxed) - a0;
+        let alloc_bytes = BYTES.load(Ordering::Relaxed) - b0;
+        println!(
+            "{label}: {n} items -> {entities} entities in {secs:.3} s = {:.0} entities/s on one core; {:.1} allocations ({:.0} bytes) per entity{}",
+            entities as f64 / secs,
+            allocs as f64 / entities as f64,
+            alloc_bytes as f64 / entities as f64,
+            if serialize {
+                format!(
+                    "; {:.0} bytes of JSON per entity",
+                    bytes as f64 / entities as f64
+                )
+            } else {
+                String::new()
+            }
+        );
+    };
+    run("warm-up            ", false);
+    run("map (JSON -> jaq -> entity)", false);
+    run("map + serialize body       ", true);
+}
