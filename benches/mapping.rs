@@ -1,4 +1,6 @@
-//! Mapping engine benchmark: the default mapping over synthetic EC2 raw items, one thread.
+//! Mapping engine benchmark: EC2 raw items through the default mapping (every expression a
+//! literal, a path or a sum of them: the fast path) and through a mapping whose expressions
+//! need jaq (tag lookups, `from_entries`, comparisons), one thread.
 //!
 //! Prints entities per second on one core and heap allocations per entity (a counting
 //! global allocator wraps the system one). Run: `cargo bench --bench mapping [-- N]`.
@@ -7,8 +9,7 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
-use aws_catalog_sync::mapping::jq::to_val;
-use aws_catalog_sync::mapping::{Mapping, Outcome};
+use aws_catalog_sync::mapping::{Item, Mapping, Outcome};
 use aws_catalog_sync::port::defaults;
 use serde_json::{Value, json};
 
@@ -43,10 +44,10 @@ fn item(i: usize) -> Value {
         "Type": "AWS::EC2::Instance",
         "Properties": {
             "InstanceId": format!("i-{i:017x}"),
-            "InstanceType": if i % 3 == 0 { "t3.micro" } else { "m5.large" },
+            "InstanceType": if i.is_multiple_of(3) { "t3.micro" } else { "m5.large" },
             "State": {"Code": 16, "Name": states[i % 4]},
             "PrivateIpAddress": format!("10.{}.{}.{}", i % 250, (i / 250) % 250, i % 7),
-            "PublicIpAddress": if i % 2 == 0 { Value::Null } else { json!(format!("54.1.{}.{}", i % 250, i % 9)) },
+            "PublicIpAddress": if i.is_multiple_of(2) { Value::Null } else { json!(format!("54.1.{}.{}", i % 250, i % 9)) },
             "ImageId": "ami-0abcdef1234567890",
             "SubnetId": "subnet-12345678901234567",
             "VpcId": "vpc-12345678901234567",
@@ -71,17 +72,32 @@ fn main() {
         .find(|a| !a.starts_with('-'))
         .and_then(|a| a.parse().ok())
         .unwrap_or(200_000);
-    let mapping = Mapping::from_json(&defaults::port_app_config()).expect("default mapping");
-    let ec2 = mapping
-        .resources
-        .iter()
-        .find(|r| r.kind == "AWS::EC2::Instance")
-        .expect("an EC2 resource");
+    let default = Mapping::from_json(&defaults::port_app_config()).expect("default mapping");
+    let jaq_heavy = Mapping::from_json(&json!({"resources": [{
+        "kind": "AWS::EC2::Instance",
+        "selector": {"query": ".Properties.State.Name != \"terminated\""},
+        "port": {"entity": {"mappings": {
+            "identifier": ".Properties.InstanceId",
+            "title": ".Properties.Tags[]? | select(.Key == \"Name\") | .Value",
+            "blueprint": "\"ec2Instance\"",
+            "properties": {
+                "instanceType": ".Properties.InstanceType",
+                "state": ".Properties.State.Name",
+                "tags": ".Properties.Tags | from_entries",
+                "environment": "[.Properties.Tags[] | select(.Key == \"Environment\") | .Value] | first",
+                "isBurstable": ".Properties.InstanceType | startswith(\"t\")",
+                "arn": "\"arn:aws:ec2:\" + .__ExtraContext.Region + \":\" + .__ExtraContext.AccountId + \":instance/\" + .Properties.InstanceId"
+            },
+            "relations": {"account": ".__ExtraContext.AccountId"}
+        }}}
+    }]}))
+    .expect("jaq-heavy mapping");
     let items: Vec<Value> = (0..n).map(item).collect();
 
     let mut issues = Vec::new();
     let mut out = Vec::new();
-    let mut run = |label: &str, serialize: bool| {
+    let mut run = |label: &str, mapping: &Mapping, serialize: bool| {
+        let ec2 = &mapping.resources[0];
         let (a0, b0) = (
             ALLOCS.load(Ordering::Relaxed),
             BYTES.load(Ordering::Relaxed),
@@ -90,7 +106,7 @@ fn main() {
         let mut entities = 0usize;
         let mut bytes = 0usize;
         for raw in &items {
-            ec2.map(&to_val(raw), &mut issues, &mut out);
+            ec2.map(&Item::json(raw), &mut issues, &mut out);
             issues.clear();
             for o in out.drain(..) {
                 if let Outcome::Entity(e) = o {
@@ -119,7 +135,15 @@ fn main() {
             }
         );
     };
-    run("warm-up            ", false);
-    run("map (JSON -> jaq -> entity)", false);
-    run("map + serialize body       ", true);
+    let ec2_first = |m: &Mapping| {
+        let mut m = m.clone();
+        m.resources.retain(|r| r.kind == "AWS::EC2::Instance");
+        m
+    };
+    let (default, jaq_heavy) = (ec2_first(&default), ec2_first(&jaq_heavy));
+    run("warm-up                         ", &default, false);
+    run("default mapping                 ", &default, false);
+    run("default mapping + serialize body", &default, true);
+    run("jaq-heavy mapping               ", &jaq_heavy, false);
+    run("jaq-heavy mapping + serialize   ", &jaq_heavy, true);
 }

@@ -4,8 +4,7 @@
 
 mod support;
 
-use aws_catalog_sync::mapping::jq::to_val;
-use aws_catalog_sync::mapping::{CompileOptions, Mapping, Outcome};
+use aws_catalog_sync::mapping::{CompileOptions, Item, Mapping, Outcome};
 use serde_json::{Value, json};
 
 fn raw(name: &str) -> Value {
@@ -28,7 +27,7 @@ fn ours(resource: &Value, item: &Value, allow_env: bool) -> Vec<Value> {
     )
     .unwrap_or_else(|e| panic!("{e}"));
     let mut out = Vec::new();
-    mapping.resources[0].map(&to_val(item), &mut Vec::new(), &mut out);
+    mapping.resources[0].map(&Item::json(item), &mut Vec::new(), &mut out);
     out.into_iter()
         .map(|o| match o {
             Outcome::Entity(e) => json!({"entity": e.body}),
@@ -53,19 +52,6 @@ fn normalise(outcomes: &[Value]) -> Vec<Value> {
         .collect()
 }
 
-fn same(a: &Value, b: &Value) -> bool {
-    match (a, b) {
-        (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
-        (Value::Array(x), Value::Array(y)) => {
-            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| same(a, b))
-        }
-        (Value::Object(x), Value::Object(y)) => {
-            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same(v, w)))
-        }
-        _ => a == b,
-    }
-}
-
 /// Runs every (resource, item, allow_env) case through both and compares.
 fn check(cases: Vec<(&str, Value, Value, bool)>) {
     let oracle_cases: Vec<(Value, Value, bool)> = cases
@@ -77,7 +63,7 @@ fn check(cases: Vec<(&str, Value, Value, bool)>) {
         let got = normalise(&ours(resource, item, *allow_env));
         let expected = normalise(&expected);
         assert!(
-            same(&Value::Array(got.clone()), &Value::Array(expected.clone())),
+            support::same_json(&Value::Array(got.clone()), &Value::Array(expected.clone())),
             "{name}:\n  ours {}\n  jq   {}",
             serde_json::to_string_pretty(&got).unwrap(),
             serde_json::to_string_pretty(&expected).unwrap()
@@ -224,7 +210,8 @@ fn the_same_kind_twice_gives_each_resource_its_own_entities() {
          "port": {"entity": {"mappings": {"identifier": ".Properties.BucketName", "blueprint": "\"taggedBucket\""}}}}
     ]}))
     .unwrap();
-    let item = to_val(&raw("s3-bucket"));
+    let raw = raw("s3-bucket");
+    let item = Item::json(&raw);
     let blueprints: Vec<String> = mapping
         .resources
         .iter()

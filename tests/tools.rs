@@ -98,7 +98,6 @@ async fn map_prints_entities_and_why_items_yield_none() {
     let dir = tempfile::tempdir().unwrap();
     let mapping = std::fs::read_to_string(DEFAULT_MAPPING)
         .unwrap()
-        .replacen("query: 'true'", "query: 'true'", 2)
         .replace(
             "  - kind: AWS::EC2::Instance\n    selector:\n      query: 'true'",
             "  - kind: AWS::EC2::Instance\n    selector:\n      query: .Properties.State.Name == \"running\"",

@@ -5,11 +5,10 @@
 //! is how search-query identifiers, relations and teams work
 //! (`{combinator: '"and"', rules: [{property: '"$identifier"', operator: '"="', value: .x}]}`).
 
-use jaq_json::Val;
 use serde_json::{Map, Value};
 
-use super::FieldIssue;
-use super::jq::{self, Program};
+use super::jq::Program;
+use super::{FieldIssue, Item};
 
 /// A compiled mapping value.
 #[derive(Debug, Clone)]
@@ -86,15 +85,15 @@ impl Field {
     /// field path (`path` is built lazily: only failures pay for it).
     pub fn eval(
         &self,
-        input: &Val,
+        input: &Item,
         path: &dyn Fn() -> String,
         issues: &mut Vec<FieldIssue>,
     ) -> Value {
         match self {
             Field::Null => Value::Null,
             Field::Jq(p) => {
-                let (value, error) = match p.first(input) {
-                    Ok(Some(v)) => (jq::to_json(&v), None),
+                let (value, error) = match input.first(p) {
+                    Ok(Some(v)) => (v, None),
                     Ok(None) => (Value::Null, None),
                     Err(e) => (Value::Null, Some(e)),
                 };

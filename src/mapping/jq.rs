@@ -25,6 +25,163 @@ pub struct Program {
     /// When the program is a constant string (`'"awsAccount"'`), its value: lets callers
     /// know a resource's blueprint without running anything.
     constant: Option<String>,
+    /// Most mapping expressions are a literal or a plain path (`.Properties.InstanceId`):
+    /// those are answered straight from the JSON item, without converting it for jaq.
+    fast: Option<Fast>,
+}
+
+/// Expressions evaluated without jaq, with jq's semantics (proven by the differential test,
+/// which goes through [`Program::first_json`]).
+#[derive(Debug, Clone)]
+enum Fast {
+    /// `true`, `false`, `null`, a number, or a string without escapes.
+    Literal(Value),
+    /// `.a.b.c` (`.` alone is the identity).
+    Path(Vec<String>),
+    /// `"arn:aws:ec2:" + .Region + ":" + .AccountId`: literals and paths joined by `+`.
+    Sum(Vec<Fast>),
+}
+
+impl Fast {
+    fn detect(code: &str) -> Option<Fast> {
+        let parts = split_plus(code)?;
+        if parts.len() > 1 {
+            let terms: Option<Vec<Fast>> = parts.iter().map(|p| Fast::detect_term(p)).collect();
+            return terms.map(Fast::Sum);
+        }
+        Fast::detect_term(code)
+    }
+
+    fn detect_term(code: &str) -> Option<Fast> {
+        let code = code.trim();
+        if code == "." {
+            return Some(Fast::Path(Vec::new()));
+        }
+        if let Some(s) = constant_string(code) {
+            return Some(Fast::Literal(Value::String(s)));
+        }
+        if matches!(code, "true" | "false" | "null")
+            || (!code.is_empty()
+                && code.bytes().all(|b| b.is_ascii_digit())
+                && !code.starts_with('0'))
+        {
+            return serde_json::from_str(code).ok().map(Fast::Literal);
+        }
+        let rest = code.strip_prefix('.')?;
+        let segments: Vec<String> = rest.split('.').map(str::to_string).collect();
+        let ident = |s: &String| {
+            s.chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+                && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        };
+        segments.iter().all(ident).then_some(Fast::Path(segments))
+    }
+
+    fn eval(&self, input: &Value) -> Result<Option<Value>, String> {
+        match self {
+            Fast::Literal(v) => Ok(Some(v.clone())),
+            Fast::Path(segments) => {
+                let mut node = input;
+                for seg in segments {
+                    node = match node {
+                        Value::Object(map) => map.get(seg).unwrap_or(&Value::Null),
+                        Value::Null => &Value::Null,
+                        other => {
+                            let kind = match other {
+                                Value::Bool(_) => "boolean",
+                                Value::Number(_) => "number",
+                                Value::String(_) => "string",
+                                _ => "array",
+                            };
+                            return Err(format!("Cannot index {kind} with \"{seg}\""));
+                        }
+                    };
+                }
+                Ok(Some(node.clone()))
+            }
+            Fast::Sum(terms) => {
+                let mut acc = Value::Null;
+                for term in terms {
+                    let next = term.eval(input)?.unwrap_or(Value::Null);
+                    acc = add(acc, next)?;
+                }
+                Ok(Some(acc))
+            }
+        }
+    }
+}
+
+/// jq's `+`: `null` is the identity; strings concatenate, numbers add, arrays concatenate,
+/// objects merge (right wins); anything else is an error.
+fn add(a: Value, b: Value) -> Result<Value, String> {
+    Ok(match (a, b) {
+        (Value::Null, b) => b,
+        (a, Value::Null) => a,
+        (Value::String(mut a), Value::String(b)) => {
+            a.push_str(&b);
+            Value::String(a)
+        }
+        (Value::Number(a), Value::Number(b)) => match (a.as_i64(), b.as_i64()) {
+            (Some(x), Some(y)) if x.checked_add(y).is_some() => Value::from(x + y),
+            _ => {
+                serde_json::Number::from_f64(a.as_f64().unwrap_or(0.0) + b.as_f64().unwrap_or(0.0))
+                    .map(Value::Number)
+                    .unwrap_or(Value::Null)
+            }
+        },
+        (Value::Array(mut a), Value::Array(b)) => {
+            a.extend(b);
+            Value::Array(a)
+        }
+        (Value::Object(mut a), Value::Object(b)) => {
+            a.extend(b);
+            Value::Object(a)
+        }
+        (a, b) => {
+            return Err(format!(
+                "{} and {} cannot be added",
+                type_name(&a),
+                type_name(&b)
+            ));
+        }
+    })
+}
+
+fn type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
+
+/// Splits `a + b + c` on the `+` signs outside string literals; `None` when the code has
+/// anything a plain sum of terms does not (other operators are caught later, as the terms
+/// then fail to be literals or paths).
+fn split_plus(code: &str) -> Option<Vec<&str>> {
+    let mut parts = Vec::new();
+    let (mut start, mut in_string, mut escaped) = (0, false, false);
+    for (i, c) in code.char_indices() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' if in_string => escaped = true,
+            '"' => in_string = !in_string,
+            '+' if !in_string => {
+                parts.push(&code[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    if in_string {
+        return None;
+    }
+    parts.push(&code[start..]);
+    Some(parts)
 }
 
 impl std::fmt::Debug for Program {
@@ -112,6 +269,7 @@ impl Program {
         Ok(Program {
             filter: Arc::new(filter),
             constant: constant_string(user.trim()),
+            fast: Fast::detect(&user),
             source: source.into(),
         })
     }
@@ -124,6 +282,20 @@ impl Program {
     /// The value of a constant string program such as `'"ec2Instance"'`.
     pub fn constant(&self) -> Option<&str> {
         self.constant.as_deref()
+    }
+
+    /// Like [`Program::first`] on a JSON item, answered without jaq when the expression
+    /// is a literal or a plain path; `None` when jaq is needed.
+    pub fn first_fast(&self, input: &Value) -> Option<Result<Option<Value>, String>> {
+        self.fast.as_ref().map(|f| f.eval(input))
+    }
+
+    /// First output on a JSON item, as JSON: the fast path when there is one, else jaq.
+    pub fn first_json(&self, input: &Value) -> Result<Option<Value>, String> {
+        match self.first_fast(input) {
+            Some(r) => r,
+            None => self.first(&to_val(input)).map(|o| o.map(|v| to_json(&v))),
+        }
     }
 
     /// First output of the program on `input`: `Ok(None)` when it yields nothing,

@@ -147,3 +147,51 @@ pub fn required_fields(blueprints: &[Value]) -> HashMap<String, BTreeSet<String>
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mapping::Item;
+    use crate::mapping::Mapping;
+    use serde_json::json;
+
+    #[test]
+    fn required_fields_are_counted_as_errors_and_the_rest_as_warnings() {
+        let blueprints = [json!({
+            "identifier": "ec2Instance",
+            "schema": {"properties": {"state": {}, "arn": {}}, "required": ["state"]},
+            "relations": {"account": {"target": "awsAccount", "required": true}, "vpc": {"target": "vpc", "required": false}}
+        })];
+        let mapping = Mapping::from_json(&json!({"resources": [{
+            "kind": "AWS::EC2::Instance", "selector": {"query": "true"},
+            "port": {"entity": {"mappings": {
+                "identifier": ".id", "blueprint": "\"ec2Instance\"",
+                "properties": {"state": ".state", "arn": ".arn"},
+                "relations": {"account": ".account", "vpc": ".vpc"}
+            }}}
+        }]}))
+        .unwrap();
+        let mut m = Misconfigurations::new(&blueprints);
+        let r = &mapping.resources[0];
+        for item in [json!({"id": "a"}), json!({"id": "b", "state": "x"})] {
+            let (mut issues, mut out) = (Vec::new(), Vec::new());
+            r.map(&Item::json(&item), &mut issues, &mut out);
+            m.record(r, &mut issues);
+        }
+        let summary: Vec<(String, u64, bool)> = m
+            .summary()
+            .into_iter()
+            .map(|s| (s.field, s.count, s.required))
+            .collect();
+        assert_eq!(
+            summary,
+            vec![
+                ("properties.arn".into(), 2, false),
+                ("properties.state".into(), 1, true),
+                ("relations.account".into(), 2, true),
+                ("relations.vpc".into(), 2, false),
+            ]
+        );
+        assert_eq!(m.total(), 7);
+    }
+}

@@ -135,6 +135,48 @@ struct ItemsToParse {
     strip: Option<Program>,
 }
 
+/// A raw item as the mapping sees it: its JSON, converted for jaq only when an expression
+/// needs jaq (literals and plain paths are read from the JSON directly).
+pub struct Item<'a> {
+    json: Option<&'a Value>,
+    val: std::cell::OnceCell<Val>,
+}
+
+impl<'a> Item<'a> {
+    /// An item listed from AWS.
+    pub fn json(value: &'a Value) -> Item<'a> {
+        Item {
+            json: Some(value),
+            val: std::cell::OnceCell::new(),
+        }
+    }
+
+    /// An item that only exists as a jaq value (an itemsToParse child).
+    pub fn val(value: Val) -> Item<'static> {
+        Item {
+            json: None,
+            val: std::cell::OnceCell::from(value),
+        }
+    }
+
+    fn as_val(&self) -> &Val {
+        self.val
+            .get_or_init(|| self.json.map(jq::to_val).unwrap_or(Val::Null))
+    }
+
+    /// First output of `program` on this item, as JSON.
+    pub fn first(&self, program: &Program) -> Result<Option<Value>, String> {
+        if let Some(json) = self.json
+            && let Some(result) = program.first_fast(json)
+        {
+            return result;
+        }
+        program
+            .first(self.as_val())
+            .map(|o| o.map(|v| jq::to_json(&v)))
+    }
+}
+
 /// A Port entity produced by the mapping.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Entity {
@@ -339,12 +381,13 @@ impl Resource {
 
     /// Maps one raw item (several with itemsToParse) into `out`; fields that come out
     /// `null` are pushed onto `issues`.
-    pub fn map(&self, item: &Val, issues: &mut Vec<FieldIssue>, out: &mut Vec<Outcome>) {
+    pub fn map(&self, item: &Item, issues: &mut Vec<FieldIssue>, out: &mut Vec<Outcome>) {
         let Some(items) = &self.items else {
             out.push(self.map_one(item, issues));
             return;
         };
-        let elements = match items.program.first(item) {
+        let parent = item.as_val();
+        let elements = match items.program.first(parent) {
             Ok(Some(Val::Arr(elements))) => elements,
             Ok(other) => {
                 tracing::warn!(kind = %self.kind, resource_index = self.index, expression = items.program.source(),
@@ -362,11 +405,11 @@ impl Resource {
         };
         let base = match &items.strip {
             Some(strip) => strip
-                .first(item)
+                .first(parent)
                 .ok()
                 .flatten()
-                .unwrap_or_else(|| item.clone()),
-            None => item.clone(),
+                .unwrap_or_else(|| parent.clone()),
+            None => parent.clone(),
         };
         let name = Val::from(items.name.clone());
         for element in elements.iter() {
@@ -392,19 +435,18 @@ impl Resource {
                     Val::Obj(jaq_json::Rc::new(map))
                 }
             };
-            out.push(self.map_one(&child, issues));
+            out.push(self.map_one(&Item::val(child), issues));
         }
     }
 
-    fn map_one(&self, item: &Val, issues: &mut Vec<FieldIssue>) -> Outcome {
-        match self.selector.first(item) {
-            Ok(Some(Val::Bool(true))) => {}
-            Ok(Some(Val::Bool(false))) => return Outcome::Filtered,
+    fn map_one(&self, item: &Item, issues: &mut Vec<FieldIssue>) -> Outcome {
+        match item.first(&self.selector) {
+            Ok(Some(Value::Bool(true))) => {}
+            Ok(Some(Value::Bool(false))) => return Outcome::Filtered,
             Ok(Some(other)) => {
                 return Outcome::SelectorError(format!(
-                    "selector `{}` yielded {}, not a boolean",
+                    "selector `{}` yielded {other}, not a boolean",
                     self.selector.source(),
-                    jq::to_json(&other)
                 ));
             }
             Ok(None) => {
@@ -486,9 +528,9 @@ mod tests {
         )
     }
 
-    fn map1(r: &Resource, item: &Val, issues: &mut Vec<FieldIssue>) -> Outcome {
+    fn map1(r: &Resource, item: &Value, issues: &mut Vec<FieldIssue>) -> Outcome {
         let mut out = Vec::new();
-        r.map(item, issues, &mut out);
+        r.map(&Item::json(item), issues, &mut out);
         assert_eq!(out.len(), 1);
         out.pop().unwrap()
     }
@@ -512,12 +554,12 @@ resources:
             account: .__ExtraContext.AccountId
 "#;
 
-    fn item(state: &str) -> Val {
-        jq::to_val(&json!({
+    fn item(state: &str) -> Value {
+        json!({
             "Type": "AWS::EC2::Instance",
             "Properties": {"InstanceId": "i-1", "State": {"Name": state}, "Tags": [{"Key": "Name", "Value": "web"}]},
             "__ExtraContext": {"AccountId": "111111111111", "Region": "us-east-1"}
-        }))
+        })
     }
 
     #[test]

@@ -272,9 +272,9 @@ async fn collect_and_load(
             })
             .collect();
         for raw in &page.items {
-            let val = crate::mapping::jq::to_val(raw);
+            let item = crate::mapping::Item::json(raw);
             for resource in &resources {
-                resource.map(&val, &mut issues, &mut outcomes);
+                resource.map(&item, &mut issues, &mut outcomes);
                 misconfigs.record(resource, &mut issues);
                 for outcome in outcomes.drain(..) {
                     match outcome {

@@ -130,35 +130,31 @@ impl Report {
             Outcome::Partial => "partial",
         };
         let summary = self.to_json().to_string();
-        if self.outcome() == Outcome::Complete {
-            tracing::info!(
-                outcome,
-                accounts_ok = self.accounts_ok,
-                accounts_failed = self.failed_accounts.len(),
-                regions = self.regions,
-                items,
-                items_per_kind = %kinds,
-                entities_upserted = self.upserted(),
-                entities_failed = self.failed_entities(),
-                duration_ms = self.duration.as_millis() as u64,
-                summary = %summary,
-                "resync finished"
-            );
-        } else {
-            tracing::warn!(
-                outcome,
-                accounts_ok = self.accounts_ok,
-                accounts_failed = self.failed_accounts.len(),
-                failed_units = self.failed_units.len(),
-                regions = self.regions,
-                items,
-                items_per_kind = %kinds,
-                entities_upserted = self.upserted(),
-                entities_failed = self.failed_entities(),
-                duration_ms = self.duration.as_millis() as u64,
-                summary = %summary,
+        // One event, at INFO when complete and WARN otherwise, with the same fields.
+        macro_rules! finished {
+            ($level:ident, $message:literal) => {
+                tracing::$level!(
+                    outcome,
+                    accounts_ok = self.accounts_ok,
+                    accounts_failed = self.failed_accounts.len(),
+                    failed_units = self.failed_units.len(),
+                    regions = self.regions,
+                    items,
+                    items_per_kind = %kinds,
+                    entities_upserted = self.upserted(),
+                    entities_failed = self.failed_entities(),
+                    duration_ms = self.duration.as_millis() as u64,
+                    summary = %summary,
+                    $message
+                )
+            };
+        }
+        match self.outcome() {
+            Outcome::Complete => finished!(info, "resync finished"),
+            Outcome::Partial => finished!(
+                warn,
                 "resync finished with failures; nothing would be deleted on its basis"
-            );
+            ),
         }
     }
 }

@@ -7,8 +7,7 @@
 use serde_json::{Value, json};
 
 use crate::aws::kinds::{self, Scope};
-use crate::mapping::jq::to_val;
-use crate::mapping::{FieldIssue, Mapping, Outcome};
+use crate::mapping::{FieldIssue, Item, Mapping, Outcome};
 
 /// Reads raw items: one JSON value, an array of them, or a stream of values (JSON lines).
 pub fn parse_items(text: &str) -> Result<Vec<Value>, String> {
@@ -31,7 +30,7 @@ pub fn map_items(mapping: &Mapping, kind: &str, items: &[Value]) -> Value {
     let mut issues: Vec<FieldIssue> = Vec::new();
     let mut outcomes = Vec::new();
     for (i, item) in items.iter().enumerate() {
-        let val = to_val(item);
+        let val = Item::json(item);
         let region = item["__ExtraContext"]["Region"].as_str();
         for r in mapping.resources.iter().filter(|r| r.kind == kind) {
             if regional

@@ -217,3 +217,20 @@ pub fn set(env: &mut Vec<(String, String)>, key: &str, value: &str) {
 pub fn unset(env: &mut Vec<(String, String)>, key: &str) {
     env.retain(|(k, _)| k != key);
 }
+
+/// JSON equality with numbers compared as numbers (jq has one number type) and objects
+/// compared as maps.
+pub fn same_json(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| same_json(a, b))
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(k, v)| y.get(k).is_some_and(|w| same_json(v, w)))
+        }
+        _ => a == b,
+    }
+}
