@@ -40,6 +40,10 @@ enum Command {
         /// Run one resync and exit, whatever OCEAN__EVENT_LISTENER says.
         #[arg(short = 'O', long)]
         once: bool,
+        /// Read everything, write nothing to Port, print the plan (JSON on stdout):
+        /// upserts per blueprint and deletions with identifiers. Implies --once.
+        #[arg(long)]
+        dry_run: bool,
     },
     /// Start a local AWS emulator (moto) and a local Port fake, seed a small organization,
     /// run one resync against them and print what landed in the catalog.
@@ -87,8 +91,11 @@ fn main() -> ExitCode {
             return ExitCode::from(exit::FAILED);
         }
     };
-    let code = match cli.command.unwrap_or(Command::Sail { once: false }) {
-        Command::Sail { once } => runtime.block_on(sail(once)),
+    let code = match cli.command.unwrap_or(Command::Sail {
+        once: false,
+        dry_run: false,
+    }) {
+        Command::Sail { once, dry_run } => runtime.block_on(sail(once, dry_run)),
         Command::Demo { members } => runtime.block_on(demo::run(members)),
         Command::Validate { mapping, .. } => runtime.block_on(commands::validate(mapping)),
         Command::Map {
@@ -104,8 +111,8 @@ fn main() -> ExitCode {
     ExitCode::from(code)
 }
 
-async fn sail(once: bool) -> u8 {
-    let settings = match Settings::load() {
+async fn sail(once: bool, dry_run: bool) -> u8 {
+    let mut settings = match Settings::load() {
         Ok(s) => s,
         Err(e) => {
             tracing::error!(error = %e, "invalid configuration; nothing was done");
@@ -116,6 +123,8 @@ async fn sail(once: bool) -> u8 {
     for key in &settings.unknown_keys {
         tracing::warn!(key = %key, "unknown setting, ignored");
     }
+    settings.dry_run |= dry_run;
+    let once = once || settings.dry_run;
     if !once && settings.event_listener.kind != ListenerKind::Once {
         let msg = format!(
             "event listener {:?} is not available in this version; set OCEAN__EVENT_LISTENER='{{\"type\":\"ONCE\"}}' or run `aws-catalog-sync sail --once` (e.g. from a CronJob)",
@@ -127,6 +136,16 @@ async fn sail(once: bool) -> u8 {
     }
     match resync::run(&settings).await {
         Ok(report) => match report.outcome() {
+            _ if report.dry_run => {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&report.plan_json()).unwrap_or_default()
+                );
+                match report.outcome() {
+                    Outcome::Complete => exit::COMPLETE,
+                    Outcome::Partial => exit::PARTIAL,
+                }
+            }
             Outcome::Complete => exit::COMPLETE,
             Outcome::Partial => exit::PARTIAL,
         },

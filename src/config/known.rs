@@ -53,7 +53,6 @@ const OCEAN_KEYS: &[&str] = &[
     "actions_processor",
     "live_events",
     "ssl",
-    "dry_run",
 ];
 
 /// Whether `path` is (under) a key Ocean defines.

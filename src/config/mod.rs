@@ -65,6 +65,8 @@ pub struct Settings {
     pub initialize_port_resources: bool,
     /// Send raw item examples to Port (`OCEAN__SEND_RAW_DATA_EXAMPLES`).
     pub send_raw_data_examples: bool,
+    /// Read everything, write nothing to Port, print the plan (`OCEAN__DRY_RUN`).
+    pub dry_run: bool,
     /// `env` / `$ENV` visible to JQ (`OCEAN__ALLOW_ENVIRONMENT_VARIABLES_JQ_ACCESS`).
     pub allow_environment_variables_jq_access: bool,
     /// Minutes between scheduled resyncs (`OCEAN__SCHEDULED_RESYNC_INTERVAL`).
@@ -260,6 +262,7 @@ impl Settings {
         let event_listener = read_listener(r)?;
         let initialize_port_resources = r.bool("initialize_port_resources")?.unwrap_or(true);
         let send_raw_data_examples = r.bool("send_raw_data_examples")?.unwrap_or(true);
+        let dry_run = r.bool("dry_run")?.unwrap_or(false);
         let allow_environment_variables_jq_access = r
             .bool("allow_environment_variables_jq_access")?
             .unwrap_or(true);
@@ -280,6 +283,7 @@ impl Settings {
             event_listener,
             initialize_port_resources,
             send_raw_data_examples,
+            dry_run,
             allow_environment_variables_jq_access,
             scheduled_resync_interval,
             aws,

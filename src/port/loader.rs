@@ -40,6 +40,8 @@ pub struct UpsertOptions {
     pub create_missing_related_entities: bool,
     /// `ocean_info_resync_id`.
     pub resync_id: String,
+    /// Count what would be sent, send nothing.
+    pub dry_run: bool,
 }
 
 /// Per-blueprint counts.
@@ -198,6 +200,13 @@ async fn upsert_batch(
         ("ocean_info_event_type", "resync".to_string()),
         ("ocean_info_resync_id", options.resync_id.clone()),
     ];
+    if options.dry_run {
+        return BatchResult {
+            upserted: ids.len() as u64,
+            blueprint,
+            failures: Vec::new(),
+        };
+    }
     let body = json!({ "entities": entities });
     tracing::debug!(blueprint = %blueprint, entities = ids.len(), "bulk upsert");
     match client

@@ -20,6 +20,7 @@
 //! Reconciliation (deleting what no longer exists) is not done yet; when it is, it will run
 //! only for an [`Outcome::Complete`] run.
 
+mod reconcile;
 mod report;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -88,28 +89,61 @@ async fn run_in_span(settings: &Settings, run_id: String) -> Result<Report, RunE
     let mapping = Mapping::from_json_with(&mapping_json, options)?;
     tracing::info!(resources = mapping.resources.len(), origin = ?origin, "mapping compiled");
 
-    // From here on Port is written to.
-    integration::ensure(&client, &existing, settings.initialize_port_resources).await?;
-    integration::set_resync_state(&client, ResyncStatus::Running, &started_at, None).await;
+    let dry_run = settings.dry_run;
+    if dry_run {
+        tracing::info!(
+            integration_exists = existing.integration.is_some(),
+            "dry run: nothing will be written to Port"
+        );
+    } else {
+        // From here on Port is written to.
+        integration::ensure(&client, &existing, settings.initialize_port_resources).await?;
+        integration::set_resync_state(&client, ResyncStatus::Running, &started_at, None).await;
+    }
 
     let result = collect_and_load(settings, &client, &mapping, &run_id).await;
     let ended_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-    let report = match result {
-        Ok(mut report) => {
-            report.duration = started.elapsed();
+    let mut report = match result {
+        Ok((report, seen)) => {
+            let mut report = report;
+            // Deletion only ever follows a run whose collection finished; the rules of
+            // what it may touch are in `reconcile`.
+            match reconcile::reconcile(&client, &mapping, &report, &seen, &started_at, dry_run)
+                .await
+            {
+                Ok(plan) => {
+                    report.deletions = plan.deletions;
+                    report.deleted = plan.deleted;
+                    report.deletion_skipped = plan.skipped;
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "reconciliation failed; nothing was deleted");
+                    report
+                        .deletion_skipped
+                        .push(format!("reconciliation failed: {e}"));
+                }
+            }
             report
         }
         Err(e) => {
-            integration::set_resync_state(
-                &client,
-                ResyncStatus::Failed,
-                &started_at,
-                Some(&ended_at),
-            )
-            .await;
+            if !dry_run {
+                integration::set_resync_state(
+                    &client,
+                    ResyncStatus::Failed,
+                    &started_at,
+                    Some(&ended_at),
+                )
+                .await;
+            }
             return Err(e);
         }
     };
+    report.duration = started.elapsed();
+    report.dry_run = dry_run;
+    if dry_run {
+        report.log_summary();
+        return Ok(report);
+    }
     let status = match report.outcome() {
         Outcome::Complete => ResyncStatus::Completed,
         Outcome::Partial => ResyncStatus::Failed,
@@ -138,7 +172,7 @@ async fn collect_and_load(
     client: &Arc<port::Client>,
     mapping: &Mapping,
     run_id: &str,
-) -> Result<Report, RunError> {
+) -> Result<(Report, reconcile::Seen), RunError> {
     let mut report = Report::new(run_id.to_string());
 
     // Kinds the mapping uses, each listed once.
@@ -236,6 +270,7 @@ async fn collect_and_load(
             merge: mapping.enable_merge_entity,
             create_missing_related_entities: mapping.create_missing_related_entities,
             resync_id: run_id.to_string(),
+            dry_run: settings.dry_run,
         },
         settings.port.max_in_flight,
     );
@@ -253,6 +288,7 @@ async fn collect_and_load(
     let mut outcomes = Vec::new();
     let mut samples: BTreeMap<&'static str, Vec<serde_json::Value>> = BTreeMap::new();
     let mut selector_errors_logged = 0u32;
+    let mut seen = reconcile::Seen::default();
     while let Some(page) = rx.recv().await {
         *report
             .items_per_kind
@@ -278,7 +314,10 @@ async fn collect_and_load(
                 misconfigs.record(resource, &mut issues);
                 for outcome in outcomes.drain(..) {
                     match outcome {
-                        MapOutcome::Entity(entity) => loader.push(entity).await,
+                        MapOutcome::Entity(entity) => {
+                            seen.add(&entity);
+                            loader.push(entity).await;
+                        }
                         MapOutcome::Filtered => report.filtered += 1,
                         MapOutcome::Dropped(why) => {
                             report.dropped += 1;
@@ -302,8 +341,10 @@ async fn collect_and_load(
         }
     }
     report.entities = loader.finish().await;
-    for (kind, items) in &samples {
-        examples::send(client, kind, items).await;
+    if !settings.dry_run {
+        for (kind, items) in &samples {
+            examples::send(client, kind, items).await;
+        }
     }
     let per_account = producer
         .await
@@ -316,7 +357,7 @@ async fn collect_and_load(
     report.regions = regions_seen;
     misconfigs.log_summary();
     report.misconfigured_fields = misconfigs.total();
-    Ok(report)
+    Ok((report, seen))
 }
 
 /// S3 buckets are listed through one region but live everywhere: aws-v3's policy only

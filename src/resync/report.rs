@@ -59,6 +59,14 @@ pub struct Report {
     pub selector_errors: u64,
     /// Field evaluations that came out `null`.
     pub misconfigured_fields: u64,
+    /// Stale entities deleted (or, in a dry run, to delete) per blueprint.
+    pub deletions: BTreeMap<String, Vec<String>>,
+    /// Entities actually deleted per blueprint.
+    pub deleted: BTreeMap<String, u64>,
+    /// Why deletions were skipped, one line per blueprint or for the whole run.
+    pub deletion_skipped: Vec<String>,
+    /// Whether this was a dry run (nothing written to Port).
+    pub dry_run: bool,
 }
 
 impl Report {
@@ -113,6 +121,21 @@ impl Report {
             "dropped": self.dropped,
             "selector_errors": self.selector_errors,
             "misconfigured_fields": self.misconfigured_fields,
+            "dry_run": self.dry_run,
+            "entities_deleted": self.deleted.values().sum::<u64>(),
+            "deleted": self.deleted,
+            "deletion_skipped": self.deletion_skipped,
+        })
+    }
+
+    /// The plan of a dry run: upserts per blueprint, deletions with identifiers.
+    pub fn plan_json(&self) -> Value {
+        json!({
+            "dry_run": true,
+            "outcome": match self.outcome() { Outcome::Complete => "complete", Outcome::Partial => "partial" },
+            "upserts": self.entities.iter().map(|(bp, s)| (bp.clone(), json!(s.upserted + s.failed))).collect::<serde_json::Map<_, _>>(),
+            "deletions": self.deletions,
+            "deletion_skipped": self.deletion_skipped,
         })
     }
 
@@ -143,6 +166,8 @@ impl Report {
                     items_per_kind = %kinds,
                     entities_upserted = self.upserted(),
                     entities_failed = self.failed_entities(),
+                    entities_deleted = self.deleted.values().sum::<u64>(),
+                    dry_run = self.dry_run,
                     duration_ms = self.duration.as_millis() as u64,
                     summary = %summary,
                     $message

@@ -1,0 +1,291 @@
+//! Reconciliation: delete the entities this integration owns that no longer exist — and
+//! never one that a failed part of the run could have produced.
+//!
+//! Ocean switches deletion off for the whole run on any error. Here completeness is
+//! tracked per (kind, account, region) unit, and a blueprint is reconciled only if every
+//! unit of every resource that can produce it completed. A resource whose blueprint is a
+//! constant (`'"ec2Instance"'`) can produce only that blueprint; one whose blueprint is
+//! computed per item may produce any, so a failure there blocks every blueprint. Some
+//! failures block everything: an account that could not be accessed (its entities of
+//! every kind are unseen) or a selector that did not yield a boolean.
+//!
+//! Then, as Ocean: the owned entities are listed through
+//! `POST /v1/blueprints/entities/datasource-entities` (our `$datasource` prefix
+//! `port-ocean/{type}/` and suffix `/{identifier}/exporter`, last updated `before` the run
+//! started, so everything written by this run is excluded), diffed by (blueprint,
+//! identifier) against what the run produced (including entities whose upsert failed),
+//! checked against `entityDeletionThreshold` (share of the owned entities: those listed plus
+//! those this run wrote, since the listing leaves the latter out), relation targets of
+//! produced entities are kept when `createMissingRelatedEntities` is on, and the rest is
+//! bulk-deleted, at most 100 identifiers per request, with `delete_dependents` from the
+//! mapping.
+
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use super::Report;
+use crate::mapping::{Entity, Mapping};
+use crate::port::{Client, Feature, PortError};
+
+/// Port's limit of identifiers per bulk delete.
+pub const MAX_DELETE_IDS: usize = 100;
+/// Page size of the owned-entity listing (Ocean's).
+const LISTING_PAGE: u64 = 5000;
+
+/// What this run produced, reduced to what reconciliation needs: identity and relation
+/// targets (memory stays proportional to entities, not to their content).
+#[derive(Debug, Default)]
+pub struct Seen {
+    keys: HashSet<(String, String)>,
+    targets: HashSet<String>,
+}
+
+impl Seen {
+    /// Records a produced entity (whether or not its upsert succeeds).
+    pub fn add(&mut self, entity: &Entity) {
+        self.keys
+            .insert((entity.blueprint.clone(), entity.identifier_text()));
+        if let Some(relations) = entity.body.get("relations").and_then(Value::as_object) {
+            for target in relations.values() {
+                match target {
+                    Value::String(s) => {
+                        self.targets.insert(s.clone());
+                    }
+                    Value::Array(items) => {
+                        self.targets
+                            .extend(items.iter().filter_map(Value::as_str).map(str::to_string));
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+}
+
+/// What reconciliation decided.
+#[derive(Debug, Clone, Default)]
+pub struct Plan {
+    /// Identifiers to delete (deleted, unless a dry run), per blueprint.
+    pub deletions: BTreeMap<String, Vec<String>>,
+    /// Entities actually deleted, per blueprint.
+    pub deleted: BTreeMap<String, u64>,
+    /// Why some or all deletions were not done.
+    pub skipped: Vec<String>,
+}
+
+/// Why deletion is off for the whole run, if it is.
+fn run_level_block(report: &Report) -> Option<String> {
+    if !report.failed_accounts.is_empty() {
+        let ids: Vec<&str> = report
+            .failed_accounts
+            .iter()
+            .map(|a| a.id.as_str())
+            .collect();
+        return Some(format!(
+            "account(s) {} could not be accessed",
+            ids.join(", ")
+        ));
+    }
+    if report.selector_errors > 0 {
+        return Some(format!(
+            "{} item(s) had a selector that did not yield a boolean",
+            report.selector_errors
+        ));
+    }
+    None
+}
+
+/// Blueprints that a failed unit could have produced, with the reason; `"*"` when any
+/// blueprint could be affected.
+fn blocked_blueprints(report: &Report, mapping: &Mapping) -> BTreeMap<String, String> {
+    let mut failed: BTreeMap<String, String> = BTreeMap::new();
+    for u in &report.failed_units {
+        failed.entry(u.kind.clone()).or_insert_with(|| {
+            format!(
+                "{} failed in account {} region {}: {}",
+                u.kind, u.account, u.region, u.reason
+            )
+        });
+    }
+    for k in &report.unsupported_kinds {
+        failed
+            .entry(k.clone())
+            .or_insert_with(|| format!("{k} is not supported, so it was not listed"));
+    }
+    let mut blocked = BTreeMap::new();
+    for r in &mapping.resources {
+        let reason = failed.get(&r.kind).or_else(|| failed.get("*"));
+        if let Some(reason) = reason {
+            let key = r.constant_blueprint().unwrap_or("*").to_string();
+            blocked.entry(key).or_insert_with(|| reason.clone());
+        }
+    }
+    blocked
+}
+
+/// Lists owned entities, decides, and deletes (unless `dry_run`).
+pub async fn reconcile(
+    client: &Client,
+    mapping: &Mapping,
+    report: &Report,
+    seen: &Seen,
+    started_at: &str,
+    dry_run: bool,
+) -> Result<Plan, PortError> {
+    let mut plan = Plan::default();
+    if let Some(why) = run_level_block(report) {
+        let msg = format!("no entity deleted: {why}");
+        tracing::warn!("{msg}");
+        plan.skipped.push(msg);
+        return Ok(plan);
+    }
+    let owned = list_owned(client, started_at).await?;
+    let mut stale: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (bp, id) in &owned {
+        if !seen.keys.contains(&(bp.clone(), id.clone())) {
+            stale.entry(bp.clone()).or_default().push(id.clone());
+        }
+    }
+    let blocked = blocked_blueprints(report, mapping);
+    let all_blocked = blocked.get("*").cloned();
+    let mut allowed: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (bp, ids) in stale {
+        let reason = all_blocked.as_ref().or(blocked.get(&bp));
+        match reason {
+            Some(why) => {
+                let msg = format!(
+                    "blueprint {bp} not reconciled ({} entities would have been deleted): {why}",
+                    ids.len()
+                );
+                tracing::warn!(blueprint = %bp, would_delete = ids.len(), reason = %why, "blueprint not reconciled: a part of the run that could produce it failed");
+                plan.skipped.push(msg);
+            }
+            None => {
+                allowed.insert(bp, ids);
+            }
+        }
+    }
+    let to_delete: usize = allowed.values().map(Vec::len).sum();
+    if to_delete == 0 {
+        return Ok(plan);
+    }
+    // The listing leaves out what this run wrote (updated after it started), so the owned
+    // population is the listing plus what the run produced. (Ocean divides by the listing
+    // alone, which works there because it skips re-writing unchanged entities.)
+    let produced_now = seen.keys.iter().filter(|k| !owned.contains(*k)).count();
+    let population = owned.len() + produced_now;
+    let rate = to_delete as f64 / population.max(1) as f64;
+    if rate > mapping.entity_deletion_threshold {
+        let msg = format!(
+            "no entity deleted: {to_delete} of {population} owned entities ({:.0}%) would go, above entityDeletionThreshold {}",
+            rate * 100.0,
+            mapping.entity_deletion_threshold
+        );
+        tracing::warn!(
+            to_delete,
+            owned = population,
+            rate,
+            threshold = mapping.entity_deletion_threshold,
+            "{msg}"
+        );
+        plan.skipped.push(msg);
+        return Ok(plan);
+    }
+    if mapping.create_missing_related_entities {
+        for (bp, ids) in allowed.iter_mut() {
+            let before = ids.len();
+            ids.retain(|id| !seen.targets.contains(id));
+            if ids.len() < before {
+                tracing::info!(blueprint = %bp, kept = before - ids.len(), "stale entities kept: produced entities relate to them");
+            }
+        }
+    }
+    allowed.retain(|_, ids| !ids.is_empty());
+    plan.deletions = allowed;
+    if dry_run {
+        return Ok(plan);
+    }
+    for (bp, ids) in &plan.deletions {
+        let mut deleted = 0u64;
+        for chunk in ids.chunks(MAX_DELETE_IDS) {
+            let path = format!(
+                "/blueprints/{}/bulk/entities/delete",
+                urlencoding::encode(bp)
+            );
+            let query = [
+                (
+                    "delete_dependents",
+                    mapping.delete_dependent_entities.to_string(),
+                ),
+                ("ocean_info_event_type", "resync".to_string()),
+                ("ocean_info_resync_id", report.run_id.clone()),
+            ];
+            match client
+                .request(
+                    Method::POST,
+                    &path,
+                    &query,
+                    Some(&json!({ "entities": chunk })),
+                    Feature::Exporter,
+                    true,
+                )
+                .await
+            {
+                Ok(resp) => {
+                    deleted += resp.body["deletedEntities"]
+                        .as_array()
+                        .map_or(0, |d| d.len() as u64);
+                }
+                Err(e) => {
+                    tracing::error!(blueprint = %bp, entities = chunk.len(), error = %e, "bulk delete failed")
+                }
+            }
+        }
+        tracing::info!(blueprint = %bp, deleted, "stale entities deleted");
+        plan.deleted.insert(bp.clone(), deleted);
+    }
+    Ok(plan)
+}
+
+/// `(blueprint, identifier)` of every entity whose `$datasource` is ours, last updated
+/// before `before`.
+async fn list_owned(
+    client: &Client,
+    before: &str,
+) -> Result<BTreeSet<(String, String)>, PortError> {
+    let mut owned = BTreeSet::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let mut body = json!({
+            "datasource_prefix": format!("port-ocean/{}/", client.integration_type),
+            "datasource_suffix": format!("/{}/exporter", client.identifier),
+            "limit": LISTING_PAGE,
+            "before": before,
+        });
+        if let Some(c) = &cursor {
+            body["from"] = json!(c);
+        }
+        let resp = client
+            .request(
+                Method::POST,
+                "/blueprints/entities/datasource-entities",
+                &[],
+                Some(&body),
+                Feature::None,
+                true,
+            )
+            .await?;
+        for e in resp.body["entities"].as_array().into_iter().flatten() {
+            let (Some(bp), Some(id)) = (e["blueprint"].as_str(), e["identifier"].as_str()) else {
+                continue;
+            };
+            owned.insert((bp.to_string(), id.to_string()));
+        }
+        match resp.body["next"].as_str() {
+            Some(next) if !next.is_empty() => cursor = Some(next.to_string()),
+            _ => return Ok(owned),
+        }
+    }
+}
