@@ -97,7 +97,7 @@ async fn a_run_with_an_inaccessible_account_deletes_nothing() {
         "a partial run deletes nothing"
     );
     // The denied account's entities, unseen this run, are all still there.
-    for (bp, id) in w.expected_keys(&[denied.clone()]) {
+    for (bp, id) in w.expected_keys(std::slice::from_ref(&denied)) {
         assert!(has(&w, &bp, &id), "{bp} {id} was kept");
     }
     assert!(run.stderr.contains("no entity deleted"), "{}", run.stderr);
