@@ -5,7 +5,8 @@
 //! - `1` failed: the run could not proceed (Port unreachable or refusing the credentials,
 //!   no AWS account accessible, …);
 //! - `2` invalid input: bad settings or mapping; nothing was written to Port;
-//! - `3` partial: the run finished, but some account, region, kind or entity failed.
+//! - `3` partial: the run finished, but some account, region, kind or entity failed;
+//! - `130` / `143`: cancelled by SIGINT / SIGTERM (resync state `aborted`, nothing deleted).
 
 mod commands;
 mod demo;
@@ -134,7 +135,13 @@ async fn sail(once: bool, dry_run: bool) -> u8 {
         eprintln!("error: {msg}");
         return exit::INVALID_INPUT;
     }
-    match resync::run(&settings).await {
+    // SIGTERM (Kubernetes) or SIGINT (Ctrl-C) cancels the run cleanly.
+    let signal = std::sync::atomic::AtomicU8::new(0);
+    let shutdown = async {
+        let received = shutdown_signal().await;
+        signal.store(received, std::sync::atomic::Ordering::SeqCst);
+    };
+    match resync::run(&settings, shutdown).await {
         Ok(report) => match report.outcome() {
             _ if report.dry_run => {
                 println!(
@@ -149,6 +156,10 @@ async fn sail(once: bool, dry_run: bool) -> u8 {
             Outcome::Complete => exit::COMPLETE,
             Outcome::Partial => exit::PARTIAL,
         },
+        Err(resync::RunError::Aborted) => {
+            eprintln!("error: cancelled by a shutdown signal; nothing was deleted");
+            128 + signal.load(std::sync::atomic::Ordering::SeqCst)
+        }
         Err(e) => {
             tracing::error!(error = %e, "resync failed");
             eprintln!("error: {e}");
@@ -158,5 +169,21 @@ async fn sail(once: bool, dry_run: bool) -> u8 {
                 exit::FAILED
             }
         }
+    }
+}
+
+/// Waits for SIGTERM or SIGINT and returns its number.
+async fn shutdown_signal() -> u8 {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut term), Ok(mut int)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
+        // Without signal handling the run simply is not cancellable.
+        return std::future::pending().await;
+    };
+    tokio::select! {
+        _ = term.recv() => 15,
+        _ = int.recv() => 2,
     }
 }

@@ -236,3 +236,30 @@ async fn a_dry_run_writes_nothing_and_prints_the_plan() {
             .all(|r| r.path.ends_with("/datasource-entities"))
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn relation_targets_of_produced_entities_are_not_deleted() {
+    let w = World::start(SEED).await;
+    // Buckets relate to an account that the organization no longer lists.
+    let mut config = support::default_mapping_in_regions(&["us-east-1", "eu-west-1"]);
+    config["resources"][1]["port"]["entity"]["mappings"]["relations"]["account"] =
+        json!("\"999999999999\"");
+    w.seed_integration(config);
+    previous_run(
+        &w,
+        &[
+            ("awsAccount", "999999999999"),
+            ("awsAccount", "888888888888"),
+        ],
+    );
+    let run = run_binary(&["sail", "--once"], &w.env()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        has(&w, "awsAccount", "999999999999"),
+        "a relation target of a produced entity is kept"
+    );
+    assert!(
+        !has(&w, "awsAccount", "888888888888"),
+        "an unrelated stale account goes"
+    );
+}

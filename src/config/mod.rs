@@ -91,6 +91,9 @@ pub struct PortSettings {
     pub request_timeout: Duration,
     /// Bulk upsert requests in flight at once.
     pub max_in_flight: usize,
+    /// Client-side limit on Port requests per second (`OCEAN__PORT__RATE_LIMIT`; none by
+    /// default).
+    pub rate_limit: Option<u32>,
 }
 
 /// Integration identity.
@@ -244,6 +247,10 @@ impl Settings {
         let request_timeout =
             Duration::from_secs(r.u64_in("port.request_timeout", 1..=3600)?.unwrap_or(60));
         let max_in_flight = r.u64_in("port.max_in_flight", 1..=64)?.unwrap_or(8) as usize;
+        let rate_limit = r
+            .u64_in("port.rate_limit", 0..=100_000)?
+            .filter(|n| *n > 0)
+            .map(|n| n as u32);
 
         let integration_type = r
             .string("integration.type")?
@@ -275,6 +282,7 @@ impl Settings {
                 base_url,
                 request_timeout,
                 max_in_flight,
+                rate_limit,
             },
             integration: IntegrationSettings {
                 identifier,

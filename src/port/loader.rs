@@ -172,11 +172,22 @@ impl Loader {
     }
 }
 
-async fn upsert_batch(
+/// Sends one batch. A 413 (the body is too large after all) splits it in two and sends
+/// each half, down to single entities.
+fn upsert_batch<'a>(
+    client: &'a Client,
+    options: &'a UpsertOptions,
+    blueprint: String,
+    entities: Vec<Value>,
+) -> futures::future::BoxFuture<'a, BatchResult> {
+    Box::pin(upsert_batch_inner(client, options, blueprint, entities))
+}
+
+async fn upsert_batch_inner(
     client: &Client,
     options: &UpsertOptions,
     blueprint: String,
-    entities: Vec<Value>,
+    mut entities: Vec<Value>,
 ) -> BatchResult {
     let ids: Vec<String> = entities
         .iter()
@@ -207,7 +218,7 @@ async fn upsert_batch(
             failures: Vec::new(),
         };
     }
-    let body = json!({ "entities": entities });
+    let body = json!({ "entities": &entities });
     tracing::debug!(blueprint = %blueprint, entities = ids.len(), "bulk upsert");
     match client
         .request(
@@ -221,6 +232,15 @@ async fn upsert_batch(
         .await
     {
         Ok(resp) => parse_bulk_response(blueprint, &ids, &resp.body),
+        Err(e) if e.status() == Some(413) && entities.len() > 1 => {
+            tracing::warn!(blueprint = %blueprint, entities = entities.len(), "Port found the batch too large; splitting it");
+            let right = entities.split_off(entities.len() / 2);
+            let mut a = upsert_batch(client, options, blueprint.clone(), entities).await;
+            let b = upsert_batch(client, options, blueprint, right).await;
+            a.upserted += b.upserted;
+            a.failures.extend(b.failures);
+            a
+        }
         Err(e) => whole_batch_failed(blueprint, &ids, &e),
     }
 }

@@ -12,6 +12,9 @@
 //!   call is idempotent (GETs, upserts); other errors are returned with the status, Port's
 //!   `error`/`message` and the `x-trace-id` Port support asks for.
 //!
+//! - **Rate**: `OCEAN__PORT__RATE_LIMIT` requests per second, when set, paces every call
+//!   (a `governor` token bucket shared by all tasks).
+//!
 //! [`integration`] holds the integration lifecycle (bootstrap, resync state) and
 //! [`loader`] the bulk upsert path.
 
@@ -101,6 +104,8 @@ pub struct Client {
     /// Integration identifier.
     pub identifier: String,
     max_attempts: u32,
+    /// Client-side rate limit (`OCEAN__PORT__RATE_LIMIT`), shared by every request.
+    limiter: Option<governor::DefaultDirectRateLimiter>,
 }
 
 struct Token {
@@ -155,6 +160,11 @@ impl Client {
             integration_type: settings.integration.integration_type.clone(),
             identifier: settings.integration.identifier.clone(),
             max_attempts: 5,
+            limiter: settings
+                .port
+                .rate_limit
+                .and_then(std::num::NonZeroU32::new)
+                .map(|n| governor::RateLimiter::direct(governor::Quota::per_second(n))),
         })
     }
 
@@ -178,6 +188,9 @@ impl Client {
         loop {
             attempt += 1;
             let token = self.token(refreshed).await?;
+            if let Some(limiter) = &self.limiter {
+                limiter.until_ready().await;
+            }
             let ua = match feature {
                 Feature::None => self.user_agent.clone(),
                 Feature::Exporter => self.datasource(),

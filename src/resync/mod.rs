@@ -56,6 +56,9 @@ pub enum RunError {
     /// No AWS account could be used.
     #[error("AWS: {0}")]
     Aws(#[from] AwsError),
+    /// A shutdown signal cancelled the run; nothing was deleted.
+    #[error("the resync was cancelled by a shutdown signal; nothing was deleted")]
+    Aborted,
 }
 
 impl RunError {
@@ -68,15 +71,29 @@ impl RunError {
 /// Pages buffered between collection and mapping.
 const CHANNEL_PAGES: usize = 64;
 
-/// Runs one full resync.
-pub async fn run(settings: &Settings) -> Result<Report, RunError> {
+/// How long a cancelled run may spend telling Port it was aborted.
+const ABORT_REPORT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Runs one full resync; when `shutdown` completes first, the run is cancelled (in-flight
+/// requests dropped, nothing deleted), the resync state becomes `aborted`, and
+/// [`RunError::Aborted`] is returned.
+pub async fn run(
+    settings: &Settings,
+    shutdown: impl std::future::Future<Output = ()>,
+) -> Result<Report, RunError> {
     let run_id = uuid::Uuid::new_v4().to_string();
     // Every event of the run carries its id.
     let span = tracing::info_span!("resync", run_id = %run_id);
-    run_in_span(settings, run_id).instrument(span).await
+    run_in_span(settings, run_id, shutdown)
+        .instrument(span)
+        .await
 }
 
-async fn run_in_span(settings: &Settings, run_id: String) -> Result<Report, RunError> {
+async fn run_in_span(
+    settings: &Settings,
+    run_id: String,
+    shutdown: impl std::future::Future<Output = ()>,
+) -> Result<Report, RunError> {
     let started = Instant::now();
     let started_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
 
@@ -101,30 +118,43 @@ async fn run_in_span(settings: &Settings, run_id: String) -> Result<Report, RunE
         integration::set_resync_state(&client, ResyncStatus::Running, &started_at, None).await;
     }
 
-    let result = collect_and_load(settings, &client, &mapping, &run_id).await;
-    let ended_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-    let mut report = match result {
-        Ok((report, seen)) => {
-            let mut report = report;
-            // Deletion only ever follows a run whose collection finished; the rules of
-            // what it may touch are in `reconcile`.
-            match reconcile::reconcile(&client, &mapping, &report, &seen, &started_at, dry_run)
-                .await
-            {
-                Ok(plan) => {
-                    report.deletions = plan.deletions;
-                    report.deleted = plan.deleted;
-                    report.deletion_skipped = plan.skipped;
-                }
-                Err(e) => {
-                    tracing::error!(error = %e, "reconciliation failed; nothing was deleted");
-                    report
-                        .deletion_skipped
-                        .push(format!("reconciliation failed: {e}"));
+    let work = async {
+        let (report, seen) = collect_and_load(settings, &client, &mapping, &run_id).await?;
+        let mut report = report;
+        // Deletion only ever follows a run whose collection finished; the rules of what it
+        // may touch are in `reconcile`.
+        match reconcile::reconcile(&client, &mapping, &report, &seen, &started_at, dry_run).await {
+            Ok(plan) => {
+                report.deletions = plan.deletions;
+                report.deleted = plan.deleted;
+                report.deletion_skipped = plan.skipped;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "reconciliation failed; nothing was deleted");
+                report
+                    .deletion_skipped
+                    .push(format!("reconciliation failed: {e}"));
+            }
+        }
+        Ok::<Report, RunError>(report)
+    };
+    let result = tokio::select! {
+        result = work => result,
+        () = shutdown => {
+            tracing::warn!("shutdown requested: the resync is cancelled and nothing is deleted");
+            if !dry_run {
+                let ended_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+                let aborted = integration::set_resync_state(&client, ResyncStatus::Aborted, &started_at, Some(&ended_at));
+                if tokio::time::timeout(ABORT_REPORT_TIMEOUT, aborted).await.is_err() {
+                    tracing::warn!("Port did not take the aborted state in time");
                 }
             }
-            report
+            return Err(RunError::Aborted);
         }
+    };
+    let ended_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let mut report = match result {
+        Ok(report) => report,
         Err(e) => {
             if !dry_run {
                 integration::set_resync_state(
@@ -151,6 +181,15 @@ async fn run_in_span(settings: &Settings, run_id: String) -> Result<Report, RunE
     integration::set_resync_state(&client, status, &started_at, Some(&ended_at)).await;
     report.log_summary();
     Ok(report)
+}
+
+/// A spawned task that is aborted when its handle is dropped.
+struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 /// One (kind, account, region) to list.
@@ -212,8 +251,9 @@ async fn collect_and_load(
         .map(|r| (r.kind.clone(), r.region_policy.clone()))
         .collect();
 
-    // Producer: accounts × units, bounded at both levels.
-    let producer = tokio::spawn(
+    // Producer: accounts × units, bounded at both levels. Aborted if this future is dropped
+    // (a cancelled run must not keep listing).
+    let mut producer = AbortOnDrop(tokio::spawn(
         async move {
         let done = std::sync::atomic::AtomicUsize::new(0);
         let per_account = stream::iter(discovery.accounts.into_iter().map(Arc::new))
@@ -261,7 +301,7 @@ async fn collect_and_load(
         per_account
         }
         .in_current_span(),
-    );
+    ));
 
     // Consumer: map and load as pages arrive.
     let mut loader = Loader::new(
@@ -346,7 +386,7 @@ async fn collect_and_load(
             examples::send(client, kind, items).await;
         }
     }
-    let per_account = producer
+    let per_account = (&mut producer.0)
         .await
         .map_err(|e| AwsError::other("collect", format!("the collection task failed: {e}")))?;
     let mut regions_seen = 0;
