@@ -243,3 +243,53 @@ async fn sigterm_mid_run_aborts_cleanly_and_deletes_nothing() {
         "nothing was deleted"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn expiring_role_credentials_are_renewed_during_a_run() {
+    let w = world().await;
+    let mut env = w.env();
+    // Renew 3599 s before the one-hour expiry: credentials are due a second after each
+    // AssumeRole; paced calls keep the run going for several seconds.
+    support::set(
+        &mut env,
+        "OCEAN__INTEGRATION__CONFIG__CREDENTIAL_REFRESH_MARGIN_SECONDS",
+        "3599",
+    );
+    support::set(
+        &mut env,
+        "OCEAN__INTEGRATION__CONFIG__MAX_REQUESTS_PER_SECOND",
+        "1",
+    );
+    let run = run_binary(&["sail", "--once"], &env).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_complete_and_reconciled(&w);
+    let accounts = w.account_ids().len();
+    // One org role + one per account at discovery; renewals come on top.
+    assert!(
+        w.proxy.hits("AssumeRole") > accounts + 1,
+        "{} AssumeRole calls for {accounts} accounts\n{}",
+        w.proxy.hits("AssumeRole"),
+        run.stderr
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn aws_calls_are_paced_per_account_and_service() {
+    let w = world().await;
+    let mut env = w.env();
+    support::set(
+        &mut env,
+        "OCEAN__INTEGRATION__CONFIG__MAX_REQUESTS_PER_SECOND",
+        "1",
+    );
+    let started = Instant::now();
+    let run = run_binary(&["sail", "--once"], &env).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_complete_and_reconciled(&w);
+    // S3 in one account is ListBuckets + 2 GetBucketTagging: at 1/s, at least 2 s.
+    assert!(
+        started.elapsed() >= Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+}

@@ -60,6 +60,7 @@ async fn list(kind: &str, region: &str) -> (Vec<Value>, String, Value) {
         account: Arc::new(account),
         region: region.to_string(),
         partition: settings.aws.partition,
+        pacer: None,
     };
     let k = kinds::find(kind).unwrap();
     let lister = tokio::spawn((k.list)(ctx, Emit::new(tx)));

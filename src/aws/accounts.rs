@@ -112,6 +112,7 @@ async fn organizations(
         org_role,
         "OceanOrgAssumeRoleSession",
         settings.external_id.as_ref(),
+        settings.credential_refresh_margin,
     )
     .await?;
     let listed = if settings.ou_ids.is_empty() {
@@ -167,8 +168,14 @@ async fn assume_all(
 ) -> Discovery {
     let results: Vec<_> = stream::iter(targets)
         .map(|(id, name, arn)| async move {
-            let assumed =
-                assume_role(base, &arn, session_name, settings.external_id.as_ref()).await;
+            let assumed = assume_role(
+                base,
+                &arn,
+                session_name,
+                settings.external_id.as_ref(),
+                settings.credential_refresh_margin,
+            )
+            .await;
             (id, name, assumed)
         })
         .buffer_unordered(settings.max_concurrent_accounts)

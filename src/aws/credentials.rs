@@ -13,9 +13,12 @@
 
 use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
+use std::time::{Duration, SystemTime};
+
 use aws_credential_types::Credentials;
-use aws_credential_types::provider::SharedCredentialsProvider;
-use secrecy::ExposeSecret;
+use aws_credential_types::provider::error::CredentialsError;
+use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider, future};
+use secrecy::{ExposeSecret, SecretString};
 
 use super::AwsError;
 use crate::config::{AwsSettings, CredentialProvider};
@@ -67,37 +70,120 @@ fn chosen_static_keys(settings: &AwsSettings) -> Option<&crate::config::StaticKe
     None
 }
 
-/// `sts:AssumeRole` from `base`, returning an SDK config that acts as the role.
+/// `sts:AssumeRole` from `base`, returning an SDK config that acts as the role. The
+/// credentials refresh themselves: `refresh_margin` before they expire, the role is assumed
+/// again (a run over many accounts can outlast the one hour AssumeRole grants).
 pub async fn assume_role(
     base: &SdkConfig,
     role_arn: &str,
     session_name: &str,
-    external_id: Option<&secrecy::SecretString>,
+    external_id: Option<&SecretString>,
+    refresh_margin: Duration,
 ) -> Result<SdkConfig, AwsError> {
-    let sts = aws_sdk_sts::Client::new(base);
-    let out = sts
-        .assume_role()
-        .role_arn(role_arn)
-        .role_session_name(session_name)
-        .set_external_id(external_id.map(|e| e.expose_secret().to_string()))
-        .send()
-        .await
-        .map_err(|e| AwsError::from_sdk("sts:AssumeRole", e))?;
-    let c = out
-        .credentials()
-        .ok_or_else(|| AwsError::other("sts:AssumeRole", "the response has no credentials"))?;
-    let expiry = std::time::SystemTime::try_from(*c.expiration()).ok();
-    let creds = Credentials::new(
-        c.access_key_id(),
-        c.secret_access_key(),
-        Some(c.session_token().to_string()),
-        expiry,
-        "AssumeRole",
-    );
+    let role = AssumedRole {
+        base: base.clone(),
+        role_arn: role_arn.to_string(),
+        session_name: session_name.to_string(),
+        external_id: external_id.cloned(),
+        refresh_margin,
+        current: tokio::sync::Mutex::new(None),
+    };
+    // Assume once now: an account whose role is refused is known before listing starts.
+    let first = role.assume().await?;
+    *role.current.lock().await = Some(first);
     Ok(base
         .to_builder()
-        .credentials_provider(SharedCredentialsProvider::new(creds))
+        .credentials_provider(SharedCredentialsProvider::new(role))
         .build())
+}
+
+/// Credentials of an assumed role, re-assumed when they come close to expiry.
+struct AssumedRole {
+    base: SdkConfig,
+    role_arn: String,
+    session_name: String,
+    external_id: Option<SecretString>,
+    refresh_margin: Duration,
+    current: tokio::sync::Mutex<Option<Credentials>>,
+}
+
+impl std::fmt::Debug for AssumedRole {
+    // The base config and the credentials are secrets: print the role only.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AssumedRole")
+            .field("role_arn", &self.role_arn)
+            .field("session_name", &self.session_name)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AssumedRole {
+    async fn assume(&self) -> Result<Credentials, AwsError> {
+        let sts = aws_sdk_sts::Client::new(&self.base);
+        let out = sts
+            .assume_role()
+            .role_arn(&self.role_arn)
+            .role_session_name(&self.session_name)
+            .set_external_id(
+                self.external_id
+                    .as_ref()
+                    .map(|e| e.expose_secret().to_string()),
+            )
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("sts:AssumeRole", e))?;
+        let c = out
+            .credentials()
+            .ok_or_else(|| AwsError::other("sts:AssumeRole", "the response has no credentials"))?;
+        let expiry = SystemTime::try_from(*c.expiration()).ok();
+        Ok(Credentials::new(
+            c.access_key_id(),
+            c.secret_access_key(),
+            Some(c.session_token().to_string()),
+            expiry,
+            "AssumeRole",
+        ))
+    }
+
+    /// When the SDK should come back for new credentials: `refresh_margin` early.
+    fn refresh_at(&self, creds: &Credentials) -> Option<SystemTime> {
+        creds.expiry().map(|e| {
+            e.checked_sub(self.refresh_margin)
+                .unwrap_or(SystemTime::UNIX_EPOCH)
+        })
+    }
+}
+
+impl ProvideCredentials for AssumedRole {
+    fn provide_credentials<'a>(&'a self) -> future::ProvideCredentials<'a>
+    where
+        Self: 'a,
+    {
+        future::ProvideCredentials::new(async move {
+            let mut current = self.current.lock().await;
+            let fresh = current
+                .as_ref()
+                .and_then(|c| self.refresh_at(c))
+                .is_some_and(|at| at > SystemTime::now());
+            if !fresh {
+                tracing::debug!(role = %self.role_arn, "assuming the role again: its credentials are about to expire");
+                let creds = self
+                    .assume()
+                    .await
+                    .map_err(CredentialsError::provider_error)?;
+                *current = Some(creds);
+            }
+            let c = current.as_ref().expect("set above");
+            // Hand the SDK the early expiry, so that its cache asks again in time.
+            Ok(Credentials::new(
+                c.access_key_id(),
+                c.secret_access_key(),
+                c.session_token().map(str::to_string),
+                self.refresh_at(c),
+                "AssumeRole",
+            ))
+        })
+    }
 }
 
 /// Whether S3 must use path-style addressing: custom endpoints (moto, LocalStack, MinIO)

@@ -206,6 +206,10 @@ pub struct AwsSettings {
     pub max_concurrent_accounts: usize,
     /// Regions listed at once per account.
     pub max_concurrent_regions: usize,
+    /// How long before expiry assumed-role credentials are renewed.
+    pub credential_refresh_margin: Duration,
+    /// Requests per second per (account, AWS service), when set.
+    pub max_requests_per_second: Option<u32>,
 }
 
 /// Static AWS keys from the integration config.
@@ -440,6 +444,17 @@ fn read_aws(r: &mut Reader, sources: &Sources) -> Result<AwsSettings, ConfigErro
         max_concurrent_regions: r
             .u64_in("integration.config.max_concurrent_regions", 1..=64)?
             .unwrap_or(10) as usize,
+        credential_refresh_margin: Duration::from_secs(
+            r.u64_in(
+                "integration.config.credential_refresh_margin_seconds",
+                0..=3599,
+            )?
+            .unwrap_or(300),
+        ),
+        max_requests_per_second: r
+            .u64_in("integration.config.max_requests_per_second", 0..=10_000)?
+            .filter(|n| *n > 0)
+            .map(|n| n as u32),
     })
 }
 

@@ -245,6 +245,7 @@ async fn collect_and_load(
     let kinds_used: Vec<&'static kinds::Kind> = used.values().copied().collect();
     let partition = aws.partition;
     let (max_accounts, max_regions) = (aws.max_concurrent_accounts, aws.max_concurrent_regions);
+    let pacer = aws.max_requests_per_second.and_then(kinds::pacer);
     let policies: Vec<(String, crate::mapping::config::RegionPolicy)> = mapping
         .resources
         .iter()
@@ -259,6 +260,7 @@ async fn collect_and_load(
         let per_account = stream::iter(discovery.accounts.into_iter().map(Arc::new))
             .map(|account| {
                 let tx = tx.clone();
+                let pacer = pacer.clone();
                 let kinds_used = &kinds_used;
                 let policies = &policies;
                 let done = &done;
@@ -284,7 +286,7 @@ async fn collect_and_load(
                     };
                     let units = plan_units(&account, kinds_used, policies, &enabled, &mut region_count);
                     let results: Vec<Option<UnitFailure>> = stream::iter(units)
-                        .map(|unit| run_unit(unit, partition, tx.clone()))
+                        .map(|unit| run_unit(unit, partition, pacer.clone(), tx.clone()))
                         .buffer_unordered(max_regions)
                         .collect()
                         .await;
@@ -472,6 +474,7 @@ fn plan_units(
 async fn run_unit(
     unit: Unit,
     partition: crate::config::Partition,
+    pacer: Option<Arc<kinds::Pacer>>,
     tx: mpsc::Sender<Page>,
 ) -> Option<UnitFailure> {
     let (page_tx, mut page_rx) = mpsc::channel::<Vec<serde_json::Value>>(4);
@@ -488,6 +491,7 @@ async fn run_unit(
         account: unit.account.clone(),
         region: region_for_call,
         partition,
+        pacer,
     };
     let tag: Arc<str> = Arc::from(unit.region.as_str());
     let kind = unit.kind.name;
@@ -512,6 +516,11 @@ async fn run_unit(
     tracing::debug!(kind, account = %unit.account.id, region = %unit.region, "listing");
     let (result, items) = tokio::join!((unit.kind.list)(ctx, Emit::new(page_tx)), forward);
     match result {
+        // A region the account has not opted into: nothing can exist there.
+        Err(e) if e.code() == Some("OptInRequired") => {
+            tracing::info!(kind, account = %unit.account.id, region = %unit.region, "region not enabled for this account; skipped");
+            None
+        }
         Ok(()) => {
             tracing::debug!(kind, account = %unit.account.id, region = %unit.region, items, "listed");
             None

@@ -24,7 +24,11 @@ fn start(ctx: ListCtx, emit: Emit) -> BoxFuture<'static, Result<(), AwsError>> {
 async fn list(ctx: ListCtx, emit: Emit) -> Result<(), AwsError> {
     let ec2 = aws_sdk_ec2::Client::new(&ctx.sdk_config());
     let mut pages = ec2.describe_instances().into_paginator().send();
-    while let Some(page) = pages.next().await {
+    loop {
+        ctx.pace("ec2").await;
+        let Some(page) = pages.next().await else {
+            break;
+        };
         let page = page.map_err(|e| AwsError::from_sdk("ec2:DescribeInstances", e))?;
         let mut items = Vec::new();
         for reservation in page.reservations() {

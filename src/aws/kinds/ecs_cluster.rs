@@ -26,9 +26,14 @@ fn start(ctx: ListCtx, emit: Emit) -> BoxFuture<'static, Result<(), AwsError>> {
 async fn list(ctx: ListCtx, emit: Emit) -> Result<(), AwsError> {
     let ecs = aws_sdk_ecs::Client::new(&ctx.sdk_config());
     let mut pages = ecs.list_clusters().into_paginator().send();
-    while let Some(page) = pages.next().await {
+    loop {
+        ctx.pace("ecs").await;
+        let Some(page) = pages.next().await else {
+            break;
+        };
         let page = page.map_err(|e| AwsError::from_sdk("ecs:ListClusters", e))?;
         for arns in page.cluster_arns().chunks(100) {
+            ctx.pace("ecs").await;
             let described = ecs
                 .describe_clusters()
                 .set_clusters(Some(arns.to_vec()))

@@ -50,6 +50,17 @@ pub struct ListCtx {
     pub region: String,
     /// AWS partition, for ARNs built in code.
     pub partition: Partition,
+    /// Per-(account, service) request pacing, when `maxRequestsPerSecond` is set.
+    pub pacer: Option<Arc<Pacer>>,
+}
+
+/// Paces AWS calls per (account id, service).
+pub type Pacer = governor::DefaultKeyedRateLimiter<(String, &'static str)>;
+
+/// A pacer allowing `per_second` requests per (account, service).
+pub fn pacer(per_second: u32) -> Option<Arc<Pacer>> {
+    std::num::NonZeroU32::new(per_second)
+        .map(|n| Arc::new(governor::RateLimiter::keyed(governor::Quota::per_second(n))))
 }
 
 impl ListCtx {
@@ -60,6 +71,13 @@ impl ListCtx {
             .to_builder()
             .region(aws_config::Region::new(self.region.clone()))
             .build()
+    }
+
+    /// Waits until a call to `service` in this account is allowed.
+    pub async fn pace(&self, service: &'static str) {
+        if let Some(p) = &self.pacer {
+            p.until_key_ready(&(self.account.id.clone(), service)).await;
+        }
     }
 
     /// `{"AccountId": …, "Region": …}`.

@@ -43,6 +43,7 @@ async fn list(ctx: ListCtx, emit: Emit) -> Result<(), AwsError> {
     let s3 = client(&ctx, &ctx.region);
     let mut token: Option<String> = None;
     loop {
+        ctx.pace("s3").await;
         let out = s3
             .list_buckets()
             .set_continuation_token(token.take())
@@ -75,6 +76,7 @@ async fn bucket_item(ctx: &ListCtx, b: &Bucket) -> Value {
         )
         .time("CreationDate", b.creation_date());
     let region = b.bucket_region().unwrap_or(&ctx.region).to_string();
+    ctx.pace("s3").await;
     match client(ctx, &region)
         .get_bucket_tagging()
         .bucket(name)
