@@ -263,3 +263,23 @@ async fn relation_targets_of_produced_entities_are_not_deleted() {
         "an unrelated stale account goes"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_organization_that_suddenly_lists_no_account_deletes_nothing() {
+    // The OU exists but holds no account any more.
+    let w = World::start(&["--members", "2", "--ou-members", "0"]).await;
+    w.seed_integration_with_regions();
+    previous_run(&w, &[]);
+    let before = w.catalog_keys();
+    let mut env = w.env();
+    set(
+        &mut env,
+        "OCEAN__INTEGRATION__CONFIG__OU_ID",
+        w.manifest["ou_id"].as_str().unwrap(),
+    );
+    let run = run_binary(&["sail", "--once"], &env).await;
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("no ACTIVE account"), "{}", run.stderr);
+    assert_eq!(w.catalog_keys(), before, "the catalog is untouched");
+    assert_eq!(w.port.resync_states(IDENTIFIER), vec!["running", "failed"]);
+}
