@@ -5,42 +5,21 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use serde_json::{Value, json};
 use support::aws_proxy::Rule;
 use support::port_fake::Fault;
 use support::{IDENTIFIER, World, run_binary};
 
 const SEED: &[&str] = &["--members", "2", "--ou-members", "1"];
 
-fn ours() -> String {
-    format!(
-        "port-ocean/aws-v3/{}/{IDENTIFIER}/exporter",
-        env!("CARGO_PKG_VERSION")
-    )
-}
-
 /// A world whose catalog holds what a previous run wrote plus one stale EC2 instance and
 /// one stale bucket of ours.
 async fn world() -> World {
     let w = World::start(SEED).await;
     w.seed_integration_with_regions();
-    let blueprints: Vec<Value> =
-        serde_json::from_str(include_str!("../resources/blueprints.json")).unwrap();
-    for bp in blueprints {
-        w.port.put_blueprint(bp);
-    }
-    for (bp, id) in w.expected_keys(&w.account_ids()) {
-        w.port
-            .put_entity(json!({"identifier": id, "blueprint": bp}), &ours());
-    }
-    w.port.put_entity(
-        json!({"identifier": "i-stale", "blueprint": "ec2Instance"}),
-        &ours(),
-    );
-    w.port.put_entity(
-        json!({"identifier": "arn:aws:s3:::stale", "blueprint": "s3Bucket"}),
-        &ours(),
-    );
+    w.previous_run(&[
+        ("ec2Instance", "i-stale"),
+        ("s3Bucket", "arn:aws:s3:::stale"),
+    ]);
     w
 }
 

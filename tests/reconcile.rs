@@ -9,29 +9,9 @@ use support::{IDENTIFIER, World, run_binary, set};
 
 const SEED: &[&str] = &["--members", "2", "--ou-members", "1"];
 
-fn ours() -> String {
-    format!(
-        "port-ocean/aws-v3/{}/{IDENTIFIER}/exporter",
-        env!("CARGO_PKG_VERSION")
-    )
-}
-
-/// A catalog as a previous run left it: default blueprints, every current entity, plus
-/// `stale` entities of ours and one entity another integration owns.
+/// A catalog as a previous run left it, plus one entity another integration owns.
 fn previous_run(w: &World, stale: &[(&str, &str)]) {
-    let blueprints: Vec<Value> =
-        serde_json::from_str(include_str!("../resources/blueprints.json")).unwrap();
-    for bp in blueprints {
-        w.port.put_blueprint(bp);
-    }
-    for (bp, id) in w.expected_keys(&w.account_ids()) {
-        w.port
-            .put_entity(json!({"identifier": id, "blueprint": bp}), &ours());
-    }
-    for (bp, id) in stale {
-        w.port
-            .put_entity(json!({"identifier": id, "blueprint": bp}), &ours());
-    }
+    w.previous_run(stale);
     w.port.put_entity(
         json!({"identifier": "i-other", "blueprint": "ec2Instance"}),
         "port-ocean/aws-v3/0.1.0/another-integration/exporter",

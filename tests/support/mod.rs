@@ -90,6 +90,26 @@ impl World {
         }));
     }
 
+    /// The catalog as a previous run left it: the default blueprints, every entity this
+    /// run should produce, and `stale` entities, all owned by this integration.
+    pub fn previous_run(&self, stale: &[(&str, &str)]) {
+        let blueprints: Vec<Value> =
+            serde_json::from_str(include_str!("../../resources/blueprints.json")).unwrap();
+        for bp in blueprints {
+            self.port.put_blueprint(bp);
+        }
+        let current = self.expected_keys(&self.account_ids());
+        let stale = stale
+            .iter()
+            .map(|(bp, id)| (bp.to_string(), id.to_string()));
+        for (bp, id) in current.into_iter().chain(stale) {
+            self.port.put_entity(
+                json!({"identifier": id, "blueprint": bp}),
+                &our_datasource(),
+            );
+        }
+    }
+
     /// Account ids in the manifest.
     pub fn account_ids(&self) -> Vec<String> {
         self.manifest["accounts"]
@@ -151,6 +171,14 @@ impl World {
         keys.sort();
         keys
     }
+}
+
+/// The `$datasource` Port stamps on entities this integration writes.
+pub fn our_datasource() -> String {
+    format!(
+        "port-ocean/aws-v3/{}/{IDENTIFIER}/exporter",
+        env!("CARGO_PKG_VERSION")
+    )
 }
 
 /// The embedded default mapping with a region allow-list on the regional kinds.
