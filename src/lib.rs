@@ -28,6 +28,9 @@
 //! - [`resync`]: one full resync: runs the steps above with bounded concurrency, streams
 //!   items from collection through mapping into loading, and produces the run report and
 //!   exit status.
+//! - [`listener`]: what triggers resyncs (ONCE, POLLING, scheduled interval, WEBHOOK), all
+//!   feeding one runner that never runs two resyncs at once; [`server`] is the HTTP surface
+//!   (health, metrics, `POST /resync`) and [`metrics`] the Prometheus registry.
 //! - [`tools`]: offline `validate` and `map` over a mapping.
 //! - [`logging`]: tracing setup (human on a TTY, JSON lines otherwise).
 //!
@@ -36,10 +39,13 @@
 
 pub mod aws;
 pub mod config;
+pub mod listener;
 pub mod logging;
 pub mod mapping;
+pub mod metrics;
 pub mod port;
 pub mod resync;
+pub mod server;
 pub mod tools;
 
 /// Version of this program, sent to Port as the integration version.

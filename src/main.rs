@@ -127,13 +127,7 @@ async fn sail(once: bool, dry_run: bool) -> u8 {
     settings.dry_run |= dry_run;
     let once = once || settings.dry_run;
     if !once && settings.event_listener.kind != ListenerKind::Once {
-        let msg = format!(
-            "event listener {:?} is not available in this version; set OCEAN__EVENT_LISTENER='{{\"type\":\"ONCE\"}}' or run `aws-catalog-sync sail --once` (e.g. from a CronJob)",
-            settings.event_listener.kind
-        );
-        tracing::error!("{msg}");
-        eprintln!("error: {msg}");
-        return exit::INVALID_INPUT;
+        return daemon(settings).await;
     }
     // SIGTERM (Kubernetes) or SIGINT (Ctrl-C) cancels the run cleanly.
     let signal = std::sync::atomic::AtomicU8::new(0);
@@ -186,4 +180,25 @@ async fn shutdown_signal() -> u8 {
         _ = term.recv() => 15,
         _ = int.recv() => 2,
     }
+}
+
+/// The long-running mode: HTTP surface plus the configured listeners, until SIGTERM/SIGINT.
+async fn daemon(settings: aws_catalog_sync::config::Settings) -> u8 {
+    let port = match std::env::var("APPLICATION__PORT") {
+        Err(_) => 8000,
+        Ok(p) => match p.trim().parse::<u16>() {
+            Ok(p) => p,
+            Err(_) => {
+                eprintln!("error: APPLICATION__PORT: expected a port number, got {p:?}");
+                return exit::INVALID_INPUT;
+            }
+        },
+    };
+    let (tx, rx) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        let signal = shutdown_signal().await;
+        tracing::info!(signal, "shutting down");
+        let _ = tx.send(true);
+    });
+    aws_catalog_sync::listener::serve(settings, port, rx).await
 }

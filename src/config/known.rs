@@ -29,7 +29,6 @@ const OCEAN_KEYS: &[&str] = &[
     "client_timeout",
     "status_heartbeat_interval_seconds",
     "base_url",
-    "path_prefix",
     "oauth_access_token_file_path",
     "event_workers_count",
     "events_debug_logging",

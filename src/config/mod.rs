@@ -69,8 +69,11 @@ pub struct Settings {
     pub dry_run: bool,
     /// `env` / `$ENV` visible to JQ (`OCEAN__ALLOW_ENVIRONMENT_VARIABLES_JQ_ACCESS`).
     pub allow_environment_variables_jq_access: bool,
-    /// Minutes between scheduled resyncs (`OCEAN__SCHEDULED_RESYNC_INTERVAL`).
-    pub scheduled_resync_interval: Option<u64>,
+    /// Minutes between scheduled resyncs (`OCEAN__SCHEDULED_RESYNC_INTERVAL`; fractions
+    /// allowed).
+    pub scheduled_resync_interval: Option<f64>,
+    /// Prefix of the HTTP routes (`OCEAN__PATH_PREFIX`), e.g. `/aws`.
+    pub path_prefix: String,
     /// AWS side: credentials, account strategy, concurrency.
     pub aws: AwsSettings,
     /// Settings keys nobody knows, with a suggestion each; logged as warnings by the caller
@@ -277,7 +280,12 @@ impl Settings {
         let allow_environment_variables_jq_access = r
             .bool("allow_environment_variables_jq_access")?
             .unwrap_or(true);
-        let scheduled_resync_interval = r.u64_in("scheduled_resync_interval", 1..=525_600)?;
+        let scheduled_resync_interval = r.minutes("scheduled_resync_interval")?;
+        let path_prefix = r
+            .string("path_prefix")?
+            .map(|p| format!("/{}", p.trim_matches('/')))
+            .filter(|p| p != "/")
+            .unwrap_or_default();
         let aws = read_aws(r, sources)?;
         Ok(Settings {
             port: PortSettings {
@@ -298,6 +306,7 @@ impl Settings {
             dry_run,
             allow_environment_variables_jq_access,
             scheduled_resync_interval,
+            path_prefix,
             aws,
             unknown_keys: Vec::new(),
         })
@@ -581,6 +590,27 @@ impl<'a> Reader<'a> {
             Ok(Some(n))
         } else {
             Err(Self::invalid(path, &expected, &Value::from(n)))
+        }
+    }
+
+    /// A positive number of minutes (fractions allowed).
+    fn minutes(&mut self, path: &str) -> Result<Option<f64>, ConfigError> {
+        let expected = "a positive number of minutes";
+        let n = match self.get(path) {
+            None => return Ok(None),
+            Some(v @ Value::Number(n)) => {
+                n.as_f64().ok_or_else(|| Self::invalid(path, expected, v))?
+            }
+            Some(v @ Value::String(s)) => s
+                .trim()
+                .parse::<f64>()
+                .map_err(|_| Self::invalid(path, expected, v))?,
+            Some(v) => return Err(Self::invalid(path, expected, v)),
+        };
+        if n.is_finite() && n > 0.0 {
+            Ok(Some(n))
+        } else {
+            Err(Self::invalid(path, expected, &Value::from(n)))
         }
     }
 

@@ -191,6 +191,7 @@ impl Client {
             if let Some(limiter) = &self.limiter {
                 limiter.until_ready().await;
             }
+            crate::metrics::port_call(method.as_str(), path, attempt > 1 || refreshed);
             let ua = match feature {
                 Feature::None => self.user_agent.clone(),
                 Feature::Exporter => self.datasource(),

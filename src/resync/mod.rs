@@ -149,6 +149,7 @@ async fn run_in_span(
                     tracing::warn!("Port did not take the aborted state in time");
                 }
             }
+            crate::metrics::record_outcome("aborted");
             return Err(RunError::Aborted);
         }
     };
@@ -156,6 +157,7 @@ async fn run_in_span(
     let mut report = match result {
         Ok(report) => report,
         Err(e) => {
+            crate::metrics::record_outcome("failed");
             if !dry_run {
                 integration::set_resync_state(
                     &client,
@@ -170,6 +172,7 @@ async fn run_in_span(
     };
     report.duration = started.elapsed();
     report.dry_run = dry_run;
+    crate::metrics::record_run(&report);
     if dry_run {
         report.log_summary();
         return Ok(report);

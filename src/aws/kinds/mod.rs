@@ -73,8 +73,9 @@ impl ListCtx {
             .build()
     }
 
-    /// Waits until a call to `service` in this account is allowed.
+    /// Counts a call to `service` and waits until it is allowed.
     pub async fn pace(&self, service: &'static str) {
+        crate::metrics::aws_call(service);
         if let Some(p) = &self.pacer {
             p.until_key_ready(&(self.account.id.clone(), service)).await;
         }

@@ -1,0 +1,202 @@
+//! What triggers resyncs in the long-running mode, and the runner they all feed.
+//!
+//! - `POLLING` (Ocean's default): every `interval` seconds, `GET
+//!   /v1/integration/{id}/resync-request`; a request newer than the last one handled
+//!   triggers a resync. `resyncOnStart` (default true) triggers one at start.
+//! - `OCEAN__SCHEDULED_RESYNC_INTERVAL` (minutes): a resync every interval, the first one
+//!   interval after start; works with any listener.
+//! - `WEBHOOK`: `POST /resync` on the HTTP surface.
+//! - `WEBHOOKS_ONLY` / `ACTIONS_ONLY`: no resync; only the HTTP surface runs.
+//! - `KAFKA`: refused at start — Port's Kafka change-log needs org-specific brokers and
+//!   credentials this program does not implement; POLLING sees the same resync requests.
+//!
+//! **One runner, never two resyncs at once.** Triggers only set a flag and wake the runner;
+//! triggers arriving during a run coalesce into one follow-up run. (Ocean instead aborts
+//! the running resync when a new one starts, so a slow resync under frequent triggers may
+//! never finish.)
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use reqwest::Method;
+use tokio::sync::{Notify, watch};
+
+use crate::config::{ListenerKind, Settings};
+use crate::port::{self, Feature};
+use crate::resync::{self, RunError};
+use crate::server::{self, State};
+
+/// Asks the runner for a resync; cheap to clone and call from anywhere.
+#[derive(Clone, Default)]
+pub struct Trigger {
+    pending: Arc<AtomicBool>,
+    wake: Arc<Notify>,
+}
+
+impl Trigger {
+    /// Requests a resync; several requests before the runner gets to them are one.
+    pub fn request(&self, why: &str) {
+        tracing::info!(trigger = why, "resync requested");
+        self.pending.store(true, Ordering::SeqCst);
+        self.wake.notify_one();
+    }
+
+    async fn next(&self) {
+        loop {
+            if self.pending.swap(false, Ordering::SeqCst) {
+                return;
+            }
+            self.wake.notified().await;
+        }
+    }
+}
+
+/// Runs the HTTP surface and the configured listeners until SIGTERM/SIGINT (`shutdown`
+/// turns true). Returns the process exit code.
+pub async fn serve(settings: Settings, port: u16, shutdown: watch::Receiver<bool>) -> u8 {
+    if settings.event_listener.kind == ListenerKind::Kafka {
+        tracing::error!(
+            "the KAFKA event listener is not supported; use OCEAN__EVENT_LISTENER='{{\"type\":\"POLLING\"}}' (it picks up the same resync requests from Port)"
+        );
+        eprintln!(
+            "error: the KAFKA event listener is not supported; use OCEAN__EVENT_LISTENER='{{\"type\":\"POLLING\"}}' (it picks up the same resync requests from Port)"
+        );
+        return 2;
+    }
+    let settings = Arc::new(settings);
+    let trigger = Trigger::default();
+    let state = Arc::new(State::new(
+        trigger.clone(),
+        settings.event_listener.kind == ListenerKind::Webhook,
+    ));
+    let server =
+        match server::start(state.clone(), port, &settings.path_prefix, shutdown.clone()).await {
+            Ok(handle) => handle,
+            Err(e) => {
+                tracing::error!(error = %e, port, "cannot serve HTTP");
+                eprintln!("error: cannot serve HTTP on port {port}: {e}");
+                return 1;
+            }
+        };
+
+    // Bootstrap: Port must answer (and the mapping compile) before we say ready.
+    let client = match port::Client::new(&settings) {
+        Ok(c) => Arc::new(c),
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 1;
+        }
+    };
+    loop {
+        match port::integration::fetch(&client).await {
+            Ok(_) => break,
+            Err(e) => {
+                tracing::error!(error = %e, "Port is not reachable yet; retrying in 10 s");
+                let mut sd = shutdown.clone();
+                tokio::select! {
+                    _ = tokio::time::sleep(Duration::from_secs(10)) => {}
+                    _ = sd.wait_for(|s| *s) => return 143,
+                }
+            }
+        }
+    }
+    state.set_ready();
+
+    let resyncs = !matches!(
+        settings.event_listener.kind,
+        ListenerKind::WebhooksOnly | ListenerKind::ActionsOnly
+    );
+    let mut tasks = tokio::task::JoinSet::new();
+    if resyncs {
+        if settings.event_listener.kind == ListenerKind::Polling {
+            if settings.event_listener.resync_on_start {
+                trigger.request("start");
+            }
+            tasks.spawn(poll(
+                client.clone(),
+                trigger.clone(),
+                settings.event_listener.interval_secs,
+            ));
+        }
+        if let Some(minutes) = settings.scheduled_resync_interval {
+            tasks.spawn(schedule(
+                trigger.clone(),
+                Duration::from_secs_f64(minutes * 60.0),
+            ));
+        }
+    }
+    let mut sd = shutdown.clone();
+    loop {
+        tokio::select! {
+            _ = trigger.next() => {}
+            _ = sd.wait_for(|s| *s) => break,
+        }
+        let mut run_shutdown = shutdown.clone();
+        let result = resync::run(&settings, async move {
+            let _ = run_shutdown.wait_for(|s| *s).await;
+        })
+        .await;
+        match result {
+            Ok(report) => state.set_last_run(report.to_json()),
+            Err(RunError::Aborted) => break,
+            Err(e) => {
+                tracing::error!(error = %e, "resync failed");
+                state
+                    .set_last_run(serde_json::json!({"outcome": "failed", "error": e.to_string()}));
+            }
+        }
+    }
+    tasks.abort_all();
+    let _ = server.await;
+    tracing::info!("stopped");
+    143
+}
+
+/// POLLING: resync when Port's resync request is newer than the last one handled.
+async fn poll(client: Arc<port::Client>, trigger: Trigger, interval_secs: u64) {
+    let path = format!(
+        "/integration/{}/resync-request",
+        urlencoding::encode(&client.identifier)
+    );
+    // The request present at start was handled before (or is covered by resyncOnStart):
+    // the first poll only sets the watermark.
+    let mut last: Option<String> = None;
+    let mut first = true;
+    let mut tick = tokio::time::interval(Duration::from_secs(interval_secs));
+    loop {
+        tick.tick().await;
+        match client
+            .request(Method::GET, &path, &[], None, Feature::None, true)
+            .await
+        {
+            Ok(resp) => {
+                let updated = resp.body["request"]["updatedAt"]
+                    .as_str()
+                    .map(str::to_string);
+                if let Some(at) = updated
+                    && last.as_ref().is_none_or(|l| at > *l)
+                {
+                    // RFC 3339 timestamps in UTC order as strings.
+                    last = Some(at);
+                    if !first {
+                        trigger.request("port resync request");
+                    }
+                }
+                first = false;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "could not read the resync request; polling goes on")
+            }
+        }
+    }
+}
+
+/// Scheduled resyncs, the first one interval after start (as Ocean).
+async fn schedule(trigger: Trigger, every: Duration) {
+    let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+    loop {
+        tick.tick().await;
+        trigger.request("schedule");
+    }
+}

@@ -1,0 +1,268 @@
+//! Process-wide Prometheus metrics, served at `GET /metrics` (OpenMetrics text).
+//!
+//! One registry for the process: the code that knows a number (the run report, the Port
+//! client, the AWS listers) records it here directly, which keeps instrumentation out of
+//! every function signature.
+
+use std::sync::LazyLock;
+use std::sync::atomic::AtomicU64;
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::registry::Registry;
+
+use crate::resync::{Outcome, Report};
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OutcomeLabel {
+    outcome: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct BlueprintLabel {
+    blueprint: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct KindLabel {
+    kind: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ServiceLabel {
+    service: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct EndpointLabel {
+    endpoint: String,
+}
+
+struct Metrics {
+    registry: Registry,
+    runs: Family<OutcomeLabel, Counter>,
+    last_success: Gauge<f64, AtomicU64>,
+    last_duration: Gauge<f64, AtomicU64>,
+    upserted: Family<BlueprintLabel, Counter>,
+    failed: Family<BlueprintLabel, Counter>,
+    deleted: Family<BlueprintLabel, Counter>,
+    items: Family<KindLabel, Counter>,
+    aws_calls: Family<ServiceLabel, Counter>,
+    aws_errors: Family<ServiceLabel, Counter>,
+    port_calls: Family<EndpointLabel, Counter>,
+    port_retries: Family<EndpointLabel, Counter>,
+}
+
+static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
+    let mut registry = Registry::with_prefix("aws_catalog_sync");
+    let m = Metrics {
+        runs: Family::default(),
+        last_success: Gauge::default(),
+        last_duration: Gauge::default(),
+        upserted: Family::default(),
+        failed: Family::default(),
+        deleted: Family::default(),
+        items: Family::default(),
+        aws_calls: Family::default(),
+        aws_errors: Family::default(),
+        port_calls: Family::default(),
+        port_retries: Family::default(),
+        registry: Registry::default(),
+    };
+    registry.register(
+        "resync_runs",
+        "Resyncs finished, by outcome (complete, partial, failed, aborted)",
+        m.runs.clone(),
+    );
+    registry.register(
+        "last_success_timestamp_seconds",
+        "Unix time of the last complete resync",
+        m.last_success.clone(),
+    );
+    registry.register(
+        "last_run_duration_seconds",
+        "Wall time of the last resync",
+        m.last_duration.clone(),
+    );
+    registry.register(
+        "entities_upserted",
+        "Entities Port accepted, per blueprint",
+        m.upserted.clone(),
+    );
+    registry.register(
+        "entities_failed",
+        "Entities not written, per blueprint",
+        m.failed.clone(),
+    );
+    registry.register(
+        "entities_deleted",
+        "Stale entities deleted, per blueprint",
+        m.deleted.clone(),
+    );
+    registry.register(
+        "items_listed",
+        "Raw items listed from AWS, per kind",
+        m.items.clone(),
+    );
+    registry.register(
+        "aws_calls",
+        "AWS API calls made by the listers, per service",
+        m.aws_calls.clone(),
+    );
+    registry.register(
+        "aws_errors",
+        "Failed (kind, account, region) listings, per service",
+        m.aws_errors.clone(),
+    );
+    registry.register(
+        "port_calls",
+        "Port API requests, per endpoint",
+        m.port_calls.clone(),
+    );
+    registry.register(
+        "port_retries",
+        "Port API requests retried, per endpoint",
+        m.port_retries.clone(),
+    );
+    Metrics { registry, ..m }
+});
+
+/// Records a finished run.
+pub fn record_run(report: &Report) {
+    let m = &*METRICS;
+    let outcome = match report.outcome() {
+        Outcome::Complete => "complete",
+        Outcome::Partial => "partial",
+    };
+    record_outcome(outcome);
+    m.last_duration.set(report.duration.as_secs_f64());
+    if report.outcome() == Outcome::Complete {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs_f64())
+            .unwrap_or(0.0);
+        m.last_success.set(now);
+    }
+    for (bp, s) in &report.entities {
+        let l = BlueprintLabel {
+            blueprint: bp.clone(),
+        };
+        m.upserted.get_or_create(&l).inc_by(s.upserted);
+        m.failed.get_or_create(&l).inc_by(s.failed);
+    }
+    for (bp, n) in &report.deleted {
+        m.deleted
+            .get_or_create(&BlueprintLabel {
+                blueprint: bp.clone(),
+            })
+            .inc_by(*n);
+    }
+    for (kind, n) in &report.items_per_kind {
+        m.items
+            .get_or_create(&KindLabel { kind: kind.clone() })
+            .inc_by(*n);
+    }
+    for u in &report.failed_units {
+        m.aws_errors
+            .get_or_create(&ServiceLabel {
+                service: service_of(&u.kind),
+            })
+            .inc();
+    }
+}
+
+/// Records a run that did not produce a report (`failed`, `aborted`).
+pub fn record_outcome(outcome: &str) {
+    METRICS
+        .runs
+        .get_or_create(&OutcomeLabel {
+            outcome: outcome.into(),
+        })
+        .inc();
+}
+
+/// Counts an AWS call.
+pub fn aws_call(service: &str) {
+    METRICS
+        .aws_calls
+        .get_or_create(&ServiceLabel {
+            service: service.into(),
+        })
+        .inc();
+}
+
+/// Counts a Port request (and whether it is a retry).
+pub fn port_call(method: &str, path: &str, retry: bool) {
+    let l = EndpointLabel {
+        endpoint: endpoint(method, path),
+    };
+    METRICS.port_calls.get_or_create(&l).inc();
+    if retry {
+        METRICS.port_retries.get_or_create(&l).inc();
+    }
+}
+
+/// `ec2` for `AWS::EC2::Instance`.
+fn service_of(kind: &str) -> String {
+    kind.split("::").nth(1).unwrap_or("*").to_ascii_lowercase()
+}
+
+/// The endpoint with identifiers replaced, so the label set stays small:
+/// `POST /blueprints/{id}/entities/bulk`.
+fn endpoint(method: &str, path: &str) -> String {
+    let mut parts = Vec::new();
+    let mut previous = "";
+    for seg in path.split('/').filter(|s| !s.is_empty()) {
+        let keep = matches!(
+            seg,
+            "auth"
+                | "access_token"
+                | "integration"
+                | "blueprints"
+                | "entities"
+                | "bulk"
+                | "delete"
+                | "resync-state"
+                | "resync-request"
+                | "kinds"
+                | "examples"
+                | "config"
+                | "datasource-entities"
+        );
+        parts.push(if keep || previous.is_empty() && seg == "entities" {
+            seg
+        } else {
+            "{id}"
+        });
+        previous = seg;
+    }
+    format!("{method} /{}", parts.join("/"))
+}
+
+/// The metrics in OpenMetrics text.
+pub fn render() -> String {
+    let mut out = String::new();
+    // Writing into a String cannot fail.
+    let _ = prometheus_client::encoding::text::encode(&mut out, &METRICS.registry);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoints_hide_identifiers() {
+        assert_eq!(
+            endpoint("POST", "/blueprints/ec2Instance/entities/bulk"),
+            "POST /blueprints/{id}/entities/bulk"
+        );
+        assert_eq!(
+            endpoint("GET", "/integration/my-id"),
+            "GET /integration/{id}"
+        );
+        assert_eq!(service_of("AWS::EC2::Instance"), "ec2");
+    }
+}
