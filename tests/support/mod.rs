@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod aws_proxy;
+pub mod helm;
 pub mod jq_oracle;
 pub mod moto;
 pub mod port_fake;
