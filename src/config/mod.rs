@@ -595,7 +595,7 @@ impl<'a> Reader<'a> {
 
     /// A positive number of minutes (fractions allowed).
     fn minutes(&mut self, path: &str) -> Result<Option<f64>, ConfigError> {
-        let expected = "a positive number of minutes";
+        let expected = "a number of minutes from 0.0167 (one second) to 525600 (a year)";
         let n = match self.get(path) {
             None => return Ok(None),
             Some(v @ Value::Number(n)) => {
@@ -607,7 +607,8 @@ impl<'a> Reader<'a> {
                 .map_err(|_| Self::invalid(path, expected, v))?,
             Some(v) => return Err(Self::invalid(path, expected, v)),
         };
-        if n.is_finite() && n > 0.0 {
+        // From one second to a year: a zero or huge interval cannot be scheduled.
+        if n.is_finite() && (1.0 / 60.0..=525_600.0).contains(&n) {
             Ok(Some(n))
         } else {
             Err(Self::invalid(path, expected, &Value::from(n)))

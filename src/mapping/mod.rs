@@ -462,9 +462,21 @@ impl Resource {
                 ));
             }
         }
+        let before = issues.len();
         let identifier = self.identifier.eval(item, &|| "identifier".into(), issues);
         let blueprint =
             Field::Jq(self.blueprint.clone()).eval(item, &|| "blueprint".into(), issues);
+        // A jq *error* in the identity (not a null value) means the item's shape changed:
+        // the entity it produced before can no longer be matched, so it must count as an
+        // error (which blocks deletion) rather than a quiet drop that would delete it.
+        if let Some(failed) = issues[before..].iter().find(|i| i.error.is_some()) {
+            return Outcome::SelectorError(format!(
+                "{} `{}` failed: {}",
+                failed.field,
+                failed.expression,
+                failed.error.as_deref().unwrap_or_default()
+            ));
+        }
         let mut body = Map::new();
         body.insert("identifier".into(), identifier.clone());
         body.insert("blueprint".into(), blueprint.clone());
@@ -630,5 +642,20 @@ resources:
             "{err}"
         );
         assert!(err.contains("mappings.blueprint"), "{err}");
+    }
+
+    #[test]
+    fn an_identifier_that_errors_is_an_error_not_a_quiet_drop() {
+        // `.Properties.State.Name` is a string here, so indexing it errors: the item's
+        // shape changed, and dropping it quietly would let reconciliation delete its entity.
+        let m = mapping(&EC2.replace(
+            "identifier: .Properties.InstanceId",
+            "identifier: .Properties.State.Name.x",
+        ))
+        .unwrap();
+        assert!(matches!(
+            map1(&m.resources[0], &item("running"), &mut Vec::new()),
+            Outcome::SelectorError(_)
+        ));
     }
 }

@@ -193,7 +193,10 @@ pub async fn reconcile(
         plan.skipped.push(msg);
         return Ok(plan);
     }
-    if mapping.create_missing_related_entities {
+    // Relation targets of produced entities stay: with createMissingRelatedEntities they
+    // are needed, and with deleteDependentEntities deleting one would take the entities
+    // this run just wrote with it.
+    if mapping.create_missing_related_entities || mapping.delete_dependent_entities {
         for (bp, ids) in allowed.iter_mut() {
             let before = ids.len();
             ids.retain(|id| !seen.targets.contains(id));
@@ -284,7 +287,10 @@ async fn list_owned(
             owned.insert((bp.to_string(), id.to_string()));
         }
         match resp.body["next"].as_str() {
-            Some(next) if !next.is_empty() => cursor = Some(next.to_string()),
+            // A cursor that does not move would loop forever.
+            Some(next) if !next.is_empty() && cursor.as_deref() != Some(next) => {
+                cursor = Some(next.to_string())
+            }
             _ => return Ok(owned),
         }
     }
