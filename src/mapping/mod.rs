@@ -369,6 +369,12 @@ impl Resource {
         self.blueprint.constant()
     }
 
+    /// Whether the identifier is a search query (Port resolves it; the listing returns the
+    /// real identifier, which this run cannot match).
+    pub fn has_search_identifier(&self) -> bool {
+        !matches!(self.identifier, Field::Jq(_))
+    }
+
     /// Property names this resource maps.
     pub fn property_names(&self) -> impl Iterator<Item = &str> {
         self.properties.iter().map(|(n, _)| n.as_str())

@@ -116,6 +116,16 @@ fn blocked_blueprints(report: &Report, mapping: &Mapping) -> BTreeMap<String, St
     }
     let mut blocked = BTreeMap::new();
     for r in &mapping.resources {
+        // Entities written through a search identifier cannot be matched with the listing.
+        if r.has_search_identifier() {
+            let key = r.constant_blueprint().unwrap_or("*").to_string();
+            blocked.entry(key).or_insert_with(|| {
+                format!(
+                    "resources[{}] ({}) uses a search-query identifier",
+                    r.index, r.kind
+                )
+            });
+        }
         let reason = failed.get(&r.kind).or_else(|| failed.get("*"));
         if let Some(reason) = reason {
             let key = r.constant_blueprint().unwrap_or("*").to_string();
