@@ -34,37 +34,11 @@ unsafe impl GlobalAlloc for Counting {
     }
 }
 
+#[path = "../src/bench/synthetic.rs"]
+mod synthetic;
+
 #[global_allocator]
 static GLOBAL: Counting = Counting;
-
-/// An EC2 raw item shaped like aws-v3's, varied by `i`.
-fn item(i: usize) -> Value {
-    let states = ["running", "stopped", "pending", "terminated"];
-    json!({
-        "Type": "AWS::EC2::Instance",
-        "Properties": {
-            "InstanceId": format!("i-{i:017x}"),
-            "InstanceType": if i.is_multiple_of(3) { "t3.micro" } else { "m5.large" },
-            "State": {"Code": 16, "Name": states[i % 4]},
-            "PrivateIpAddress": format!("10.{}.{}.{}", i % 250, (i / 250) % 250, i % 7),
-            "PublicIpAddress": if i.is_multiple_of(2) { Value::Null } else { json!(format!("54.1.{}.{}", i % 250, i % 9)) },
-            "ImageId": "ami-0abcdef1234567890",
-            "SubnetId": "subnet-12345678901234567",
-            "VpcId": "vpc-12345678901234567",
-            "LaunchTime": "2024-03-15T08:30:00Z",
-            "Architecture": "x86_64",
-            "Placement": {"AvailabilityZone": "us-east-1a", "Tenancy": "default"},
-            "Monitoring": {"State": "disabled"},
-            "SecurityGroups": [{"GroupId": "sg-12345678901234567", "GroupName": "default"}],
-            "Tags": [
-                {"Key": "Name", "Value": format!("server-{i}")},
-                {"Key": "Environment", "Value": "production"},
-                {"Key": "Team", "Value": "backend"}
-            ]
-        },
-        "__ExtraContext": {"AccountId": format!("{:012}", 100_000_000_000u64 + (i % 41) as u64), "Region": "us-east-1", "ReservationId": format!("r-{i:x}")}
-    })
-}
 
 fn main() {
     let n: usize = std::env::args()
@@ -92,7 +66,7 @@ fn main() {
         }}}
     }]}))
     .expect("jaq-heavy mapping");
-    let items: Vec<Value> = (0..n).map(item).collect();
+    let items: Vec<Value> = (0..n).map(synthetic::ec2_item).collect();
 
     let mut issues = Vec::new();
     let mut out = Vec::new();

@@ -5,13 +5,9 @@
 //! (`sail --once`) against both, exactly as a user's CronJob would run it, and prints the
 //! resulting catalog.
 
-#[path = "../tests/support/moto.rs"]
-mod moto;
-#[path = "../tests/support/port_fake.rs"]
-mod port_fake;
-
 use std::time::Instant;
 
+use crate::fakes::{moto, port_fake};
 use port_fake::PortFake;
 
 /// Runs the demo; returns the exit code.

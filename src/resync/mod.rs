@@ -17,9 +17,13 @@
 //!    succeeded, `failed` otherwise; a summary event; the [`Outcome`] the exit code comes
 //!    from.
 //!
-//! Reconciliation (deleting what no longer exists) is not done yet; when it is, it will run
-//! only for an [`Outcome::Complete`] run.
+//! 6. reconcile: delete what this integration owns and the run did not see, under the
+//!    rules of [`reconcile`] (never after a failed part that could have produced it).
+//!
+//! The consuming half of step 4 is [`Engine`], public so that the engine benchmark drives
+//! exactly the code a resync runs.
 
+mod engine;
 mod reconcile;
 mod report;
 
@@ -31,17 +35,15 @@ use futures::{StreamExt, stream};
 use tokio::sync::mpsc;
 use tracing::Instrument;
 
+pub use engine::{Engine, EngineOptions};
+pub use reconcile::Seen;
 pub use report::{Outcome, Report, UnitFailure};
 
 use crate::aws::kinds::{self, Emit, ListCtx, Scope};
 use crate::aws::{AwsError, accounts, credentials, regions};
 use crate::config::Settings;
-use crate::mapping::{
-    CompileOptions, Mapping, MappingError, Misconfigurations, Outcome as MapOutcome,
-};
-use crate::port::examples;
+use crate::mapping::{CompileOptions, Mapping, MappingError};
 use crate::port::integration::{self, ResyncStatus};
-use crate::port::loader::{Loader, UpsertOptions};
 use crate::port::{self, PortError};
 
 /// A run that could not get going or had to stop.
@@ -123,7 +125,7 @@ async fn run_in_span(
         let mut report = report;
         // Deletion only ever follows a run whose collection finished; the rules of what it
         // may touch are in `reconcile`.
-        match reconcile::reconcile(&client, &mapping, &report, &seen, &started_at, dry_run).await {
+        match reconcile::reconcile(&client, &mapping, &report, seen, &started_at, dry_run).await {
             Ok(plan) => {
                 report.deletions = plan.deletions;
                 report.deleted = plan.deleted;
@@ -309,16 +311,6 @@ async fn collect_and_load(
     ));
 
     // Consumer: map and load as pages arrive.
-    let mut loader = Loader::new(
-        client.clone(),
-        UpsertOptions {
-            merge: mapping.enable_merge_entity,
-            create_missing_related_entities: mapping.create_missing_related_entities,
-            resync_id: run_id.to_string(),
-            dry_run: settings.dry_run,
-        },
-        settings.port.max_in_flight,
-    );
     // Blueprint schemas tell which null fields are errors (required) and which warnings.
     let blueprints = integration::fetch_blueprints(
         client,
@@ -328,69 +320,21 @@ async fn collect_and_load(
             .filter_map(|r| r.constant_blueprint()),
     )
     .await;
-    let mut misconfigs = Misconfigurations::new(&blueprints);
-    let mut issues = Vec::new();
-    let mut outcomes = Vec::new();
-    let mut samples: BTreeMap<&'static str, Vec<serde_json::Value>> = BTreeMap::new();
-    let mut selector_errors_logged = 0u32;
-    let mut seen = reconcile::Seen::default();
+    let mut engine = Engine::new(
+        client.clone(),
+        mapping,
+        &blueprints,
+        EngineOptions {
+            resync_id: run_id.to_string(),
+            dry_run: settings.dry_run,
+            max_in_flight: settings.port.max_in_flight,
+            send_examples: settings.send_raw_data_examples,
+        },
+    );
     while let Some(page) = rx.recv().await {
-        *report
-            .items_per_kind
-            .entry(page.kind.to_string())
-            .or_default() += page.items.len() as u64;
-        if settings.send_raw_data_examples {
-            let taken = samples.entry(page.kind).or_default();
-            let room = examples::PER_KIND.saturating_sub(taken.len());
-            taken.extend(page.items.iter().take(room).cloned());
-        }
-        let resources: Vec<_> = mapping
-            .resources
-            .iter()
-            .filter(|r| r.kind == page.kind)
-            .filter(|r| {
-                page.region.is_empty() || page_allowed(page.kind, &r.region_policy, &page.region)
-            })
-            .collect();
-        for raw in &page.items {
-            let item = crate::mapping::Item::json(raw);
-            for resource in &resources {
-                resource.map(&item, &mut issues, &mut outcomes);
-                misconfigs.record(resource, &mut issues);
-                for outcome in outcomes.drain(..) {
-                    match outcome {
-                        MapOutcome::Entity(entity) => {
-                            seen.add(&entity);
-                            loader.push(entity).await;
-                        }
-                        MapOutcome::Filtered => report.filtered += 1,
-                        MapOutcome::Dropped(why) => {
-                            report.dropped += 1;
-                            tracing::debug!(
-                                kind = page.kind,
-                                resource_index = resource.index,
-                                reason = why,
-                                "item not sent"
-                            );
-                        }
-                        MapOutcome::SelectorError(e) => {
-                            report.selector_errors += 1;
-                            if selector_errors_logged < 5 {
-                                selector_errors_logged += 1;
-                                tracing::error!(kind = page.kind, resource_index = resource.index, error = %e, "selector error");
-                            }
-                        }
-                    }
-                }
-            }
-        }
+        engine.page(page.kind, &page.region, &page.items).await;
     }
-    report.entities = loader.finish().await;
-    if !settings.dry_run {
-        for (kind, items) in &samples {
-            examples::send(client, kind, items).await;
-        }
-    }
+    let seen = engine.finish(&mut report).await;
     let per_account = (&mut producer.0)
         .await
         .map_err(|e| AwsError::other("collect", format!("the collection task failed: {e}")))?;
@@ -400,18 +344,7 @@ async fn collect_and_load(
         report.failed_units.extend(failures);
     }
     report.regions = regions_seen;
-    misconfigs.log_summary();
-    report.misconfigured_fields = misconfigs.total();
     Ok((report, seen))
-}
-
-/// S3 buckets are listed through one region but live everywhere: aws-v3's policy only
-/// picks the endpoint, it does not filter buckets.
-fn page_allowed(kind: &str, policy: &crate::mapping::config::RegionPolicy, region: &str) -> bool {
-    match kinds::find(kind).map(|k| k.scope) {
-        Some(Scope::Regional) => policy.allows(region),
-        _ => true,
-    }
 }
 
 /// The units of one account: account-scoped kinds once, global kinds once through an

@@ -35,33 +35,99 @@ pub const MAX_DELETE_IDS: usize = 100;
 const LISTING_PAGE: u64 = 5000;
 
 /// What this run produced, reduced to what reconciliation needs: identity and relation
-/// targets (memory stays proportional to entities, not to their content).
+/// targets, as 64-bit hashes: 8 bytes per entity whatever its size, so a run of a million
+/// entities keeps 8 MB here and nothing else proportional to its size. A hash collision can
+/// only make an unseen entity look seen, i.e. keep it: never a wrong deletion.
 #[derive(Debug, Default)]
 pub struct Seen {
-    keys: HashSet<(String, String)>,
-    targets: HashSet<String>,
+    /// Hashes of (blueprint, identifier); sorted and deduplicated by [`Seen::seal`].
+    keys: Vec<u64>,
+    sealed: bool,
+    /// Hashes of relation target identifiers.
+    targets: HashSet<u64>,
 }
 
 impl Seen {
     /// Records a produced entity (whether or not its upsert succeeds).
     pub fn add(&mut self, entity: &Entity) {
-        self.keys
-            .insert((entity.blueprint.clone(), entity.identifier_text()));
+        let key = match &entity.identifier {
+            Value::String(id) => key_hash(&entity.blueprint, id),
+            other => key_hash(&entity.blueprint, &other.to_string()),
+        };
+        self.keys.push(key);
+        self.sealed = false;
         if let Some(relations) = entity.body.get("relations").and_then(Value::as_object) {
             for target in relations.values() {
                 match target {
                     Value::String(s) => {
-                        self.targets.insert(s.clone());
+                        self.targets.insert(target_hash(s));
                     }
-                    Value::Array(items) => {
-                        self.targets
-                            .extend(items.iter().filter_map(Value::as_str).map(str::to_string));
-                    }
+                    Value::Array(items) => self
+                        .targets
+                        .extend(items.iter().filter_map(Value::as_str).map(target_hash)),
                     _ => {}
                 }
             }
         }
     }
+
+    /// Sorts and deduplicates the keys (then [`Seen::contains`] can search them).
+    fn seal(&mut self) {
+        if !self.sealed {
+            self.keys.sort_unstable();
+            self.keys.dedup();
+            self.keys.shrink_to_fit();
+            self.sealed = true;
+        }
+    }
+
+    fn contains(&self, blueprint: &str, identifier: &str) -> bool {
+        debug_assert!(self.sealed);
+        self.keys
+            .binary_search(&key_hash(blueprint, identifier))
+            .is_ok()
+    }
+
+    fn is_target(&self, identifier: &str) -> bool {
+        self.targets.contains(&target_hash(identifier))
+    }
+
+    /// Distinct entities recorded.
+    pub fn len(&mut self) -> usize {
+        self.seal();
+        self.keys.len()
+    }
+
+    /// Whether nothing was recorded.
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
+    /// Heap bytes held (for the engine benchmark).
+    pub fn heap_bytes(&self) -> usize {
+        self.keys.capacity() * 8 + self.targets.capacity() * 9
+    }
+}
+
+/// A fixed-key hasher: the same text hashes the same in every run and process.
+fn hasher() -> std::hash::DefaultHasher {
+    std::hash::DefaultHasher::new()
+}
+
+fn key_hash(blueprint: &str, identifier: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = hasher();
+    // `str`'s Hash ends each string with a 0xff byte, so ("ab","c") ≠ ("a","bc").
+    blueprint.hash(&mut h);
+    identifier.hash(&mut h);
+    h.finish()
+}
+
+fn target_hash(identifier: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = hasher();
+    identifier.hash(&mut h);
+    h.finish()
 }
 
 /// What reconciliation decided.
@@ -140,7 +206,7 @@ pub async fn reconcile(
     client: &Client,
     mapping: &Mapping,
     report: &Report,
-    seen: &Seen,
+    mut seen: Seen,
     started_at: &str,
     dry_run: bool,
 ) -> Result<Plan, PortError> {
@@ -152,9 +218,10 @@ pub async fn reconcile(
         return Ok(plan);
     }
     let owned = list_owned(client, started_at).await?;
+    seen.seal();
     let mut stale: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for (bp, id) in &owned {
-        if !seen.keys.contains(&(bp.clone(), id.clone())) {
+        if !seen.contains(bp, id) {
             stale.entry(bp.clone()).or_default().push(id.clone());
         }
     }
@@ -184,7 +251,11 @@ pub async fn reconcile(
     // The listing leaves out what this run wrote (updated after it started), so the owned
     // population is the listing plus what the run produced. (Ocean divides by the listing
     // alone, which works there because it skips re-writing unchanged entities.)
-    let produced_now = seen.keys.iter().filter(|k| !owned.contains(*k)).count();
+    let listed_and_produced = owned
+        .iter()
+        .filter(|(bp, id)| seen.contains(bp, id))
+        .count();
+    let produced_now = seen.len() - listed_and_produced;
     let population = owned.len() + produced_now;
     let rate = to_delete as f64 / population.max(1) as f64;
     if rate > mapping.entity_deletion_threshold {
@@ -209,7 +280,7 @@ pub async fn reconcile(
     if mapping.create_missing_related_entities || mapping.delete_dependent_entities {
         for (bp, ids) in allowed.iter_mut() {
             let before = ids.len();
-            ids.retain(|id| !seen.targets.contains(id));
+            ids.retain(|id| !seen.is_target(id));
             if ids.len() < before {
                 tracing::info!(blueprint = %bp, kept = before - ids.len(), "stale entities kept: produced entities relate to them");
             }

@@ -34,6 +34,8 @@ struct Shared {
     denied_accounts: Mutex<Vec<String>>,
     rules: Mutex<Vec<Rule>>,
     hits: Mutex<HashMap<String, usize>>,
+    /// Requests per `service:Action` (e.g. `ec2:DescribeInstances`, `s3:ListBuckets`).
+    operations: Mutex<std::collections::BTreeMap<String, usize>>,
     /// Secret access keys and session tokens moto issued through AssumeRole.
     issued: Mutex<Vec<String>>,
 }
@@ -119,6 +121,13 @@ impl AwsProxy {
 
     pub fn reset_hits(&self) {
         lock(&self.shared.hits).clear();
+        lock(&self.shared.operations).clear();
+    }
+
+    /// Requests so far per `service:Action` (S3's REST operations named from method, path
+    /// and sub-resource, e.g. `s3:GetBucketTagging`).
+    pub fn operations(&self) -> std::collections::BTreeMap<String, usize> {
+        lock(&self.shared.operations).clone()
     }
 }
 
@@ -143,7 +152,13 @@ struct Classified {
     service: Option<String>,
 }
 
-fn classify(headers: &HeaderMap, query: Option<&str>, body: &[u8]) -> Classified {
+fn classify(
+    method: &str,
+    path: &str,
+    headers: &HeaderMap,
+    query: Option<&str>,
+    body: &[u8],
+) -> Classified {
     let mut c = Classified {
         service: signing_service(headers),
         ..Classified::default()
@@ -151,6 +166,10 @@ fn classify(headers: &HeaderMap, query: Option<&str>, body: &[u8]) -> Classified
     if let Some(target) = headers.get("x-amz-target").and_then(|v| v.to_str().ok()) {
         c.json = true;
         c.action = Some(target.rsplit('.').next().unwrap_or(target).to_owned());
+        return c;
+    }
+    if c.service.as_deref() == Some("s3") {
+        c.action = Some(s3_operation(method, path, query));
         return c;
     }
     let form = headers
@@ -176,6 +195,31 @@ fn classify(headers: &HeaderMap, query: Option<&str>, body: &[u8]) -> Classified
         }
     }
     c
+}
+
+/// S3's REST operations (path-style addressing), named as in the API reference for the
+/// ones a sync uses; anything else as `<METHOD><Bucket|Object><subresource>`.
+fn s3_operation(method: &str, path: &str, query: Option<&str>) -> String {
+    let segments = path
+        .trim_matches('/')
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .count();
+    let sub = query
+        .unwrap_or("")
+        .split('&')
+        .map(|p| p.split('=').next().unwrap_or(""))
+        .find(|k| !k.is_empty() && !k.starts_with("x-") && *k != "prefix" && *k != "max-keys")
+        .unwrap_or("");
+    match (method, segments, sub) {
+        ("GET", 0, _) => "ListBuckets".into(),
+        ("GET", 1, "tagging") => "GetBucketTagging".into(),
+        ("GET", 1, "location") => "GetBucketLocation".into(),
+        ("GET", 1, "list-type") | ("GET", 1, "") => "ListObjects".into(),
+        ("HEAD", 1, _) => "HeadBucket".into(),
+        (m, 1, s) => format!("{m}Bucket{s}"),
+        (m, _, s) => format!("{m}Object{s}"),
+    }
 }
 
 /// Parses `a=b&c=d` (application/x-www-form-urlencoded).
@@ -306,10 +350,20 @@ async fn handle(State(st): State<Arc<ProxyState>>, req: Request) -> Response {
                 .into_response();
         }
     };
-    let c = classify(&parts.headers, parts.uri.query(), &body);
+    let c = classify(
+        parts.method.as_str(),
+        parts.uri.path(),
+        &parts.headers,
+        parts.uri.query(),
+        &body,
+    );
 
     if let Some(action) = &c.action {
         *lock(&st.shared.hits).entry(action.clone()).or_default() += 1;
+        let service = c.service.as_deref().unwrap_or("?");
+        *lock(&st.shared.operations)
+            .entry(format!("{service}:{action}"))
+            .or_default() += 1;
 
         if action == "AssumeRole"
             && let Some(arn) = &c.role_arn

@@ -1,0 +1,171 @@
+//! The consuming half of a resync: pages of raw items in, entities out to Port.
+//!
+//! Each page is mapped with every resource of its kind whose region policy allows the
+//! page's region; entities go straight to the [`Loader`] (which back-pressures when its
+//! bulk requests are all in flight) and only their identity is kept, in [`Seen`], for
+//! reconciliation. Nothing else grows with the number of items, which is what keeps a
+//! run's memory flat (the engine benchmark, `aws-catalog-sync bench engine`, checks it).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use super::Report;
+use super::reconcile::Seen;
+use crate::aws::kinds::{self, Scope};
+use crate::mapping::config::RegionPolicy;
+use crate::mapping::{Item, Mapping, Misconfigurations, Outcome};
+use crate::port::loader::{Loader, UpsertOptions};
+use crate::port::{Client, examples};
+
+/// Selector errors logged in full per run; the rest are counted.
+const LOGGED_SELECTOR_ERRORS: u32 = 5;
+
+/// How the engine writes.
+#[derive(Debug, Clone)]
+pub struct EngineOptions {
+    /// Sent as `ocean_info_resync_id` with every upsert.
+    pub resync_id: String,
+    /// Count what would be written, write nothing.
+    pub dry_run: bool,
+    /// Bulk requests in flight at once.
+    pub max_in_flight: usize,
+    /// Keep the first raw items of each kind and send them to Port as examples.
+    pub send_examples: bool,
+}
+
+/// Maps and loads pages as they arrive.
+pub struct Engine<'m> {
+    client: Arc<Client>,
+    mapping: &'m Mapping,
+    loader: Loader,
+    misconfigs: Misconfigurations,
+    options: EngineOptions,
+    issues: Vec<crate::mapping::FieldIssue>,
+    outcomes: Vec<Outcome>,
+    samples: BTreeMap<String, Vec<Value>>,
+    selector_errors_logged: u32,
+    seen: Seen,
+    items_per_kind: BTreeMap<String, u64>,
+    filtered: u64,
+    dropped: u64,
+    selector_errors: u64,
+}
+
+impl<'m> Engine<'m> {
+    /// An engine writing through `client`; `blueprints` (Port blueprint objects) tell which
+    /// `null` fields are errors (required) rather than warnings.
+    pub fn new(
+        client: Arc<Client>,
+        mapping: &'m Mapping,
+        blueprints: &[Value],
+        options: EngineOptions,
+    ) -> Engine<'m> {
+        let loader = Loader::new(
+            client.clone(),
+            UpsertOptions {
+                merge: mapping.enable_merge_entity,
+                create_missing_related_entities: mapping.create_missing_related_entities,
+                resync_id: options.resync_id.clone(),
+                dry_run: options.dry_run,
+            },
+            options.max_in_flight,
+        );
+        Engine {
+            client,
+            mapping,
+            loader,
+            misconfigs: Misconfigurations::new(blueprints),
+            options,
+            issues: Vec::new(),
+            outcomes: Vec::new(),
+            samples: BTreeMap::new(),
+            selector_errors_logged: 0,
+            seen: Seen::default(),
+            items_per_kind: BTreeMap::new(),
+            filtered: 0,
+            dropped: 0,
+            selector_errors: 0,
+        }
+    }
+
+    /// Maps one page of raw items of `kind` listed in `region` (empty for account-scoped
+    /// kinds) and queues the entities; waits while the loader is saturated.
+    pub async fn page(&mut self, kind: &str, region: &str, items: &[Value]) {
+        *self.items_per_kind.entry(kind.to_string()).or_default() += items.len() as u64;
+        if self.options.send_examples {
+            let taken = self.samples.entry(kind.to_string()).or_default();
+            let room = examples::PER_KIND.saturating_sub(taken.len());
+            taken.extend(items.iter().take(room).cloned());
+        }
+        let mapping = self.mapping;
+        let resources: Vec<_> = mapping
+            .resources
+            .iter()
+            .filter(|r| r.kind == kind)
+            .filter(|r| region.is_empty() || page_allowed(kind, &r.region_policy, region))
+            .collect();
+        for raw in items {
+            let item = Item::json(raw);
+            for resource in &resources {
+                resource.map(&item, &mut self.issues, &mut self.outcomes);
+                self.misconfigs.record(resource, &mut self.issues);
+                for outcome in self.outcomes.drain(..) {
+                    match outcome {
+                        Outcome::Entity(entity) => {
+                            self.seen.add(&entity);
+                            self.loader.push(entity).await;
+                        }
+                        Outcome::Filtered => self.filtered += 1,
+                        Outcome::Dropped(why) => {
+                            self.dropped += 1;
+                            tracing::debug!(
+                                kind,
+                                resource_index = resource.index,
+                                reason = why,
+                                "item not sent"
+                            );
+                        }
+                        Outcome::SelectorError(e) => {
+                            self.selector_errors += 1;
+                            if self.selector_errors_logged < LOGGED_SELECTOR_ERRORS {
+                                self.selector_errors_logged += 1;
+                                tracing::error!(kind, resource_index = resource.index, error = %e, "selector error");
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Flushes the loader, sends the examples, adds the counts to `report` and hands back
+    /// what reconciliation needs.
+    pub async fn finish(self, report: &mut Report) -> Seen {
+        report.entities = self.loader.finish().await;
+        if !self.options.dry_run {
+            for (kind, items) in &self.samples {
+                examples::send(&self.client, kind, items).await;
+            }
+        }
+        for (kind, n) in self.items_per_kind {
+            *report.items_per_kind.entry(kind).or_default() += n;
+        }
+        report.filtered += self.filtered;
+        report.dropped += self.dropped;
+        report.selector_errors += self.selector_errors;
+        self.misconfigs.log_summary();
+        report.misconfigured_fields += self.misconfigs.total();
+        self.seen
+    }
+}
+
+/// S3 buckets are listed through one region but live everywhere: aws-v3's policy only
+/// picks the endpoint, it does not filter buckets.
+fn page_allowed(kind: &str, policy: &RegionPolicy, region: &str) -> bool {
+    match kinds::find(kind).map(|k| k.scope) {
+        Some(Scope::Regional) => policy.allows(region),
+        _ => true,
+    }
+}
