@@ -14,11 +14,11 @@
 //! - Several batches are in flight at once (`OCEAN__PORT__MAX_IN_FLIGHT`, default 8);
 //!   `push` waits when that many are outstanding, which back-pressures collection.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use reqwest::Method;
-use serde_json::{Value, json};
+use serde_json::Value;
 use tokio::task::JoinSet;
 
 use super::{Client, Feature, PortError};
@@ -59,14 +59,67 @@ pub struct Loader {
     options: Arc<UpsertOptions>,
     buffers: BTreeMap<String, Batch>,
     in_flight: JoinSet<BatchResult>,
+    /// Blueprint and size of each request in flight, to count its entities as failed if
+    /// its task panics.
+    sending: HashMap<tokio::task::Id, (String, u64)>,
     max_in_flight: usize,
     stats: BTreeMap<String, BlueprintStats>,
+    /// Reused buffer an entity is serialised into before it joins its batch.
+    scratch: Vec<u8>,
 }
 
-#[derive(Default)]
+/// Entities of one blueprint waiting to be sent, already serialised: each entity's JSON
+/// is written once, here, and the request body is this text in an envelope.
+#[derive(Default, Clone)]
 struct Batch {
-    entities: Vec<Value>,
-    bytes: usize,
+    /// The entities' JSON, comma-separated.
+    json: Vec<u8>,
+    /// Where each entity's JSON starts in `json` (after its comma).
+    starts: Vec<usize>,
+    /// Identifiers, for correlating Port's answer and for logs.
+    ids: Vec<String>,
+}
+
+impl Batch {
+    fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    fn push(&mut self, id: String, entity_json: &[u8]) {
+        if !self.json.is_empty() {
+            self.json.push(b',');
+        }
+        self.starts.push(self.json.len());
+        self.json.extend_from_slice(entity_json);
+        self.ids.push(id);
+    }
+
+    /// The request body `{"entities":[…]}`.
+    fn body(&self) -> bytes::Bytes {
+        let mut body = Vec::with_capacity(self.json.len() + ENVELOPE_BYTES);
+        body.extend_from_slice(b"{\"entities\":[");
+        body.extend_from_slice(&self.json);
+        body.extend_from_slice(b"]}");
+        bytes::Bytes::from(body)
+    }
+
+    /// Splits in two halves (for a 413).
+    fn split(self) -> (Batch, Batch) {
+        let mid = self.len() / 2;
+        let mut left = Batch::default();
+        let mut right = Batch::default();
+        for (i, id) in self.ids.into_iter().enumerate() {
+            let start = self.starts[i];
+            // The next entity's start is after a comma.
+            let end = self
+                .starts
+                .get(i + 1)
+                .map_or(self.json.len(), |next| next - 1);
+            let half = if i < mid { &mut left } else { &mut right };
+            half.push(id, &self.json[start..end]);
+        }
+        (left, right)
+    }
 }
 
 struct BatchResult {
@@ -87,8 +140,10 @@ impl Loader {
             options: Arc::new(options),
             buffers: BTreeMap::new(),
             in_flight: JoinSet::new(),
+            sending: HashMap::new(),
             max_in_flight: max_in_flight.max(1),
             stats: BTreeMap::new(),
+            scratch: Vec::new(),
         }
     }
 
@@ -98,10 +153,13 @@ impl Loader {
             self.fail_locally(&entity, reason);
             return;
         }
-        let size = serde_json::to_vec(&entity.body)
-            .map(|b| b.len())
-            .unwrap_or(0)
-            + 1;
+        self.scratch.clear();
+        if let Err(e) = serde_json::to_writer(&mut self.scratch, &entity.body) {
+            self.fail_locally(&entity, format!("cannot serialise the entity: {e}"));
+            return;
+        }
+        // Its JSON plus the comma that separates it from the previous one.
+        let size = self.scratch.len() + 1;
         if size + ENVELOPE_BYTES > MAX_BODY_BYTES {
             self.fail_locally(
                 &entity,
@@ -109,56 +167,77 @@ impl Loader {
             );
             return;
         }
-        let batch = self.buffers.entry(entity.blueprint.clone()).or_default();
-        if batch.entities.len() == MAX_ENTITIES_PER_REQUEST
-            || batch.bytes + size + ENVELOPE_BYTES > MAX_BODY_BYTES
+        let batch = match self.buffers.get_mut(&entity.blueprint) {
+            Some(batch) => batch,
+            None => self.buffers.entry(entity.blueprint.clone()).or_default(),
+        };
+        if batch.len() == MAX_ENTITIES_PER_REQUEST
+            || batch.json.len() + size + ENVELOPE_BYTES > MAX_BODY_BYTES
         {
             let full = std::mem::take(batch);
             self.send(entity.blueprint.clone(), full).await;
         }
-        let batch = self.buffers.entry(entity.blueprint).or_default();
-        batch.bytes += size;
-        batch.entities.push(entity.body);
+        let id = entity.identifier_text();
+        if let Some(batch) = self.buffers.get_mut(&entity.blueprint) {
+            batch.push(id, &self.scratch);
+        }
     }
 
     /// Sends what is buffered, waits for every request, and returns the counts.
     pub async fn finish(mut self) -> BTreeMap<String, BlueprintStats> {
         for (blueprint, batch) in std::mem::take(&mut self.buffers) {
-            if !batch.entities.is_empty() {
+            if batch.len() > 0 {
                 self.send(blueprint, batch).await;
             }
         }
-        while let Some(done) = self.in_flight.join_next().await {
+        while let Some(done) = self.in_flight.join_next_with_id().await {
             self.account(done);
         }
         self.stats
     }
 
     fn fail_locally(&mut self, entity: &Entity, reason: String) {
-        self.account(Ok(BatchResult {
+        self.record(BatchResult {
             blueprint: entity.blueprint.clone(),
             failures: vec![(entity.identifier_text(), reason)],
             upserted: 0,
-        }));
+        });
     }
 
     async fn send(&mut self, blueprint: String, batch: Batch) {
         while self.in_flight.len() >= self.max_in_flight {
-            if let Some(done) = self.in_flight.join_next().await {
+            if let Some(done) = self.in_flight.join_next_with_id().await {
                 self.account(done);
             }
         }
         let client = self.client.clone();
         let options = self.options.clone();
-        self.in_flight
-            .spawn(async move { upsert_batch(&client, &options, blueprint, batch.entities).await });
+        let size = (blueprint.clone(), batch.len() as u64);
+        let task = self
+            .in_flight
+            .spawn(async move { upsert_batch(&client, &options, blueprint, batch).await });
+        self.sending.insert(task.id(), size);
     }
 
-    fn account(&mut self, done: Result<BatchResult, tokio::task::JoinError>) {
-        let Ok(result) = done else {
-            tracing::error!("a bulk upsert task panicked");
-            return;
-        };
+    /// Counts a finished request; a request whose task panicked failed every entity in it.
+    fn account(&mut self, done: Result<(tokio::task::Id, BatchResult), tokio::task::JoinError>) {
+        match done {
+            Ok((id, result)) => {
+                self.sending.remove(&id);
+                self.record(result);
+            }
+            Err(e) => {
+                let (blueprint, entities) = self
+                    .sending
+                    .remove(&e.id())
+                    .unwrap_or_else(|| ("?".to_string(), 0));
+                tracing::error!(blueprint = %blueprint, entities, error = %e, "a bulk upsert task failed; its entities count as not upserted");
+                self.stats.entry(blueprint).or_default().failed += entities.max(1);
+            }
+        }
+    }
+
+    fn record(&mut self, result: BatchResult) {
         let stats = self.stats.entry(result.blueprint.clone()).or_default();
         stats.upserted += result.upserted;
         for (identifier, reason) in result.failures {
@@ -178,24 +257,18 @@ fn upsert_batch<'a>(
     client: &'a Client,
     options: &'a UpsertOptions,
     blueprint: String,
-    entities: Vec<Value>,
+    batch: Batch,
 ) -> futures::future::BoxFuture<'a, BatchResult> {
-    Box::pin(upsert_batch_inner(client, options, blueprint, entities))
+    Box::pin(upsert_batch_inner(client, options, blueprint, batch))
 }
 
 async fn upsert_batch_inner(
     client: &Client,
     options: &UpsertOptions,
     blueprint: String,
-    mut entities: Vec<Value>,
+    batch: Batch,
 ) -> BatchResult {
-    let ids: Vec<String> = entities
-        .iter()
-        .map(|e| match &e["identifier"] {
-            Value::String(s) => s.clone(),
-            other => other.to_string(),
-        })
-        .collect();
+    let ids = &batch.ids;
     let path = format!(
         "/blueprints/{}/entities/bulk",
         urlencoding::encode(&blueprint)
@@ -218,30 +291,29 @@ async fn upsert_batch_inner(
             failures: Vec::new(),
         };
     }
-    let body = json!({ "entities": &entities });
     tracing::debug!(blueprint = %blueprint, entities = ids.len(), "bulk upsert");
     match client
-        .request(
+        .request_json(
             Method::POST,
             &path,
             &query,
-            Some(&body),
+            Some(batch.body()),
             Feature::Exporter,
             true,
         )
         .await
     {
-        Ok(resp) => parse_bulk_response(blueprint, &ids, &resp.body),
-        Err(e) if e.status() == Some(413) && entities.len() > 1 => {
-            tracing::warn!(blueprint = %blueprint, entities = entities.len(), "Port found the batch too large; splitting it");
-            let right = entities.split_off(entities.len() / 2);
-            let mut a = upsert_batch(client, options, blueprint.clone(), entities).await;
+        Ok(resp) => parse_bulk_response(blueprint, ids, &resp.body),
+        Err(e) if e.status() == Some(413) && batch.len() > 1 => {
+            tracing::warn!(blueprint = %blueprint, entities = batch.len(), "Port found the batch too large; splitting it");
+            let (left, right) = batch.split();
+            let mut a = upsert_batch(client, options, blueprint.clone(), left).await;
             let b = upsert_batch(client, options, blueprint, right).await;
             a.upserted += b.upserted;
             a.failures.extend(b.failures);
             a
         }
-        Err(e) => whole_batch_failed(blueprint, &ids, &e),
+        Err(e) => whole_batch_failed(blueprint, ids, &e),
     }
 }
 
@@ -353,6 +425,32 @@ fn check_entity(entity: &Entity) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_batch_is_its_entities_json_in_an_envelope_and_splits_at_entity_boundaries() {
+        let mut batch = Batch::default();
+        let entities = [
+            json!({"identifier": "a", "p": [1, 2]}),
+            json!({"identifier": "b"}),
+            json!({"identifier": "c,d"}),
+        ];
+        for e in &entities {
+            batch.push(
+                e["identifier"].as_str().unwrap().into(),
+                &serde_json::to_vec(e).unwrap(),
+            );
+        }
+        let body: Value = serde_json::from_slice(&batch.body()).unwrap();
+        assert_eq!(body, json!({"entities": entities}));
+        let (left, right) = batch.split();
+        assert_eq!(left.ids, ["a"]);
+        assert_eq!(right.ids, ["b", "c,d"]);
+        let left: Value = serde_json::from_slice(&left.body()).unwrap();
+        let right: Value = serde_json::from_slice(&right.body()).unwrap();
+        assert_eq!(left, json!({"entities": [entities[0]]}));
+        assert_eq!(right, json!({"entities": [entities[1], entities[2]]}));
+    }
 
     #[test]
     fn identifiers_follow_ports_rule() {

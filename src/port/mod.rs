@@ -183,6 +183,23 @@ impl Client {
         feature: Feature,
         retryable: bool,
     ) -> Result<Response, PortError> {
+        // Serialised once, not once per attempt.
+        let body = body.map(|b| bytes::Bytes::from(serde_json::to_vec(b).unwrap_or_default()));
+        self.request_json(method, path, query, body, feature, retryable)
+            .await
+    }
+
+    /// [`Client::request`] with a body that is already JSON text (the loader writes each
+    /// entity once, straight into the request body).
+    pub async fn request_json(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, String)],
+        body: Option<bytes::Bytes>,
+        feature: Feature,
+        retryable: bool,
+    ) -> Result<Response, PortError> {
         let mut refreshed = false;
         let mut attempt = 0;
         loop {
@@ -202,8 +219,10 @@ impl Client {
                 .header(reqwest::header::USER_AGENT, ua)
                 .header(reqwest::header::AUTHORIZATION, token.expose_secret())
                 .query(query);
-            if let Some(body) = body {
-                req = req.json(body);
+            if let Some(body) = &body {
+                req = req
+                    .header(reqwest::header::CONTENT_TYPE, "application/json")
+                    .body(body.clone());
             }
             let transport = |e: reqwest::Error| PortError::Transport {
                 method: method.to_string(),

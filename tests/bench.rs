@@ -1,0 +1,68 @@
+//! The `bench` subcommand through the real binary, at toy sizes: it must run, count what
+//! it claims to count and fail loudly when the measured run fails. (The numbers
+//! themselves come from a release build; see docs/performance.md.)
+
+mod support;
+
+use support::run_binary;
+
+/// MOTO_VENV / CARGO_TARGET_DIR locate the test venv; everything else is cleared.
+fn venv_env() -> Vec<(String, String)> {
+    ["MOTO_VENV", "CARGO_TARGET_DIR", "CARGO_MANIFEST_DIR"]
+        .iter()
+        .filter_map(|k| std::env::var(k).ok().map(|v| (k.to_string(), v)))
+        .chain([(
+            "CARGO_MANIFEST_DIR".to_string(),
+            env!("CARGO_MANIFEST_DIR").to_string(),
+        )])
+        .collect()
+}
+
+/// The summary row of a markdown table whose first cells are `first`.
+fn row<'a>(stdout: &'a str, first: &str) -> Vec<&'a str> {
+    let line = stdout
+        .lines()
+        .find(|l| l.starts_with(first))
+        .unwrap_or_else(|| panic!("no row starting {first:?} in:\n{stdout}"));
+    line.trim_matches('|').split('|').map(str::trim).collect()
+}
+
+#[tokio::test]
+async fn bench_engine_streams_every_item_to_the_sink_in_a_child_process() {
+    let run = run_binary(&["bench", "engine", "--items", "1500,3000"], &[]).await;
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    for n in ["1500", "3000"] {
+        let cells = row(&run.stdout, &format!("| {n} |"));
+        // items | entities upserted | wall | CPU | entities/s per core | peak RSS | identity
+        assert_eq!(
+            cells[1], n,
+            "every item became an upserted entity: {cells:?}"
+        );
+        let rss: f64 = cells[5].trim_end_matches(" MiB").parse().unwrap();
+        assert!(rss > 1.0, "peak RSS is measured: {cells:?}");
+    }
+}
+
+#[tokio::test]
+async fn bench_e2e_measures_a_whole_run_and_the_request_plan() {
+    let run = run_binary(&["bench", "e2e", "--members", "1"], &venv_env()).await;
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let out = &run.stdout;
+    // 2 accounts × (2 regions × 20 instances + 5 buckets) + 2 accounts = 92 entities.
+    for label in ["cold", "warm"] {
+        let cells = row(out, &format!("| 1 | 2 | {label} |"));
+        assert_eq!(cells[3], "92", "entities upserted, {label}: {cells:?}");
+    }
+    // The request plan, as counted by the proxy and the fake.
+    for needle in [
+        "4  ec2:DescribeInstances",
+        "4  ecs:ListClusters",
+        "2  s3:ListBuckets",
+        "10  s3:GetBucketTagging",
+        "3  sts:AssumeRole",
+        "6  POST /v1/blueprints/{}/entities/bulk",
+        "floor (22 requests)",
+    ] {
+        assert!(out.contains(needle), "{needle:?} in:\n{out}");
+    }
+}
