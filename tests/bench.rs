@@ -38,7 +38,7 @@ async fn bench_engine_streams_every_item_to_the_sink_in_a_child_process() {
             cells[1], n,
             "every item became an upserted entity: {cells:?}"
         );
-        let rss: f64 = cells[5].trim_end_matches(" MiB").parse().unwrap();
+        let rss: f64 = cells[7].trim_end_matches(" MiB").parse().unwrap();
         assert!(rss > 1.0, "peak RSS is measured: {cells:?}");
     }
 }

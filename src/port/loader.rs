@@ -69,57 +69,16 @@ pub struct Loader {
 }
 
 /// Entities of one blueprint waiting to be sent, already serialised: each entity's JSON
-/// is written once, here, and the request body is this text in an envelope.
-#[derive(Default, Clone)]
+/// is written once, here, after the envelope's opening, so the request body is this buffer
+/// plus `]}` (no copy).
+#[derive(Default)]
 struct Batch {
-    /// The entities' JSON, comma-separated.
+    /// `{"entities":[` then the entities' JSON, comma-separated (empty while no entity).
     json: Vec<u8>,
-    /// Where each entity's JSON starts in `json` (after its comma).
+    /// Where each entity's JSON starts in `json`.
     starts: Vec<usize>,
     /// Identifiers, for correlating Port's answer and for logs.
     ids: Vec<String>,
-}
-
-impl Batch {
-    fn len(&self) -> usize {
-        self.ids.len()
-    }
-
-    fn push(&mut self, id: String, entity_json: &[u8]) {
-        if !self.json.is_empty() {
-            self.json.push(b',');
-        }
-        self.starts.push(self.json.len());
-        self.json.extend_from_slice(entity_json);
-        self.ids.push(id);
-    }
-
-    /// The request body `{"entities":[…]}`.
-    fn body(&self) -> bytes::Bytes {
-        let mut body = Vec::with_capacity(self.json.len() + ENVELOPE_BYTES);
-        body.extend_from_slice(b"{\"entities\":[");
-        body.extend_from_slice(&self.json);
-        body.extend_from_slice(b"]}");
-        bytes::Bytes::from(body)
-    }
-
-    /// Splits in two halves (for a 413).
-    fn split(self) -> (Batch, Batch) {
-        let mid = self.len() / 2;
-        let mut left = Batch::default();
-        let mut right = Batch::default();
-        for (i, id) in self.ids.into_iter().enumerate() {
-            let start = self.starts[i];
-            // The next entity's start is after a comma.
-            let end = self
-                .starts
-                .get(i + 1)
-                .map_or(self.json.len(), |next| next - 1);
-            let half = if i < mid { &mut left } else { &mut right };
-            half.push(id, &self.json[start..end]);
-        }
-        (left, right)
-    }
 }
 
 struct BatchResult {
@@ -131,6 +90,72 @@ struct BatchResult {
 
 /// `{"entities":[` + `]}`.
 const ENVELOPE_BYTES: usize = 16;
+
+/// The envelope of a bulk request body.
+const OPEN: &[u8] = b"{\"entities\":[";
+const CLOSE: &[u8] = b"]}";
+
+impl Batch {
+    fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    fn push(&mut self, id: String, entity_json: &[u8]) {
+        if self.json.is_empty() {
+            // One allocation per request rather than a series of regrowths (most
+            // entities of a blueprint are about the same size).
+            let expected = (entity_json.len() + 1) * MAX_ENTITIES_PER_REQUEST + ENVELOPE_BYTES;
+            self.json.reserve(expected.min(MAX_BODY_BYTES));
+            self.json.extend_from_slice(OPEN);
+        } else {
+            self.json.push(b',');
+        }
+        self.starts.push(self.json.len());
+        self.json.extend_from_slice(entity_json);
+        self.ids.push(id);
+    }
+
+    /// Closes the envelope: the request, ready to send.
+    fn into_request(mut self) -> Request {
+        self.json.extend_from_slice(CLOSE);
+        Request {
+            body: bytes::Bytes::from(self.json),
+            starts: self.starts,
+            ids: self.ids,
+        }
+    }
+}
+
+/// One bulk request's body and what is needed to read its answer or split it.
+struct Request {
+    body: bytes::Bytes,
+    starts: Vec<usize>,
+    ids: Vec<String>,
+}
+
+impl Request {
+    fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    /// Splits in two halves at entity boundaries (for a 413).
+    fn split(self) -> (Request, Request) {
+        let mid = self.len() / 2;
+        let mut left = Batch::default();
+        let mut right = Batch::default();
+        for (i, id) in self.ids.into_iter().enumerate() {
+            let start = self.starts[i];
+            // The next entity starts after a comma; the last one ends before `]}`.
+            let end = self
+                .starts
+                .get(i + 1)
+                .map_or(self.body.len() - CLOSE.len(), |next| next - 1);
+            let half = if i < mid { &mut left } else { &mut right };
+            half.push(id, &self.body[start..end]);
+        }
+        (left.into_request(), right.into_request())
+    }
+}
 
 impl Loader {
     /// A loader writing through `client`.
@@ -213,9 +238,10 @@ impl Loader {
         let client = self.client.clone();
         let options = self.options.clone();
         let size = (blueprint.clone(), batch.len() as u64);
+        let request = batch.into_request();
         let task = self
             .in_flight
-            .spawn(async move { upsert_batch(&client, &options, blueprint, batch).await });
+            .spawn(async move { upsert_batch(&client, &options, blueprint, request).await });
         self.sending.insert(task.id(), size);
     }
 
@@ -257,7 +283,7 @@ fn upsert_batch<'a>(
     client: &'a Client,
     options: &'a UpsertOptions,
     blueprint: String,
-    batch: Batch,
+    batch: Request,
 ) -> futures::future::BoxFuture<'a, BatchResult> {
     Box::pin(upsert_batch_inner(client, options, blueprint, batch))
 }
@@ -266,7 +292,7 @@ async fn upsert_batch_inner(
     client: &Client,
     options: &UpsertOptions,
     blueprint: String,
-    batch: Batch,
+    batch: Request,
 ) -> BatchResult {
     let ids = &batch.ids;
     let path = format!(
@@ -297,7 +323,7 @@ async fn upsert_batch_inner(
             Method::POST,
             &path,
             &query,
-            Some(batch.body()),
+            Some(batch.body.clone()),
             Feature::Exporter,
             true,
         )
@@ -441,13 +467,14 @@ mod tests {
                 &serde_json::to_vec(e).unwrap(),
             );
         }
-        let body: Value = serde_json::from_slice(&batch.body()).unwrap();
+        let request = batch.into_request();
+        let body: Value = serde_json::from_slice(&request.body).unwrap();
         assert_eq!(body, json!({"entities": entities}));
-        let (left, right) = batch.split();
+        let (left, right) = request.split();
         assert_eq!(left.ids, ["a"]);
         assert_eq!(right.ids, ["b", "c,d"]);
-        let left: Value = serde_json::from_slice(&left.body()).unwrap();
-        let right: Value = serde_json::from_slice(&right.body()).unwrap();
+        let left: Value = serde_json::from_slice(&left.body).unwrap();
+        let right: Value = serde_json::from_slice(&right.body).unwrap();
         assert_eq!(left, json!({"entities": [entities[0]]}));
         assert_eq!(right, json!({"entities": [entities[1], entities[2]]}));
     }
