@@ -202,6 +202,8 @@ async fn sail_once(
         .env("AWS_SECRET_ACCESS_KEY", "testing")
         .env("AWS_REGION", "us-east-1")
         .env("AWS_EC2_METADATA_DISABLED", "true")
+        // glibc's allocator tunables (e.g. MALLOC_ARENA_MAX), to compare settings.
+        .envs(std::env::vars().filter(|(k, _)| k.starts_with("MALLOC_")))
         // Away from any `.env` or `config.yaml` in the caller's directory.
         .current_dir(std::env::temp_dir())
         .stdin(Stdio::null())

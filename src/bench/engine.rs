@@ -105,6 +105,7 @@ async fn one_size(n: usize, sink: &str) -> Result<(super::Measured, Value), Stri
         .env("OCEAN__PORT__BASE_URL", sink)
         .env("OCEAN__INTEGRATION__IDENTIFIER", "bench-engine")
         .env("APPLICATION__LOG_LEVEL", "WARNING")
+        .envs(std::env::vars().filter(|(k, _)| k.starts_with("MALLOC_")))
         .current_dir(std::env::temp_dir())
         .stdin(Stdio::null())
         .stdout(Stdio::null())

@@ -131,6 +131,17 @@ pub struct Response {
     pub body: Value,
 }
 
+/// A JSON body as a value (`null` when empty; a text that is not JSON as `{"message"}`).
+fn parse_body(bytes: &[u8]) -> Value {
+    if bytes.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(bytes).unwrap_or_else(
+            |_| json!({"message": String::from_utf8_lossy(&bytes[..bytes.len().min(500)])}),
+        )
+    }
+}
+
 impl Client {
     /// Builds a client from settings. No network call happens here.
     pub fn new(settings: &Settings) -> Result<Client, PortError> {
@@ -200,6 +211,48 @@ impl Client {
         feature: Feature,
         retryable: bool,
     ) -> Result<Response, PortError> {
+        let (status, bytes) = self
+            .request_raw(method, path, query, body, feature, retryable)
+            .await?;
+        Ok(Response {
+            status,
+            body: parse_body(&bytes),
+        })
+    }
+
+    /// [`Client::request_json`] with the answer read straight into `T`: only the fields `T`
+    /// names are kept (the owned-entity listing needs two fields of each entity, not the
+    /// whole entity as a JSON tree).
+    pub async fn request_as<T: serde::de::DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<bytes::Bytes>,
+        feature: Feature,
+        retryable: bool,
+    ) -> Result<T, PortError> {
+        let (status, bytes) = self
+            .request_raw(method.clone(), path, &[], body, feature, retryable)
+            .await?;
+        serde_json::from_slice(&bytes).map_err(|e| PortError::Status {
+            method: method.to_string(),
+            path: path.to_string(),
+            status,
+            message: format!("unexpected answer: {e}"),
+            trace_id: "-".into(),
+        })
+    }
+
+    /// Sends with retries; a 2xx answer's status and body bytes.
+    async fn request_raw(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, String)],
+        body: Option<bytes::Bytes>,
+        feature: Feature,
+        retryable: bool,
+    ) -> Result<(u16, bytes::Bytes), PortError> {
         let mut refreshed = false;
         let mut attempt = 0;
         loop {
@@ -266,24 +319,14 @@ impl Client {
                 .unwrap_or("-")
                 .to_string();
             let bytes = resp.bytes().await.map_err(transport)?;
-            let body: Value = if bytes.is_empty() {
-                Value::Null
-            } else {
-                serde_json::from_slice(&bytes).unwrap_or_else(
-                    |_| json!({"message": String::from_utf8_lossy(&bytes[..bytes.len().min(500)])}),
-                )
-            };
             if status.is_success() {
-                return Ok(Response {
-                    status: status.as_u16(),
-                    body,
-                });
+                return Ok((status.as_u16(), bytes));
             }
             return Err(PortError::Status {
                 method: method.to_string(),
                 path: path.to_string(),
                 status: status.as_u16(),
-                message: error_message(&body),
+                message: error_message(&parse_body(&bytes)),
                 trace_id,
             });
         }

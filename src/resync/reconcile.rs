@@ -23,6 +23,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use reqwest::Method;
+use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::Report;
@@ -333,6 +334,32 @@ pub async fn reconcile(
     Ok(plan)
 }
 
+/// A page of the owned-entity listing, reduced to what reconciliation reads.
+#[derive(serde::Deserialize)]
+struct OwnedPage {
+    #[serde(default)]
+    entities: Vec<OwnedEntity>,
+    #[serde(default)]
+    next: Option<String>,
+}
+
+#[derive(serde::Deserialize)]
+struct OwnedEntity {
+    #[serde(default, deserialize_with = "string_or_none")]
+    blueprint: Option<String>,
+    #[serde(default, deserialize_with = "string_or_none")]
+    identifier: Option<String>,
+}
+
+/// A string, or `None` for anything else (an entity without a plain identifier is not
+/// ours to delete).
+fn string_or_none<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    Ok(match Value::deserialize(d)? {
+        Value::String(s) => Some(s),
+        _ => None,
+    })
+}
+
 /// `(blueprint, identifier)` of every entity whose `$datasource` is ours, last updated
 /// before `before`.
 async fn list_owned(
@@ -351,23 +378,21 @@ async fn list_owned(
         if let Some(c) = &cursor {
             body["from"] = json!(c);
         }
-        let resp = client
-            .request(
+        let page: OwnedPage = client
+            .request_as(
                 Method::POST,
                 "/blueprints/entities/datasource-entities",
-                &[],
-                Some(&body),
+                Some(body.to_string().into()),
                 Feature::None,
                 true,
             )
             .await?;
-        for e in resp.body["entities"].as_array().into_iter().flatten() {
-            let (Some(bp), Some(id)) = (e["blueprint"].as_str(), e["identifier"].as_str()) else {
-                continue;
-            };
-            owned.insert((bp.to_string(), id.to_string()));
+        for e in page.entities {
+            if let (Some(bp), Some(id)) = (e.blueprint, e.identifier) {
+                owned.insert((bp, id));
+            }
         }
-        match resp.body["next"].as_str() {
+        match page.next.as_deref() {
             // A cursor that does not move would loop forever.
             Some(next) if !next.is_empty() && cursor.as_deref() != Some(next) => {
                 cursor = Some(next.to_string())
