@@ -33,7 +33,7 @@ async fn bench_engine_streams_every_item_to_the_sink_in_a_child_process() {
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
     for n in ["1500", "3000"] {
         let cells = row(&run.stdout, &format!("| {n} |"));
-        // items | entities upserted | wall | CPU | entities/s per core | peak RSS | identity
+        // items | upserted | wall | CPU | rate | source CPU | rate without it | peak RSS | identity
         assert_eq!(
             cells[1], n,
             "every item became an upserted entity: {cells:?}"

@@ -7,8 +7,10 @@
 //! - [`engine`]: the mapping and loading half alone, fed by a synthetic source, writing
 //!   to an HTTP sink, at 10k to 1M entities.
 //!
-//! Every measured program runs as a child process, reaped with `wait4`, so peak RSS and
-//! CPU are exactly its own (the fakes, the proxy and this harness are not counted).
+//! Every measured program runs as a child process: its CPU time comes from `wait4`, its
+//! peak RSS from its own `VmHWM` (polled in `/proc` while it runs). Not `ru_maxrss`: on
+//! Linux a child that was spawned (vfork/fork + exec) inherits its parent's peak in
+//! `ru_maxrss`, so it would report this harness's memory, fakes and all.
 
 pub mod e2e;
 pub mod engine;
@@ -16,6 +18,8 @@ mod floor;
 pub mod synthetic;
 
 use std::process::Command;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 /// What a finished child process cost.
@@ -40,6 +44,22 @@ pub async fn measure(mut cmd: Command) -> Result<Measured, String> {
             .spawn()
             .map_err(|e| format!("cannot start {cmd:?}: {e}"))?;
         let pid = child.id() as libc::pid_t;
+        let done = Arc::new(AtomicBool::new(false));
+        let watcher = {
+            let done = done.clone();
+            std::thread::spawn(move || {
+                // VmHWM only grows; the last value read before the process exits is its peak
+                // (give or take what it allocates in its last few milliseconds).
+                let mut peak = 0;
+                while !done.load(Ordering::Relaxed) {
+                    if let Some(hwm) = vm_hwm(pid) {
+                        peak = peak.max(hwm);
+                    }
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+                peak
+            })
+        };
         let mut status: libc::c_int = 0;
         // SAFETY: an all-zero rusage is a valid value; wait4 fills it in.
         let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
@@ -47,6 +67,8 @@ pub async fn measure(mut cmd: Command) -> Result<Measured, String> {
         // call. Reaping it here means `child` must not be waited on again (it is not).
         let reaped = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
         let wall = started.elapsed();
+        done.store(true, Ordering::Relaxed);
+        let peak_rss = watcher.join().unwrap_or(0);
         if reaped != pid {
             return Err(format!(
                 "wait4({pid}) failed: {}",
@@ -65,12 +87,19 @@ pub async fn measure(mut cmd: Command) -> Result<Measured, String> {
             code,
             wall,
             cpu: tv(usage.ru_utime) + tv(usage.ru_stime),
-            // Linux reports ru_maxrss in KiB.
-            peak_rss: usage.ru_maxrss as u64 * 1024,
+            peak_rss,
         })
     })
     .await
     .map_err(|e| format!("measuring thread failed: {e}"))?
+}
+
+/// `VmHWM` (peak resident set) of a running process, bytes.
+fn vm_hwm(pid: libc::pid_t) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
 }
 
 /// `1234567` → `"1.2 MiB"`.
