@@ -112,6 +112,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    limit_malloc_arenas();
     let cli = Cli::parse();
     logging::init(std::env::var("APPLICATION__LOG_LEVEL").ok().as_deref());
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -156,6 +157,20 @@ fn main() -> ExitCode {
         }
     };
     ExitCode::from(code)
+}
+
+/// glibc gives every thread that allocates its own arena (up to 8 per core), and memory
+/// freed in one cannot serve another: with the mapping on one thread and bulk requests on
+/// the runtime's workers, two arenas keep peak RSS about 3 MiB lower at no measurable CPU
+/// cost (docs/performance.md). `MALLOC_ARENA_MAX` in the environment still wins.
+fn limit_malloc_arenas() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    if std::env::var_os("MALLOC_ARENA_MAX").is_none() {
+        // SAFETY: called first thing in main, before any other thread exists.
+        unsafe {
+            libc::mallopt(libc::M_ARENA_MAX, 2);
+        }
+    }
 }
 
 async fn sail(once: bool, dry_run: bool) -> u8 {
