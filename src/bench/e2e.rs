@@ -12,12 +12,11 @@
 //! by the fake; both live in this harness process, moto in its own.
 
 use std::collections::BTreeMap;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use super::{Measured, floor, measure, mib};
+use super::{Measured, child_command, floor, measure, mib};
 use crate::fakes::aws_proxy::AwsProxy;
 use crate::fakes::moto::Moto;
 use crate::fakes::port_fake::PortFake;
@@ -178,14 +177,11 @@ async fn sail_once(
 ) -> Result<RunResult, String> {
     proxy.reset_hits();
     port.clear_requests();
-    let log = std::env::temp_dir().join(format!("aws-catalog-sync-bench-{members}-{label}.log"));
-    let log_file =
-        std::fs::File::create(&log).map_err(|e| format!("creating {}: {e}", log.display()))?;
-    let exe = std::env::current_exe().map_err(|e| format!("cannot find this program: {e}"))?;
-    let mut cmd = Command::new(exe);
-    cmd.args(["sail", "--once"])
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+    let (mut cmd, log) = child_command(
+        &["sail", "--once"],
+        &format!("aws-catalog-sync-bench-{members}-{label}"),
+    )?;
+    cmd.env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .env("OCEAN__PORT__CLIENT_ID", PortFake::CLIENT_ID)
         .env("OCEAN__PORT__CLIENT_SECRET", PortFake::CLIENT_SECRET)
         .env("OCEAN__PORT__BASE_URL", port.url())
@@ -201,14 +197,7 @@ async fn sail_once(
         .env("AWS_ACCESS_KEY_ID", "testing")
         .env("AWS_SECRET_ACCESS_KEY", "testing")
         .env("AWS_REGION", "us-east-1")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        // glibc's allocator tunables (e.g. MALLOC_ARENA_MAX), to compare settings.
-        .envs(std::env::vars().filter(|(k, _)| k.starts_with("MALLOC_")))
-        // Away from any `.env` or `config.yaml` in the caller's directory.
-        .current_dir(std::env::temp_dir())
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::from(log_file));
+        .env("AWS_EC2_METADATA_DISABLED", "true");
     let measured = measure(cmd).await?;
     if measured.code != 0 {
         eprintln!(

@@ -8,7 +8,6 @@
 //! CPU time includes making the raw items.
 
 use std::path::Path;
-use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -25,7 +24,7 @@ use aws_catalog_sync::mapping::Mapping;
 use aws_catalog_sync::port::{self, defaults};
 use aws_catalog_sync::resync::{Engine, EngineOptions, Report};
 
-use super::{measure, mib, synthetic};
+use super::{child_command, measure, mib, synthetic};
 
 /// Raw items per page, as EC2's DescribeInstances returns at most.
 const PAGE: usize = 1000;
@@ -92,24 +91,17 @@ async fn one_size(n: usize, sink: &str) -> Result<(super::Measured, Value), Stri
         "aws-catalog-sync-bench-engine-{}-{n}.json",
         std::process::id()
     ));
-    let exe = std::env::current_exe().map_err(|e| format!("cannot find this program: {e}"))?;
-    let log = std::env::temp_dir().join(format!("aws-catalog-sync-bench-engine-{n}.log"));
-    let log_file =
-        std::fs::File::create(&log).map_err(|e| format!("creating {}: {e}", log.display()))?;
-    let mut cmd = Command::new(exe);
-    cmd.args(["bench", "engine-child", "--items", &n.to_string(), "--out"])
-        .arg(&out)
-        .env_clear()
+    let items = n.to_string();
+    let (mut cmd, log) = child_command(
+        &["bench", "engine-child", "--items", &items, "--out"],
+        &format!("aws-catalog-sync-bench-engine-{n}"),
+    )?;
+    cmd.arg(&out)
         .env("OCEAN__PORT__CLIENT_ID", "bench")
         .env("OCEAN__PORT__CLIENT_SECRET", "bench")
         .env("OCEAN__PORT__BASE_URL", sink)
         .env("OCEAN__INTEGRATION__IDENTIFIER", "bench-engine")
-        .env("APPLICATION__LOG_LEVEL", "WARNING")
-        .envs(std::env::vars().filter(|(k, _)| k.starts_with("MALLOC_")))
-        .current_dir(std::env::temp_dir())
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::from(log_file));
+        .env("APPLICATION__LOG_LEVEL", "WARNING");
     let m = measure(cmd).await?;
     let text = std::fs::read_to_string(&out).map_err(|e| {
         format!(

@@ -17,7 +17,8 @@ pub mod engine;
 mod floor;
 pub mod synthetic;
 
-use std::process::Command;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -92,6 +93,25 @@ pub async fn measure(mut cmd: Command) -> Result<Measured, String> {
     })
     .await
     .map_err(|e| format!("measuring thread failed: {e}"))?
+}
+
+/// This program with `args`, as a measured child: a clean environment (plus glibc's
+/// `MALLOC_*` tunables, to compare settings), the temp dir as working directory (away from
+/// any `.env` or `config.yaml` of the caller), stderr to `<temp>/<log_name>.log`.
+pub fn child_command(args: &[&str], log_name: &str) -> Result<(Command, PathBuf), String> {
+    let log = std::env::temp_dir().join(format!("{log_name}.log"));
+    let log_file =
+        std::fs::File::create(&log).map_err(|e| format!("creating {}: {e}", log.display()))?;
+    let exe = std::env::current_exe().map_err(|e| format!("cannot find this program: {e}"))?;
+    let mut cmd = Command::new(exe);
+    cmd.args(args)
+        .env_clear()
+        .envs(std::env::vars().filter(|(k, _)| k.starts_with("MALLOC_")))
+        .current_dir(std::env::temp_dir())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::from(log_file));
+    Ok((cmd, log))
 }
 
 /// `VmHWM` (peak resident set) of a running process, bytes.
