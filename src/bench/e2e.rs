@@ -197,7 +197,21 @@ async fn sail_once(
         .env("AWS_ACCESS_KEY_ID", "testing")
         .env("AWS_SECRET_ACCESS_KEY", "testing")
         .env("AWS_REGION", "us-east-1")
-        .env("AWS_EC2_METADATA_DISABLED", "true");
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        // Settings to compare (e.g. OCEAN__INTEGRATION__CONFIG__MAX_CONCURRENT_ACCOUNTS);
+        // the ones above that define the benchmark cannot be overridden.
+        .envs(std::env::vars().filter(|(k, _)| {
+            k.starts_with("OCEAN__")
+                && !matches!(
+                    k.as_str(),
+                    "OCEAN__PORT__BASE_URL"
+                        | "OCEAN__PORT__CLIENT_ID"
+                        | "OCEAN__PORT__CLIENT_SECRET"
+                        | "OCEAN__INTEGRATION__IDENTIFIER"
+                        | "OCEAN__INTEGRATION__CONFIG__ACCOUNT_ROLE_ARN"
+                        | "OCEAN__INTEGRATION__CONFIG__EXTERNAL_ID"
+                )
+        }));
     let measured = measure(cmd).await?;
     if measured.code != 0 {
         eprintln!(
