@@ -34,7 +34,9 @@
 //! - [`tools`]: offline `validate` and `map` over a mapping.
 //! - [`logging`]: tracing setup (human on a TTY, JSON lines otherwise).
 //!
-//! The binary (`src/main.rs`) is a thin CLI over [`resync::run`].
+//! The binary (`src/main.rs`) is a thin CLI over [`resync::run`]; its `demo` and `bench`
+//! subcommands (`src/demo.rs`, `src/bench/`) run it against moto and the Port fake of
+//! `tests/support/` (`docs/performance.md` has the numbers `bench` prints).
 #![warn(missing_docs)]
 
 pub mod aws;

@@ -8,7 +8,7 @@ use support::run_binary;
 
 /// MOTO_VENV / CARGO_TARGET_DIR locate the test venv; everything else is cleared.
 fn venv_env() -> Vec<(String, String)> {
-    ["MOTO_VENV", "CARGO_TARGET_DIR", "CARGO_MANIFEST_DIR"]
+    ["MOTO_VENV", "CARGO_TARGET_DIR"]
         .iter()
         .filter_map(|k| std::env::var(k).ok().map(|v| (k.to_string(), v)))
         .chain([(
