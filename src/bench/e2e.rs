@@ -298,15 +298,17 @@ fn print_size(r: &SizeResult) {
             run.upserted,
             run.catalog
         );
-        println!("AWS requests ({}):", run.aws.values().sum::<usize>());
-        for (op, n) in &run.aws {
-            println!("  {n:>6}  {op}");
-        }
-        println!("Port requests ({}):", run.port.values().sum::<usize>());
-        for (ep, n) in &run.port {
-            println!("  {n:>6}  {ep}");
-        }
+        print_counts("AWS requests", &run.aws);
+        print_counts("Port requests", &run.port);
         println!();
+    }
+}
+
+/// `title (total):` then one line per key, count first.
+fn print_counts(title: &str, counts: &BTreeMap<String, usize>) {
+    println!("{title} ({}):", counts.values().sum::<usize>());
+    for (what, n) in counts {
+        println!("  {n:>6}  {what}");
     }
 }
 
