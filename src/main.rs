@@ -6,7 +6,9 @@
 //!   no AWS account accessible, …);
 //! - `2` invalid input: bad settings or mapping; nothing was written to Port;
 //! - `3` partial: the run finished, but some account, region, kind or entity failed;
-//! - `130` / `143`: cancelled by SIGINT / SIGTERM (resync state `aborted`, nothing deleted).
+//! - `130` / `143`: cancelled by SIGINT / SIGTERM, in any phase (resync state `aborted`; the
+//!   message says what deletion had reached when the signal came during it). The long-running
+//!   mode exits with the same codes.
 
 mod bench;
 mod commands;
@@ -174,6 +176,9 @@ fn limit_malloc_arenas() {
 }
 
 async fn sail(once: bool, dry_run: bool) -> u8 {
+    // Before anything else: a signal from here on cancels cleanly (exit 130/143, resync state
+    // `aborted` once one was set) instead of killing the process half-way through bootstrap.
+    let signals = Signals::install();
     let mut settings = match Settings::load() {
         Ok(s) => s,
         Err(e) => {
@@ -188,31 +193,29 @@ async fn sail(once: bool, dry_run: bool) -> u8 {
     settings.dry_run |= dry_run;
     let once = once || settings.dry_run;
     if !once && settings.event_listener.kind != ListenerKind::Once {
-        return daemon(settings).await;
+        return daemon(settings, signals).await;
     }
-    // SIGTERM (Kubernetes) or SIGINT (Ctrl-C) cancels the run cleanly.
     let signal = std::sync::atomic::AtomicU8::new(0);
     let shutdown = async {
-        let received = shutdown_signal().await;
+        let received = signals.recv().await;
         signal.store(received, std::sync::atomic::Ordering::SeqCst);
     };
-    match resync::run(&settings, shutdown).await {
-        Ok(report) => match report.outcome() {
-            _ if report.dry_run => {
+    let deadline = settings.resync_deadline(false);
+    match resync::run(&settings, shutdown, deadline).await {
+        Ok(report) => {
+            if report.dry_run {
                 println!(
                     "{}",
                     serde_json::to_string_pretty(&report.plan_json()).unwrap_or_default()
                 );
-                match report.outcome() {
-                    Outcome::Complete => exit::COMPLETE,
-                    Outcome::Partial => exit::PARTIAL,
-                }
             }
-            Outcome::Complete => exit::COMPLETE,
-            Outcome::Partial => exit::PARTIAL,
-        },
-        Err(resync::RunError::Aborted) => {
-            eprintln!("error: cancelled by a shutdown signal; nothing was deleted");
+            match report.outcome() {
+                Outcome::Complete => exit::COMPLETE,
+                Outcome::Partial => exit::PARTIAL,
+            }
+        }
+        Err(e @ resync::RunError::Aborted { .. }) => {
+            eprintln!("error: {e}");
             128 + signal.load(std::sync::atomic::Ordering::SeqCst)
         }
         Err(e) => {
@@ -227,24 +230,47 @@ async fn sail(once: bool, dry_run: bool) -> u8 {
     }
 }
 
-/// Waits for SIGTERM or SIGINT and returns its number.
-async fn shutdown_signal() -> u8 {
-    use tokio::signal::unix::{SignalKind, signal};
-    let (Ok(mut term), Ok(mut int)) = (
-        signal(SignalKind::terminate()),
-        signal(SignalKind::interrupt()),
-    ) else {
-        // Without signal handling the run simply is not cancellable.
-        return std::future::pending().await;
-    };
-    tokio::select! {
-        _ = term.recv() => 15,
-        _ = int.recv() => 2,
+/// SIGTERM (Kubernetes) and SIGINT (Ctrl-C), listened to from the moment they are
+/// installed (tokio registers the handlers when the streams are created, not when first
+/// awaited).
+struct Signals {
+    streams: Option<(tokio::signal::unix::Signal, tokio::signal::unix::Signal)>,
+}
+
+impl Signals {
+    fn install() -> Signals {
+        use tokio::signal::unix::{SignalKind, signal};
+        match (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+        ) {
+            (Ok(term), Ok(int)) => Signals {
+                streams: Some((term, int)),
+            },
+            _ => {
+                tracing::warn!(
+                    "cannot install signal handlers; SIGTERM/SIGINT will not cancel cleanly"
+                );
+                Signals { streams: None }
+            }
+        }
+    }
+
+    /// Waits for SIGTERM or SIGINT and returns its number.
+    async fn recv(mut self) -> u8 {
+        let Some((term, int)) = self.streams.as_mut() else {
+            return std::future::pending().await;
+        };
+        tokio::select! {
+            _ = term.recv() => 15,
+            _ = int.recv() => 2,
+        }
     }
 }
 
-/// The long-running mode: HTTP surface plus the configured listeners, until SIGTERM/SIGINT.
-async fn daemon(settings: aws_catalog_sync::config::Settings) -> u8 {
+/// The long-running mode: HTTP surface plus the configured listeners, until SIGTERM/SIGINT
+/// (exit 143 / 130).
+async fn daemon(settings: aws_catalog_sync::config::Settings, signals: Signals) -> u8 {
     let port = match std::env::var("APPLICATION__PORT") {
         Err(_) => 8000,
         Ok(p) => match p.trim().parse::<u16>() {
@@ -255,11 +281,11 @@ async fn daemon(settings: aws_catalog_sync::config::Settings) -> u8 {
             }
         },
     };
-    let (tx, rx) = tokio::sync::watch::channel(false);
+    let (tx, rx) = tokio::sync::watch::channel(0u8);
     tokio::spawn(async move {
-        let signal = shutdown_signal().await;
+        let signal = signals.recv().await;
         tracing::info!(signal, "shutting down");
-        let _ = tx.send(true);
+        let _ = tx.send(signal);
     });
     aws_catalog_sync::listener::serve(settings, port, rx).await
 }

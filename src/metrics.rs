@@ -48,6 +48,7 @@ struct Metrics {
     upserted: Family<BlueprintLabel, Counter>,
     failed: Family<BlueprintLabel, Counter>,
     deleted: Family<BlueprintLabel, Counter>,
+    delete_failed: Family<BlueprintLabel, Counter>,
     items: Family<KindLabel, Counter>,
     aws_calls: Family<ServiceLabel, Counter>,
     aws_errors: Family<ServiceLabel, Counter>,
@@ -64,6 +65,7 @@ static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
         upserted: Family::default(),
         failed: Family::default(),
         deleted: Family::default(),
+        delete_failed: Family::default(),
         items: Family::default(),
         aws_calls: Family::default(),
         aws_errors: Family::default(),
@@ -100,6 +102,11 @@ static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
         "entities_deleted",
         "Stale entities deleted, per blueprint",
         m.deleted.clone(),
+    );
+    registry.register(
+        "entities_delete_failed",
+        "Stale entities whose deletion failed (refused by Port or not sent), per blueprint",
+        m.delete_failed.clone(),
     );
     registry.register(
         "items_listed",
@@ -152,13 +159,6 @@ pub fn record_run(report: &Report) {
         m.upserted.get_or_create(&l).inc_by(s.upserted);
         m.failed.get_or_create(&l).inc_by(s.failed);
     }
-    for (bp, n) in &report.deleted {
-        m.deleted
-            .get_or_create(&BlueprintLabel {
-                blueprint: bp.clone(),
-            })
-            .inc_by(*n);
-    }
     for (kind, n) in &report.items_per_kind {
         m.items
             .get_or_create(&KindLabel { kind: kind.clone() })
@@ -171,6 +171,26 @@ pub fn record_run(report: &Report) {
             })
             .inc();
     }
+}
+
+/// Records deletions as they are confirmed (so a cancelled run's deletions count too).
+pub fn entities_deleted(blueprint: &str, n: u64) {
+    METRICS
+        .deleted
+        .get_or_create(&BlueprintLabel {
+            blueprint: blueprint.to_string(),
+        })
+        .inc_by(n);
+}
+
+/// Records deletions that failed.
+pub fn entities_delete_failed(blueprint: &str, n: u64) {
+    METRICS
+        .delete_failed
+        .get_or_create(&BlueprintLabel {
+            blueprint: blueprint.to_string(),
+        })
+        .inc_by(n);
 }
 
 /// Records a run that did not produce a report (`failed`, `aborted`).

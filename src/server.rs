@@ -100,12 +100,12 @@ async fn resync(AxumState(state): AxumState<Shared>) -> Response {
         .into_response()
 }
 
-/// Binds `0.0.0.0:port` and serves until `shutdown` turns true.
+/// Binds `0.0.0.0:port` and serves until `shutdown` turns non-zero (a signal number).
 pub async fn start(
     state: Shared,
     port: u16,
     prefix: &str,
-    mut shutdown: watch::Receiver<bool>,
+    mut shutdown: watch::Receiver<u8>,
 ) -> std::io::Result<tokio::task::JoinHandle<()>> {
     let routes = Router::new()
         .route("/health/live", get(live))
@@ -123,7 +123,7 @@ pub async fn start(
     tracing::info!(port, prefix, "serving HTTP");
     Ok(tokio::spawn(async move {
         let stop = async move {
-            let _ = shutdown.wait_for(|s| *s).await;
+            let _ = shutdown.wait_for(|s| *s != 0).await;
         };
         if let Err(e) = axum::serve(listener, app)
             .with_graceful_shutdown(stop)

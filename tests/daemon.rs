@@ -29,7 +29,7 @@ impl Daemon {
     async fn start(env: &[(String, String)]) -> Daemon {
         let port = free_port();
         let dir = tempfile::tempdir().unwrap();
-        let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_aws-catalog-sync"));
+        let mut cmd = tokio::process::Command::new(support::binary());
         cmd.current_dir(dir.path()).env_clear().kill_on_drop(true);
         cmd.env("PATH", std::env::var("PATH").unwrap_or_default());
         for (k, v) in env {

@@ -119,6 +119,7 @@ async fn aws_throttling_is_retried() {
         status: 503,
         code: "RequestLimitExceeded".into(),
         times: 2,
+        ..Default::default()
     });
     let run = run_binary(&["sail", "--once"], &w.env()).await;
     assert_eq!(run.code, 0, "{}", run.stderr);
@@ -137,6 +138,7 @@ async fn aws_throttling_that_outlasts_the_retries_fails_that_kind_only() {
         status: 503,
         code: "RequestLimitExceeded".into(),
         times: 1000,
+        ..Default::default()
     });
     let run = run_binary(&["sail", "--once"], &w.env()).await;
     assert_eq!(run.code, 3, "{}", run.stderr);
@@ -163,7 +165,7 @@ async fn sigterm_mid_run_aborts_cleanly_and_deletes_nothing() {
         ..fault("/entities/bulk", 0, 10_000)
     });
     let dir = tempfile::tempdir().unwrap();
-    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_aws-catalog-sync"));
+    let mut cmd = tokio::process::Command::new(support::binary());
     cmd.args(["sail", "--once"])
         .current_dir(dir.path())
         .env_clear();

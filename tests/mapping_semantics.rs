@@ -33,7 +33,7 @@ fn ours(resource: &Value, item: &Value, allow_env: bool) -> Vec<Value> {
             Outcome::Entity(e) => json!({"entity": e.body}),
             Outcome::Filtered => json!({"filtered": true}),
             Outcome::Dropped(why) => json!({"dropped": why}),
-            Outcome::SelectorError(_) => json!({"selector_error": true}),
+            Outcome::ItemError(_) => json!({"selector_error": true}),
         })
         .collect()
 }

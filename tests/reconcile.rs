@@ -106,6 +106,7 @@ async fn a_failed_kind_keeps_its_blueprint_and_the_others_are_reconciled() {
         status: 400,
         code: "AccessDeniedException".into(),
         times: 1,
+        ..Default::default()
     });
     let run = run_binary(&["sail", "--once"], &w.env()).await;
     assert_eq!(run.code, 3, "{}", run.stderr);

@@ -4,8 +4,10 @@
 //! - **Organizations** (`accountRoleArn`): assume that role (session
 //!   `OceanOrgAssumeRoleSession`), list ACTIVE accounts (`ListAccounts`, or the `ouId` OUs
 //!   and all their descendants), then assume the same role path and name in each account
-//!   (`OceanMemberAssumeRoleSession`). When Organizations answers AccessDenied or
-//!   AWSOrganizationsNotInUse, fall back to the role's own account alone, as aws-v3 does.
+//!   (`OceanMemberAssumeRoleSession`). When the organization cannot be listed (AccessDenied,
+//!   AWSOrganizationsNotInUse, throttling, …) the run **fails**: aws-v3 silently falls back
+//!   to the role's own account, which makes every other account's entities look stale. That
+//!   fallback happens here only with `organizationsFallbackToSingleAccount: true`.
 //! - **Explicit roles** (`accountRoleArns`): exactly those (`OceanRoleSession`).
 //! - **Current account** (neither): the base identity's account (`GetCallerIdentity`).
 //!
@@ -62,12 +64,25 @@ pub struct Discovery {
     pub failed: Vec<FailedAccount>,
 }
 
-/// Error codes after which Organizations mode falls back to the org role's own account.
-const NOT_AN_ORG: &[&str] = &[
-    "AccessDenied",
-    "AccessDeniedException",
-    "AWSOrganizationsNotInUseException",
-];
+/// The run-failing error of an organization that could not be listed, with what to check.
+fn organizations_unlisted(org_role: &str, e: AwsError) -> AwsError {
+    let hint = match e.code() {
+        Some("AWSOrganizationsNotInUseException") => {
+            "the role's account is not in an organization: use accountRoleArns or no role (current account), or set organizationsFallbackToSingleAccount"
+        }
+        _ => {
+            "check that the role is in the organization's management account or a delegated administrator account, that no SCP denies the call, and that the role's trust policy and permissions allow it"
+        }
+    };
+    AwsError {
+        operation: e.operation,
+        code: e.code.clone(),
+        message: format!(
+            "{} (as {org_role}); the organization could not be listed, so nothing was synced or deleted: {hint}",
+            e.message
+        ),
+    }
+}
 
 /// Resolves the accounts of this run. An `Err` means no account at all can be used.
 pub async fn discover(base: &SdkConfig, settings: &AwsSettings) -> Result<Discovery, AwsError> {
@@ -122,9 +137,9 @@ async fn organizations(
     };
     let listed = match listed {
         Ok(listed) => listed,
-        Err(e) if e.code().is_some_and(|c| NOT_AN_ORG.contains(&c)) => {
+        Err(e) if settings.organizations_fallback_to_single_account => {
             let id = account_of(org_role).to_string();
-            tracing::warn!(account = %id, error = %e, "Organizations is not accessible; syncing the role's own account only");
+            tracing::warn!(account = %id, error = %e, "Organizations is not accessible; syncing the role's own account only (organizationsFallbackToSingleAccount)");
             return Ok(Discovery {
                 accounts: vec![Account {
                     name: format!("Account {id}"),
@@ -134,7 +149,9 @@ async fn organizations(
                 failed: Vec::new(),
             });
         }
-        Err(e) => return Err(e),
+        // Syncing only the role's account here would make every other account's entities
+        // look stale: a failure to list the organization fails the run.
+        Err(e) => return Err(organizations_unlisted(org_role, e)),
     };
     if listed.is_empty() {
         return Err(AwsError::other(

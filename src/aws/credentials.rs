@@ -10,8 +10,12 @@
 //!
 //! Retries: aws-v3 runs botocore's defaults (5 attempts). Unless `AWS_MAX_ATTEMPTS` /
 //! `AWS_RETRY_MODE` say otherwise, the SDK's standard mode is set to 5 attempts too.
+//! Timeouts: every call has an attempt timeout and an operation timeout (with retries), so
+//! an AWS endpoint that never answers fails its unit instead of hanging the run. Every
+//! client of a run (STS, Organizations, the listers) derives from this config.
 
 use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use std::time::{Duration, SystemTime};
 
@@ -31,6 +35,13 @@ pub async fn base_config(settings: &AwsSettings) -> SdkConfig {
     {
         loader = loader.retry_config(RetryConfig::standard().with_max_attempts(5));
     }
+    loader = loader.timeout_config(
+        TimeoutConfig::builder()
+            .connect_timeout(settings.attempt_timeout.min(Duration::from_secs(10)))
+            .operation_attempt_timeout(settings.attempt_timeout)
+            .operation_timeout(settings.operation_timeout)
+            .build(),
+    );
     if let Some(keys) = chosen_static_keys(settings) {
         loader = loader.credentials_provider(Credentials::new(
             keys.access_key_id.expose_secret(),

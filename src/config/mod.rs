@@ -74,6 +74,9 @@ pub struct Settings {
     pub scheduled_resync_interval: Option<f64>,
     /// Prefix of the HTTP routes (`OCEAN__PATH_PREFIX`), e.g. `/aws`.
     pub path_prefix: String,
+    /// `OCEAN__RESYNC_TIMEOUT_MINUTES` as given: `Some(0.0)` turns the deadline off; see
+    /// [`Settings::resync_deadline`].
+    pub resync_timeout_minutes: Option<f64>,
     /// AWS side: credentials, account strategy, concurrency.
     pub aws: AwsSettings,
     /// Settings keys nobody knows, with a suggestion each; logged as warnings by the caller
@@ -199,6 +202,9 @@ pub struct AwsSettings {
     pub external_id: Option<SecretString>,
     /// Organizations mode: only accounts under these OUs (recursively).
     pub ou_ids: Vec<String>,
+    /// Organizations mode: when the organization cannot be listed, sync the org role's own
+    /// account alone instead of failing the run (aws-v3 always does this, silently).
+    pub organizations_fallback_to_single_account: bool,
     /// Static base credentials.
     pub static_keys: Option<StaticKeys>,
     /// Order in which base credential providers are considered.
@@ -213,6 +219,10 @@ pub struct AwsSettings {
     pub credential_refresh_margin: Duration,
     /// Requests per second per (account, AWS service), when set.
     pub max_requests_per_second: Option<u32>,
+    /// Timeout of one attempt of an AWS call (connect, send, read the answer).
+    pub attempt_timeout: Duration,
+    /// Timeout of an AWS call with all its retries.
+    pub operation_timeout: Duration,
 }
 
 /// Static AWS keys from the integration config.
@@ -286,6 +296,7 @@ impl Settings {
             .map(|p| format!("/{}", p.trim_matches('/')))
             .filter(|p| p != "/")
             .unwrap_or_default();
+        let resync_timeout_minutes = r.minutes_or_zero("resync_timeout_minutes")?;
         let aws = read_aws(r, sources)?;
         Ok(Settings {
             port: PortSettings {
@@ -307,9 +318,28 @@ impl Settings {
             allow_environment_variables_jq_access,
             scheduled_resync_interval,
             path_prefix,
+            resync_timeout_minutes,
             aws,
             unknown_keys: Vec::new(),
         })
+    }
+}
+
+/// The whole-run deadline when unset in the long-running mode: a hung run must not block
+/// the single runner forever, and a resync of a large organization takes minutes, not hours.
+const DEFAULT_DAEMON_RESYNC_TIMEOUT: Duration = Duration::from_secs(4 * 3600);
+
+impl Settings {
+    /// The whole-run deadline: `OCEAN__RESYNC_TIMEOUT_MINUTES` (0 turns it off); unset, none
+    /// for a one-shot run (its caller, a CronJob or a shell, has its own) and 4 hours in the
+    /// long-running mode.
+    pub fn resync_deadline(&self, long_running: bool) -> Option<Duration> {
+        match self.resync_timeout_minutes {
+            Some(m) if m > 0.0 => Some(Duration::from_secs_f64(m * 60.0)),
+            Some(_) => None,
+            None if long_running => Some(DEFAULT_DAEMON_RESYNC_TIMEOUT),
+            None => None,
+        }
     }
 }
 
@@ -385,6 +415,9 @@ fn read_aws(r: &mut Reader, sources: &Sources) -> Result<AwsSettings, ConfigErro
             ou_ids.push(ou.to_string());
         }
     }
+    let organizations_fallback_to_single_account = r
+        .bool("integration.config.organizations_fallback_to_single_account")?
+        .unwrap_or(false);
     let access_key = non_empty(cfg(r, "aws_access_key_id")?);
     let secret_key = non_empty(cfg(r, "aws_secret_access_key")?);
     let session_token = non_empty(cfg(r, "aws_session_token")?);
@@ -439,11 +472,34 @@ fn read_aws(r: &mut Reader, sources: &Sources) -> Result<AwsSettings, ConfigErro
             .unwrap_or(Partition::Aws),
     };
     let _ = sources;
+    // No AWS call may hang a run: one attempt, and one call with its retries, are bounded.
+    let attempt_timeout = Duration::from_secs(
+        r.u64_in("integration.config.aws_attempt_timeout_seconds", 1..=3600)?
+            .unwrap_or(60),
+    );
+    let operation_timeout = Duration::from_secs(
+        r.u64_in(
+            "integration.config.aws_operation_timeout_seconds",
+            1..=86_400,
+        )?
+        .unwrap_or(300),
+    );
+    if operation_timeout < attempt_timeout {
+        return Err(ConfigError::Invalid {
+            key: sources::env_name("integration.config.aws_operation_timeout_seconds"),
+            expected: format!(
+                "at least {}, the attempt timeout (OCEAN__INTEGRATION__CONFIG__AWS_ATTEMPT_TIMEOUT_SECONDS)",
+                attempt_timeout.as_secs()
+            ),
+            got: operation_timeout.as_secs().to_string(),
+        });
+    }
     Ok(AwsSettings {
         account_role_arn,
         account_role_arns,
         external_id,
         ou_ids,
+        organizations_fallback_to_single_account,
         static_keys,
         credential_provider_priority,
         partition,
@@ -467,6 +523,8 @@ fn read_aws(r: &mut Reader, sources: &Sources) -> Result<AwsSettings, ConfigErro
             .u64_in("integration.config.max_requests_per_second", 0..=10_000)?
             .filter(|n| *n > 0)
             .map(|n| n as u32),
+        attempt_timeout,
+        operation_timeout,
     })
 }
 
@@ -612,6 +670,27 @@ impl<'a> Reader<'a> {
         };
         // From one second to a year: a zero or huge interval cannot be scheduled.
         if n.is_finite() && (1.0 / 60.0..=525_600.0).contains(&n) {
+            Ok(Some(n))
+        } else {
+            Err(Self::invalid(path, expected, &Value::from(n)))
+        }
+    }
+
+    /// A number of minutes from 0 to a year, fractions allowed (0 means "off").
+    fn minutes_or_zero(&mut self, path: &str) -> Result<Option<f64>, ConfigError> {
+        let expected = "a number of minutes from 0 (off) to 525600 (a year)";
+        let n = match self.get(path) {
+            None => return Ok(None),
+            Some(v @ Value::Number(n)) => {
+                n.as_f64().ok_or_else(|| Self::invalid(path, expected, v))?
+            }
+            Some(v @ Value::String(s)) => s
+                .trim()
+                .parse::<f64>()
+                .map_err(|_| Self::invalid(path, expected, v))?,
+            Some(v) => return Err(Self::invalid(path, expected, v)),
+        };
+        if n.is_finite() && (0.0..=525_600.0).contains(&n) {
             Ok(Some(n))
         } else {
             Err(Self::invalid(path, expected, &Value::from(n)))

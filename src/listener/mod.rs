@@ -53,8 +53,8 @@ impl Trigger {
 }
 
 /// Runs the HTTP surface and the configured listeners until SIGTERM/SIGINT (`shutdown`
-/// turns true). Returns the process exit code.
-pub async fn serve(settings: Settings, port: u16, shutdown: watch::Receiver<bool>) -> u8 {
+/// turns to the signal's number). Returns the process exit code: 128 + that number.
+pub async fn serve(settings: Settings, port: u16, shutdown: watch::Receiver<u8>) -> u8 {
     if settings.event_listener.kind == ListenerKind::Kafka {
         tracing::error!(
             "the KAFKA event listener is not supported; use OCEAN__EVENT_LISTENER='{{\"type\":\"POLLING\"}}' (it picks up the same resync requests from Port)"
@@ -70,6 +70,7 @@ pub async fn serve(settings: Settings, port: u16, shutdown: watch::Receiver<bool
         trigger.clone(),
         settings.event_listener.kind == ListenerKind::Webhook,
     ));
+    let stopped = |rx: &watch::Receiver<u8>| 128 + *rx.borrow();
     let server =
         match server::start(state.clone(), port, &settings.path_prefix, shutdown.clone()).await {
             Ok(handle) => handle,
@@ -80,7 +81,8 @@ pub async fn serve(settings: Settings, port: u16, shutdown: watch::Receiver<bool
             }
         };
 
-    // Bootstrap: Port must answer (and the mapping compile) before we say ready.
+    // Bootstrap: Port must answer (and the mapping compile) before we say ready. Every
+    // attempt is raced against shutdown: a slow Port must not delay the exit.
     let client = match port::Client::new(&settings) {
         Ok(c) => Arc::new(c),
         Err(e) => {
@@ -88,15 +90,19 @@ pub async fn serve(settings: Settings, port: u16, shutdown: watch::Receiver<bool
             return 1;
         }
     };
+    let mut sd = shutdown.clone();
     loop {
-        match port::integration::fetch(&client).await {
+        let fetched = tokio::select! {
+            fetched = port::integration::fetch(&client) => fetched,
+            _ = sd.wait_for(|s| *s != 0) => return stopped(&shutdown),
+        };
+        match fetched {
             Ok(_) => break,
             Err(e) => {
                 tracing::error!(error = %e, "Port is not reachable yet; retrying in 10 s");
-                let mut sd = shutdown.clone();
                 tokio::select! {
                     _ = tokio::time::sleep(Duration::from_secs(10)) => {}
-                    _ = sd.wait_for(|s| *s) => return 143,
+                    _ = sd.wait_for(|s| *s != 0) => return stopped(&shutdown),
                 }
             }
         }
@@ -126,20 +132,34 @@ pub async fn serve(settings: Settings, port: u16, shutdown: watch::Receiver<bool
             ));
         }
     }
+    let deadline = settings.resync_deadline(true);
     let mut sd = shutdown.clone();
     loop {
         tokio::select! {
             _ = trigger.next() => {}
-            _ = sd.wait_for(|s| *s) => break,
+            _ = sd.wait_for(|s| *s != 0) => break,
         }
         let mut run_shutdown = shutdown.clone();
-        let result = resync::run(&settings, async move {
-            let _ = run_shutdown.wait_for(|s| *s).await;
-        })
+        let result = resync::run(
+            &settings,
+            async move {
+                let _ = run_shutdown.wait_for(|s| *s != 0).await;
+            },
+            deadline,
+        )
         .await;
         match result {
             Ok(report) => state.set_last_run(report.to_json()),
-            Err(RunError::Aborted) => break,
+            Err(RunError::Aborted { .. }) => break,
+            Err(e @ RunError::TimedOut { .. }) => {
+                // The runner is free again: the next trigger runs.
+                tracing::error!(error = %e, "resync exceeded its deadline");
+                state.set_last_run(serde_json::json!({
+                    "outcome": "timed_out",
+                    "deadline_exceeded": true,
+                    "error": e.to_string(),
+                }));
+            }
             Err(e) => {
                 tracing::error!(error = %e, "resync failed");
                 state
@@ -150,7 +170,7 @@ pub async fn serve(settings: Settings, port: u16, shutdown: watch::Receiver<bool
     tasks.abort_all();
     let _ = server.await;
     tracing::info!("stopped");
-    143
+    stopped(&shutdown)
 }
 
 /// POLLING: resync when Port's resync request is newer than the last one handled.

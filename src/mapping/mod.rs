@@ -207,8 +207,10 @@ pub enum Outcome {
     Filtered,
     /// Not sent: identifier or blueprint empty, or itemsToParse did not yield a list.
     Dropped(&'static str),
-    /// The selector did not yield a boolean (an error, like Ocean's).
-    SelectorError(String),
+    /// The item's entities are unknown: the selector did not yield a boolean (an error, like
+    /// Ocean's), or `itemsToParse`, `identifier` or `blueprint` failed with a jq error. The
+    /// run is partial and nothing this item could have produced before may be deleted.
+    ItemError(String),
 }
 
 /// A field that came out `null` because its expression failed or yielded nothing.
@@ -402,10 +404,13 @@ impl Resource {
                 out.push(Outcome::Dropped("itemsToParse did not yield a list"));
                 return;
             }
+            // Unlike a non-list (Ocean skips those), an error means the item's shape is not
+            // what the mapping expects: the entities it produced before cannot be matched.
             Err(e) => {
-                tracing::warn!(kind = %self.kind, resource_index = self.index, expression = items.program.source(), error = %e,
-                    "itemsToParse failed; item skipped");
-                out.push(Outcome::Dropped("itemsToParse failed"));
+                out.push(Outcome::ItemError(format!(
+                    "itemsToParse `{}` failed: {e}",
+                    items.program.source()
+                )));
                 return;
             }
         };
@@ -450,19 +455,19 @@ impl Resource {
             Ok(Some(Value::Bool(true))) => {}
             Ok(Some(Value::Bool(false))) => return Outcome::Filtered,
             Ok(Some(other)) => {
-                return Outcome::SelectorError(format!(
+                return Outcome::ItemError(format!(
                     "selector `{}` yielded {other}, not a boolean",
                     self.selector.source(),
                 ));
             }
             Ok(None) => {
-                return Outcome::SelectorError(format!(
+                return Outcome::ItemError(format!(
                     "selector `{}` yielded nothing, not a boolean",
                     self.selector.source()
                 ));
             }
             Err(e) => {
-                return Outcome::SelectorError(format!(
+                return Outcome::ItemError(format!(
                     "selector `{}` failed: {e}",
                     self.selector.source()
                 ));
@@ -476,7 +481,7 @@ impl Resource {
         // the entity it produced before can no longer be matched, so it must count as an
         // error (which blocks deletion) rather than a quiet drop that would delete it.
         if let Some(failed) = issues[before..].iter().find(|i| i.error.is_some()) {
-            return Outcome::SelectorError(format!(
+            return Outcome::ItemError(format!(
                 "{} `{}` failed: {}",
                 failed.field,
                 failed.expression,
@@ -617,7 +622,7 @@ resources:
         .unwrap();
         assert!(matches!(
             map1(&m.resources[0], &item("x"), &mut Vec::new()),
-            Outcome::SelectorError(_)
+            Outcome::ItemError(_)
         ));
     }
 
@@ -661,7 +666,7 @@ resources:
         .unwrap();
         assert!(matches!(
             map1(&m.resources[0], &item("running"), &mut Vec::new()),
-            Outcome::SelectorError(_)
+            Outcome::ItemError(_)
         ));
     }
 }

@@ -20,7 +20,7 @@ use crate::port::loader::{Loader, UpsertOptions};
 use crate::port::{Client, examples};
 
 /// Selector errors logged in full per run; the rest are counted.
-const LOGGED_SELECTOR_ERRORS: u32 = 5;
+const LOGGED_MAPPING_ERRORS: u32 = 5;
 
 /// How the engine writes.
 #[derive(Debug, Clone)]
@@ -45,12 +45,12 @@ pub struct Engine<'m> {
     issues: Vec<crate::mapping::FieldIssue>,
     outcomes: Vec<Outcome>,
     samples: BTreeMap<String, Vec<Value>>,
-    selector_errors_logged: u32,
+    mapping_errors_logged: u32,
     seen: Seen,
     items_per_kind: BTreeMap<String, u64>,
     filtered: u64,
     dropped: u64,
-    selector_errors: u64,
+    mapping_errors: u64,
 }
 
 impl<'m> Engine<'m> {
@@ -81,12 +81,12 @@ impl<'m> Engine<'m> {
             issues: Vec::new(),
             outcomes: Vec::new(),
             samples: BTreeMap::new(),
-            selector_errors_logged: 0,
+            mapping_errors_logged: 0,
             seen: Seen::default(),
             items_per_kind: BTreeMap::new(),
             filtered: 0,
             dropped: 0,
-            selector_errors: 0,
+            mapping_errors: 0,
         }
     }
 
@@ -127,11 +127,11 @@ impl<'m> Engine<'m> {
                                 "item not sent"
                             );
                         }
-                        Outcome::SelectorError(e) => {
-                            self.selector_errors += 1;
-                            if self.selector_errors_logged < LOGGED_SELECTOR_ERRORS {
-                                self.selector_errors_logged += 1;
-                                tracing::error!(kind, resource_index = resource.index, error = %e, "selector error");
+                        Outcome::ItemError(e) => {
+                            self.mapping_errors += 1;
+                            if self.mapping_errors_logged < LOGGED_MAPPING_ERRORS {
+                                self.mapping_errors_logged += 1;
+                                tracing::error!(kind, resource_index = resource.index, error = %e, "mapping error: the item's entities are unknown, so nothing it produced before will be deleted; the run is partial");
                             }
                         }
                     }
@@ -154,7 +154,7 @@ impl<'m> Engine<'m> {
         }
         report.filtered += self.filtered;
         report.dropped += self.dropped;
-        report.selector_errors += self.selector_errors;
+        report.mapping_errors += self.mapping_errors;
         self.misconfigs.log_summary();
         report.misconfigured_fields += self.misconfigs.total();
         self.seen

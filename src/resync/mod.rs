@@ -29,9 +29,9 @@ mod report;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use futures::{StreamExt, stream};
+use futures::{FutureExt, StreamExt, stream};
 use tokio::sync::mpsc;
 use tracing::Instrument;
 
@@ -58,9 +58,36 @@ pub enum RunError {
     /// No AWS account could be used.
     #[error("AWS: {0}")]
     Aws(#[from] AwsError),
-    /// A shutdown signal cancelled the run; nothing was deleted.
-    #[error("the resync was cancelled by a shutdown signal; nothing was deleted")]
-    Aborted,
+    /// A shutdown signal cancelled the run. Deletion happens last, so usually nothing was
+    /// deleted; a run cancelled while deleting says what reached Port.
+    #[error("the resync was cancelled by a shutdown signal; {}", deletion_summary(*deleted, *possibly_deleted))]
+    Aborted {
+        /// Deletes Port confirmed before the signal.
+        deleted: u64,
+        /// Entities in delete requests in flight at the signal: they may have been deleted.
+        possibly_deleted: u64,
+    },
+    /// The run outlasted its deadline (`OCEAN__RESYNC_TIMEOUT_MINUTES`) and was cancelled
+    /// like a signalled one; the next trigger can run.
+    #[error("the resync was cancelled after {after:?}, its deadline (OCEAN__RESYNC_TIMEOUT_MINUTES); {}", deletion_summary(*deleted, *possibly_deleted))]
+    TimedOut {
+        /// The deadline.
+        after: Duration,
+        /// Deletes Port confirmed before the deadline.
+        deleted: u64,
+        /// Entities in delete requests in flight at the deadline.
+        possibly_deleted: u64,
+    },
+}
+
+fn deletion_summary(deleted: u64, possibly: u64) -> String {
+    match (deleted, possibly) {
+        (0, 0) => "nothing was deleted".into(),
+        (d, 0) => format!("{d} stale entities had been deleted"),
+        (d, p) => format!(
+            "{d} stale entities had been deleted, and {p} more possibly (their delete request was in flight)"
+        ),
+    }
 }
 
 impl RunError {
@@ -74,62 +101,89 @@ impl RunError {
 const CHANNEL_PAGES: usize = 64;
 
 /// How long a cancelled run may spend telling Port it was aborted.
-const ABORT_REPORT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+const ABORT_REPORT_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// Runs one full resync; when `shutdown` completes first, the run is cancelled (in-flight
-/// requests dropped, nothing deleted), the resync state becomes `aborted`, and
-/// [`RunError::Aborted`] is returned.
+/// Runs one full resync. When `shutdown` completes first, or the run outlasts `deadline`,
+/// the run is cancelled in whatever phase it is (in-flight requests dropped, no deletion
+/// started), the resync state becomes `aborted`, and [`RunError::Aborted`] or
+/// [`RunError::TimedOut`] is returned.
 pub async fn run(
     settings: &Settings,
     shutdown: impl std::future::Future<Output = ()>,
+    deadline: Option<Duration>,
 ) -> Result<Report, RunError> {
     let run_id = uuid::Uuid::new_v4().to_string();
     // Every event of the run carries its id.
     let span = tracing::info_span!("resync", run_id = %run_id);
-    run_in_span(settings, run_id, shutdown)
+    run_in_span(settings, run_id, shutdown, deadline)
         .instrument(span)
         .await
+}
+
+/// Why a run stopped before its end.
+#[derive(Debug, Clone, Copy)]
+enum Stop {
+    Signal,
+    Deadline(Duration),
 }
 
 async fn run_in_span(
     settings: &Settings,
     run_id: String,
     shutdown: impl std::future::Future<Output = ()>,
+    deadline: Option<Duration>,
 ) -> Result<Report, RunError> {
     let started = Instant::now();
     let started_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-
-    let client = Arc::new(port::Client::new(settings)?);
-    let existing = integration::fetch(&client).await?;
-    let (mapping_json, origin) = existing.mapping_source();
-    let options = CompileOptions {
-        allow_env: settings.allow_environment_variables_jq_access,
-    };
-    let mapping = Mapping::from_json_with(&mapping_json, options)?;
-    tracing::info!(resources = mapping.resources.len(), origin = ?origin, "mapping compiled");
-
-    let dry_run = settings.dry_run;
-    if dry_run {
-        tracing::info!(
-            integration_exists = existing.integration.is_some(),
-            "dry run: nothing will be written to Port"
-        );
-    } else {
-        // From here on Port is written to.
-        integration::ensure(&client, &existing, settings.initialize_port_resources).await?;
-        integration::set_resync_state(&client, ResyncStatus::Running, &started_at, None).await;
+    // Every phase below is raced against this: a signal during bootstrap cancels as cleanly
+    // as one during listing.
+    let stop = async {
+        tokio::select! {
+            () = shutdown => Stop::Signal,
+            () = sleep_for(deadline) => Stop::Deadline(deadline.unwrap_or_default()),
+        }
     }
+    .shared();
+    let client = Arc::new(port::Client::new(settings)?);
+    let progress = reconcile::DeleteProgress::default();
+    let dry_run = settings.dry_run;
+    let state_sent = std::sync::atomic::AtomicBool::new(false);
+    let mapping = tokio::select! {
+        mapping = bootstrap(settings, &client, &started_at, &state_sent) => mapping?,
+        why = stop.clone() => {
+            let write = state_sent.load(std::sync::atomic::Ordering::SeqCst);
+            return Err(cancelled(why, &client, &started_at, write, &progress).await);
+        }
+    };
 
+    // Deletion checks `cancel` before each request; `progress` says what reached Port even
+    // when the work below is dropped mid-request.
+    let (cancel_tx, cancel) = tokio::sync::watch::channel(false);
     let work = async {
         let (report, seen) = collect_and_load(settings, &client, &mapping, &run_id).await?;
         let mut report = report;
         // Deletion only ever follows a run whose collection finished; the rules of what it
         // may touch are in `reconcile`.
-        match reconcile::reconcile(&client, &mapping, &report, seen, &started_at, dry_run).await {
+        match reconcile::reconcile(
+            &client,
+            &mapping,
+            &report,
+            seen,
+            &started_at,
+            dry_run,
+            &progress,
+            &cancel,
+        )
+        .await
+        {
             Ok(plan) => {
                 report.deletions = plan.deletions;
                 report.deleted = plan.deleted;
+                report.delete_failed = plan.failed;
                 report.deletion_skipped = plan.skipped;
+                if plan.cancelled {
+                    return Ok(None);
+                }
             }
             Err(e) => {
                 tracing::error!(error = %e, "reconciliation failed; nothing was deleted");
@@ -138,26 +192,24 @@ async fn run_in_span(
                     .push(format!("reconciliation failed: {e}"));
             }
         }
-        Ok::<Report, RunError>(report)
+        Ok::<Option<Report>, RunError>(Some(report))
     };
     let result = tokio::select! {
+        biased;
         result = work => result,
-        () = shutdown => {
-            tracing::warn!("shutdown requested: the resync is cancelled and nothing is deleted");
-            if !dry_run {
-                let ended_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-                let aborted = integration::set_resync_state(&client, ResyncStatus::Aborted, &started_at, Some(&ended_at));
-                if tokio::time::timeout(ABORT_REPORT_TIMEOUT, aborted).await.is_err() {
-                    tracing::warn!("Port did not take the aborted state in time");
-                }
-            }
-            crate::metrics::record_outcome("aborted");
-            return Err(RunError::Aborted);
+        why = stop.clone() => {
+            let _ = cancel_tx.send(true);
+            return Err(cancelled(why, &client, &started_at, !dry_run, &progress).await);
         }
     };
     let ended_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
     let mut report = match result {
-        Ok(report) => report,
+        Ok(Some(report)) => report,
+        Ok(None) => {
+            // Deletion saw the stop before its next request.
+            let why = stop.await;
+            return Err(cancelled(why, &client, &started_at, !dry_run, &progress).await);
+        }
         Err(e) => {
             crate::metrics::record_outcome("failed");
             if !dry_run {
@@ -186,6 +238,99 @@ async fn run_in_span(
     integration::set_resync_state(&client, status, &started_at, Some(&ended_at)).await;
     report.log_summary();
     Ok(report)
+}
+
+async fn sleep_for(deadline: Option<Duration>) {
+    match deadline {
+        Some(d) => tokio::time::sleep(d).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Reads the integration, compiles its mapping, and (unless a dry run) creates what is
+/// missing and marks the resync `running` (`state_sent` is set just before that call).
+async fn bootstrap(
+    settings: &Settings,
+    client: &port::Client,
+    started_at: &str,
+    state_sent: &std::sync::atomic::AtomicBool,
+) -> Result<Mapping, RunError> {
+    let options = CompileOptions {
+        allow_env: settings.allow_environment_variables_jq_access,
+    };
+    let existing = integration::fetch(client).await?;
+    let (mapping_json, origin) = existing.mapping_source();
+    let mut mapping = Mapping::from_json_with(&mapping_json, options)?;
+    tracing::info!(resources = mapping.resources.len(), origin = ?origin, "mapping compiled");
+    if settings.dry_run {
+        tracing::info!(
+            integration_exists = existing.integration.is_some(),
+            "dry run: nothing will be written to Port"
+        );
+        return Ok(mapping);
+    }
+    // From here on Port is written to.
+    integration::ensure(client, &existing, settings.initialize_port_resources).await?;
+    if existing.integration.is_none() {
+        // As Ocean: what Port stored is the source of truth from the first run on (Port
+        // may have given the new integration a mapping of its own).
+        let created = integration::fetch(client).await?;
+        let (stored, origin) = created.mapping_source();
+        if origin == integration::MappingOrigin::Port && stored != mapping_json {
+            mapping = Mapping::from_json_with(&stored, options)?;
+            tracing::info!(
+                resources = mapping.resources.len(),
+                "using the mapping Port stored for the new integration"
+            );
+        }
+    }
+    state_sent.store(true, std::sync::atomic::Ordering::SeqCst);
+    integration::set_resync_state(client, ResyncStatus::Running, started_at, None).await;
+    Ok(mapping)
+}
+
+/// Ends a cancelled run: resync state `aborted` (when one was set), the outcome metric, and
+/// the error saying what deletion reached.
+async fn cancelled(
+    why: Stop,
+    client: &port::Client,
+    started_at: &str,
+    write_state: bool,
+    progress: &reconcile::DeleteProgress,
+) -> RunError {
+    let (deleted, possibly_deleted) = (progress.deleted(), progress.in_flight());
+    let error = match why {
+        Stop::Signal => RunError::Aborted {
+            deleted,
+            possibly_deleted,
+        },
+        Stop::Deadline(after) => RunError::TimedOut {
+            after,
+            deleted,
+            possibly_deleted,
+        },
+    };
+    tracing::warn!(error = %error, "the resync is cancelled");
+    if write_state {
+        let ended_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        let state = integration::set_resync_state(
+            client,
+            ResyncStatus::Aborted,
+            started_at,
+            Some(&ended_at),
+        );
+        if tokio::time::timeout(ABORT_REPORT_TIMEOUT, state)
+            .await
+            .is_err()
+        {
+            tracing::warn!("Port did not take the aborted state in time");
+        }
+    }
+    crate::metrics::record_outcome(match why {
+        Stop::Signal => "aborted",
+        Stop::Deadline(_) => "timed_out",
+    });
+    error
 }
 
 /// A spawned task that is aborted when its handle is dropped.

@@ -7,7 +7,8 @@
 //! constant (`'"ec2Instance"'`) can produce only that blueprint; one whose blueprint is
 //! computed per item may produce any, so a failure there blocks every blueprint. Some
 //! failures block everything: an account that could not be accessed (its entities of
-//! every kind are unseen) or a selector that did not yield a boolean.
+//! every kind are unseen) or an item that could not be mapped (a selector that did not yield
+//! a boolean, or an `itemsToParse`, `identifier` or `blueprint` expression that failed).
 //!
 //! Then, as Ocean: the owned entities are listed through
 //! `POST /v1/blueprints/entities/datasource-entities` (our `$datasource` prefix
@@ -18,9 +19,13 @@
 //! those this run wrote, since the listing leaves the latter out), relation targets of
 //! produced entities are kept when `createMissingRelatedEntities` is on, and the rest is
 //! bulk-deleted, at most 100 identifiers per request, with `delete_dependents` from the
-//! mapping.
+//! mapping. Port refuses a whole request when one of its entities has dependents (with
+//! `deleteDependentEntities: false`): a refused batch is split until the refused entities
+//! are alone, those are tried once more after every other deletion (their dependents may
+//! have gone by then), and what is still refused counts as failed: the run is partial.
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use reqwest::Method;
 use serde::Deserialize;
@@ -138,6 +143,10 @@ pub struct Plan {
     pub deletions: BTreeMap<String, Vec<String>>,
     /// Entities actually deleted, per blueprint.
     pub deleted: BTreeMap<String, u64>,
+    /// Entities whose deletion failed (refused by Port, or Port unreachable), per blueprint.
+    pub failed: BTreeMap<String, u64>,
+    /// Deletion stopped early for a shutdown signal.
+    pub cancelled: bool,
     /// Why some or all deletions were not done.
     pub skipped: Vec<String>,
 }
@@ -155,10 +164,10 @@ fn run_level_block(report: &Report) -> Option<String> {
             ids.join(", ")
         ));
     }
-    if report.selector_errors > 0 {
+    if report.mapping_errors > 0 {
         return Some(format!(
-            "{} item(s) had a selector that did not yield a boolean",
-            report.selector_errors
+            "{} item(s) could not be mapped (a selector that did not yield a boolean, or an itemsToParse, identifier or blueprint expression that failed)",
+            report.mapping_errors
         ));
     }
     None
@@ -210,6 +219,8 @@ pub async fn reconcile(
     mut seen: Seen,
     started_at: &str,
     dry_run: bool,
+    progress: &DeleteProgress,
+    cancel: &tokio::sync::watch::Receiver<bool>,
 ) -> Result<Plan, PortError> {
     let mut plan = Plan::default();
     if let Some(why) = run_level_block(report) {
@@ -292,46 +303,146 @@ pub async fn reconcile(
     if dry_run {
         return Ok(plan);
     }
-    for (bp, ids) in &plan.deletions {
-        let mut deleted = 0u64;
+    let deleter = Deleter {
+        client,
+        delete_dependents: mapping.delete_dependent_entities,
+        run_id: &report.run_id,
+        progress,
+        cancel,
+    };
+    // Refused entities (Port's `has_dependents`, when a stale entity still has dependents)
+    // are tried once more after every other deletion: their dependents may have been stale
+    // too and are gone by then (Ocean deletes one by one, dependents first).
+    let mut refused: Vec<(String, String, String)> = Vec::new();
+    let deletions = plan.deletions.clone();
+    for (bp, ids) in &deletions {
         for chunk in ids.chunks(MAX_DELETE_IDS) {
-            let path = format!(
-                "/blueprints/{}/bulk/entities/delete",
-                urlencoding::encode(bp)
-            );
-            let query = [
-                (
-                    "delete_dependents",
-                    mapping.delete_dependent_entities.to_string(),
-                ),
-                ("ocean_info_event_type", "resync".to_string()),
-                ("ocean_info_resync_id", report.run_id.clone()),
-            ];
-            match client
+            deleter
+                .delete(bp, chunk.to_vec(), &mut plan, &mut refused)
+                .await;
+        }
+        let deleted = plan.deleted.get(bp).copied().unwrap_or(0);
+        tracing::info!(blueprint = %bp, deleted, "stale entities deleted");
+    }
+    let mut final_refusals = Vec::new();
+    for (bp, id, _) in std::mem::take(&mut refused) {
+        deleter
+            .delete(&bp, vec![id], &mut plan, &mut final_refusals)
+            .await;
+    }
+    for (bp, id, reason) in final_refusals {
+        tracing::error!(blueprint = %bp, identifier = %id, error = %reason, "stale entity not deleted; the run is partial");
+        crate::metrics::entities_delete_failed(&bp, 1);
+        *plan.failed.entry(bp).or_default() += 1;
+    }
+    Ok(plan)
+}
+
+/// Deletion progress, shared with the caller so that a run cancelled mid-deletion still
+/// reports what reached Port: deletes Port confirmed, exactly, and those in flight when the
+/// run stopped (they may have completed at Port).
+#[derive(Debug, Default)]
+pub struct DeleteProgress {
+    deleted: AtomicU64,
+    in_flight: AtomicU64,
+}
+
+impl DeleteProgress {
+    /// Entities Port confirmed deleted.
+    pub fn deleted(&self) -> u64 {
+        self.deleted.load(Ordering::SeqCst)
+    }
+
+    /// Entities in delete requests that have not been answered (yet).
+    pub fn in_flight(&self) -> u64 {
+        self.in_flight.load(Ordering::SeqCst)
+    }
+}
+
+/// Sends bulk deletes, splitting a refused batch until the refused entities are isolated.
+struct Deleter<'a> {
+    client: &'a Client,
+    delete_dependents: bool,
+    run_id: &'a str,
+    progress: &'a DeleteProgress,
+    cancel: &'a tokio::sync::watch::Receiver<bool>,
+}
+
+impl Deleter<'_> {
+    /// Deletes `ids` of `bp`; entities Port refuses alone go to `refused` with the reason,
+    /// batches that fail otherwise (Port down after the retries) count as failed in `plan`.
+    async fn delete(
+        &self,
+        bp: &str,
+        ids: Vec<String>,
+        plan: &mut Plan,
+        refused: &mut Vec<(String, String, String)>,
+    ) {
+        let path = format!(
+            "/blueprints/{}/bulk/entities/delete",
+            urlencoding::encode(bp)
+        );
+        let query = [
+            ("delete_dependents", self.delete_dependents.to_string()),
+            ("ocean_info_event_type", "resync".to_string()),
+            ("ocean_info_resync_id", self.run_id.to_string()),
+        ];
+        let mut batches = vec![ids];
+        while let Some(batch) = batches.pop() {
+            // A shutdown stops deletion before the next request, not after the run's end.
+            if *self.cancel.borrow() {
+                plan.cancelled = true;
+                return;
+            }
+            let n = batch.len() as u64;
+            self.progress.in_flight.fetch_add(n, Ordering::SeqCst);
+            let sent = self
+                .client
                 .request(
                     Method::POST,
                     &path,
                     &query,
-                    Some(&json!({ "entities": chunk })),
+                    Some(&json!({ "entities": batch })),
                     Feature::Exporter,
                     true,
                 )
-                .await
-            {
+                .await;
+            self.progress.in_flight.fetch_sub(n, Ordering::SeqCst);
+            match sent {
                 Ok(resp) => {
-                    deleted += resp.body["deletedEntities"]
+                    let done = resp.body["deletedEntities"]
                         .as_array()
                         .map_or(0, |d| d.len() as u64);
+                    self.progress.deleted.fetch_add(done, Ordering::SeqCst);
+                    *plan.deleted.entry(bp.to_string()).or_default() += done;
+                    crate::metrics::entities_deleted(bp, done);
+                }
+                // Port refused the request (one entity with dependents refuses all of it):
+                // split until the refused entities are alone.
+                Err(e) if is_refusal(&e) && batch.len() > 1 => {
+                    let mut first = batch;
+                    let second = first.split_off(first.len() / 2);
+                    batches.push(second);
+                    batches.push(first);
+                }
+                Err(e) if is_refusal(&e) => {
+                    let id = batch.into_iter().next().unwrap_or_default();
+                    refused.push((bp.to_string(), id, e.to_string()));
                 }
                 Err(e) => {
-                    tracing::error!(blueprint = %bp, entities = chunk.len(), error = %e, "bulk delete failed")
+                    tracing::error!(blueprint = %bp, entities = n, error = %e, "bulk delete failed; the run is partial");
+                    *plan.failed.entry(bp.to_string()).or_default() += n;
+                    crate::metrics::entities_delete_failed(bp, n);
                 }
             }
         }
-        tracing::info!(blueprint = %bp, deleted, "stale entities deleted");
-        plan.deleted.insert(bp.clone(), deleted);
     }
-    Ok(plan)
+}
+
+/// A 4xx answer about the request itself (not auth, not rate limiting, which the client
+/// handles): retrying the same batch cannot help, a smaller one may.
+fn is_refusal(e: &PortError) -> bool {
+    matches!(e.status(), Some(s) if (400..500).contains(&s) && s != 401 && s != 429)
 }
 
 /// A page of the owned-entity listing, reduced to what reconciliation reads.
@@ -368,6 +479,7 @@ async fn list_owned(
 ) -> Result<BTreeSet<(String, String)>, PortError> {
     let mut owned = BTreeSet::new();
     let mut cursor: Option<String> = None;
+    let mut cursors = HashSet::new();
     loop {
         let mut body = json!({
             "datasource_prefix": format!("port-ocean/{}/", client.integration_type),
@@ -392,10 +504,20 @@ async fn list_owned(
                 owned.insert((bp, id));
             }
         }
-        match page.next.as_deref() {
-            // A cursor that does not move would loop forever.
-            Some(next) if !next.is_empty() && cursor.as_deref() != Some(next) => {
-                cursor = Some(next.to_string())
+        match page.next {
+            Some(next) if !next.is_empty() => {
+                // A cursor seen before would loop forever: the listing is not trustworthy,
+                // so nothing is deleted on its basis.
+                if !cursors.insert(next.clone()) {
+                    return Err(PortError::Status {
+                        method: "POST".into(),
+                        path: "/blueprints/entities/datasource-entities".into(),
+                        status: 200,
+                        message: format!("the listing's cursor {next:?} repeats an earlier one"),
+                        trace_id: "-".into(),
+                    });
+                }
+                cursor = Some(next);
             }
             _ => return Ok(owned),
         }

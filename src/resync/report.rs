@@ -55,14 +55,17 @@ pub struct Report {
     pub filtered: u64,
     /// Items mapped to an empty identifier or blueprint.
     pub dropped: u64,
-    /// Items whose selector did not yield a boolean.
-    pub selector_errors: u64,
+    /// Items that could not be mapped (a selector not boolean; itemsToParse, identifier or
+    /// blueprint failing).
+    pub mapping_errors: u64,
     /// Field evaluations that came out `null`.
     pub misconfigured_fields: u64,
     /// Stale entities deleted (or, in a dry run, to delete) per blueprint.
     pub deletions: BTreeMap<String, Vec<String>>,
     /// Entities actually deleted per blueprint.
     pub deleted: BTreeMap<String, u64>,
+    /// Stale entities whose deletion failed per blueprint (refused by Port, or Port down).
+    pub delete_failed: BTreeMap<String, u64>,
     /// Why deletions were skipped, one line per blueprint or for the whole run.
     pub deletion_skipped: Vec<String>,
     /// Whether this was a dry run (nothing written to Port).
@@ -93,8 +96,9 @@ impl Report {
         let clean = self.failed_accounts.is_empty()
             && self.failed_units.is_empty()
             && self.unsupported_kinds.is_empty()
-            && self.selector_errors == 0
-            && self.failed_entities() == 0;
+            && self.mapping_errors == 0
+            && self.failed_entities() == 0
+            && self.delete_failed.values().all(|n| *n == 0);
         if clean {
             Outcome::Complete
         } else {
@@ -119,11 +123,13 @@ impl Report {
             "entities_failed": self.failed_entities(),
             "filtered": self.filtered,
             "dropped": self.dropped,
-            "selector_errors": self.selector_errors,
+            "mapping_errors": self.mapping_errors,
             "misconfigured_fields": self.misconfigured_fields,
             "dry_run": self.dry_run,
             "entities_deleted": self.deleted.values().sum::<u64>(),
             "deleted": self.deleted,
+            "entities_delete_failed": self.delete_failed.values().sum::<u64>(),
+            "delete_failed": self.delete_failed,
             "deletion_skipped": self.deletion_skipped,
         })
     }

@@ -55,7 +55,7 @@ pub fn map_items(mapping: &Mapping, kind: &str, items: &[Value]) -> Value {
                     Outcome::Dropped(why) => {
                         dropped.push(json!({"item": i, "resource": r.index, "reason": why}))
                     }
-                    Outcome::SelectorError(e) => {
+                    Outcome::ItemError(e) => {
                         dropped.push(json!({"item": i, "resource": r.index, "reason": e}))
                     }
                 }

@@ -21,12 +21,19 @@ use axum::response::{IntoResponse, Response};
 /// `action` is the form `Action` of query-protocol requests (STS, EC2, …) or the suffix of the
 /// `X-Amz-Target` header (after the last `.`) for JSON-protocol ones (Organizations, ECS, …).
 /// Query-protocol requests get an XML error body, JSON-protocol ones `{"__type", "message"}`.
-#[derive(Clone, Debug)]
+///
+/// Variants: `delay_ms` waits that long first (with `status` 0 the request is then forwarded:
+/// a slow or, with a long delay, a hanging AWS); `body` answers 200 with that canned body
+/// instead of an error; `skip` lets the first `skip` matching requests through untouched.
+#[derive(Clone, Debug, Default)]
 pub struct Rule {
     pub action: String,
     pub status: u16,
     pub code: String,
     pub times: usize,
+    pub delay_ms: u64,
+    pub body: Option<String>,
+    pub skip: usize,
 }
 
 #[derive(Default)]
@@ -38,6 +45,10 @@ struct Shared {
     operations: Mutex<std::collections::BTreeMap<String, usize>>,
     /// Secret access keys and session tokens moto issued through AssumeRole.
     issued: Mutex<Vec<String>>,
+    /// Requests in flight per action now, and the most seen at once.
+    in_flight: Mutex<HashMap<String, (usize, usize)>>,
+    /// When set, AssumeRole answers say the credentials expire this many seconds from now.
+    expiry_secs: Mutex<Option<u64>>,
 }
 
 struct ProxyState {
@@ -117,6 +128,19 @@ impl AwsProxy {
     /// Requests seen (forwarded or answered with an injected error) with that Action/target suffix.
     pub fn hits(&self, action: &str) -> usize {
         lock(&self.shared.hits).get(action).copied().unwrap_or(0)
+    }
+
+    /// The most requests with that action that were in flight at once.
+    pub fn max_in_flight(&self, action: &str) -> usize {
+        lock(&self.shared.in_flight)
+            .get(action)
+            .map_or(0, |(_, max)| *max)
+    }
+
+    /// Rewrites the `Expiration` of every later AssumeRole answer to `secs` from now (moto
+    /// always grants an hour; tests of renewal need credentials that expire during a run).
+    pub fn set_credentials_lifetime(&self, secs: u64) {
+        *lock(&self.shared.expiry_secs) = Some(secs);
     }
 
     pub fn reset_hits(&self) {
@@ -378,19 +402,89 @@ async fn handle(State(st): State<Arc<ProxyState>>, req: Request) -> Response {
 
         let fired = {
             let mut rules = lock(&st.shared.rules);
-            rules
+            let rule = rules
                 .iter_mut()
-                .find(|r| r.times > 0 && r.action == *action)
-                .map(|r| {
+                .find(|r| (r.times > 0 || r.skip > 0) && r.action == *action);
+            match rule {
+                Some(r) if r.skip > 0 => {
+                    r.skip -= 1;
+                    None
+                }
+                Some(r) => {
                     r.times -= 1;
-                    r.clone()
-                })
+                    Some(r.clone())
+                }
+                None => None,
+            }
         };
         if let Some(rule) = fired {
-            return rule_error(&rule, &c);
+            let _counted = InFlight::enter(&st.shared, action);
+            if rule.delay_ms > 0 {
+                tokio::time::sleep(Duration::from_millis(rule.delay_ms)).await;
+            }
+            if let Some(body) = &rule.body {
+                return canned(body, &c);
+            }
+            if rule.status != 0 {
+                return rule_error(&rule, &c);
+            }
+            return forward(&st, &parts, body, &c).await;
         }
     }
+    let _counted = c.action.as_deref().map(|a| InFlight::enter(&st.shared, a));
+    forward(&st, &parts, body, &c).await
+}
 
+/// Counts a request as in flight for its action while alive.
+struct InFlight {
+    shared: Arc<Shared>,
+    action: String,
+}
+
+impl InFlight {
+    fn enter(shared: &Arc<Shared>, action: &str) -> InFlight {
+        let mut map = lock(&shared.in_flight);
+        let entry = map.entry(action.to_string()).or_default();
+        entry.0 += 1;
+        entry.1 = entry.1.max(entry.0);
+        InFlight {
+            shared: shared.clone(),
+            action: action.to_string(),
+        }
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        if let Some(entry) = lock(&self.shared.in_flight).get_mut(&self.action) {
+            entry.0 = entry.0.saturating_sub(1);
+        }
+    }
+}
+
+/// A 200 answer with a canned body in the request's protocol.
+fn canned(body: &str, c: &Classified) -> Response {
+    let content_type = if c.json {
+        "application/x-amz-json-1.1"
+    } else {
+        "text/xml"
+    };
+    let mut resp = (StatusCode::OK, body.to_string()).into_response();
+    resp.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    resp.headers_mut().insert(
+        "x-amzn-requestid",
+        HeaderValue::from_str(&request_id()).expect("ascii request id"),
+    );
+    resp
+}
+
+async fn forward(
+    st: &ProxyState,
+    parts: &axum::http::request::Parts,
+    body: Bytes,
+    c: &Classified,
+) -> Response {
     let path = parts
         .uri
         .path_and_query()
@@ -425,6 +519,13 @@ async fn handle(State(st): State<Arc<ProxyState>>, req: Request) -> Response {
                 .into_response();
         }
     };
+    let rewrite = *lock(&st.shared.expiry_secs);
+    let (bytes, rewritten) = match rewrite {
+        Some(secs) if c.action.as_deref() == Some("AssumeRole") && status.is_success() => {
+            (rewrite_expiration(&bytes, secs), true)
+        }
+        _ => (bytes, false),
+    };
     if c.action.as_deref() == Some("AssumeRole") {
         let text = String::from_utf8_lossy(&bytes);
         let mut issued = lock(&st.shared.issued);
@@ -442,9 +543,22 @@ async fn handle(State(st): State<Arc<ProxyState>>, req: Request) -> Response {
     for (name, value) in &headers {
         // Keep the upstream Content-Length (the body is relayed verbatim; for HEAD it is the only
         // place the size is given).
-        if name == header::CONTENT_LENGTH || !skip_header(name) {
+        if (name == header::CONTENT_LENGTH && !rewritten) || !skip_header(name) {
             resp.headers_mut().append(name, value.clone());
         }
     }
     resp
+}
+
+/// `<Expiration>…</Expiration>` set to `secs` from now.
+fn rewrite_expiration(bytes: &Bytes, secs: u64) -> Bytes {
+    let text = String::from_utf8_lossy(bytes);
+    let (open, close) = ("<Expiration>", "</Expiration>");
+    let (Some(start), Some(end)) = (text.find(open), text.find(close)) else {
+        return bytes.clone();
+    };
+    let at = chrono::Utc::now() + chrono::Duration::seconds(secs as i64);
+    let stamp = at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let out = format!("{}{open}{stamp}{}", &text[..start], &text[end..]);
+    Bytes::from(out)
 }

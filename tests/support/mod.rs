@@ -211,11 +211,18 @@ impl Run {
     }
 }
 
+/// The binary under test: this build's, or `AWS_CATALOG_SYNC_BIN` when set (to show that a
+/// new test fails on an older build).
+pub fn binary() -> String {
+    std::env::var("AWS_CATALOG_SYNC_BIN")
+        .unwrap_or_else(|_| env!("CARGO_BIN_EXE_aws-catalog-sync").to_string())
+}
+
 /// Runs the real binary with exactly `env` (plus PATH/HOME), in an empty directory so no
 /// `.env` or `config.yaml` is picked up.
 pub async fn run_binary(args: &[&str], env: &[(String, String)]) -> Run {
     let dir = tempfile::tempdir().unwrap();
-    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_aws-catalog-sync"));
+    let mut cmd = tokio::process::Command::new(binary());
     cmd.args(args).current_dir(dir.path()).env_clear();
     for key in ["PATH", "HOME"] {
         if let Ok(v) = std::env::var(key) {

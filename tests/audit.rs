@@ -1,0 +1,528 @@
+//! Cases of the fault audit of the release binary (issue 11): each drives the real binary
+//! against moto (behind the fault proxy) and the Port fake, and failed before its fix.
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use support::aws_proxy::Rule;
+use support::port_fake::Fault;
+use support::{IDENTIFIER, MANAGEMENT, ROLE, World, run_binary, set};
+
+const SEED: &[&str] = &["--members", "2", "--ou-members", "1"];
+
+/// A world whose catalog holds what a previous run wrote plus one stale EC2 instance and
+/// one stale bucket of ours.
+async fn world() -> World {
+    let w = World::start(SEED).await;
+    w.seed_integration_with_regions();
+    w.previous_run(&[
+        ("ec2Instance", "i-stale"),
+        ("s3Bucket", "arn:aws:s3:::stale"),
+    ]);
+    w
+}
+
+/// Every entity of the previous run is still there, and no delete request was sent.
+fn assert_nothing_deleted(w: &World) {
+    assert!(
+        w.port
+            .write_requests()
+            .iter()
+            .all(|r| !r.path.contains("/delete")),
+        "a delete request was sent"
+    );
+    for (bp, id) in w.expected_keys(&w.account_ids()) {
+        assert!(w.port.entity(&bp, &id).is_some(), "{bp} {id} was kept");
+    }
+    assert!(w.port.entity("ec2Instance", "i-stale").is_some());
+    assert!(w.port.entity("s3Bucket", "arn:aws:s3:::stale").is_some());
+}
+
+fn denied(action: &str) -> Rule {
+    Rule {
+        action: action.into(),
+        status: 400,
+        code: "AccessDeniedException".into(),
+        times: 1000,
+        ..Default::default()
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// 1. Organizations access lost
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn organizations_access_denied_fails_the_run_and_deletes_nothing() {
+    let w = world().await;
+    w.proxy.add_rule(denied("ListAccounts"));
+    let run = run_binary(&["sail", "--once"], &w.env()).await;
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(w.port.resync_states(IDENTIFIER), vec!["running", "failed"]);
+    assert_nothing_deleted(&w);
+    // The error names the role, the call, AWS's message and the likely causes.
+    let role = format!("arn:aws:iam::{MANAGEMENT}:role/{ROLE}");
+    for part in [
+        role.as_str(),
+        "organizations:ListAccounts",
+        "injected by aws_proxy",
+        "management account",
+        "delegated administrator",
+        "SCP",
+        "trust policy",
+    ] {
+        assert!(run.stderr.contains(part), "{part} in: {}", run.stderr);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn organizations_access_denied_during_the_ou_walk_fails_the_run() {
+    let w = world().await;
+    let mut env = w.env();
+    set(
+        &mut env,
+        "OCEAN__INTEGRATION__CONFIG__OU_ID",
+        w.manifest["ou_id"].as_str().unwrap(),
+    );
+    w.proxy.add_rule(denied("ListAccountsForParent"));
+    let run = run_binary(&["sail", "--once"], &env).await;
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(w.port.resync_states(IDENTIFIER), vec!["running", "failed"]);
+    assert!(
+        run.stderr.contains("organizations:ListAccountsForParent"),
+        "{}",
+        run.stderr
+    );
+    assert_nothing_deleted(&w);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_single_account_fallback_happens_only_when_asked_for() {
+    let w = World::start(SEED).await;
+    w.seed_integration_with_regions();
+    w.proxy.add_rule(denied("ListAccounts"));
+    let mut env = w.env();
+    set(
+        &mut env,
+        "OCEAN__INTEGRATION__CONFIG__ORGANIZATIONS_FALLBACK_TO_SINGLE_ACCOUNT",
+        "true",
+    );
+    let run = run_binary(&["sail", "--once"], &env).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        w.catalog_keys(),
+        w.expected_keys(&[MANAGEMENT.to_string()]),
+        "the role's own account alone"
+    );
+    assert!(
+        run.stderr.contains("syncing the role's own account only"),
+        "{}",
+        run.stderr
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// 2. itemsToParse that errors
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_items_to_parse_error_is_partial_and_keeps_what_the_item_produced() {
+    let w = World::start(SEED).await;
+    let mut config = support::default_mapping_in_regions(&["us-east-1", "eu-west-1"]);
+    // One tag entity per EC2 instance tag, through itemsToParse; `.Properties.Tags` is a
+    // list, so `.Properties.Tags.x` errors for every instance.
+    config["resources"].as_array_mut().unwrap().push(json!({
+        "kind": "AWS::EC2::Instance",
+        "selector": {"query": "true", "regionPolicy": {"allow": ["us-east-1", "eu-west-1"]}},
+        "port": {
+            "itemsToParse": ".Properties.Tags.x",
+            "entity": {"mappings": {
+                "identifier": ".item.Key",
+                "title": ".item.Key",
+                "blueprint": "\"s3Bucket\"",
+            }}
+        }
+    }));
+    w.seed_integration(config);
+    w.previous_run(&[("s3Bucket", "tag-from-last-run")]);
+    let run = run_binary(&["sail", "--once"], &w.env()).await;
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert!(
+        w.port.entity("s3Bucket", "tag-from-last-run").is_some(),
+        "what the item produced before is kept"
+    );
+    let line = run
+        .stderr
+        .lines()
+        .find(|l| l.contains("itemsToParse"))
+        .expect("the error is logged");
+    for part in ["AWS::EC2::Instance", "resource_index", ".Properties.Tags.x"] {
+        assert!(line.contains(part), "{part} in {line}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Processes that get signals
+
+/// The binary, started in an empty directory with exactly `env`.
+fn spawn(args: &[&str], env: &[(String, String)]) -> (tokio::process::Child, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = tokio::process::Command::new(support::binary());
+    cmd.args(args)
+        .current_dir(dir.path())
+        .env_clear()
+        .kill_on_drop(true);
+    cmd.env("PATH", std::env::var("PATH").unwrap_or_default());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let child = cmd
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    (child, dir)
+}
+
+fn kill(child: &tokio::process::Child, signal: &str) {
+    let pid = child.id().unwrap().to_string();
+    std::process::Command::new("kill")
+        .args([&format!("-{signal}"), &pid])
+        .status()
+        .unwrap();
+}
+
+/// Waits (at most a minute) until the fake has seen a request that satisfies `seen`.
+async fn wait_for_request(w: &World, seen: impl Fn(&support::port_fake::Recorded) -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !w.port.requests().iter().any(&seen) {
+        assert!(Instant::now() < deadline, "the expected request never came");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Exit status and stderr, waiting at most `within`.
+async fn finish(child: tokio::process::Child, within: Duration) -> (Option<i32>, String) {
+    let out = tokio::time::timeout(within, child.wait_with_output())
+        .await
+        .expect("the process exits in time")
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+// 3. An abort during deletion
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_during_deletion_reports_what_reached_port() {
+    let w = World::start(SEED).await;
+    let mut config = support::default_mapping_in_regions(&["us-east-1", "eu-west-1"]);
+    config["entityDeletionThreshold"] = json!(1.0);
+    w.seed_integration(config);
+    let stale: Vec<String> = (0..250)
+        .map(|i| format!("arn:aws:s3:::stale-{i:03}"))
+        .collect();
+    let stale_keys: Vec<(&str, &str)> = stale.iter().map(|id| ("s3Bucket", id.as_str())).collect();
+    w.previous_run(&stale_keys);
+    // Slow deletes: the signal comes after the first has been answered, while the second
+    // is in flight.
+    w.port.inject(Fault {
+        path_contains: "/bulk/entities/delete".into(),
+        latency_ms: 1_500,
+        times: 10_000,
+        ..Fault::default()
+    });
+    let (child, _dir) = spawn(&["sail", "--once"], &w.env());
+    wait_for_request(&w, |r| {
+        r.path.contains("/bulk/entities/delete") && r.status == 200
+    })
+    .await;
+    kill(&child, "TERM");
+    let (code, stderr) = finish(child, Duration::from_secs(20)).await;
+    assert_eq!(code, Some(143), "{stderr}");
+    let left = stale
+        .iter()
+        .filter(|id| w.port.entity("s3Bucket", id).is_some())
+        .count();
+    let deleted = stale.len() - left;
+    assert_eq!(deleted, 100, "one bulk delete completed at Port");
+    assert!(
+        stderr.contains("100 stale entities had been deleted, and 100 more possibly"),
+        "{stderr}"
+    );
+    let deletes = w
+        .port
+        .requests()
+        .iter()
+        .filter(|r| r.path.contains("/bulk/entities/delete"))
+        .count();
+    assert_eq!(deletes, 2, "no delete request after the signal");
+    assert_eq!(w.port.resync_states(IDENTIFIER), vec!["running", "aborted"]);
+}
+
+// 4. Deleting entities that have dependents
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn entities_with_dependents_are_isolated_counted_and_the_rest_deleted() {
+    let w = World::start(SEED).await;
+    let mut config = support::default_mapping_in_regions(&["us-east-1", "eu-west-1"]);
+    config["deleteDependentEntities"] = json!(false);
+    w.seed_integration(config);
+    let stale = [
+        "111100000001",
+        "111100000002",
+        "111100000003",
+        "999999999999",
+    ];
+    let stale_keys: Vec<(&str, &str)> = stale.iter().map(|id| ("awsAccount", *id)).collect();
+    w.previous_run(&stale_keys);
+    // Another integration's entity depends on one stale account: Port refuses to delete it.
+    w.port.put_entity(
+        json!({"identifier": "i-foreign", "blueprint": "ec2Instance", "relations": {"account": "999999999999"}}),
+        "port-ocean/other/1.0.0/other/exporter",
+    );
+    // One of ours, stale too, depends on another: deleted first, then its target can go.
+    w.port.put_entity(
+        json!({"identifier": "i-dependent", "blueprint": "ec2Instance", "relations": {"account": "888888888888"}}),
+        &support::our_datasource(),
+    );
+    w.port.put_entity(
+        json!({"identifier": "888888888888", "blueprint": "awsAccount"}),
+        &support::our_datasource(),
+    );
+    let run = run_binary(&["sail", "--once"], &w.env()).await;
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    for id in &stale[..3] {
+        assert!(w.port.entity("awsAccount", id).is_none(), "{id} deleted");
+    }
+    assert!(w.port.entity("ec2Instance", "i-dependent").is_none());
+    assert!(
+        w.port.entity("awsAccount", "888888888888").is_none(),
+        "deleted once its dependent was gone"
+    );
+    assert!(
+        w.port.entity("awsAccount", "999999999999").is_some(),
+        "an entity with a dependent is kept"
+    );
+    assert!(w.port.entity("ec2Instance", "i-foreign").is_some());
+    let summary = run
+        .stderr
+        .lines()
+        .find(|l| l.contains("resync finished"))
+        .expect("a summary");
+    assert!(
+        summary.contains(r#"\"entities_delete_failed\":1"#),
+        "{summary}"
+    );
+    let refused = run
+        .stderr
+        .lines()
+        .find(|l| l.contains("stale entity not deleted"))
+        .expect("the refusal is logged");
+    assert!(
+        refused.contains("999999999999") && refused.contains("has_dependents"),
+        "{refused}"
+    );
+    assert_eq!(w.port.resync_states(IDENTIFIER).last().unwrap(), "failed");
+}
+
+// 5. Hangs
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_aws_call_that_never_answers_fails_its_unit_not_the_run() {
+    let w = world().await;
+    w.proxy.add_rule(Rule {
+        action: "DescribeInstances".into(),
+        delay_ms: 600_000,
+        times: 1000,
+        ..Default::default()
+    });
+    let mut env = w.env();
+    set(
+        &mut env,
+        "OCEAN__INTEGRATION__CONFIG__AWS_ATTEMPT_TIMEOUT_SECONDS",
+        "1",
+    );
+    set(
+        &mut env,
+        "OCEAN__INTEGRATION__CONFIG__AWS_OPERATION_TIMEOUT_SECONDS",
+        "3",
+    );
+    let run = run_binary(&["sail", "--once"], &env).await;
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert!(
+        w.port.entity("ec2Instance", "i-stale").is_some(),
+        "EC2 unseen: kept"
+    );
+    assert!(
+        w.port.entity("s3Bucket", "arn:aws:s3:::stale").is_none(),
+        "S3 complete: reconciled"
+    );
+    assert!(
+        run.stderr.contains("ec2:DescribeInstances"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_past_its_deadline_is_aborted_and_deletes_nothing() {
+    let w = world().await;
+    w.proxy.add_rule(Rule {
+        action: "DescribeInstances".into(),
+        delay_ms: 600_000,
+        times: 1000,
+        ..Default::default()
+    });
+    let mut env = w.env();
+    set(&mut env, "OCEAN__RESYNC_TIMEOUT_MINUTES", "0.05");
+    let started = Instant::now();
+    let run = run_binary(&["sail", "--once"], &env).await;
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(started.elapsed() < Duration::from_secs(60));
+    assert!(
+        run.stderr.contains("OCEAN__RESYNC_TIMEOUT_MINUTES"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(w.port.resync_states(IDENTIFIER), vec!["running", "aborted"]);
+    assert_nothing_deleted(&w);
+}
+
+// 6. Signals during bootstrap
+
+async fn signal_during_cold_bootstrap(signal: &str, expected: i32) {
+    let w = World::start(SEED).await;
+    // A cold start (no integration yet) against a slow Port.
+    w.port.inject(Fault {
+        path_contains: "/v1/integration".into(),
+        latency_ms: 3_000,
+        times: 10_000,
+        ..Fault::default()
+    });
+    let (child, _dir) = spawn(&["sail", "--once"], &w.env());
+    wait_for_request(&w, |r| r.path.contains("/v1/integration")).await;
+    let signalled = Instant::now();
+    kill(&child, signal);
+    let (code, stderr) = finish(child, Duration::from_secs(20)).await;
+    assert_eq!(
+        code,
+        Some(expected),
+        "exit status, not death by signal: {stderr}"
+    );
+    assert!(
+        signalled.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        signalled.elapsed()
+    );
+    assert!(stderr.contains("cancelled"), "{stderr}");
+    assert!(
+        w.port.integration(IDENTIFIER).is_none(),
+        "nothing was created"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_during_bootstrap_exits_143() {
+    signal_during_cold_bootstrap("TERM", 143).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigint_during_bootstrap_exits_130() {
+    signal_during_cold_bootstrap("INT", 130).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_daemon_exits_at_once_on_sigint_while_port_is_slow() {
+    let w = World::start(SEED).await;
+    w.seed_integration_with_regions();
+    w.port.inject(Fault {
+        path_contains: "/v1/".into(),
+        latency_ms: 10_000,
+        times: 10_000,
+        ..Fault::default()
+    });
+    let mut env = w.env();
+    set(&mut env, "OCEAN__EVENT_LISTENER", r#"{"type":"POLLING"}"#);
+    set(&mut env, "APPLICATION__PORT", &free_port().to_string());
+    let (child, _dir) = spawn(&["sail"], &env);
+    wait_for_request(&w, |r| r.path.contains("/v1/")).await;
+    let signalled = Instant::now();
+    kill(&child, "INT");
+    let (code, stderr) = finish(child, Duration::from_secs(30)).await;
+    assert_eq!(code, Some(130), "{stderr}");
+    assert!(
+        signalled.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        signalled.elapsed()
+    );
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+// 8. Credentials
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_role_renewal_keeps_serving_the_valid_credentials() {
+    let w = world().await;
+    // Credentials valid 60 s, due for renewal 2 s after each AssumeRole; every renewal is
+    // refused, while paced calls keep the run going for several seconds.
+    w.proxy.set_credentials_lifetime(60);
+    let accounts = w.account_ids().len();
+    w.proxy.add_rule(Rule {
+        action: "AssumeRole".into(),
+        status: 403,
+        code: "AccessDenied".into(),
+        skip: accounts + 1,
+        times: 10_000,
+        ..Default::default()
+    });
+    let mut env = w.env();
+    set(
+        &mut env,
+        "OCEAN__INTEGRATION__CONFIG__CREDENTIAL_REFRESH_MARGIN_SECONDS",
+        "58",
+    );
+    set(
+        &mut env,
+        "OCEAN__INTEGRATION__CONFIG__MAX_REQUESTS_PER_SECOND",
+        "1",
+    );
+    let run = run_binary(&["sail", "--once"], &env).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(w.catalog_keys(), w.expected_keys(&w.account_ids()));
+    assert!(
+        w.proxy.hits("AssumeRole") > accounts + 1,
+        "renewal was attempted\n{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("renewal"), "{}", run.stderr);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refresh_margin_close_to_the_session_is_rejected() {
+    let w = World::start(SEED).await;
+    let mut env = w.env();
+    set(
+        &mut env,
+        "OCEAN__INTEGRATION__CONFIG__CREDENTIAL_REFRESH_MARGIN_SECONDS",
+        "3000",
+    );
+    let run = run_binary(&["sail", "--once"], &env).await;
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("OCEAN__INTEGRATION__CONFIG__CREDENTIAL_REFRESH_MARGIN_SECONDS"),
+        "{}",
+        run.stderr
+    );
+    assert!(w.port.requests().is_empty(), "nothing was sent to Port");
+}
