@@ -229,12 +229,13 @@ async fn sigterm_mid_run_aborts_cleanly_and_deletes_nothing() {
 async fn expiring_role_credentials_are_renewed_during_a_run() {
     let w = world().await;
     let mut env = w.env();
-    // Renew 3599 s before the one-hour expiry: credentials are due a second after each
+    // Credentials valid 30 s and renewed 29 s before they expire: due a second after each
     // AssumeRole; paced calls keep the run going for several seconds.
+    w.proxy.set_credentials_lifetime(30);
     support::set(
         &mut env,
         "OCEAN__INTEGRATION__CONFIG__CREDENTIAL_REFRESH_MARGIN_SECONDS",
-        "3599",
+        "29",
     );
     support::set(
         &mut env,

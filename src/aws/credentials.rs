@@ -83,7 +83,9 @@ fn chosen_static_keys(settings: &AwsSettings) -> Option<&crate::config::StaticKe
 
 /// `sts:AssumeRole` from `base`, returning an SDK config that acts as the role. The
 /// credentials refresh themselves: `refresh_margin` before they expire, the role is assumed
-/// again (a run over many accounts can outlast the one hour AssumeRole grants).
+/// again (a run over many accounts can outlast the one hour AssumeRole grants). A failed
+/// renewal keeps the current credentials in service until they really expire, and is
+/// retried with backoff.
 pub async fn assume_role(
     base: &SdkConfig,
     role_arn: &str,
@@ -97,11 +99,12 @@ pub async fn assume_role(
         session_name: session_name.to_string(),
         external_id: external_id.cloned(),
         refresh_margin,
-        current: tokio::sync::Mutex::new(None),
+        state: std::sync::Mutex::new(Renewal::default()),
+        renewing: tokio::sync::Mutex::new(()),
     };
     // Assume once now: an account whose role is refused is known before listing starts.
     let first = role.assume().await?;
-    *role.current.lock().await = Some(first);
+    role.lock().current = Some(first);
     Ok(base
         .to_builder()
         .credentials_provider(SharedCredentialsProvider::new(role))
@@ -115,8 +118,24 @@ struct AssumedRole {
     session_name: String,
     external_id: Option<SecretString>,
     refresh_margin: Duration,
-    current: tokio::sync::Mutex<Option<Credentials>>,
+    /// Held only to read or swap the state, never across a call.
+    state: std::sync::Mutex<Renewal>,
+    /// Held by the one task that renews; others keep using the current credentials.
+    renewing: tokio::sync::Mutex<()>,
 }
+
+/// The credentials in service and the renewal's backoff.
+#[derive(Default)]
+struct Renewal {
+    current: Option<Credentials>,
+    /// Renewals that failed in a row.
+    failures: u32,
+    /// No renewal before this, after a failure.
+    retry_at: Option<SystemTime>,
+}
+
+/// Credentials this close to their expiry are not handed out any more.
+const EXPIRY_SAFETY: Duration = Duration::from_secs(5);
 
 impl std::fmt::Debug for AssumedRole {
     // The base config and the credentials are secrets: print the role only.
@@ -129,6 +148,10 @@ impl std::fmt::Debug for AssumedRole {
 }
 
 impl AssumedRole {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Renewal> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     async fn assume(&self) -> Result<Credentials, AwsError> {
         let sts = aws_sdk_sts::Client::new(&self.base);
         let out = sts
@@ -163,6 +186,88 @@ impl AssumedRole {
                 .unwrap_or(SystemTime::UNIX_EPOCH)
         })
     }
+
+    /// The credentials to hand out now, if no renewal is needed first: fresh ones, or
+    /// still-valid ones while a renewal is backing off or running in another task.
+    fn usable(&self, state: &Renewal, renewal_elsewhere: bool) -> Option<Credentials> {
+        let now = SystemTime::now();
+        let current = state.current.as_ref()?;
+        let valid = current.expiry().is_none_or(|e| e > now + EXPIRY_SAFETY);
+        let fresh = self.refresh_at(current).is_none_or(|at| at > now);
+        let waiting = state.retry_at.is_some_and(|at| at > now);
+        if fresh {
+            return Some(self.handed_out(current, self.refresh_at(current)));
+        }
+        if valid && (waiting || renewal_elsewhere) {
+            // Come back when the next renewal may run (or soon, while another task renews).
+            let back = state
+                .retry_at
+                .filter(|at| *at > now)
+                .unwrap_or(now + Duration::from_secs(1));
+            let until = current.expiry().map_or(back, |e| back.min(e));
+            return Some(self.handed_out(current, Some(until)));
+        }
+        None
+    }
+
+    /// A copy with the expiry the SDK's cache should act on.
+    fn handed_out(&self, c: &Credentials, expiry: Option<SystemTime>) -> Credentials {
+        Credentials::new(
+            c.access_key_id(),
+            c.secret_access_key(),
+            c.session_token().map(str::to_string),
+            expiry,
+            "AssumeRole",
+        )
+    }
+
+    async fn provide(&self) -> Result<Credentials, CredentialsError> {
+        if let Some(c) = self.usable(&self.lock(), false) {
+            return Ok(c);
+        }
+        // Due for renewal. While another task renews, valid credentials are served at once.
+        let _renewing = match self.renewing.try_lock() {
+            Ok(guard) => guard,
+            Err(_) => {
+                if let Some(c) = self.usable(&self.lock(), true) {
+                    return Ok(c);
+                }
+                let guard = self.renewing.lock().await;
+                // The other task may have renewed meanwhile.
+                if let Some(c) = self.usable(&self.lock(), false) {
+                    return Ok(c);
+                }
+                guard
+            }
+        };
+        tracing::debug!(role = %self.role_arn, "assuming the role again: its credentials are about to expire");
+        match self.assume().await {
+            Ok(creds) => {
+                let mut state = self.lock();
+                let handed = self.handed_out(&creds, self.refresh_at(&creds));
+                *state = Renewal {
+                    current: Some(creds),
+                    failures: 0,
+                    retry_at: None,
+                };
+                Ok(handed)
+            }
+            Err(e) => {
+                let mut state = self.lock();
+                state.failures += 1;
+                // 1 s, 2 s, 4 s … up to a minute between renewal attempts.
+                let backoff = Duration::from_secs(1 << state.failures.min(6).saturating_sub(1));
+                state.retry_at = Some(SystemTime::now() + backoff);
+                match self.usable(&state, false) {
+                    Some(c) => {
+                        tracing::warn!(role = %self.role_arn, error = %e, retry_in_s = backoff.as_secs(), "credential renewal failed; the current credentials stay in use until they expire");
+                        Ok(c)
+                    }
+                    None => Err(CredentialsError::provider_error(e)),
+                }
+            }
+        }
+    }
 }
 
 impl ProvideCredentials for AssumedRole {
@@ -170,30 +275,7 @@ impl ProvideCredentials for AssumedRole {
     where
         Self: 'a,
     {
-        future::ProvideCredentials::new(async move {
-            let mut current = self.current.lock().await;
-            let fresh = current
-                .as_ref()
-                .and_then(|c| self.refresh_at(c))
-                .is_some_and(|at| at > SystemTime::now());
-            if !fresh {
-                tracing::debug!(role = %self.role_arn, "assuming the role again: its credentials are about to expire");
-                let creds = self
-                    .assume()
-                    .await
-                    .map_err(CredentialsError::provider_error)?;
-                *current = Some(creds);
-            }
-            let c = current.as_ref().expect("set above");
-            // Hand the SDK the early expiry, so that its cache asks again in time.
-            Ok(Credentials::new(
-                c.access_key_id(),
-                c.secret_access_key(),
-                c.session_token().map(str::to_string),
-                self.refresh_at(c),
-                "AssumeRole",
-            ))
-        })
+        future::ProvideCredentials::new(self.provide())
     }
 }
 

@@ -512,10 +512,12 @@ fn read_aws(r: &mut Reader, sources: &Sources) -> Result<AwsSettings, ConfigErro
         max_concurrent_regions: r
             .u64_in("integration.config.max_concurrent_regions", 1..=64)?
             .unwrap_or(10) as usize,
+        // AssumeRole grants one hour; a margin of more than half of it would renew more often
+        // than the credentials are used, and one close to the hour on every call.
         credential_refresh_margin: Duration::from_secs(
             r.u64_in(
                 "integration.config.credential_refresh_margin_seconds",
-                0..=3599,
+                0..=1800,
             )?
             .unwrap_or(300),
         ),
