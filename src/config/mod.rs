@@ -877,6 +877,7 @@ mod tests {
         for (key, value) in [
             ("APPLICATION__HOST", "example.com"),
             ("OCEAN__PATH_PREFIX", "/{id}"),
+            ("OCEAN__PATH_PREFIX", "/aws/*rest"),
             ("OCEAN__PATH_PREFIX", "/a//b"),
             ("OCEAN__PATH_PREFIX", "/a b"),
         ] {
