@@ -109,6 +109,39 @@ fn secrets_live_only_in_the_secret() {
 }
 
 #[test]
+fn the_path_prefix_moves_the_probes_and_the_resync_secret_stays_in_the_secret() {
+    let mut sets = BASE.to_vec();
+    sets.extend(["pathPrefix=aws/", "resyncSecret=resync-sentinel"]);
+    let docs = render(&sets);
+    let c = &find(&docs, "Deployment").unwrap()["spec"]["template"]["spec"]["containers"][0];
+    assert_eq!(c["livenessProbe"]["httpGet"]["path"], "/aws/health/live");
+    assert_eq!(c["readinessProbe"]["httpGet"]["path"], "/aws/health/ready");
+    assert_eq!(
+        find(&docs, "ConfigMap").unwrap()["data"]["OCEAN__PATH_PREFIX"],
+        "/aws"
+    );
+    assert_eq!(
+        find(&docs, "Secret").unwrap()["stringData"]["OCEAN__RESYNC_SECRET"],
+        "resync-sentinel"
+    );
+    for d in docs.iter().filter(|d| d["kind"] != "Secret") {
+        assert!(!d.to_string().contains("resync-sentinel"), "{}", d["kind"]);
+    }
+    // Unset: neither appears.
+    let docs = render(BASE);
+    assert!(
+        find(&docs, "ConfigMap").unwrap()["data"]
+            .get("OCEAN__PATH_PREFIX")
+            .is_none()
+    );
+    assert!(
+        find(&docs, "Secret").unwrap()["stringData"]
+            .get("OCEAN__RESYNC_SECRET")
+            .is_none()
+    );
+}
+
+#[test]
 fn cronjob_mode_runs_once_and_never_overlaps() {
     let mut sets = BASE.to_vec();
     sets.extend([

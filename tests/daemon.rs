@@ -2,6 +2,7 @@
 
 mod support;
 
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -14,6 +15,9 @@ const SEED: &[&str] = &["--members", "1"];
 struct Daemon {
     child: tokio::process::Child,
     url: String,
+    port: u16,
+    /// Everything it wrote to stderr so far (drained all along, so it never blocks).
+    stderr: Arc<Mutex<String>>,
     _dir: tempfile::TempDir,
 }
 
@@ -26,7 +30,12 @@ fn free_port() -> u16 {
 }
 
 impl Daemon {
+    /// Starts the binary and waits until `{OCEAN__PATH_PREFIX}/health/live` answers on
+    /// `APPLICATION__HOST` (127.0.0.1 when unset).
     async fn start(env: &[(String, String)]) -> Daemon {
+        let var = |key: &str| env.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone());
+        let prefix = var("OCEAN__PATH_PREFIX").unwrap_or_default();
+        let host = var("APPLICATION__HOST").unwrap_or_else(|| "127.0.0.1".into());
         let port = free_port();
         let dir = tempfile::tempdir().unwrap();
         let mut cmd = tokio::process::Command::new(support::binary());
@@ -38,15 +47,35 @@ impl Daemon {
         cmd.env("APPLICATION__PORT", port.to_string());
         cmd.stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::piped());
-        let child = cmd.spawn().unwrap();
+        let mut child = cmd.spawn().unwrap();
+        let stderr = Arc::new(Mutex::new(String::new()));
+        let mut pipe = child.stderr.take().unwrap();
+        let sink = stderr.clone();
+        tokio::spawn(async move {
+            use tokio::io::AsyncReadExt;
+            let mut buf = [0u8; 8192];
+            while let Ok(n) = pipe.read(&mut buf).await
+                && n > 0
+            {
+                sink.lock()
+                    .unwrap()
+                    .push_str(&String::from_utf8_lossy(&buf[..n]));
+            }
+        });
         let d = Daemon {
             child,
-            url: format!("http://127.0.0.1:{port}"),
+            url: format!("http://{host}:{port}"),
+            port,
+            stderr,
             _dir: dir,
         };
-        d.wait_until(|| async { d.get("/health/live").await.0 == 200 })
-            .await;
+        let live = format!("{prefix}/health/live");
+        d.wait_until(|| async { d.get(&live).await.0 == 200 }).await;
         d
+    }
+
+    fn stderr(&self) -> String {
+        self.stderr.lock().unwrap().clone()
     }
 
     async fn get(&self, path: &str) -> (u16, String) {
@@ -57,12 +86,26 @@ impl Daemon {
     }
 
     async fn post(&self, path: &str) -> u16 {
-        reqwest::Client::new()
-            .post(format!("{}{path}", self.url))
+        self.post_with(path, None).await
+    }
+
+    /// POST with an `Authorization` header when given.
+    async fn post_with(&self, path: &str, authorization: Option<&str>) -> u16 {
+        let mut request = reqwest::Client::new().post(format!("{}{path}", self.url));
+        if let Some(a) = authorization {
+            request = request.header("Authorization", a);
+        }
+        request
             .send()
             .await
             .map(|r| r.status().as_u16())
             .unwrap_or(0)
+    }
+
+    /// The readiness body, parsed.
+    async fn ready_body(&self, prefix: &str) -> Value {
+        let (_, body) = self.get(&format!("{prefix}/health/ready")).await;
+        serde_json::from_str(&body).unwrap_or(Value::Null)
     }
 
     async fn wait_until<F, Fut>(&self, mut cond: F)
@@ -238,4 +281,190 @@ async fn triggers_coalesce_runs_never_overlap_and_sigterm_aborts_a_run() {
         w.port.resync_states(IDENTIFIER).last().map(String::as_str),
         Some("aborted")
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_past_its_deadline_frees_the_runner_and_readiness_says_so() {
+    let w = World::start(SEED).await;
+    w.seed_integration_with_regions();
+    w.previous_run(&[("s3Bucket", "arn:aws:s3:::stale")]);
+    // The first run's EC2 listing never answers (within its generous attempt timeout).
+    w.proxy.add_rule(support::aws_proxy::Rule {
+        action: "DescribeInstances".into(),
+        delay_ms: 600_000,
+        times: 1,
+        ..Default::default()
+    });
+    let mut env = listener(&w, r#"{"type":"WEBHOOK","appHost":"http://localhost"}"#);
+    set(&mut env, "OCEAN__RESYNC_TIMEOUT_MINUTES", "0.05");
+    let d = Daemon::start(&env).await;
+    d.wait_until(|| async { d.get("/health/ready").await.0 == 200 })
+        .await;
+    assert_eq!(d.post("/resync").await, 202);
+    d.wait_until(|| async { d.ready_body("").await["last_run"]["outcome"] == "timed_out" })
+        .await;
+    let ready = d.ready_body("").await;
+    assert_eq!(ready["last_run"]["deadline_exceeded"], true, "{ready}");
+    assert_eq!(w.port.resync_states(IDENTIFIER), vec!["running", "aborted"]);
+    assert!(
+        w.port.entity("s3Bucket", "arn:aws:s3:::stale").is_some(),
+        "nothing deleted"
+    );
+    // The runner is free: the next trigger runs to completion.
+    assert_eq!(d.post("/resync").await, 202);
+    d.wait_until(|| async { completed(&w) == 1 }).await;
+    let (_, metrics) = d.get("/metrics").await;
+    assert!(
+        metrics.contains("aws_catalog_sync_resync_runs_total{outcome=\"timed_out\"} 1"),
+        "{metrics}"
+    );
+    assert_eq!(d.stop().await, 143);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn polling_compares_resync_request_times_as_instants() {
+    let w = World::start(SEED).await;
+    w.seed_integration_with_regions();
+    w.port
+        .set_resync_request(IDENTIFIER, "2026-01-01T00:00:00Z");
+    let d = Daemon::start(&listener(
+        &w,
+        r#"{"type":"POLLING","interval":1,"resyncOnStart":false}"#,
+    ))
+    .await;
+    d.wait_until(|| async { d.get("/health/ready").await.0 == 200 })
+        .await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(completed(&w), 0, "the request present at start was handled");
+    // Half a second later, though "…00.500Z" < "…00Z" as strings.
+    w.port
+        .set_resync_request(IDENTIFIER, "2026-01-01T00:00:00.500Z");
+    d.wait_until(|| async { completed(&w) == 1 }).await;
+    // A timestamp that does not parse is logged and ignored: no run, no crash.
+    w.port.set_resync_request(IDENTIFIER, "not-a-time");
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(completed(&w), 1);
+    assert_eq!(d.get("/health/live").await.0, 200);
+    assert!(
+        d.stderr().contains("not an RFC 3339 time"),
+        "{}",
+        d.stderr()
+    );
+    // Compared with the last valid one, in any offset.
+    w.port
+        .set_resync_request(IDENTIFIER, "2026-01-01T01:00:01+01:00");
+    d.wait_until(|| async { completed(&w) == 2 }).await;
+    assert_eq!(d.stop().await, 143);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_route_is_under_the_prefix_on_the_bind_address_and_resync_needs_the_secret() {
+    const SECRET: &str = "resync-SENTINEL-a41c";
+    let w = World::start(SEED).await;
+    w.seed_integration_with_regions();
+    let mut env = listener(&w, r#"{"type":"WEBHOOK","appHost":"http://localhost"}"#);
+    set(&mut env, "OCEAN__PATH_PREFIX", "/aws");
+    set(&mut env, "OCEAN__RESYNC_SECRET", SECRET);
+    set(&mut env, "APPLICATION__HOST", "127.0.0.1");
+    let d = Daemon::start(&env).await;
+    d.wait_until(|| async { d.get("/aws/health/ready").await.0 == 200 })
+        .await;
+
+    // Bound to 127.0.0.1 only: another loopback address is refused.
+    let other = reqwest::get(format!("http://127.0.0.2:{}/aws/health/live", d.port)).await;
+    assert!(other.is_err(), "reachable on 127.0.0.2: {other:?}");
+
+    // Every route under the prefix, none at the root.
+    assert_eq!(d.get("/aws/metrics").await.0, 200);
+    for path in ["/health/live", "/health/ready", "/metrics"] {
+        assert_eq!(d.get(path).await.0, 404, "{path}");
+    }
+    assert_eq!(
+        d.post_with("/resync", Some(&format!("Bearer {SECRET}")))
+            .await,
+        404
+    );
+
+    // Without the secret, or with a wrong one: 401 and no run.
+    assert_eq!(d.post("/aws/resync").await, 401);
+    assert_eq!(d.post_with("/aws/resync", Some("Bearer wrong")).await, 401);
+    assert_eq!(d.post_with("/aws/resync", Some(SECRET)).await, 401);
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(completed(&w), 0, "an unauthorized request triggered a run");
+
+    assert_eq!(
+        d.post_with("/aws/resync", Some(&format!("Bearer {SECRET}")))
+            .await,
+        202
+    );
+    d.wait_until(|| async { completed(&w) == 1 }).await;
+    let stderr = d.stderr();
+    assert_eq!(d.stop().await, 143);
+    assert!(!stderr.contains(SECRET), "the secret was logged:\n{stderr}");
+
+    // A bind address or a prefix that cannot be used stops the start, naming the setting
+    // (a wildcard in the prefix used to panic the router).
+    for (key, value) in [
+        ("APPLICATION__HOST", "not-an-address"),
+        ("OCEAN__PATH_PREFIX", "/aws/*rest"),
+    ] {
+        let mut env = listener(&w, r#"{"type":"WEBHOOK","appHost":"http://localhost"}"#);
+        set(&mut env, key, value);
+        let out = support::run_binary(&["sail"], &env).await;
+        assert_eq!(out.code, 2, "{key}: {}", out.all_output());
+        assert!(out.stderr.contains(key), "{key}: {}", out.stderr);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readiness_shows_outcome_and_counts_but_no_account_ids_or_error_text() {
+    let w = World::start(SEED).await;
+    w.seed_integration_with_regions();
+    let denied = w.members()[0]["id"].as_str().unwrap().to_string();
+    w.proxy.deny_assume_role(&denied);
+    let d = Daemon::start(&listener(
+        &w,
+        r#"{"type":"WEBHOOK","appHost":"http://localhost"}"#,
+    ))
+    .await;
+    d.wait_until(|| async { d.get("/health/ready").await.0 == 200 })
+        .await;
+    let leaks = |body: &Value| {
+        let text = body.to_string();
+        for needle in [
+            denied.as_str(),
+            support::MANAGEMENT,
+            "AccessDenied",
+            "not authorized",
+            "arn:aws",
+        ] {
+            assert!(
+                !text.contains(needle),
+                "{needle} in the readiness body: {text}"
+            );
+        }
+    };
+
+    // A partial run: one account could not be assumed.
+    assert_eq!(d.post("/resync").await, 202);
+    d.wait_until(|| async { d.ready_body("").await["last_run"]["outcome"] == "partial" })
+        .await;
+    let body = d.ready_body("").await;
+    assert_eq!(body["status"], "healthy");
+    assert_eq!(body["last_run"]["accounts_failed"], 1, "{body}");
+    assert_eq!(body["last_run"]["accounts_ok"], 1, "{body}");
+    leaks(&body);
+
+    // A failed run: not even the management account's role can be assumed.
+    w.proxy.deny_assume_role(support::MANAGEMENT);
+    assert_eq!(d.post("/resync").await, 202);
+    d.wait_until(|| async { d.ready_body("").await["last_run"]["outcome"] == "failed" })
+        .await;
+    let body = d.ready_body("").await;
+    assert!(body["last_run"].get("error").is_none(), "{body}");
+    leaks(&body);
+    // The details are in the logs.
+    let stderr = d.stderr();
+    assert!(stderr.contains(&denied), "{stderr}");
+    assert_eq!(d.stop().await, 143);
 }

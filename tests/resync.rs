@@ -417,6 +417,88 @@ async fn secrets_never_appear_in_logs_or_errors() {
     assert!(!run.all_output().contains("portsecret-SENTINEL-5e5e"));
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn raw_examples_mask_secret_tags_and_entities_keep_them() {
+    const SENTINEL: &str = "tag-SENTINEL-3d9f";
+    let w = World::start(&[
+        "--members",
+        "1",
+        "--extra-tag",
+        &format!("DB_PASSWORD={SENTINEL}"),
+    ])
+    .await;
+    w.seed_integration_with_regions();
+    let run = run_binary(&["sail", "--once"], &w.env()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+
+    // EC2 and S3 tags are Key/Value pairs, ECS tags key/value pairs.
+    for kind in ["AWS::EC2::Instance", "AWS::S3::Bucket", "AWS::ECS::Cluster"] {
+        let examples = w.port.examples(IDENTIFIER, kind);
+        assert!(!examples.is_empty(), "{kind}: no examples");
+        let text = serde_json::to_string(&examples).unwrap();
+        assert!(text.contains("DB_PASSWORD"), "{kind}: the tag is there");
+        assert!(!text.contains(SENTINEL), "{kind}: {SENTINEL} sent:\n{text}");
+    }
+    for r in w.port.requests() {
+        assert!(
+            !(r.path.ends_with("/examples") && r.body.to_string().contains(SENTINEL)),
+            "{r:?}"
+        );
+    }
+    // Masking is for the examples only: the mapping still sees the real tags.
+    let inst = &w.manifest["instances"][0];
+    let e = w
+        .port
+        .entity("ec2Instance", inst["id"].as_str().unwrap())
+        .unwrap();
+    assert!(
+        e["properties"]["tags"]
+            .as_array()
+            .unwrap()
+            .contains(&json!({"Key": "DB_PASSWORD", "Value": SENTINEL})),
+        "{e}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_malformed_dotenv_line_is_reported_by_file_line_and_variable_never_by_value() {
+    // No Port, no AWS: the settings fail before any network call.
+    let cases = [
+        // An unterminated quote: dotenvy reads on to the end of the file, so its error
+        // carried this line and every line after it.
+        (
+            "OCEAN__PORT__CLIENT_ID=my-id\n# the secret\nOCEAN__PORT__CLIENT_SECRET=\"dotenv-SENTINEL-4b1e\nOCEAN__INTEGRATION__IDENTIFIER=after-SENTINEL-77c0\n",
+            "line 3",
+            Some("OCEAN__PORT__CLIENT_SECRET"),
+        ),
+        // A pasted value without a name: nothing of the line may be echoed.
+        (
+            "OCEAN__PORT__CLIENT_ID=my-id\nexport OCEAN__PORT__CLIENT_SECRET=ok\nbare-SENTINEL-91ad more\n",
+            "line 3",
+            None,
+        ),
+    ];
+    for (dotenv, line, variable) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(".env"), dotenv).unwrap();
+        let run = support::run_binary_in(dir.path(), &["sail", "--once"], &[]).await;
+        assert_eq!(run.code, 2, "{}", run.all_output());
+        assert!(run.stderr.contains(".env"), "{}", run.stderr);
+        assert!(run.stderr.contains(line), "{line}: {}", run.stderr);
+        if let Some(variable) = variable {
+            assert!(run.stderr.contains(variable), "{variable}: {}", run.stderr);
+        }
+        let output = run.all_output();
+        for sentinel in [
+            "dotenv-SENTINEL-4b1e",
+            "after-SENTINEL-77c0",
+            "bare-SENTINEL-91ad",
+        ] {
+            assert!(!output.contains(sentinel), "{sentinel} leaked:\n{output}");
+        }
+    }
+}
+
 /// The `summary` field of the final event.
 fn summary(stderr: &str) -> Value {
     let line = stderr

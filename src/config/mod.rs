@@ -72,11 +72,17 @@ pub struct Settings {
     /// Minutes between scheduled resyncs (`OCEAN__SCHEDULED_RESYNC_INTERVAL`; fractions
     /// allowed).
     pub scheduled_resync_interval: Option<f64>,
-    /// Prefix of the HTTP routes (`OCEAN__PATH_PREFIX`), e.g. `/aws`.
+    /// Prefix of every HTTP route (`OCEAN__PATH_PREFIX`), e.g. `/aws`.
     pub path_prefix: String,
     /// `OCEAN__RESYNC_TIMEOUT_MINUTES` as given: `Some(0.0)` turns the deadline off; see
     /// [`Settings::resync_deadline`].
     pub resync_timeout_minutes: Option<f64>,
+    /// Address the HTTP surface binds (`APPLICATION__HOST`, default `0.0.0.0` as Ocean's
+    /// uvicorn in a container).
+    pub http_host: std::net::IpAddr,
+    /// When set, `POST /resync` needs `Authorization: Bearer <secret>`
+    /// (`OCEAN__RESYNC_SECRET`; off by default, as Ocean).
+    pub resync_secret: Option<SecretString>,
     /// AWS side: credentials, account strategy, concurrency.
     pub aws: AwsSettings,
     /// Settings keys nobody knows, with a suggestion each; logged as warnings by the caller
@@ -297,6 +303,22 @@ impl Settings {
             .filter(|p| p != "/")
             .unwrap_or_default();
         let resync_timeout_minutes = r.minutes_or_zero("resync_timeout_minutes")?;
+        check_path_prefix(&path_prefix)?;
+        let http_host = read_http_host(sources)?;
+        let resync_secret = match r.string("resync_secret") {
+            Ok(v) => v
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .map(SecretString::from),
+            // Never echo a secret's value back, even a malformed one.
+            Err(_) => {
+                return Err(ConfigError::Invalid {
+                    key: sources::env_name("resync_secret"),
+                    expected: "a string".into(),
+                    got: "another type".into(),
+                });
+            }
+        };
         let aws = read_aws(r, sources)?;
         Ok(Settings {
             port: PortSettings {
@@ -319,6 +341,8 @@ impl Settings {
             scheduled_resync_interval,
             path_prefix,
             resync_timeout_minutes,
+            http_host,
+            resync_secret,
             aws,
             unknown_keys: Vec::new(),
         })
@@ -356,6 +380,42 @@ fn parse_base_url(raw: &str) -> Result<String, ConfigError> {
         });
     }
     Ok(trimmed.to_string())
+}
+
+/// Plain URL path segments only: the prefix becomes part of the router's routes, where
+/// `{` or `*` would be parameters.
+fn check_path_prefix(prefix: &str) -> Result<(), ConfigError> {
+    let ok = prefix.split('/').skip(1).all(|segment| {
+        !segment.is_empty()
+            && segment
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b))
+    });
+    if ok {
+        Ok(())
+    } else {
+        Err(ConfigError::Invalid {
+            key: sources::env_name("path_prefix"),
+            expected:
+                "a URL path such as /aws (letters, digits, '-', '.', '_', '~' between slashes)"
+                    .into(),
+            got: format!("{prefix:?}"),
+        })
+    }
+}
+
+/// `APPLICATION__HOST` (an `APPLICATION__` setting like Ocean's `APPLICATION__PORT`, so it
+/// is read from the environment or `.env`, not from the `OCEAN__` tree).
+fn read_http_host(sources: &Sources) -> Result<std::net::IpAddr, ConfigError> {
+    match sources.var("APPLICATION__HOST").map(str::trim) {
+        None | Some("") => Ok(std::net::Ipv4Addr::UNSPECIFIED.into()),
+        Some("localhost") => Ok(std::net::Ipv4Addr::LOCALHOST.into()),
+        Some(host) => host.parse().map_err(|_| ConfigError::Invalid {
+            key: "APPLICATION__HOST".into(),
+            expected: "an IP address to listen on, such as 0.0.0.0, 127.0.0.1 or ::".into(),
+            got: format!("{host:?}"),
+        }),
+    }
 }
 
 fn read_listener(r: &mut Reader) -> Result<EventListener, ConfigError> {
@@ -880,9 +940,42 @@ mod tests {
     }
 
     #[test]
+    fn http_settings() {
+        let s = load(&[]).unwrap();
+        assert_eq!(s.http_host.to_string(), "0.0.0.0");
+        assert!(s.resync_secret.is_none());
+        assert_eq!(s.path_prefix, "");
+        let s = load(&[
+            ("APPLICATION__HOST", "127.0.0.1"),
+            ("OCEAN__RESYNC_SECRET", " shared "),
+            ("OCEAN__PATH_PREFIX", "aws/v3/"),
+        ])
+        .unwrap();
+        assert_eq!(s.http_host.to_string(), "127.0.0.1");
+        assert_eq!(s.resync_secret.unwrap().expose_secret(), "shared");
+        assert_eq!(s.path_prefix, "/aws/v3");
+        assert!(s.unknown_keys.is_empty(), "{:?}", s.unknown_keys);
+        for (key, value) in [
+            ("APPLICATION__HOST", "example.com"),
+            ("OCEAN__PATH_PREFIX", "/{id}"),
+            ("OCEAN__PATH_PREFIX", "/aws/*rest"),
+            ("OCEAN__PATH_PREFIX", "/a//b"),
+            ("OCEAN__PATH_PREFIX", "/a b"),
+        ] {
+            let err = load(&[(key, value)]).unwrap_err().to_string();
+            assert!(err.contains(key), "{key}={value}: {err}");
+        }
+        let err = load(&[("OCEAN__RESYNC_SECRET", r#"{"s":"leak-sentinel"}"#)])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("OCEAN__RESYNC_SECRET") && !err.contains("leak-sentinel"));
+    }
+
+    #[test]
     fn debug_redacts_secrets() {
         let s = load(&[
             ("OCEAN__INTEGRATION__CONFIG__EXTERNAL_ID", "ext-sentinel"),
+            ("OCEAN__RESYNC_SECRET", "resync-sentinel"),
             (
                 "OCEAN__INTEGRATION__CONFIG__AWS_ACCESS_KEY_ID",
                 "AKIA-sentinel",
@@ -899,6 +992,7 @@ mod tests {
             "ext-sentinel",
             "AKIA-sentinel",
             "sk-sentinel",
+            "resync-sentinel",
         ] {
             assert!(!dbg.contains(secret), "{secret} leaked in {dbg}");
         }

@@ -10,8 +10,6 @@
 //! `resyncOnStart:` in `config.yaml` all land on `event_listener.resync_on_start`.
 //! figment layers the trees (deep merge, later providers win).
 
-use std::path::Path;
-
 use figment::Figment;
 use figment::providers::Serialized;
 use serde_json::{Map, Value};
@@ -36,14 +34,9 @@ pub struct Sources {
 impl Sources {
     /// Reads the real process environment, `./.env` and `./config.yaml`.
     pub fn from_process() -> Result<Sources, ConfigError> {
-        let dotenv = match dotenvy::from_path_iter(Path::new(".env")) {
-            Ok(iter) => iter
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(|e| ConfigError::Source {
-                    source_name: ".env".into(),
-                    reason: e.to_string(),
-                })?,
-            Err(e) if e.not_found() => Vec::new(),
+        let dotenv = match std::fs::read(".env") {
+            Ok(bytes) => parse_dotenv(&bytes)?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
             Err(e) => {
                 return Err(ConfigError::Source {
                     source_name: ".env".into(),
@@ -90,6 +83,94 @@ impl Sources {
             reason: e.to_string(),
         })
     }
+}
+
+/// Parses the contents of a `.env` file.
+///
+/// dotenvy's parse errors carry the offending line — and, for a quote that is never
+/// closed, every line after it — so they are never shown: the error names the file, the
+/// line number and the variable only (the value is usually a secret).
+fn parse_dotenv(bytes: &[u8]) -> Result<Vec<(String, String)>, ConfigError> {
+    let error = |reason: String| ConfigError::Source {
+        source_name: ".env".into(),
+        reason,
+    };
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        let line = bytes[..e.valid_up_to()]
+            .iter()
+            .filter(|b| **b == b'\n')
+            .count()
+            + 1;
+        error(format!("line {line} is not valid UTF-8"))
+    })?;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut vars = Vec::new();
+    for item in dotenvy::from_read_iter(text.as_bytes()) {
+        match item {
+            Ok(pair) => vars.push(pair),
+            Err(dotenvy::Error::LineParse(entry, index)) => {
+                return Err(error(describe_bad_entry(text, &entry, index)));
+            }
+            // Io or EnvVar errors: neither carries the file's contents.
+            Err(e) => return Err(error(e.to_string())),
+        }
+    }
+    Ok(vars)
+}
+
+/// "line N, variable NAME: …" for an entry of `.env` that does not parse, without any of
+/// its value. dotenvy reports either the whole entry (from its first line on; for a quote
+/// that is never closed, up to the end of the file) or only the value after `NAME=`, with
+/// `index` where parsing stopped in it.
+fn describe_bad_entry(text: &str, entry: &str, index: usize) -> String {
+    // An entry starts at the start of a line; the first line that holds it is the one that
+    // failed (an identical earlier one would have failed first).
+    let found = line_starts(text).enumerate().find(|(_, start)| {
+        let line = &text[*start..];
+        !entry.is_empty()
+            && (line.starts_with(entry)
+                || split_name(line).is_some_and(|(_, value)| value.starts_with(entry)))
+    });
+    let Some((number, start)) = found else {
+        return "an entry cannot be parsed (it is not shown)".into();
+    };
+    let unclosed = &text[start..] == entry && index >= entry.len();
+    let what = if unclosed {
+        "a quote opened there is never closed"
+    } else {
+        "it cannot be parsed (a value with spaces or backslashes needs quotes; names are letters, digits, '_' and '.')"
+    };
+    match split_name(&text[start..]) {
+        Some((name, _)) => format!(
+            "line {}, variable {name}: {what}; the value is not shown",
+            number + 1
+        ),
+        None => format!("line {}: {what}; the line is not shown", number + 1),
+    }
+}
+
+fn line_starts(text: &str) -> impl Iterator<Item = usize> + '_ {
+    std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1))
+}
+
+/// `[export ]NAME = value…` → `(NAME, "value…")` when NAME is a valid name. Otherwise
+/// `None`: the text before `=` may then be anything, even a pasted secret.
+fn split_name(line: &str) -> Option<(&str, &str)> {
+    let rest = line.trim_start_matches([' ', '\t']);
+    let rest = rest
+        .strip_prefix("export")
+        .filter(|r| r.starts_with([' ', '\t']))
+        .map(|r| r.trim_start_matches([' ', '\t']))
+        .unwrap_or(rest);
+    let end = rest
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.'))
+        .unwrap_or(rest.len());
+    let name = &rest[..end];
+    let value = rest[end..]
+        .trim_start_matches([' ', '\t'])
+        .strip_prefix('=')?;
+    name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        .then_some((name, value.trim_start_matches([' ', '\t'])))
 }
 
 /// Builds the tree of one env-like source from its `OCEAN__` variables.
@@ -296,6 +377,42 @@ mod tests {
             .merged()
             .unwrap_err();
         assert!(err.to_string().contains("OCEAN__EVENT_LISTENER"), "{err}");
+    }
+
+    #[test]
+    fn dotenv_errors_name_line_and_variable_but_never_the_value() {
+        let cases: &[(&str, &str)] = &[
+            // A quote never closed: dotenvy's error holds the rest of the file.
+            (
+                "A=1\n\n# c\nexport SECRET_X=\"s3nt1nel\nB=also-s3nt1nel\n",
+                "line 4, variable SECRET_X: a quote opened there is never closed",
+            ),
+            // dotenvy reports only the value here.
+            (
+                "A=1\nSECRET_Y = s3nt1nel and more\n",
+                "line 2, variable SECRET_Y:",
+            ),
+            (
+                "A=1\nSECRET_Z=ok\\q-s3nt1nel\n",
+                "line 2, variable SECRET_Z:",
+            ),
+            // No valid name: nothing of the line is shown.
+            ("A=1\ns3nt1nel\n", "line 2: it cannot be parsed"),
+            ("A=1\n9s3nt1nel=x\n", "line 2: it cannot be parsed"),
+        ];
+        for (text, expected) in cases {
+            let err = parse_dotenv(text.as_bytes()).unwrap_err().to_string();
+            assert!(err.contains(".env"), "{err}");
+            assert!(err.contains(expected), "{text:?}: {err}");
+            assert!(!err.contains("s3nt1nel"), "{text:?}: {err}");
+        }
+        let err = parse_dotenv(b"A=1\nB=\xff\n").unwrap_err().to_string();
+        assert!(err.contains("line 2") && err.contains("UTF-8"), "{err}");
+        let ok = parse_dotenv("\u{feff}export A=\"x y\"\n# c\nB='z'\n".as_bytes()).unwrap();
+        assert_eq!(
+            ok,
+            vec![("A".into(), "x y".into()), ("B".into(), "z".into())]
+        );
     }
 
     #[test]

@@ -19,6 +19,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use reqwest::Method;
 use tokio::sync::{Notify, watch};
 
@@ -71,15 +72,14 @@ pub async fn serve(settings: Settings, port: u16, shutdown: watch::Receiver<u8>)
         settings.event_listener.kind == ListenerKind::Webhook,
     ));
     let stopped = |rx: &watch::Receiver<u8>| 128 + *rx.borrow();
-    let server =
-        match server::start(state.clone(), port, &settings.path_prefix, shutdown.clone()).await {
-            Ok(handle) => handle,
-            Err(e) => {
-                tracing::error!(error = %e, port, "cannot serve HTTP");
-                eprintln!("error: cannot serve HTTP on port {port}: {e}");
-                return 1;
-            }
-        };
+    let server = match server::start(state.clone(), &settings, port, shutdown.clone()).await {
+        Ok(handle) => handle,
+        Err(e) => {
+            tracing::error!(error = %e, port, "cannot serve HTTP");
+            eprintln!("error: cannot serve HTTP on port {port}: {e}");
+            return 1;
+        }
+    };
 
     // Bootstrap: Port must answer (and the mapping compile) before we say ready. Every
     // attempt is raced against shutdown: a slow Port must not delay the exit.
@@ -181,7 +181,8 @@ async fn poll(client: Arc<port::Client>, trigger: Trigger, interval_secs: u64) {
     );
     // The request present at start was handled before (or is covered by resyncOnStart):
     // the first poll only sets the watermark.
-    let mut last: Option<String> = None;
+    let mut last: Option<DateTime<Utc>> = None;
+    let mut last_unreadable: Option<String> = None;
     let mut first = true;
     let mut tick = tokio::time::interval(Duration::from_secs(interval_secs));
     loop {
@@ -191,17 +192,20 @@ async fn poll(client: Arc<port::Client>, trigger: Trigger, interval_secs: u64) {
             .await
         {
             Ok(resp) => {
-                let updated = resp.body["request"]["updatedAt"]
-                    .as_str()
-                    .map(str::to_string);
-                if let Some(at) = updated
-                    && last.as_ref().is_none_or(|l| at > *l)
-                {
-                    // RFC 3339 timestamps in UTC order as strings.
-                    last = Some(at);
-                    if !first {
-                        trigger.request("port resync request");
+                match request_time(&resp.body) {
+                    Ok(Some(at)) if last.is_none_or(|l| at > l) => {
+                        last = Some(at);
+                        if !first {
+                            trigger.request("port resync request");
+                        }
                     }
+                    Ok(_) => {}
+                    // Once per distinct value, not at every poll.
+                    Err(raw) if last_unreadable.as_ref() != Some(&raw) => {
+                        tracing::warn!(updated_at = %raw, "the resync request's updatedAt is not an RFC 3339 time; ignored");
+                        last_unreadable = Some(raw);
+                    }
+                    Err(_) => {}
                 }
                 first = false;
             }
@@ -212,11 +216,47 @@ async fn poll(client: Arc<port::Client>, trigger: Trigger, interval_secs: u64) {
     }
 }
 
+/// `request.updatedAt` of a resync-request response, as an instant: compared as strings,
+/// `…:00.500Z` sorts before `…:00Z` and offsets other than `Z` compare wrongly. `Err` holds
+/// the (shortened) value that is not an RFC 3339 time.
+fn request_time(body: &serde_json::Value) -> Result<Option<DateTime<Utc>>, String> {
+    match &body["request"]["updatedAt"] {
+        serde_json::Value::Null => Ok(None),
+        serde_json::Value::String(s) => DateTime::parse_from_rfc3339(s.trim())
+            .map(|t| Some(t.with_timezone(&Utc)))
+            .map_err(|_| s.chars().take(64).collect()),
+        other => Err(other.to_string().chars().take(64).collect()),
+    }
+}
+
 /// Scheduled resyncs, the first one interval after start (as Ocean).
 async fn schedule(trigger: Trigger, every: Duration) {
     let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
     loop {
         tick.tick().await;
         trigger.request("schedule");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn at(s: &str) -> Result<Option<DateTime<Utc>>, String> {
+        request_time(&json!({"request": {"updatedAt": s}}))
+    }
+
+    #[test]
+    fn resync_request_times_compare_as_instants() {
+        let whole = at("2026-01-01T00:00:00Z").unwrap().unwrap();
+        let half = at("2026-01-01T00:00:00.500Z").unwrap().unwrap();
+        assert!(half > whole, "a fraction of a second later is later");
+        let offset = at("2026-01-01T01:00:00.250+01:00").unwrap().unwrap();
+        assert!(offset > whole && offset < half);
+        assert_eq!(request_time(&json!({"request": null})), Ok(None));
+        assert_eq!(request_time(&json!({})), Ok(None));
+        assert!(at("yesterday").is_err());
+        assert!(request_time(&json!({"request": {"updatedAt": 5}})).is_err());
     }
 }

@@ -222,8 +222,14 @@ pub fn binary() -> String {
 /// `.env` or `config.yaml` is picked up.
 pub async fn run_binary(args: &[&str], env: &[(String, String)]) -> Run {
     let dir = tempfile::tempdir().unwrap();
+    run_binary_in(dir.path(), args, env).await
+}
+
+/// Runs the real binary like [`run_binary`], in `dir` (which may hold a `.env` or a
+/// `config.yaml` the test put there).
+pub async fn run_binary_in(dir: &std::path::Path, args: &[&str], env: &[(String, String)]) -> Run {
     let mut cmd = tokio::process::Command::new(binary());
-    cmd.args(args).current_dir(dir.path()).env_clear();
+    cmd.args(args).current_dir(dir).env_clear();
     for key in ["PATH", "HOME"] {
         if let Ok(v) = std::env::var(key) {
             cmd.env(key, v);

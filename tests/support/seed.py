@@ -7,6 +7,7 @@ Prints one JSON document (the manifest) on stdout; progress/errors go to stderr.
         [--regions us-east-1,eu-west-1] [--instances-per-region 2]
         [--buckets-per-account 2] [--clusters-per-region 1]
         [--role-name PortOceanReadRole] [--seed-management | --no-seed-management]
+        [--extra-tag KEY=VALUE ...]
 """
 
 from __future__ import annotations
@@ -47,7 +48,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=True,
         help="also create resources in the management account (default on)",
     )
+    p.add_argument(
+        "--extra-tag",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="one more tag on every instance, cluster and tagged bucket (repeatable)",
+    )
     args = p.parse_args(argv)
+    if any("=" not in t for t in args.extra_tag):
+        p.error("--extra-tag takes KEY=VALUE")
+    args.extra_tag = [tuple(t.split("=", 1)) for t in args.extra_tag]
     args.regions = [r.strip() for r in args.regions.split(",") if r.strip()]
     if not args.regions:
         p.error("--regions must name at least one region")
@@ -165,7 +176,8 @@ class Seeder:
                 for j in range(a.clusters_per_region):
                     c = ecs.create_cluster(
                         clusterName=f"cluster-{acct}-{region}-{j}",
-                        tags=[{"key": "Team", "value": "platform"}],
+                        tags=[{"key": "Team", "value": "platform"}]
+                        + [{"key": k, "value": v} for k, v in a.extra_tag],
                     )["cluster"]
                     out["clusters"].append(
                         {"account": acct, "region": region, "name": c["clusterName"], "arn": c["clusterArn"]}
@@ -181,7 +193,8 @@ class Seeder:
                 s3.create_bucket(**kwargs)
                 tagged = j == 0
                 if tagged:
-                    s3.put_bucket_tagging(Bucket=name, Tagging={"TagSet": [{"Key": "Env", "Value": "test"}]})
+                    tag_set = [{"Key": "Env", "Value": "test"}] + [{"Key": k, "Value": v} for k, v in a.extra_tag]
+                    s3.put_bucket_tagging(Bucket=name, Tagging={"TagSet": tag_set})
                 out["buckets"].append({"account": acct, "name": name, "tagged": tagged})
         return out
 
@@ -202,7 +215,8 @@ class Seeder:
                         "Tags": [
                             {"Key": "Name", "Value": f"{acct}-{region}-{j}"},
                             {"Key": "Team", "Value": "platform"},
-                        ],
+                        ]
+                        + [{"Key": k, "Value": v} for k, v in self.args.extra_tag],
                     }
                 ],
             )

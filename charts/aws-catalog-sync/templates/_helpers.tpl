@@ -27,6 +27,11 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- default (include "acs.fullname" .) .Values.existingSecret -}}
 {{- end -}}
 
+{{/* pathPrefix as the program reads it: "/aws" for "aws", "/aws/" or "/aws"; "" when unset. */}}
+{{- define "acs.pathPrefix" -}}
+{{- with trimAll "/" (toString .Values.pathPrefix) }}/{{ . }}{{- end -}}
+{{- end -}}
+
 {{/* OCEAN__INTEGRATION__CONFIG__<UPPER_SNAKE(key)> */}}
 {{- define "acs.configEnvName" -}}
 {{- printf "OCEAN__INTEGRATION__CONFIG__%s" (regexReplaceAll "([a-z0-9])([A-Z])" . "${1}_${2}" | upper) -}}
