@@ -162,6 +162,39 @@ async fn an_items_to_parse_error_is_partial_and_keeps_what_the_item_produced() {
 }
 
 // ---------------------------------------------------------------------------------------
+// 14. The per-resource maxConcurrentAccounts
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resource_max_concurrent_accounts_bounds_the_accounts_at_once() {
+    let w = World::start(SEED).await;
+    // Slow region discovery (one call per account) shows how many accounts run at once.
+    w.proxy.add_rule(Rule {
+        action: "DescribeRegions".into(),
+        delay_ms: 700,
+        times: 10_000,
+        ..Default::default()
+    });
+    w.seed_integration_with_regions();
+    let run = run_binary(&["sail", "--once"], &w.env()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let accounts = w.account_ids().len();
+    assert_eq!(
+        w.proxy.max_in_flight("DescribeRegions"),
+        accounts,
+        "without a bound, every account at once"
+    );
+
+    let mut config = support::default_mapping_in_regions(&["us-east-1", "eu-west-1"]);
+    config["resources"][1]["selector"]["maxConcurrentAccounts"] = json!(1);
+    w.seed_integration(config);
+    w.proxy.reset_hits();
+    let run = run_binary(&["sail", "--once"], &w.env()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(w.proxy.max_in_flight("DescribeRegions"), 1);
+    assert_eq!(w.catalog_keys(), w.expected_keys(&w.account_ids()));
+}
+
+// ---------------------------------------------------------------------------------------
 // Processes that get signals
 
 /// The binary, started in an empty directory with exactly `env`.

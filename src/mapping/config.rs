@@ -61,7 +61,8 @@ pub struct Selector {
     /// aws-v3: optional enrichment actions (at most 3).
     #[serde(default)]
     pub include_actions: Vec<String>,
-    /// aws-v3: accounts at once for this resource (accepted; the global setting governs).
+    /// aws-v3: accounts at once for this resource. Accounts are listed once for every kind
+    /// here, so the run uses the smallest of these and the integration setting.
     #[serde(default)]
     pub max_concurrent_accounts: Option<u32>,
 }

@@ -103,6 +103,9 @@ pub struct Mapping {
     pub enable_merge_entity: bool,
     /// Deletion threshold (used by reconciliation).
     pub entity_deletion_threshold: f64,
+    /// The smallest `selector.maxConcurrentAccounts` of the resources, when any sets it
+    /// (aws-v3 treats `0` as its default, 5).
+    pub max_concurrent_accounts: Option<usize>,
     /// Compiled resources, in config order.
     pub resources: Vec<Resource>,
 }
@@ -349,6 +352,12 @@ impl Mapping {
             create_missing_related_entities: config.create_missing_related_entities,
             enable_merge_entity: config.enable_merge_entity,
             entity_deletion_threshold: config.entity_deletion_threshold,
+            max_concurrent_accounts: config
+                .resources
+                .iter()
+                .filter_map(|r| r.selector.max_concurrent_accounts)
+                .map(|n| if n == 0 { 5 } else { n as usize })
+                .min(),
             resources,
         })
     }

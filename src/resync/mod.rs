@@ -378,7 +378,18 @@ async fn collect_and_load(
         }
     }
 
-    let aws = &settings.aws;
+    // Accounts are listed once for all kinds, so a resource's own bound applies to all.
+    let mut aws = settings.aws.clone();
+    if let Some(n) = mapping.max_concurrent_accounts
+        && n < aws.max_concurrent_accounts
+    {
+        tracing::info!(
+            max_concurrent_accounts = n,
+            "a resource's selector.maxConcurrentAccounts bounds the accounts processed at once"
+        );
+        aws.max_concurrent_accounts = n;
+    }
+    let aws = &aws;
     let base = credentials::base_config(aws).await;
     let discovery = accounts::discover(&base, aws).await?;
     report.accounts_ok = discovery.accounts.len();

@@ -145,6 +145,7 @@ impl AwsProxy {
 
     pub fn reset_hits(&self) {
         lock(&self.shared.hits).clear();
+        lock(&self.shared.in_flight).clear();
         lock(&self.shared.operations).clear();
     }
 
