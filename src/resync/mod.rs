@@ -145,20 +145,24 @@ async fn run_in_span(
     }
     .shared();
     let client = Arc::new(port::Client::new(settings)?);
-    let progress = reconcile::DeleteProgress::default();
+    let (cancel_tx, cancel) = tokio::sync::watch::channel(false);
+    let control = reconcile::DeleteControl {
+        progress: reconcile::DeleteProgress::default(),
+        cancel,
+    };
+    let progress = &control.progress;
     let dry_run = settings.dry_run;
     let state_sent = std::sync::atomic::AtomicBool::new(false);
     let mapping = tokio::select! {
         mapping = bootstrap(settings, &client, &started_at, &state_sent) => mapping?,
         why = stop.clone() => {
             let write = state_sent.load(std::sync::atomic::Ordering::SeqCst);
-            return Err(cancelled(why, &client, &started_at, write, &progress).await);
+            return Err(cancelled(why, &client, &started_at, write, progress).await);
         }
     };
 
-    // Deletion checks `cancel` before each request; `progress` says what reached Port even
-    // when the work below is dropped mid-request.
-    let (cancel_tx, cancel) = tokio::sync::watch::channel(false);
+    // Deletion checks `control.cancel` before each request; `control.progress` says what
+    // reached Port even when the work below is dropped mid-request.
     let work = async {
         let (report, seen) = collect_and_load(settings, &client, &mapping, &run_id).await?;
         let mut report = report;
@@ -171,8 +175,7 @@ async fn run_in_span(
             seen,
             &started_at,
             dry_run,
-            &progress,
-            &cancel,
+            &control,
         )
         .await
         {
@@ -199,7 +202,7 @@ async fn run_in_span(
         result = work => result,
         why = stop.clone() => {
             let _ = cancel_tx.send(true);
-            return Err(cancelled(why, &client, &started_at, !dry_run, &progress).await);
+            return Err(cancelled(why, &client, &started_at, !dry_run, progress).await);
         }
     };
     let ended_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
@@ -208,7 +211,7 @@ async fn run_in_span(
         Ok(None) => {
             // Deletion saw the stop before its next request.
             let why = stop.await;
-            return Err(cancelled(why, &client, &started_at, !dry_run, &progress).await);
+            return Err(cancelled(why, &client, &started_at, !dry_run, progress).await);
         }
         Err(e) => {
             crate::metrics::record_outcome("failed");

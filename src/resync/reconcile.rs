@@ -219,8 +219,7 @@ pub async fn reconcile(
     mut seen: Seen,
     started_at: &str,
     dry_run: bool,
-    progress: &DeleteProgress,
-    cancel: &tokio::sync::watch::Receiver<bool>,
+    control: &DeleteControl,
 ) -> Result<Plan, PortError> {
     let mut plan = Plan::default();
     if let Some(why) = run_level_block(report) {
@@ -307,8 +306,8 @@ pub async fn reconcile(
         client,
         delete_dependents: mapping.delete_dependent_entities,
         run_id: &report.run_id,
-        progress,
-        cancel,
+        progress: &control.progress,
+        cancel: &control.cancel,
     };
     // Refused entities (Port's `has_dependents`, when a stale entity still has dependents)
     // are tried once more after every other deletion: their dependents may have been stale
@@ -336,6 +335,15 @@ pub async fn reconcile(
         *plan.failed.entry(bp).or_default() += 1;
     }
     Ok(plan)
+}
+
+/// What the caller keeps of a deletion: its progress, and the flag that stops it.
+#[derive(Debug)]
+pub struct DeleteControl {
+    /// What reached Port so far.
+    pub progress: DeleteProgress,
+    /// Turns true at a shutdown signal or the run's deadline.
+    pub cancel: tokio::sync::watch::Receiver<bool>,
 }
 
 /// Deletion progress, shared with the caller so that a run cancelled mid-deletion still
