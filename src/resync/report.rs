@@ -58,6 +58,8 @@ pub struct Report {
     /// Items that could not be mapped (a selector not boolean; itemsToParse, identifier or
     /// blueprint failing).
     pub mapping_errors: u64,
+    /// The first of them, with its kind and resource (what the deletion block names).
+    pub first_mapping_error: Option<String>,
     /// Field evaluations that came out `null`.
     pub misconfigured_fields: u64,
     /// Stale entities deleted (or, in a dry run, to delete) per blueprint.
