@@ -770,3 +770,138 @@ async fn a_cold_start_uses_the_mapping_port_stored_not_the_one_posted() {
     expected.sort();
     assert_eq!(w.catalog_keys(), expected, "awsAccount entities only");
 }
+
+/// Answers every later `action` request with the canned 200 `body`.
+fn always(action: &str, body: serde_json::Value) -> Rule {
+    Rule {
+        action: action.into(),
+        body: Some(body.to_string()),
+        times: 10_000,
+        ..Default::default()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_ec2_token_repeated_at_once_fails_the_unit_not_ends_it() {
+    let w = world().await;
+    w.proxy.add_rule(Rule {
+        action: "DescribeInstances".into(),
+        body: Some(
+            "<DescribeInstancesResponse xmlns=\"http://ec2.amazonaws.com/doc/2016-11-15/\">\
+             <requestId>r</requestId><reservationSet/><nextToken>page-2</nextToken>\
+             </DescribeInstancesResponse>"
+                .into(),
+        ),
+        times: 10_000,
+        ..Default::default()
+    });
+    let run = run_binary(&["sail", "--once"], &w.env()).await;
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert!(w.port.entity("ec2Instance", "i-stale").is_some());
+    for i in w.manifest["instances"].as_array().unwrap() {
+        let id = i["id"].as_str().unwrap();
+        assert!(w.port.entity("ec2Instance", id).is_some(), "{id} kept");
+    }
+    assert!(
+        w.port.entity("s3Bucket", "arn:aws:s3:::stale").is_none(),
+        "S3 complete: reconciled"
+    );
+    let line = unit_failure(&run.stderr, "ec2:DescribeInstances");
+    assert!(line.contains("repeats an earlier one"), "{line}");
+}
+
+/// An Organizations account as `ListAccounts*` returns it.
+fn org_account(id: &str) -> serde_json::Value {
+    json!({"Id": id, "Arn": format!("arn:aws:organizations::{MANAGEMENT}:account/o-x/{id}"),
+           "Name": id, "Email": format!("{id}@example.com"), "Status": "ACTIVE", "State": "ACTIVE"})
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_organizations_listing_that_repeats_its_token_fails_the_run_not_drops_accounts() {
+    let w = world().await;
+    // The first page names one account and points at a next page that points at itself:
+    // the SDK's paginator stops there, and the members would look closed.
+    w.proxy.add_rule(Rule {
+        action: "ListAccounts".into(),
+        body: Some(
+            json!({"Accounts": [org_account(MANAGEMENT)], "NextToken": "page-2"}).to_string(),
+        ),
+        times: 1,
+        ..Default::default()
+    });
+    w.proxy.add_rule(always(
+        "ListAccounts",
+        json!({"Accounts": [], "NextToken": "page-2"}),
+    ));
+    let run = run_binary(&["sail", "--once"], &w.env()).await;
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_nothing_deleted(&w);
+    assert!(
+        run.stderr.contains("organizations:ListAccounts")
+            && run.stderr.contains("repeats an earlier one"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(w.port.resync_states(IDENTIFIER), vec!["running", "failed"]);
+}
+
+/// A world synced over the seed's OU (its first member), and the environment of that run.
+async fn ou_world() -> (World, Vec<(String, String)>) {
+    let w = world().await;
+    let mut env = w.env();
+    set(
+        &mut env,
+        "OCEAN__INTEGRATION__CONFIG__OU_ID",
+        w.manifest["ou_id"].as_str().unwrap(),
+    );
+    (w, env)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_ou_account_listing_that_repeats_its_token_fails_the_run() {
+    let (w, env) = ou_world().await;
+    // The OU's one member on the first page, then a page that points at itself.
+    let member = w.members()[0]["id"].as_str().unwrap().to_string();
+    w.proxy.add_rule(Rule {
+        action: "ListAccountsForParent".into(),
+        body: Some(json!({"Accounts": [org_account(&member)], "NextToken": "page-2"}).to_string()),
+        times: 1,
+        ..Default::default()
+    });
+    w.proxy.add_rule(always(
+        "ListAccountsForParent",
+        json!({"Accounts": [], "NextToken": "page-2"}),
+    ));
+    let run = run_binary(&["sail", "--once"], &env).await;
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("organizations:ListAccountsForParent")
+            && run.stderr.contains("repeats an earlier one"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(w.port.resync_states(IDENTIFIER), vec!["running", "failed"]);
+    assert!(w.port.entity("ec2Instance", "i-stale").is_some());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_ou_children_listing_that_repeats_its_token_fails_the_run() {
+    let (w, env) = ou_world().await;
+    // Child OUs on pages that point at themselves: the children past the first page are
+    // unknown, and so are their accounts.
+    w.proxy.add_rule(always(
+        "ListOrganizationalUnitsForParent",
+        json!({"OrganizationalUnits": [], "NextToken": "page-2"}),
+    ));
+    let run = run_binary(&["sail", "--once"], &env).await;
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("organizations:ListOrganizationalUnitsForParent")
+            && run.stderr.contains("repeats an earlier one"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(w.port.resync_states(IDENTIFIER), vec!["running", "failed"]);
+    assert!(w.port.entity("ec2Instance", "i-stale").is_some());
+}
