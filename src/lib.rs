@@ -33,6 +33,8 @@
 //!   (health, metrics, `POST /resync`) and [`metrics`] the Prometheus registry.
 //! - [`tools`]: offline `validate` and `map` over a mapping.
 //! - [`logging`]: tracing setup (human on a TTY, JSON lines otherwise).
+//! - [`pagination`]: the cursor bookkeeping every paged listing (AWS or Port) shares, so a
+//!   listing that loops fails instead of hanging or passing for complete.
 //!
 //! The binary (`src/main.rs`) is a thin CLI over [`resync::run`]; its `demo` and `bench`
 //! subcommands (`src/demo.rs`, `src/bench/`) run it against moto and the Port fake of
@@ -45,6 +47,7 @@ pub mod listener;
 pub mod logging;
 pub mod mapping;
 pub mod metrics;
+pub mod pagination;
 pub mod port;
 pub mod resync;
 pub mod server;

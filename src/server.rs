@@ -78,6 +78,7 @@ fn public_summary(summary: &Value) -> Value {
         "entities_delete_failed",
         "mapping_errors",
         "deadline_exceeded",
+        "reconciliation_failed",
         "dry_run",
     ];
     const COUNTED: &[&str] = &["accounts_failed", "failed_units", "unsupported_kinds"];

@@ -559,3 +559,388 @@ async fn a_refresh_margin_close_to_the_session_is_rejected() {
     );
     assert!(w.port.requests().is_empty(), "nothing was sent to Port");
 }
+
+// ---------------------------------------------------------------------------------------
+// 15. Listings that are not complete: DescribeClusters failures, cursors that cycle; mapping
+// errors named for what failed
+
+/// A world whose catalog holds what a previous run wrote plus one stale entity of ours of
+/// each of the blueprints a listing below can produce.
+async fn world_with_stale(seed: &[&str]) -> World {
+    let w = World::start(seed).await;
+    w.seed_integration_with_regions();
+    w.previous_run(&[
+        ("ec2Instance", "i-stale"),
+        ("s3Bucket", "arn:aws:s3:::stale"),
+        (
+            "ecsCluster",
+            "arn:aws:ecs:us-east-1:123456789012:cluster/stale",
+        ),
+    ]);
+    w
+}
+
+const STALE_CLUSTER: &str = "arn:aws:ecs:us-east-1:123456789012:cluster/stale";
+
+/// The line of the failed unit of `operation`.
+fn unit_failure<'a>(stderr: &'a str, operation: &str) -> &'a str {
+    stderr
+        .lines()
+        .find(|l| l.contains("listing failed") && l.contains(operation))
+        .unwrap_or_else(|| panic!("a failed {operation} unit is logged: {stderr}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn describe_clusters_failures_fail_the_ecs_unit_and_keep_its_blueprint() {
+    let w = world_with_stale(SEED).await;
+    let missing = "arn:aws:ecs:us-east-1:123456789012:cluster/vanished";
+    // AWS answers 200 but could not describe a cluster it had just listed.
+    w.proxy.add_rule(Rule {
+        action: "DescribeClusters".into(),
+        body: Some(
+            json!({"clusters": [], "failures": [{"arn": missing, "reason": "MISSING"}]})
+                .to_string(),
+        ),
+        times: 1,
+        ..Default::default()
+    });
+    let run = run_binary(&["sail", "--once"], &w.env()).await;
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert!(
+        w.port.entity("ecsCluster", STALE_CLUSTER).is_some(),
+        "ECS incomplete: its blueprint is not reconciled"
+    );
+    for (bp, id) in w.expected_keys(&w.account_ids()) {
+        assert!(w.port.entity(&bp, &id).is_some(), "{bp} {id} kept");
+    }
+    assert!(
+        w.port.entity("ec2Instance", "i-stale").is_none(),
+        "EC2 complete: reconciled"
+    );
+    assert!(w.port.entity("s3Bucket", "arn:aws:s3:::stale").is_none());
+    let line = unit_failure(&run.stderr, "ecs:DescribeClusters");
+    for part in [missing, "MISSING"] {
+        assert!(line.contains(part), "{part} in {line}");
+    }
+    assert_eq!(w.port.resync_states(IDENTIFIER).last().unwrap(), "failed");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_ecs_list_clusters_token_repeated_at_once_fails_the_unit_not_ends_it() {
+    let w = world_with_stale(SEED).await;
+    // Every page points at the same next page: the SDK's paginator stops there quietly,
+    // as if the listing were complete.
+    w.proxy.add_rule(Rule {
+        action: "ListClusters".into(),
+        body: Some(json!({"clusterArns": [], "nextToken": "page-2"}).to_string()),
+        times: 10_000,
+        ..Default::default()
+    });
+    let run = run_binary(&["sail", "--once"], &w.env()).await;
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert!(w.port.entity("ecsCluster", STALE_CLUSTER).is_some());
+    for c in w.manifest["clusters"].as_array().unwrap() {
+        let arn = c["arn"].as_str().unwrap();
+        assert!(w.port.entity("ecsCluster", arn).is_some(), "{arn} kept");
+    }
+    assert!(
+        w.port.entity("ec2Instance", "i-stale").is_none(),
+        "EC2 complete: reconciled"
+    );
+    let line = unit_failure(&run.stderr, "ecs:ListClusters");
+    assert!(line.contains("repeats an earlier one"), "{line}");
+}
+
+/// An S3 `ListBuckets` page, empty, pointing at `next` when given.
+fn list_buckets_page(next: Option<&str>) -> Rule {
+    let token = next
+        .map(|t| format!("<ContinuationToken>{t}</ContinuationToken>"))
+        .unwrap_or_default();
+    Rule {
+        action: "ListBuckets".into(),
+        body: Some(format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ListAllMyBucketsResult \
+             xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Owner><ID>owner</ID></Owner>\
+             <Buckets></Buckets>{token}</ListAllMyBucketsResult>"
+        )),
+        times: 1,
+        ..Default::default()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_s3_continuation_token_that_cycles_fails_the_unit() {
+    // One account, so the canned pages below are its pages, in order.
+    let w = world_with_stale(&["--members", "0", "--ou-members", "0"]).await;
+    assert_eq!(w.account_ids(), vec![MANAGEMENT.to_string()]);
+    // Pages A → B → A: not a token repeated at once, a cycle. The last page ends the
+    // listing, so a client without a cycle guard finishes (and reconciles) rather than hang.
+    for next in [Some("A"), Some("B"), Some("A"), None] {
+        w.proxy.add_rule(list_buckets_page(next));
+    }
+    let run = run_binary(&["sail", "--once"], &w.env()).await;
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert_eq!(
+        w.proxy.hits("ListBuckets"),
+        3,
+        "the listing stops at the repeat"
+    );
+    assert!(
+        w.port.entity("s3Bucket", "arn:aws:s3:::stale").is_some(),
+        "S3 incomplete: its blueprint is not reconciled"
+    );
+    for b in w.manifest["buckets"].as_array().unwrap() {
+        let arn = format!("arn:aws:s3:::{}", b["name"].as_str().unwrap());
+        assert!(w.port.entity("s3Bucket", &arn).is_some(), "{arn} kept");
+    }
+    assert!(
+        w.port.entity("ec2Instance", "i-stale").is_none(),
+        "EC2 complete: reconciled"
+    );
+    let line = unit_failure(&run.stderr, "s3:ListBuckets");
+    assert!(line.contains(r#"\"A\" repeats an earlier one"#), "{line}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_owned_entity_listing_whose_cursor_cycles_deletes_nothing() {
+    let w = world().await;
+    // first page → A → B → A …; after the script the listing would end normally.
+    w.port
+        .script_listing_cursors(&["A", "B", "A", "B", "A", "B", "A", "B"]);
+    let run = run_binary(&["sail", "--once"], &w.env()).await;
+    assert_eq!(
+        run.code, 3,
+        "stopped deletion is not a clean run: {}",
+        run.stderr
+    );
+    assert_eq!(w.port.resync_states(IDENTIFIER).last().unwrap(), "failed");
+    assert_nothing_deleted(&w);
+    let listings = w
+        .port
+        .requests()
+        .iter()
+        .filter(|r| r.path.ends_with("/datasource-entities"))
+        .count();
+    assert_eq!(
+        listings, 3,
+        "the listing stops at the first repeated cursor"
+    );
+    let summary = run
+        .stderr
+        .lines()
+        .find(|l| l.contains("resync finished"))
+        .expect("a summary");
+    assert!(
+        summary.contains("reconciliation failed") && summary.contains("repeats an earlier one"),
+        "{summary}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_identifier_error_is_reported_as_a_mapping_error_not_a_selector_one() {
+    let w = World::start(SEED).await;
+    let mut config = support::default_mapping_in_regions(&["us-east-1", "eu-west-1"]);
+    // Indexing a string errors for every instance.
+    let ec2 = config["resources"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|r| r["kind"] == "AWS::EC2::Instance")
+        .unwrap();
+    ec2["port"]["entity"]["mappings"]["identifier"] = json!(".Properties.InstanceId.x");
+    w.seed_integration(config);
+    w.previous_run(&[("ec2Instance", "i-stale")]);
+    let run = run_binary(&["sail", "--once"], &w.env()).await;
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert!(
+        w.port.entity("ec2Instance", "i-stale").is_some(),
+        "what the items produced before is kept"
+    );
+    let logged = run
+        .stderr
+        .lines()
+        .find(|l| l.contains("mapping error"))
+        .expect("the error is logged as a mapping error");
+    for part in [
+        "AWS::EC2::Instance",
+        "identifier",
+        ".Properties.InstanceId.x",
+    ] {
+        assert!(logged.contains(part), "{part} in {logged}");
+    }
+    let block = run
+        .stderr
+        .lines()
+        .find(|l| l.contains("no entity deleted"))
+        .expect("the deletion block is logged");
+    assert!(
+        block.contains("could not be mapped")
+            && block.contains("identifier `.Properties.InstanceId.x` failed"),
+        "{block}"
+    );
+    for wrong in ["selector error", "did not yield a boolean"] {
+        assert!(!run.stderr.contains(wrong), "{wrong} in: {}", run.stderr);
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// 16. Cold start: the mapping Port stored is the one used
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cold_start_uses_the_mapping_port_stored_not_the_one_posted() {
+    let w = World::start(SEED).await;
+    // Port's provisioning gives the new integration its own mapping: accounts only.
+    let mut stored = support::default_mapping_in_regions(&["us-east-1", "eu-west-1"]);
+    stored["resources"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|r| r["kind"] == "AWS::Account::Info");
+    w.port.provision_config(stored.clone());
+    let run = run_binary(&["sail", "--once"], &w.env()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let integration = w.port.integration(IDENTIFIER).expect("created");
+    assert_eq!(integration["config"], stored);
+    let accounts: Vec<(String, String)> = w
+        .account_ids()
+        .into_iter()
+        .map(|id| ("awsAccount".to_string(), id))
+        .collect();
+    let mut expected = accounts;
+    expected.sort();
+    assert_eq!(w.catalog_keys(), expected, "awsAccount entities only");
+}
+
+/// Answers every later `action` request with the canned 200 `body`.
+fn always(action: &str, body: serde_json::Value) -> Rule {
+    Rule {
+        action: action.into(),
+        body: Some(body.to_string()),
+        times: 10_000,
+        ..Default::default()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_ec2_token_repeated_at_once_fails_the_unit_not_ends_it() {
+    let w = world().await;
+    w.proxy.add_rule(Rule {
+        action: "DescribeInstances".into(),
+        body: Some(
+            "<DescribeInstancesResponse xmlns=\"http://ec2.amazonaws.com/doc/2016-11-15/\">\
+             <requestId>r</requestId><reservationSet/><nextToken>page-2</nextToken>\
+             </DescribeInstancesResponse>"
+                .into(),
+        ),
+        times: 10_000,
+        ..Default::default()
+    });
+    let run = run_binary(&["sail", "--once"], &w.env()).await;
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert!(w.port.entity("ec2Instance", "i-stale").is_some());
+    for i in w.manifest["instances"].as_array().unwrap() {
+        let id = i["id"].as_str().unwrap();
+        assert!(w.port.entity("ec2Instance", id).is_some(), "{id} kept");
+    }
+    assert!(
+        w.port.entity("s3Bucket", "arn:aws:s3:::stale").is_none(),
+        "S3 complete: reconciled"
+    );
+    let line = unit_failure(&run.stderr, "ec2:DescribeInstances");
+    assert!(line.contains("repeats an earlier one"), "{line}");
+}
+
+/// An Organizations account as `ListAccounts*` returns it.
+fn org_account(id: &str) -> serde_json::Value {
+    json!({"Id": id, "Arn": format!("arn:aws:organizations::{MANAGEMENT}:account/o-x/{id}"),
+           "Name": id, "Email": format!("{id}@example.com"), "Status": "ACTIVE", "State": "ACTIVE"})
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_organizations_listing_that_repeats_its_token_fails_the_run_not_drops_accounts() {
+    let w = world().await;
+    // The first page names one account and points at a next page that points at itself:
+    // the SDK's paginator stops there, and the members would look closed.
+    w.proxy.add_rule(Rule {
+        action: "ListAccounts".into(),
+        body: Some(
+            json!({"Accounts": [org_account(MANAGEMENT)], "NextToken": "page-2"}).to_string(),
+        ),
+        times: 1,
+        ..Default::default()
+    });
+    w.proxy.add_rule(always(
+        "ListAccounts",
+        json!({"Accounts": [], "NextToken": "page-2"}),
+    ));
+    let run = run_binary(&["sail", "--once"], &w.env()).await;
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_nothing_deleted(&w);
+    assert!(
+        run.stderr.contains("organizations:ListAccounts")
+            && run.stderr.contains("repeats an earlier one"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(w.port.resync_states(IDENTIFIER), vec!["running", "failed"]);
+}
+
+/// A world synced over the seed's OU (its first member), and the environment of that run.
+async fn ou_world() -> (World, Vec<(String, String)>) {
+    let w = world().await;
+    let mut env = w.env();
+    set(
+        &mut env,
+        "OCEAN__INTEGRATION__CONFIG__OU_ID",
+        w.manifest["ou_id"].as_str().unwrap(),
+    );
+    (w, env)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_ou_account_listing_that_repeats_its_token_fails_the_run() {
+    let (w, env) = ou_world().await;
+    // The OU's one member on the first page, then a page that points at itself.
+    let member = w.members()[0]["id"].as_str().unwrap().to_string();
+    w.proxy.add_rule(Rule {
+        action: "ListAccountsForParent".into(),
+        body: Some(json!({"Accounts": [org_account(&member)], "NextToken": "page-2"}).to_string()),
+        times: 1,
+        ..Default::default()
+    });
+    w.proxy.add_rule(always(
+        "ListAccountsForParent",
+        json!({"Accounts": [], "NextToken": "page-2"}),
+    ));
+    let run = run_binary(&["sail", "--once"], &env).await;
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("organizations:ListAccountsForParent")
+            && run.stderr.contains("repeats an earlier one"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(w.port.resync_states(IDENTIFIER), vec!["running", "failed"]);
+    assert!(w.port.entity("ec2Instance", "i-stale").is_some());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_ou_children_listing_that_repeats_its_token_fails_the_run() {
+    let (w, env) = ou_world().await;
+    // Child OUs on pages that point at themselves: the children past the first page are
+    // unknown, and so are their accounts.
+    w.proxy.add_rule(always(
+        "ListOrganizationalUnitsForParent",
+        json!({"OrganizationalUnits": [], "NextToken": "page-2"}),
+    ));
+    let run = run_binary(&["sail", "--once"], &env).await;
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("organizations:ListOrganizationalUnitsForParent")
+            && run.stderr.contains("repeats an earlier one"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(w.port.resync_states(IDENTIFIER), vec!["running", "failed"]);
+    assert!(w.port.entity("ec2Instance", "i-stale").is_some());
+}

@@ -24,6 +24,7 @@ use futures::{StreamExt, stream};
 use super::AwsError;
 use super::credentials::assume_role;
 use crate::config::AwsSettings;
+use crate::pagination::Cursors;
 
 /// An account a run lists resources in.
 #[derive(Clone)]
@@ -255,8 +256,14 @@ async fn list_accounts(config: &SdkConfig) -> Result<Vec<(String, String)>, AwsE
     let org = aws_sdk_organizations::Client::new(config);
     let mut pages = org.list_accounts().into_paginator().send();
     let mut out = Vec::new();
+    // The paginator ends quietly on a token repeated at once: accounts left out would
+    // look closed, and their entities stale.
+    let mut cursors = Cursors::default();
     while let Some(page) = pages.next().await {
         let page = page.map_err(|e| AwsError::from_sdk("organizations:ListAccounts", e))?;
+        cursors
+            .next(page.next_token())
+            .map_err(|e| AwsError::other("organizations:ListAccounts", e.to_string()))?;
         for a in page.accounts() {
             if is_active(a)
                 && let Some(id) = a.id()
@@ -284,9 +291,13 @@ async fn list_accounts_under(
             .parent_id(&parent)
             .into_paginator()
             .send();
+        let mut cursors = Cursors::default();
         while let Some(page) = pages.next().await {
             let page =
                 page.map_err(|e| AwsError::from_sdk("organizations:ListAccountsForParent", e))?;
+            cursors.next(page.next_token()).map_err(|e| {
+                AwsError::other("organizations:ListAccountsForParent", e.to_string())
+            })?;
             for a in page.accounts() {
                 if is_active(a)
                     && let Some(id) = a.id()
@@ -302,9 +313,16 @@ async fn list_accounts_under(
             .parent_id(&parent)
             .into_paginator()
             .send();
+        let mut cursors = Cursors::default();
         while let Some(page) = pages.next().await {
             let page = page.map_err(|e| {
                 AwsError::from_sdk("organizations:ListOrganizationalUnitsForParent", e)
+            })?;
+            cursors.next(page.next_token()).map_err(|e| {
+                AwsError::other(
+                    "organizations:ListOrganizationalUnitsForParent",
+                    e.to_string(),
+                )
             })?;
             children.extend(
                 page.organizational_units()

@@ -19,7 +19,7 @@ use crate::mapping::{Item, Mapping, Misconfigurations, Outcome};
 use crate::port::loader::{Loader, UpsertOptions};
 use crate::port::{Client, examples};
 
-/// Selector errors logged in full per run; the rest are counted.
+/// Mapping errors logged in full per run; the rest are counted.
 const LOGGED_MAPPING_ERRORS: u32 = 5;
 
 /// How the engine writes.
@@ -51,6 +51,7 @@ pub struct Engine<'m> {
     filtered: u64,
     dropped: u64,
     mapping_errors: u64,
+    first_mapping_error: Option<String>,
 }
 
 impl<'m> Engine<'m> {
@@ -87,6 +88,7 @@ impl<'m> Engine<'m> {
             filtered: 0,
             dropped: 0,
             mapping_errors: 0,
+            first_mapping_error: None,
         }
     }
 
@@ -129,6 +131,10 @@ impl<'m> Engine<'m> {
                         }
                         Outcome::ItemError(e) => {
                             self.mapping_errors += 1;
+                            if self.first_mapping_error.is_none() {
+                                self.first_mapping_error =
+                                    Some(format!("resources[{}] ({kind}): {e}", resource.index));
+                            }
                             if self.mapping_errors_logged < LOGGED_MAPPING_ERRORS {
                                 self.mapping_errors_logged += 1;
                                 tracing::error!(kind, resource_index = resource.index, error = %e, "mapping error: the item's entities are unknown, so nothing it produced before will be deleted; the run is partial");
@@ -155,6 +161,9 @@ impl<'m> Engine<'m> {
         report.filtered += self.filtered;
         report.dropped += self.dropped;
         report.mapping_errors += self.mapping_errors;
+        if report.first_mapping_error.is_none() {
+            report.first_mapping_error = self.first_mapping_error;
+        }
         self.misconfigs.log_summary();
         report.misconfigured_fields += self.misconfigs.total();
         self.seen

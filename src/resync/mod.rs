@@ -189,10 +189,11 @@ async fn run_in_span(
                 }
             }
             Err(e) => {
-                tracing::error!(error = %e, "reconciliation failed; nothing was deleted");
+                tracing::error!(error = %e, "reconciliation failed; nothing was deleted and the run is partial");
                 report
                     .deletion_skipped
                     .push(format!("reconciliation failed: {e}"));
+                report.reconciliation_error = Some(e.to_string());
             }
         }
         Ok::<Option<Report>, RunError>(Some(report))

@@ -33,6 +33,7 @@ use serde_json::{Value, json};
 
 use super::Report;
 use crate::mapping::{Entity, Mapping};
+use crate::pagination::Cursors;
 use crate::port::{Client, Feature, PortError};
 
 /// Port's limit of identifiers per bulk delete.
@@ -165,9 +166,15 @@ fn run_level_block(report: &Report) -> Option<String> {
         ));
     }
     if report.mapping_errors > 0 {
+        // The first error says which expression failed (a selector, itemsToParse,
+        // identifier or blueprint), so the line is not a guess among them.
         return Some(format!(
-            "{} item(s) could not be mapped (a selector that did not yield a boolean, or an itemsToParse, identifier or blueprint expression that failed)",
-            report.mapping_errors
+            "{} item(s) could not be mapped (the first: {})",
+            report.mapping_errors,
+            report
+                .first_mapping_error
+                .as_deref()
+                .unwrap_or("not recorded")
         ));
     }
     None
@@ -212,6 +219,7 @@ fn blocked_blueprints(report: &Report, mapping: &Mapping) -> BTreeMap<String, St
 }
 
 /// Lists owned entities, decides, and deletes (unless `dry_run`).
+// Each argument is a distinct input of the one call site in `resync::run`.
 pub async fn reconcile(
     client: &Client,
     mapping: &Mapping,
@@ -487,7 +495,7 @@ async fn list_owned(
 ) -> Result<BTreeSet<(String, String)>, PortError> {
     let mut owned = BTreeSet::new();
     let mut cursor: Option<String> = None;
-    let mut cursors = HashSet::new();
+    let mut cursors = Cursors::default();
     loop {
         let mut body = json!({
             "datasource_prefix": format!("port-ocean/{}/", client.integration_type),
@@ -512,22 +520,20 @@ async fn list_owned(
                 owned.insert((bp, id));
             }
         }
-        match page.next {
-            Some(next) if !next.is_empty() => {
-                // A cursor seen before would loop forever: the listing is not trustworthy,
-                // so nothing is deleted on its basis.
-                if !cursors.insert(next.clone()) {
-                    return Err(PortError::Status {
-                        method: "POST".into(),
-                        path: "/blueprints/entities/datasource-entities".into(),
-                        status: 200,
-                        message: format!("the listing's cursor {next:?} repeats an earlier one"),
-                        trace_id: "-".into(),
-                    });
-                }
-                cursor = Some(next);
+        // A cursor seen before would loop forever: the listing is not trustworthy, so
+        // nothing is deleted on its basis.
+        match cursors.next(page.next.as_deref()) {
+            Ok(Some(next)) => cursor = Some(next),
+            Ok(None) => return Ok(owned),
+            Err(repeated) => {
+                return Err(PortError::Status {
+                    method: "POST".into(),
+                    path: "/blueprints/entities/datasource-entities".into(),
+                    status: 200,
+                    message: repeated.to_string(),
+                    trace_id: "-".into(),
+                });
             }
-            _ => return Ok(owned),
         }
     }
 }

@@ -58,6 +58,8 @@ pub struct Report {
     /// Items that could not be mapped (a selector not boolean; itemsToParse, identifier or
     /// blueprint failing).
     pub mapping_errors: u64,
+    /// The first of them, with its kind and resource (what the deletion block names).
+    pub first_mapping_error: Option<String>,
     /// Field evaluations that came out `null`.
     pub misconfigured_fields: u64,
     /// Stale entities deleted (or, in a dry run, to delete) per blueprint.
@@ -66,6 +68,9 @@ pub struct Report {
     pub deleted: BTreeMap<String, u64>,
     /// Stale entities whose deletion failed per blueprint (refused by Port, or Port down).
     pub delete_failed: BTreeMap<String, u64>,
+    /// Reconciliation could not run (the owned-entity listing failed): nothing was deleted,
+    /// and the run is partial so that stopped deletion does not go unnoticed.
+    pub reconciliation_error: Option<String>,
     /// Why deletions were skipped, one line per blueprint or for the whole run.
     pub deletion_skipped: Vec<String>,
     /// Whether this was a dry run (nothing written to Port).
@@ -98,7 +103,8 @@ impl Report {
             && self.unsupported_kinds.is_empty()
             && self.mapping_errors == 0
             && self.failed_entities() == 0
-            && self.delete_failed.values().all(|n| *n == 0);
+            && self.delete_failed.values().all(|n| *n == 0)
+            && self.reconciliation_error.is_none();
         if clean {
             Outcome::Complete
         } else {
@@ -131,6 +137,7 @@ impl Report {
             "entities_delete_failed": self.delete_failed.values().sum::<u64>(),
             "delete_failed": self.delete_failed,
             "deletion_skipped": self.deletion_skipped,
+            "reconciliation_failed": self.reconciliation_error.is_some(),
         })
     }
 

@@ -109,7 +109,7 @@
 //! with the raw, still percent-encoded path).
 #![allow(dead_code)]
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -322,6 +322,22 @@ impl PortFake {
         self.st().resync_requests.insert(id.to_string(), request);
     }
 
+    /// Makes the next `POST /v1/integration` store `config` instead of the posted one, as
+    /// Port's provisioning may give a new integration a mapping of its own.
+    pub fn provision_config(&self, config: Value) {
+        self.st().provisioned_config = Some(config);
+    }
+
+    /// Scripts the datasource listing's cursors, as a Port whose cursor loops would: the
+    /// n-th listing request answers `next` = `cursors[n]` with the first page's entities
+    /// (a scripted cursor is accepted as `from`); once the script is used up, the listing
+    /// pages as usual (so a client that keeps following the cursors finishes).
+    pub fn script_listing_cursors(&self, cursors: &[&str]) {
+        let mut st = self.st();
+        st.listing_script = cursors.iter().map(|c| c.to_string()).collect();
+        st.scripted_cursors = cursors.iter().map(|c| c.to_string()).collect();
+    }
+
     /// Examples POSTed for (integration, kind), latest batch last.
     pub fn examples(&self, id: &str, kind: &str) -> Vec<Value> {
         self.st()
@@ -422,6 +438,12 @@ struct FakeState {
     resync_states: HashMap<String, Vec<String>>,
     resync_requests: HashMap<String, Value>,
     examples: HashMap<(String, String), Vec<Value>>,
+    /// What the next created integration stores as its config, whatever was posted.
+    provisioned_config: Option<Value>,
+    /// `next` cursors the coming listing requests answer, in order.
+    listing_script: VecDeque<String>,
+    /// Every scripted cursor (accepted as `from`, read as the first page).
+    scripted_cursors: HashSet<String>,
 }
 
 impl FakeState {
@@ -438,6 +460,9 @@ impl FakeState {
             resync_states: HashMap::new(),
             resync_requests: HashMap::new(),
             examples: HashMap::new(),
+            provisioned_config: None,
+            listing_script: VecDeque::new(),
+            scripted_cursors: HashSet::new(),
         }
     }
 
@@ -950,7 +975,10 @@ fn create_integration(st: &mut FakeState, r: &Req) -> Handled {
         "installationAppType": get("installationAppType"),
         "version": get("version"),
         "installationType": "OnPrem",
-        "config": body.get("config").filter(|c| c.is_object()).cloned().unwrap_or(json!({})),
+        "config": match st.provisioned_config.take() {
+            Some(config) => config,
+            None => body.get("config").filter(|c| c.is_object()).cloned().unwrap_or(json!({})),
+        },
         "changelogDestination": get("changelogDestination"),
         "actionsProcessingEnabled": body.get("actionsProcessingEnabled").cloned().unwrap_or(json!(false)),
         "incrementalSyncEnabled": body.get("incrementalSyncEnabled").cloned().unwrap_or(json!(false)),
@@ -1795,6 +1823,7 @@ fn datasource_entities(st: &mut FakeState, r: &Req) -> Handled {
     };
     let offset = match body.get("from") {
         None | Some(Value::Null) => 0,
+        Some(Value::String(c)) if st.scripted_cursors.contains(c) => 0,
         Some(v) => v
             .as_str()
             .and_then(|s| s.strip_prefix(CURSOR_PREFIX))
@@ -1824,7 +1853,9 @@ fn datasource_entities(st: &mut FakeState, r: &Req) -> Handled {
         .take(limit)
         .map(|e| (*e).clone())
         .collect();
-    let next = if offset + limit < matching.len() {
+    let next = if let Some(scripted) = st.listing_script.pop_front() {
+        json!(scripted)
+    } else if offset + limit < matching.len() {
         json!(format!("{CURSOR_PREFIX}{}", offset + limit))
     } else {
         Value::Null

@@ -10,6 +10,7 @@ use serde_json::{Map, Value, json};
 
 use super::{Emit, Kind, ListCtx, Props, Scope, item, obj};
 use crate::aws::AwsError;
+use crate::pagination::Cursors;
 
 pub const KIND: Kind = Kind {
     name: "AWS::EC2::Instance",
@@ -24,12 +25,17 @@ fn start(ctx: ListCtx, emit: Emit) -> BoxFuture<'static, Result<(), AwsError>> {
 async fn list(ctx: ListCtx, emit: Emit) -> Result<(), AwsError> {
     let ec2 = aws_sdk_ec2::Client::new(&ctx.sdk_config());
     let mut pages = ec2.describe_instances().into_paginator().send();
+    // The paginator ends quietly on a token repeated at once, and loops on a longer cycle.
+    let mut cursors = Cursors::default();
     loop {
         ctx.pace("ec2").await;
         let Some(page) = pages.next().await else {
             break;
         };
         let page = page.map_err(|e| AwsError::from_sdk("ec2:DescribeInstances", e))?;
+        cursors
+            .next(page.next_token())
+            .map_err(|e| AwsError::other("ec2:DescribeInstances", e.to_string()))?;
         let mut items = Vec::new();
         for reservation in page.reservations() {
             let extra = reservation_context(&ctx, reservation);

@@ -2,16 +2,21 @@
 //! ARNs (≤100, the API's limit) with tags, attachments, settings, configurations and
 //! statistics, as aws-v3's `DescribeClustersAction`.
 //!
+//! `DescribeClusters` answers 200 even for clusters it could not describe, listing them
+//! under `failures`; aws-v3 reads `clusters` only and so drops them without a word. Here
+//! any failure fails the unit with AWS's reasons: a cluster left out would look deleted.
+//!
 //! Top-level keys are PascalCase (aws-v3 aliases ECS's camelCase fields); nested values keep
 //! ECS's camelCase (`Tags: [{key, value}]`, `ClusterSettings: [{name, value}]`), exactly
 //! what botocore returns and aws-v3 passes through.
 
-use aws_sdk_ecs::types::{Cluster, ClusterField};
+use aws_sdk_ecs::types::{Cluster, ClusterField, Failure};
 use futures::future::BoxFuture;
 use serde_json::{Map, Value, json};
 
 use super::{Emit, Kind, ListCtx, Props, Scope, item, obj};
 use crate::aws::AwsError;
+use crate::pagination::Cursors;
 
 pub const KIND: Kind = Kind {
     name: "AWS::ECS::Cluster",
@@ -26,12 +31,16 @@ fn start(ctx: ListCtx, emit: Emit) -> BoxFuture<'static, Result<(), AwsError>> {
 async fn list(ctx: ListCtx, emit: Emit) -> Result<(), AwsError> {
     let ecs = aws_sdk_ecs::Client::new(&ctx.sdk_config());
     let mut pages = ecs.list_clusters().into_paginator().send();
+    let mut cursors = Cursors::default();
     loop {
         ctx.pace("ecs").await;
         let Some(page) = pages.next().await else {
             break;
         };
         let page = page.map_err(|e| AwsError::from_sdk("ecs:ListClusters", e))?;
+        cursors
+            .next(page.next_token())
+            .map_err(|e| AwsError::other("ecs:ListClusters", e.to_string()))?;
         for arns in page.cluster_arns().chunks(100) {
             ctx.pace("ecs").await;
             let described = ecs
@@ -51,9 +60,42 @@ async fn list(ctx: ListCtx, emit: Emit) -> Result<(), AwsError> {
                 .map(|c| item(KIND.name, properties(c), Some(ctx.extra_context())))
                 .collect();
             emit.send(items).await?;
+            // What was described is written; the rest is unknown, so the unit fails.
+            if !described.failures().is_empty() {
+                return Err(describe_failures(described.failures()));
+            }
         }
     }
     Ok(())
+}
+
+/// `DescribeClusters`' `failures` as one error: how many, and each cluster with AWS's
+/// reason (`MISSING`, …) and detail.
+fn describe_failures(failures: &[Failure]) -> AwsError {
+    let each: Vec<String> = failures
+        .iter()
+        .map(|f| {
+            let mut s = format!(
+                "{} ({}",
+                f.arn().unwrap_or("?"),
+                f.reason().unwrap_or("no reason given")
+            );
+            if let Some(detail) = f.detail() {
+                s.push_str(": ");
+                s.push_str(detail);
+            }
+            s.push(')');
+            s
+        })
+        .collect();
+    AwsError::other(
+        "ecs:DescribeClusters",
+        format!(
+            "AWS could not describe {} cluster(s), so the listing is incomplete: {}",
+            failures.len(),
+            each.join(", ")
+        ),
+    )
 }
 
 fn name_value(name: Option<&str>, value: Option<&str>) -> Value {

@@ -16,6 +16,7 @@ use serde_json::{Map, Value, json};
 use super::{Emit, Kind, ListCtx, Props, Scope, item};
 use crate::aws::AwsError;
 use crate::aws::credentials::s3_force_path_style;
+use crate::pagination::Cursors;
 
 pub const KIND: Kind = Kind {
     name: "AWS::S3::Bucket",
@@ -42,6 +43,9 @@ fn start(ctx: ListCtx, emit: Emit) -> BoxFuture<'static, Result<(), AwsError>> {
 async fn list(ctx: ListCtx, emit: Emit) -> Result<(), AwsError> {
     let s3 = client(&ctx, &ctx.region);
     let mut token: Option<String> = None;
+    // A manual loop (the SDK's paginator would end quietly on a token repeated at once):
+    // any repeat fails the unit.
+    let mut cursors = Cursors::default();
     loop {
         ctx.pace("s3").await;
         let out = s3
@@ -59,9 +63,12 @@ async fn list(ctx: ListCtx, emit: Emit) -> Result<(), AwsError> {
             .collect()
             .await;
         emit.send(items).await?;
-        match out.continuation_token() {
-            Some(t) if !t.is_empty() => token = Some(t.to_string()),
-            _ => return Ok(()),
+        match cursors
+            .next(out.continuation_token())
+            .map_err(|e| AwsError::other("s3:ListBuckets", e.to_string()))?
+        {
+            Some(t) => token = Some(t),
+            None => return Ok(()),
         }
     }
 }
