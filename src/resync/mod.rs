@@ -102,6 +102,7 @@ async fn run_in_span(
     let client = Arc::new(port::Client::new(settings)?);
     let existing = integration::fetch(&client).await?;
     let (mapping_json, origin) = existing.mapping_source();
+    crate::mapping::env::hide(settings.secrets());
     let options = CompileOptions {
         allow_env: settings.allow_environment_variables_jq_access,
     };
