@@ -52,6 +52,27 @@ async fn retry_after_values_that_are_not_delays_do_not_break_the_upload() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_environment_variable_that_is_not_utf8_is_ignored() {
+    use std::os::unix::ffi::OsStrExt;
+    let w = world().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_aws-catalog-sync"));
+    cmd.args(["sail", "--once"])
+        .current_dir(dir.path())
+        .env_clear()
+        .envs(w.env())
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("NOT_UTF8", std::ffi::OsStr::from_bytes(b"caf\xe9"));
+    let out = tokio::time::timeout(std::time::Duration::from_secs(180), cmd.output())
+        .await
+        .expect("the binary finishes within 3 minutes")
+        .expect("the binary runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert_complete_and_reconciled(&w);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_token_lifetime_of_1e20_seconds_does_not_crash_the_run() {
     for expires_in in [json!(1e20), json!(-1), json!(0.0001)] {
         let w = world().await;
