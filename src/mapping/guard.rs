@@ -174,7 +174,7 @@ pub fn native() -> Fun<D> {
 /// `defs` with the body of every definition that can recurse (nested ones included)
 /// turned into `__guard | body`, the arguments of the calls in those bodies and the
 /// updates of folds likewise.
-pub fn guard_defs<'s>(mut defs: Vec<Def<&'s str>>) -> Vec<Def<&'s str>> {
+pub fn guard_defs(mut defs: Vec<Def<&str>>) -> Vec<Def<&str>> {
     let mut graph = Graph::new();
     for def in &mut defs {
         let calls = calls(&mut def.body, &mut graph);
@@ -323,7 +323,7 @@ pub fn depth(term: &mut Term<&str>) -> usize {
 
 /// The sub-terms of `term`, except the bodies of the definitions it opens (the callers
 /// treat those per definition).
-fn children<'a, S>(term: &'a mut Term<S>) -> Vec<&'a mut Term<S>> {
+fn children<S>(term: &mut Term<S>) -> Vec<&mut Term<S>> {
     let mut out = Vec::new();
     match term {
         Term::Id | Term::Recurse | Term::Num(_) | Term::Break(_) | Term::Var(_) => {}

@@ -415,7 +415,9 @@ fn bracket_depth(code: &str) -> usize {
         let in_string = open.last() == Some(&Open::Str);
         match c {
             '\\' if in_string => {
-                if chars.next() == Some('(') {
+                // An escape: `\(` opens an interpolation, anything else is one character.
+                let escaped = chars.next();
+                if escaped == Some('(') {
                     open.push(Open::Interpolation);
                 }
             }
@@ -719,6 +721,15 @@ mod tests {
         }
         let e = Program::compile(&"-".repeat(MAX_SOURCE)).unwrap_err();
         assert!(e.contains("syntax error"), "{e}");
+    }
+
+    #[test]
+    fn bracket_depth_counts_strings_and_interpolations() {
+        assert_eq!(bracket_depth(".a"), 0);
+        assert_eq!(bracket_depth("[.a, {b: (1)}]"), 3);
+        assert_eq!(bracket_depth(r#""a(b[c{""#), 1, "brackets inside a string");
+        assert_eq!(bracket_depth(r#""\"(" | ."#), 1, "an escaped quote");
+        assert_eq!(bracket_depth(r#""x\(.a | "y\([1])")""#), 5);
     }
 
     #[test]
