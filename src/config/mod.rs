@@ -260,6 +260,17 @@ impl Settings {
         })
     }
 
+    /// Every secret these settings hold (to keep them out of what mappings see and log).
+    pub fn secrets(&self) -> Vec<&SecretString> {
+        let mut out = vec![&self.port.client_id, &self.port.client_secret];
+        out.extend(&self.aws.external_id);
+        if let Some(keys) = &self.aws.static_keys {
+            out.extend([&keys.access_key_id, &keys.secret_access_key]);
+            out.extend(&keys.session_token);
+        }
+        out
+    }
+
     fn read(r: &mut Reader, sources: &Sources) -> Result<Settings, ConfigError> {
         let client_id = r.required_secret("port.client_id", "the Port client ID")?;
         let client_secret = r.required_secret("port.client_secret", "the Port client secret")?;

@@ -55,7 +55,10 @@ impl Sources {
             }
         };
         Ok(Sources {
-            env: std::env::vars().collect(),
+            // A variable that is not UTF-8 cannot be a setting (`vars()` would panic on it).
+            env: std::env::vars_os()
+                .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+                .collect(),
             dotenv,
             yaml,
         })

@@ -5,15 +5,26 @@
 //! and "error" distinguishable so the caller can report misconfigurations.
 //!
 //! Before compiling, single-quoted string literals are rewritten to double-quoted ones, as
-//! Ocean does (`.name == 'x'` works in users' mappings). `$ENV` is available as in jq.
+//! Ocean does (`.name == 'x'` works in users' mappings). `env` and `$ENV` are the process
+//! environment without this program's secrets ([`super::env`]).
+//!
+//! No expression can crash or hang the process: it is compiled on a thread with a large
+//! stack (jaq's parser recurses once per nesting level), must nest at most [`MAX_DEPTH`]
+//! deep (evaluation recurses the same way), and every evaluation runs under the stack and
+//! step budgets of [`super::guard`]. A panic inside jaq fails that evaluation only. Errors
+//! leave this module without the values they quote ([`super::redact`]).
 
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, LazyLock};
 
+use jaq_core::load::parse::Def;
 use jaq_core::load::{Arena, File, Loader};
 use jaq_core::{Compiler, Ctx, Vars, data, unwrap_valr};
 use jaq_json::Val;
 use serde::Deserialize;
 use serde_json::Value;
+
+use super::{env, guard, redact};
 
 type Filter = jaq_core::Filter<data::JustLut<Val>>;
 
@@ -190,17 +201,37 @@ impl std::fmt::Debug for Program {
     }
 }
 
-/// `$ENV`, read once: the environment does not change during a run.
-static ENV: LazyLock<Val> = LazyLock::new(|| {
-    let map: serde_json::Map<String, Value> = std::env::vars()
-        .map(|(k, v)| (k, Value::String(v)))
-        .collect();
-    to_val(&Value::Object(map))
+/// Definitions added after jaq's own so that builtins behave as in jq 1.7 where jaq
+/// differs (each one is listed in `docs/jq-compatibility.md`), plus `env` and the guarded
+/// `range`.
+const PRELUDE: &str = include_str!("prelude.jq");
+
+/// jaq's definitions and the prelude, parsed once, recursive ones guarded.
+static DEFS: LazyLock<Vec<Def>> = LazyLock::new(|| {
+    let prelude = jaq_core::load::parse(PRELUDE, |p| p.defs()).expect("prelude.jq parses");
+    let defs = jaq_core::defs()
+        .chain(jaq_std::defs())
+        .chain(jaq_json::defs())
+        .chain(prelude);
+    guard::guard_defs(defs.collect())
 });
 
-/// Definitions prepended to every program so that builtins behave as in jq 1.7 where jaq
-/// differs (each one is listed in `docs/jq-compatibility.md`).
-const PRELUDE: &str = include_str!("prelude.jq");
+/// The user's expression, as the last definition of the prelude module (so that its
+/// definitions are guarded like the others); the main program only calls it.
+const MAIN: &str = "__mapping_expression";
+
+/// Longest expression accepted, in bytes: far beyond any mapping, and small enough for
+/// the compiler thread's stack whatever the nesting.
+pub const MAX_SOURCE: usize = 16 * 1024;
+
+/// Deepest expression accepted (levels of the syntax tree): evaluation recurses once per
+/// level without passing the guard (about 5 KiB each in a debug build), on threads with
+/// as little as 2 MiB of stack. The deepest of the 1,472 corpus expressions has 14.
+pub const MAX_DEPTH: usize = 100;
+
+/// Stack of the thread each expression is compiled on. Only the pages used are ever
+/// touched; a [`MAX_SOURCE`] expression nested as deep as it can be needs far less.
+const COMPILER_STACK: usize = 512 << 20;
 
 /// Ocean's stub when `allowEnvironmentVariablesJqAccess` is false.
 const NO_ENV: &str = "def env: {}; {} as $ENV | ";
@@ -213,59 +244,30 @@ impl Program {
 
     /// Compiles `source`; `allow_env: false` makes `env` and `$ENV` empty objects. The
     /// error is a one-line description with the offending token.
+    ///
+    /// Costs a thread start (tens of microseconds): expressions are compiled once per run.
     pub fn compile_with(source: &str, allow_env: bool) -> Result<Program, String> {
+        if source.len() > MAX_SOURCE {
+            return Err(format!(
+                "the expression is {} bytes long; at most {MAX_SOURCE} are accepted",
+                source.len()
+            ));
+        }
         let user = rewrite_single_quotes(source);
         let code = if allow_env {
-            format!("{PRELUDE}\n{user}")
+            user.clone()
         } else {
-            format!("{PRELUDE}\n{NO_ENV}{user}")
+            format!("{NO_ENV}{user}")
         };
-        let defs = jaq_core::defs()
-            .chain(jaq_std::defs())
-            .chain(jaq_json::defs());
-        let funs = jaq_core::funs()
-            .chain(jaq_std::funs())
-            .chain(jaq_json::funs());
-        let arena = Arena::default();
-        let modules = Loader::new(defs)
-            .load(
-                &arena,
-                File {
-                    code: code.as_str(),
-                    path: (),
-                },
-            )
-            .map_err(|errs| {
-                let mut parts = Vec::new();
-                for (_, e) in errs {
-                    match e {
-                        jaq_core::load::Error::Io(v) => {
-                            parts.extend(v.into_iter().map(|(_, m)| m));
-                        }
-                        jaq_core::load::Error::Lex(v) => parts
-                            .extend(v.into_iter().map(|(exp, at)| {
-                                format!("expected {} {}", exp.as_str(), near(at))
-                            })),
-                        jaq_core::load::Error::Parse(v) => parts
-                            .extend(v.into_iter().map(|(exp, at)| {
-                                format!("expected {} {}", exp.as_str(), near(at))
-                            })),
-                    }
-                }
-                format!("syntax error: {}", parts.join("; "))
-            })?;
-        let filter = Compiler::default()
-            .with_funs(funs)
-            .with_global_vars(["$ENV"])
-            .compile(modules)
-            .map_err(|errs| {
-                let names: Vec<String> = errs
-                    .into_iter()
-                    .flat_map(|(_, v)| v)
-                    .map(|(name, undef)| format!("undefined {} {name}", undef.as_str()))
-                    .collect();
-                names.join("; ")
-            })?;
+        let filter = std::thread::scope(|scope| {
+            std::thread::Builder::new()
+                .name("jq-compile".into())
+                .stack_size(COMPILER_STACK)
+                .spawn_scoped(scope, || compile_filter(&code))
+                .map_err(|e| format!("cannot start the thread that compiles JQ: {e}"))?
+                .join()
+                .unwrap_or_else(|_| Err("the JQ compiler failed on this expression".into()))
+        })?;
         Ok(Program {
             filter: Arc::new(filter),
             constant: constant_string(user.trim()),
@@ -287,7 +289,9 @@ impl Program {
     /// Like [`Program::first`] on a JSON item, answered without jaq when the expression
     /// is a literal or a plain path; `None` when jaq is needed.
     pub fn first_fast(&self, input: &Value) -> Option<Result<Option<Value>, String>> {
-        self.fast.as_ref().map(|f| f.eval(input))
+        self.fast
+            .as_ref()
+            .map(|f| f.eval(input).map_err(|e| redact::error(&e, &self.source)))
     }
 
     /// First output on a JSON item, as JSON: the fast path when there is one, else jaq.
@@ -301,14 +305,156 @@ impl Program {
     /// First output of the program on `input`: `Ok(None)` when it yields nothing,
     /// `Err` with jq's message when the first thing it yields is an error.
     pub fn first(&self, input: &Val) -> Result<Option<Val>, String> {
-        let ctx = Ctx::<data::JustLut<Val>>::new(&self.filter.lut, Vars::new([ENV.clone()]));
-        let mut out = self.filter.id.run((ctx, input.clone())).map(unwrap_valr);
-        match out.next() {
-            None => Ok(None),
-            Some(Ok(v)) => Ok(Some(v)),
-            Some(Err(e)) => Err(e.to_string()),
+        let (result, spent) = self.run(input, guard::INLINE);
+        if !spent {
+            return result;
+        }
+        // Too much for the caller's thread: once more, on a thread with room to spare.
+        std::thread::scope(|scope| {
+            std::thread::Builder::new()
+                .name("jq-heavy".into())
+                .stack_size(guard::DEDICATED_STACK)
+                .spawn_scoped(scope, || self.run(input, guard::DEDICATED).0)
+                .map_err(|e| format!("cannot start a thread for a long JQ evaluation: {e}"))?
+                .join()
+                .unwrap_or_else(|_| Err(JAQ_PANICKED.into()))
+        })
+    }
+
+    /// One evaluation within `limits`, and whether it ran out of them.
+    fn run(&self, input: &Val, limits: guard::Limits) -> (Result<Option<Val>, String>, bool) {
+        let budget = guard::Budget::enter(limits);
+        let ctx = Ctx::<data::JustLut<Val>>::new(&self.filter.lut, Vars::new([env::current()]));
+        let outcome = catch_unwind(AssertUnwindSafe(|| {
+            let mut out = self.filter.id.run((ctx, input.clone())).map(unwrap_valr);
+            match out.next() {
+                None => Ok(None),
+                Some(Ok(v)) => Ok(Some(v)),
+                Some(Err(e)) => Err(e.to_string()),
+            }
+        }));
+        let result = match outcome {
+            Ok(result) => result.map_err(|e| redact::error(&e, &self.source)),
+            Err(_) => Err(JAQ_PANICKED.into()),
+        };
+        (result, budget.spent())
+    }
+}
+
+/// The error when jaq panics (a bug in jaq): only that evaluation fails.
+const JAQ_PANICKED: &str = "jq failed on this input (a bug in the jq engine, jaq)";
+
+/// Parses, guards and compiles `code` (on the compiler thread).
+fn compile_filter(code: &str) -> Result<Filter, String> {
+    let brackets = bracket_depth(code);
+    if brackets > MAX_DEPTH {
+        return Err(format!(
+            "the expression nests {brackets} brackets deep; at most {MAX_DEPTH} levels are accepted"
+        ));
+    }
+    let arena = Arena::default();
+    // The loader's errors name the offending token; the term itself is parsed again
+    // below, to become a definition.
+    Loader::new(std::iter::empty())
+        .load(&arena, File { code, path: () })
+        .map_err(load_errors)?;
+    let mut body = jaq_core::load::parse(code, |p| p.term())
+        .ok_or("syntax error: not a single JQ expression")?;
+    let depth = guard::depth(&mut body);
+    if depth > MAX_DEPTH {
+        return Err(format!(
+            "the expression nests {depth} levels deep; at most {MAX_DEPTH} are accepted"
+        ));
+    }
+    let main = guard::guard_defs(vec![Def {
+        name: MAIN,
+        args: Vec::new(),
+        body,
+    }]);
+    let modules = Loader::new(DEFS.iter().cloned().chain(main))
+        .load(
+            &arena,
+            File {
+                code: MAIN,
+                path: (),
+            },
+        )
+        .map_err(load_errors)?;
+    let funs = jaq_core::funs()
+        .chain(jaq_std::funs())
+        .chain(jaq_json::funs())
+        .chain([guard::native()]);
+    Compiler::default()
+        .with_funs(funs)
+        .with_global_vars(["$ENV"])
+        .compile(modules)
+        .map_err(|errs| {
+            let names: Vec<String> = errs
+                .into_iter()
+                .flat_map(|(_, v)| v)
+                .map(|(name, undef)| format!("undefined {} {name}", undef.as_str()))
+                .collect();
+            names.join("; ")
+        })
+}
+
+/// How deep `(`, `[`, `{`, strings and their `\\(…)` interpolations nest in `code`:
+/// a cheap bound checked before the parser, which recurses once per level.
+fn bracket_depth(code: &str) -> usize {
+    // What is open: a bracket, a string, or an interpolation inside a string.
+    #[derive(PartialEq)]
+    enum Open {
+        Bracket,
+        Str,
+        Interpolation,
+    }
+    let mut open: Vec<Open> = Vec::new();
+    let mut deepest = 0;
+    let mut chars = code.chars();
+    while let Some(c) = chars.next() {
+        let in_string = open.last() == Some(&Open::Str);
+        match c {
+            '\\' if in_string => {
+                // An escape: `\(` opens an interpolation, anything else is one character.
+                let escaped = chars.next();
+                if escaped == Some('(') {
+                    open.push(Open::Interpolation);
+                }
+            }
+            '"' if in_string => {
+                open.pop();
+            }
+            _ if in_string => {}
+            '"' => open.push(Open::Str),
+            '(' | '[' | '{' => open.push(Open::Bracket),
+            ')' | ']' | '}' => {
+                open.pop();
+            }
+            _ => {}
+        }
+        deepest = deepest.max(open.len());
+    }
+    deepest
+}
+
+fn load_errors<P>(errs: jaq_core::load::Errors<&str, P>) -> String {
+    let mut parts = Vec::new();
+    for (_, e) in errs {
+        match e {
+            jaq_core::load::Error::Io(v) => {
+                parts.extend(v.into_iter().map(|(_, m)| m));
+            }
+            jaq_core::load::Error::Lex(v) => parts.extend(
+                v.into_iter()
+                    .map(|(exp, at)| format!("expected {} {}", exp.as_str(), near(at))),
+            ),
+            jaq_core::load::Error::Parse(v) => parts.extend(
+                v.into_iter()
+                    .map(|(exp, at)| format!("expected {} {}", exp.as_str(), near(at))),
+            ),
         }
     }
+    format!("syntax error: {}", parts.join("; "))
 }
 
 fn near(at: &str) -> String {
@@ -468,6 +614,140 @@ mod tests {
         assert!(e.contains("syntax error"), "{e}");
         let e = Program::compile("nosuchfn(1)").unwrap_err();
         assert!(e.contains("nosuchfn"), "{e}");
+    }
+
+    #[test]
+    fn endless_recursion_is_an_error_not_a_crash() {
+        let e = run("def f(g): g | f(g + 1); f(.)", json!(0)).unwrap_err();
+        assert!(e.contains("steps") || e.contains("recursion"), "{e}");
+        for src in [
+            "def f: 1 + f; f",
+            "def f: [f]; f",
+            "def f: {a: f}; f",
+            "1 + __mapping_expression",
+            "def f: def g: 1 + f; g; f",
+        ] {
+            let e = run(src, json!(0)).unwrap_err();
+            assert!(e.starts_with("recursion too deep"), "{src}: {e}");
+        }
+    }
+
+    #[test]
+    fn endless_loops_stop() {
+        for src in [
+            "until(false; .)",
+            "def f: f; f",
+            "last(range(1e18))",
+            "[limit(1e9; repeat(1))] | length",
+            "[range(infinite)] | length",
+            "last(recurse(. + 1))",
+            "def f: try error(1) catch f; f",
+            // Each step nests the value one level deeper; freeing it must not crash.
+            "def f: [.] | f; f",
+            "reduce range(1e9) as $i (null; [.])",
+            "def f: .a | f; path(f)",
+        ] {
+            let e = run(src, json!(null)).unwrap_err();
+            assert!(
+                e.contains(&format!("after {} steps", guard::DEDICATED.steps)),
+                "{src}: {e}"
+            );
+        }
+    }
+
+    #[test]
+    fn bounded_recursion_and_loops_still_work() {
+        let ok = |src: &str, input: Value, want: Value| {
+            assert_eq!(run(src, input).unwrap(), Some(want), "{src}");
+        };
+        ok(
+            "def f: if . == 0 then 0 else (. - 1 | f) + 1 end; 20 | f",
+            json!(null),
+            json!(20),
+        );
+        ok("[range(100000)] | length", json!(null), json!(100000));
+        ok("[range(0; 10; 3)]", json!(null), json!([0, 3, 6, 9]));
+        ok("[range(1, 2; 4)]", json!(null), json!([1, 2, 3, 2, 3]));
+        ok("last(until(. >= 100000; . + 1))", json!(0), json!(100000));
+        let mut deep = json!("leaf");
+        for _ in 0..100 {
+            deep = json!({"a": [deep]});
+        }
+        ok("[recurse | strings] | length", deep.clone(), json!(1));
+        ok("[paths] | length", deep.clone(), json!(200));
+        ok("[tostream] | length", deep, json!(201));
+        // The guard is a path and an update target like the identity.
+        let dig = "def f: if type == \"object\" then .a | f else . end;";
+        ok(
+            &format!("{dig} [path(f)]"),
+            json!({"a": {"a": 1}}),
+            json!([["a", "a"]]),
+        );
+        ok(
+            &format!("{dig} f |= 2"),
+            json!({"a": {"a": 1}}),
+            json!({"a": {"a": 2}}),
+        );
+        // Past the inline budget, on a thread of its own; budgets are per evaluation.
+        ok("[range(150000)] | length", json!(null), json!(150000));
+        ok("[range(150000)] | length", json!(null), json!(150000));
+        // A program that catches the guard's error still gets the full budget.
+        ok(
+            "try ([range(3000)] | length) catch 0",
+            json!(null),
+            json!(3000),
+        );
+        ok(
+            "def f: if . == 0 then 0 else (. - 1 | f) + 1 end; 200 | f",
+            json!(null),
+            json!(200),
+        );
+    }
+
+    #[test]
+    fn expressions_that_nest_too_deep_or_are_too_long_are_refused() {
+        let deep = format!("{}1{}", "[".repeat(8_000), "]".repeat(8_000));
+        let e = Program::compile(&deep).unwrap_err();
+        assert!(e.contains("nests"), "{e}");
+        let chain = vec!["1"; MAX_DEPTH + 1].join(" + ");
+        let e = Program::compile(&chain).unwrap_err();
+        assert!(e.contains("nests"), "{e}");
+        assert!(Program::compile(&vec!["1"; MAX_DEPTH / 2].join(" + ")).is_ok());
+        let e = Program::compile(&" ".repeat(MAX_SOURCE + 1)).unwrap_err();
+        assert!(e.contains("bytes long"), "{e}");
+        for prefix in ["-", "try ", "-(", "def f: "] {
+            let src = prefix.repeat(MAX_SOURCE / prefix.len());
+            assert!(Program::compile(&src).is_err());
+        }
+        let e = Program::compile(&"-".repeat(MAX_SOURCE)).unwrap_err();
+        assert!(e.contains("syntax error"), "{e}");
+    }
+
+    #[test]
+    fn bracket_depth_counts_strings_and_interpolations() {
+        assert_eq!(bracket_depth(".a"), 0);
+        assert_eq!(bracket_depth("[.a, {b: (1)}]"), 3);
+        assert_eq!(bracket_depth(r#""a(b[c{""#), 1, "brackets inside a string");
+        assert_eq!(bracket_depth(r#""\"(" | ."#), 1, "an escaped quote");
+        assert_eq!(bracket_depth(r#""x\(.a | "y\([1])")""#), 5);
+    }
+
+    #[test]
+    fn env_is_the_filtered_environment() {
+        assert_eq!(run("env == $ENV", json!(null)).unwrap(), Some(json!(true)));
+        assert_eq!(
+            run("$ENV | has(\"PATH\")", json!(null)).unwrap(),
+            Some(json!(std::env::var_os("PATH").is_some()))
+        );
+    }
+
+    #[test]
+    fn errors_do_not_quote_the_data() {
+        let e = run(".a | .x", json!({"a": "secret-value-123"})).unwrap_err();
+        assert_eq!(e, "cannot index string (16 chars) with \"x\"");
+        let p = Program::compile(".a.x").unwrap();
+        let e = p.first_json(&json!({"a": "secret"})).unwrap_err();
+        assert!(!e.contains("secret"), "{e}");
     }
 
     #[test]

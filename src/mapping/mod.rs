@@ -17,13 +17,18 @@
 //! 5. the entity JSON holds only the keys present in the mapping.
 //!
 //! JQ runs on jaq with a small prelude that restores jq 1.7 behaviour where jaq differs
-//! (see `docs/jq-compatibility.md`); with `allowEnvironmentVariablesJqAccess: false`,
-//! `env` and `$ENV` are empty objects, as in Ocean.
+//! (see `docs/jq-compatibility.md`), under stack and step budgets ([`guard`]) so that no
+//! expression can crash or hang a run. `env` and `$ENV` are the environment without this
+//! program's secrets ([`env`]); with `allowEnvironmentVariablesJqAccess: false` they are
+//! empty objects, as in Ocean. Errors and values are logged summarised ([`redact`]).
 
 pub mod config;
+pub mod env;
 mod field;
+mod guard;
 pub mod jq;
 mod misconfig;
+mod redact;
 
 use std::fmt;
 
@@ -408,7 +413,7 @@ impl Resource {
             Ok(Some(Val::Arr(elements))) => elements,
             Ok(other) => {
                 tracing::warn!(kind = %self.kind, resource_index = self.index, expression = items.program.source(),
-                    got = %other.map(|v| jq::to_json(&v).to_string()).unwrap_or_else(|| "nothing".into()),
+                    got = %other.map(|v| redact::value(&jq::to_json(&v))).unwrap_or_else(|| "nothing".into()),
                     "itemsToParse did not yield a list; item skipped");
                 out.push(Outcome::Dropped("itemsToParse did not yield a list"));
                 return;
@@ -465,8 +470,9 @@ impl Resource {
             Ok(Some(Value::Bool(false))) => return Outcome::Filtered,
             Ok(Some(other)) => {
                 return Outcome::ItemError(format!(
-                    "selector `{}` yielded {other}, not a boolean",
+                    "selector `{}` yielded {}, not a boolean",
                     self.selector.source(),
+                    redact::value(&other),
                 ));
             }
             Ok(None) => {

@@ -27,3 +27,12 @@ def join($x): reduce .[] as $i (null;
         else error("Cannot join with \(type)") end)) // "";
 # jq builtin that jaq lacks.
 def tostream: path(def r: (.[]? | r), .; r) as $p | getpath($p) | reduce path(.[]?) as $q ([$p, .]; [$p + $q]);
+# `env` is `$ENV`, the environment without this program's secrets (jaq's `env` reads the
+# whole process environment).
+def env: $ENV;
+# jaq's range/3 is native: each output passes the evaluation guard (see guard.rs), so an
+# endless range (`last(range(1e18))`) stops like an endless recursion.
+def _jaq_range($from; $upto; $by): range($from; $upto; $by);
+def range($from; $upto; $by): _jaq_range($from; $upto; $by) | __guard;
+def range($from; $upto): range($from; $upto; 1);
+def range($upto): range(0; $upto);

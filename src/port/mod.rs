@@ -15,15 +15,17 @@
 //! - **Rate**: `OCEAN__PORT__RATE_LIMIT` requests per second, when set, paces every call
 //!   (a `governor` token bucket shared by all tasks).
 //!
-//! [`integration`] holds the integration lifecycle (bootstrap, resync state) and
-//! [`loader`] the bulk upsert path.
+//! [`integration`] holds the integration lifecycle (bootstrap, resync state),
+//! [`loader`] the bulk upsert path, and [`timing`] reads the delays and token lifetimes
+//! Port sends, whatever their value.
 
 pub mod defaults;
 pub mod examples;
 pub mod integration;
 pub mod loader;
+pub mod timing;
 
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use reqwest::{Method, StatusCode};
 use secrecy::{ExposeSecret, SecretString};
@@ -301,7 +303,10 @@ impl Client {
             }
             let retry_status = matches!(status.as_u16(), 408 | 429 | 502 | 503 | 504);
             if retry_status && retryable && attempt < self.max_attempts {
-                let wait = backoff(attempt, retry_after(resp.headers()));
+                let wait = backoff(
+                    attempt,
+                    timing::retry_after(resp.headers(), SystemTime::now()),
+                );
                 tracing::warn!(
                     path,
                     attempt,
@@ -362,7 +367,8 @@ impl Client {
                     if matches!(r.status().as_u16(), 408 | 429 | 502 | 503 | 504)
                         && attempt < self.max_attempts =>
                 {
-                    let wait = backoff(attempt, retry_after(r.headers()));
+                    let wait =
+                        backoff(attempt, timing::retry_after(r.headers(), SystemTime::now()));
                     tokio::time::sleep(wait).await;
                 }
                 Ok(r) => break r,
@@ -399,12 +405,11 @@ impl Client {
             .get("tokenType")
             .and_then(Value::as_str)
             .unwrap_or("Bearer");
-        // A small margin so that a token is not used in the second it expires.
-        let lifetime = Duration::from_secs_f64((expires_in - 30.0).max(1.0));
         let header = SecretString::from(format!("{kind} {access}"));
         *guard = Some(Token {
             header: header.clone(),
-            valid_until: Instant::now() + lifetime,
+            // Bounded to a day: the addition cannot overflow whatever Port sent.
+            valid_until: Instant::now() + timing::token_lifetime(expires_in),
         });
         Ok(header)
     }
@@ -439,30 +444,6 @@ fn describe(e: &reqwest::Error) -> String {
         source = s.source();
     }
     msg
-}
-
-/// `Retry-After` (seconds) or `x-ratelimit-reset` (seconds, or an epoch when > 10,000).
-fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
-    let read = |name: &str| {
-        headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<f64>().ok())
-    };
-    let secs = read("retry-after").or_else(|| {
-        read("x-ratelimit-reset").map(|v| {
-            if v > 10_000.0 {
-                let now = std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map(|d| d.as_secs_f64())
-                    .unwrap_or(0.0);
-                (v - now).max(0.0)
-            } else {
-                v
-            }
-        })
-    })?;
-    Some(Duration::from_secs_f64(secs.clamp(0.0, 60.0)))
 }
 
 /// Exponential backoff from 300 ms with ±10 % jitter, or the server's hint.

@@ -262,6 +262,8 @@ async fn bootstrap(
     let options = CompileOptions {
         allow_env: settings.allow_environment_variables_jq_access,
     };
+    // The environment JQ sees never holds this program's own secrets.
+    crate::mapping::env::hide(settings.secrets());
     let existing = integration::fetch(client).await?;
     let (mapping_json, origin) = existing.mapping_source();
     let mut mapping = Mapping::from_json_with(&mapping_json, options)?;

@@ -214,6 +214,13 @@ impl PortFake {
         self.st().token_ttl_secs = secs;
     }
 
+    /// Sends `value` as the token response's `expiresIn` instead of the seconds left
+    /// (any JSON: a huge number, a negative one, a string), to check how the client copes
+    /// with a nonsensical lifetime; the token itself still lives `set_token_ttl_secs`.
+    pub fn set_token_expires_in_raw(&self, value: Value) {
+        self.st().token_expires_in_raw = Some(value);
+    }
+
     /// Makes every token issued so far invalid: its next use gets 401.
     pub fn expire_tokens(&self) {
         let now = Instant::now();
@@ -427,6 +434,8 @@ const TOKEN_PATH: &str = "/v1/auth/access_token";
 struct FakeState {
     base: String,
     token_ttl_secs: u64,
+    /// `expiresIn` sent instead of the real one (see `set_token_expires_in_raw`).
+    token_expires_in_raw: Option<Value>,
     /// Every issued token and when it stops being valid.
     tokens: HashMap<String, Instant>,
     faults: Vec<Fault>,
@@ -451,6 +460,7 @@ impl FakeState {
         FakeState {
             base,
             token_ttl_secs: 10800,
+            token_expires_in_raw: None,
             tokens: HashMap::new(),
             faults: Vec::new(),
             requests: Vec::new(),
@@ -933,7 +943,10 @@ fn token(st: &mut FakeState, r: &Req) -> Handled {
         }
     };
     let left = expiry.saturating_duration_since(now);
-    let expires_in = left.as_secs() + u64::from(left.subsec_nanos() > 0);
+    let expires_in = st
+        .token_expires_in_raw
+        .clone()
+        .unwrap_or_else(|| json!(left.as_secs() + u64::from(left.subsec_nanos() > 0)));
     Ok(Reply::ok(
         200,
         json!({"ok": true, "accessToken": token, "expiresIn": expires_in, "tokenType": "Bearer"}),
