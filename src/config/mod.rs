@@ -307,13 +307,22 @@ impl Settings {
         let allow_environment_variables_jq_access = r
             .bool("allow_environment_variables_jq_access")?
             .unwrap_or(true);
-        let scheduled_resync_interval = r.minutes("scheduled_resync_interval")?;
+        // From one second to a year: a zero or huge interval cannot be scheduled.
+        let scheduled_resync_interval = r.minutes(
+            "scheduled_resync_interval",
+            1.0 / 60.0..=525_600.0,
+            "a number of minutes from 0.0167 (one second) to 525600 (a year)",
+        )?;
         let path_prefix = r
             .string("path_prefix")?
             .map(|p| format!("/{}", p.trim_matches('/')))
             .filter(|p| p != "/")
             .unwrap_or_default();
-        let resync_timeout_minutes = r.minutes_or_zero("resync_timeout_minutes")?;
+        let resync_timeout_minutes = r.minutes(
+            "resync_timeout_minutes",
+            0.0..=525_600.0,
+            "a number of minutes from 0 (off) to 525600 (a year)",
+        )?;
         check_path_prefix(&path_prefix)?;
         let http_host = read_http_host(sources)?;
         let resync_secret = match r.string("resync_secret") {
@@ -727,9 +736,13 @@ impl<'a> Reader<'a> {
         }
     }
 
-    /// A positive number of minutes (fractions allowed).
-    fn minutes(&mut self, path: &str) -> Result<Option<f64>, ConfigError> {
-        let expected = "a number of minutes from 0.0167 (one second) to 525600 (a year)";
+    /// A number of minutes (fractions allowed) in `range`, at most a year.
+    fn minutes(
+        &mut self,
+        path: &str,
+        range: std::ops::RangeInclusive<f64>,
+        expected: &str,
+    ) -> Result<Option<f64>, ConfigError> {
         let n = match self.get(path) {
             None => return Ok(None),
             Some(v @ Value::Number(n)) => {
@@ -741,29 +754,7 @@ impl<'a> Reader<'a> {
                 .map_err(|_| Self::invalid(path, expected, v))?,
             Some(v) => return Err(Self::invalid(path, expected, v)),
         };
-        // From one second to a year: a zero or huge interval cannot be scheduled.
-        if n.is_finite() && (1.0 / 60.0..=525_600.0).contains(&n) {
-            Ok(Some(n))
-        } else {
-            Err(Self::invalid(path, expected, &Value::from(n)))
-        }
-    }
-
-    /// A number of minutes from 0 to a year, fractions allowed (0 means "off").
-    fn minutes_or_zero(&mut self, path: &str) -> Result<Option<f64>, ConfigError> {
-        let expected = "a number of minutes from 0 (off) to 525600 (a year)";
-        let n = match self.get(path) {
-            None => return Ok(None),
-            Some(v @ Value::Number(n)) => {
-                n.as_f64().ok_or_else(|| Self::invalid(path, expected, v))?
-            }
-            Some(v @ Value::String(s)) => s
-                .trim()
-                .parse::<f64>()
-                .map_err(|_| Self::invalid(path, expected, v))?,
-            Some(v) => return Err(Self::invalid(path, expected, v)),
-        };
-        if n.is_finite() && (0.0..=525_600.0).contains(&n) {
+        if n.is_finite() && range.contains(&n) {
             Ok(Some(n))
         } else {
             Err(Self::invalid(path, expected, &Value::from(n)))
