@@ -236,6 +236,23 @@ pub async fn start(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        // The only part of an HTTP request this program parses itself is the
+        // Authorization header of `POST /resync`: any bytes, never a panic, never accepted
+        // unless they are exactly `Bearer <secret>`.
+        #[test]
+        fn any_authorization_header_is_answered_without_panic(value in proptest::collection::vec(any::<u8>(), 0..64)) {
+            let secret = SecretString::from("s3cret");
+            let mut headers = HeaderMap::new();
+            if let Ok(v) = axum::http::HeaderValue::from_bytes(&value) {
+                headers.insert(header::AUTHORIZATION, v);
+                let ok = authorized(&headers, &secret);
+                prop_assert_eq!(ok, value.len() == 13 && value[..7].eq_ignore_ascii_case(b"Bearer ") && &value[7..] == b"s3cret");
+            }
+        }
+    }
 
     #[test]
     fn bearer_secret_is_checked_exactly() {

@@ -183,6 +183,33 @@ async fn jq_loops_without_end_null_the_field_and_the_run_goes_on() {
     }
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deeply_nested_json_text_nulls_the_field_and_the_run_goes_on() {
+    let w = World::start(SEED).await;
+    let deep = [
+        ("arrays", r#""[" * 200000 | fromjson"#),
+        ("objects", r#""{\"a\":" * 200000 | fromjson"#),
+        ("caught", r#""[" * 200000 | fromjson? // "fallback""#),
+    ];
+    let mut properties = deep.to_vec();
+    properties.push(("shallow", r#""[[1], {\"a\": 2}]" | fromjson | tojson"#));
+    seed_probe_mapping(&w, &properties);
+    let run = run_binary(&["sail", "--once"], &w.env()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    for p in probes(&w) {
+        assert_eq!(p["properties"]["arrays"], Value::Null, "{p}");
+        assert_eq!(p["properties"]["objects"], Value::Null, "{p}");
+        assert_eq!(p["properties"]["caught"], "fallback", "{p}");
+        assert_eq!(p["properties"]["shallow"], r#"[[1],{"a":2}]"#, "{p}");
+    }
+    let logged = lines_with(&run.stderr, "properties.arrays");
+    assert!(
+        logged.iter().any(|l| l.contains("depth limit")),
+        "{}",
+        run.stderr
+    );
+}
+
 /// Values of this program's secrets, set in the run's environment below.
 const EXTERNAL_ID: &str = "test-external-id";
 const INTEGRATION_SECRET: &str = "integration-secret-SENTINEL-41d2";

@@ -171,6 +171,43 @@ pub fn native() -> Fun<D> {
     (NAME, v(0), native)
 }
 
+/// Name of the native filter that measures how deeply a JSON text nests.
+pub const NESTING: &str = "__json_nesting";
+
+/// `__json_nesting`: the deepest `[`/`{` nesting of a string, outside string literals
+/// (0 for anything that is not a string); a linear scan that never recurses. The prelude's
+/// `fromjson` refuses texts nested deeper than 512 levels with it (jq's own limit is
+/// 10,000; jaq's parser recurses once per level and has none, so
+/// `"[" * 200000 | fromjson` overflowed the stack). AWS data nests a few dozen levels.
+pub fn nesting_native() -> Fun<D> {
+    let native = Native::<D>::new(|cv| {
+        let depth = match &cv.1 {
+            Val::TStr(b) | Val::BStr(b) => json_nesting(b),
+            _ => 0,
+        };
+        bome(Ok(Val::from(depth as isize)))
+    });
+    (NESTING, v(0), native)
+}
+
+fn json_nesting(text: &[u8]) -> usize {
+    let (mut depth, mut deepest, mut in_string, mut escaped) = (0usize, 0usize, false, false);
+    for &b in text {
+        match b {
+            _ if escaped => escaped = false,
+            b'\\' if in_string => escaped = true,
+            b'"' => in_string = !in_string,
+            b'[' | b'{' if !in_string => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            b']' | b'}' if !in_string => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    deepest
+}
+
 /// `defs` with the body of every definition that can recurse (nested ones included)
 /// turned into `__guard | body`, the arguments of the calls in those bodies and the
 /// updates of folds likewise.
@@ -387,5 +424,19 @@ fn pattern_terms<'a, S>(pattern: &'a mut Pattern<S>, out: &mut Vec<&'a mut Term<
                 pattern_terms(p, out);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod nesting_tests {
+    use super::json_nesting;
+
+    #[test]
+    fn nesting_counts_brackets_outside_strings() {
+        assert_eq!(json_nesting(br#"{"a": [1, {"b": "[[[{"}]]}"#), 3);
+        assert_eq!(json_nesting(br#""\"[[""#), 0);
+        assert_eq!(json_nesting(b"[[[]]]"), 3);
+        assert_eq!(json_nesting(b"]]][["), 2);
+        assert_eq!(json_nesting(b"1"), 0);
     }
 }

@@ -383,7 +383,7 @@ fn compile_filter(code: &str) -> Result<Filter, String> {
     let funs = jaq_core::funs()
         .chain(jaq_std::funs())
         .chain(jaq_json::funs())
-        .chain([guard::native()]);
+        .chain([guard::native(), guard::nesting_native()]);
     Compiler::default()
         .with_funs(funs)
         .with_global_vars(["$ENV"])

@@ -36,3 +36,10 @@ def _jaq_range($from; $upto; $by): range($from; $upto; $by);
 def range($from; $upto; $by): _jaq_range($from; $upto; $by) | __guard;
 def range($from; $upto): range($from; $upto; 1);
 def range($upto): range(0; $upto);
+# jaq's JSON parser recurses once per nesting level without a limit: a deeply nested text
+# would overflow the stack. jq refuses past 10,000 levels; here past 512 (guard.rs).
+def _jaq_fromjson: fromjson;
+def fromjson:
+  if type == "string" and (__json_nesting > 512)
+  then error("Exceeds depth limit for parsing")
+  else _jaq_fromjson end;
