@@ -1,0 +1,180 @@
+//! Every rule of `docs/reliability.md` that keeps a blueprint from being reconciled, driven
+//! through the binary: each run starts from a catalogue holding a stale entity of ours in
+//! every blueprint, so a deletion the rule forbids would be visible, and each test checks
+//! the whole final catalogue.
+
+mod support;
+
+use serde_json::{Value, json};
+use support::aws_proxy::Rule;
+use support::{IDENTIFIER, World, run_binary};
+
+const SEED: &[&str] = &["--members", "2", "--ou-members", "1"];
+
+/// One stale entity of ours per default blueprint.
+const STALE: &[(&str, &str)] = &[
+    ("awsAccount", "000000000000"),
+    ("ec2Instance", "i-stale"),
+    ("ecsCluster", "arn:aws:ecs:us-east-1:1:cluster/stale"),
+    ("s3Bucket", "arn:aws:s3:::stale"),
+];
+
+/// Indexes of the default mapping's resources.
+const S3: usize = 1;
+const EC2: usize = 2;
+
+fn mapping() -> Value {
+    support::default_mapping_in_regions(&["us-east-1", "eu-west-1"])
+}
+
+/// A world whose Port holds `config` and a previous run's catalogue plus [`STALE`].
+async fn world(config: Value) -> World {
+    let w = World::start(SEED).await;
+    w.seed_integration(config);
+    w.previous_run(STALE);
+    w
+}
+
+/// The catalogue the run must leave: every current entity, and the stale entities of the
+/// blueprints in `kept`.
+fn expected(w: &World, kept: &[&str]) -> Vec<(String, String)> {
+    let mut keys = w.expected_keys(&w.account_ids());
+    keys.extend(
+        STALE
+            .iter()
+            .filter(|(bp, _)| kept.contains(bp))
+            .map(|(bp, id)| (bp.to_string(), id.to_string())),
+    );
+    keys.sort();
+    keys
+}
+
+fn no_delete_request(w: &World) -> bool {
+    w.port
+        .write_requests()
+        .iter()
+        .all(|r| !r.path.contains("/delete"))
+}
+
+const ALL: &[&str] = &["awsAccount", "ec2Instance", "ecsCluster", "s3Bucket"];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_resource_with_a_computed_blueprint_blocks_every_blueprint() {
+    let mut config = mapping();
+    // The EC2 resource's blueprint is computed per item: it "may produce anything".
+    config["resources"][EC2]["port"]["entity"]["mappings"]["blueprint"] =
+        json!(r#"if .Type == "AWS::EC2::Instance" then "ec2Instance" else "s3Bucket" end"#);
+    let w = world(config).await;
+    w.proxy.add_rule(Rule {
+        action: "DescribeInstances".into(),
+        status: 400,
+        code: "UnauthorizedOperation".into(),
+        times: 1,
+        ..Default::default()
+    });
+    let run = run_binary(&["sail", "--once"], &w.env()).await;
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert_eq!(w.catalog_keys(), expected(&w, ALL), "{}", run.stderr);
+    assert!(no_delete_request(&w));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_resource_with_a_constant_blueprint_blocks_only_that_blueprint() {
+    // The control for the test above: the same failure with the default (constant)
+    // blueprint keeps EC2's stale entity only.
+    let w = world(mapping()).await;
+    w.proxy.add_rule(Rule {
+        action: "DescribeInstances".into(),
+        status: 400,
+        code: "UnauthorizedOperation".into(),
+        times: 1,
+        ..Default::default()
+    });
+    let run = run_binary(&["sail", "--once"], &w.env()).await;
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert_eq!(
+        w.catalog_keys(),
+        expected(&w, &["ec2Instance"]),
+        "{}",
+        run.stderr
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unsupported_kind_blocks_its_blueprint() {
+    let mut config = mapping();
+    config["resources"].as_array_mut().unwrap().push(json!({
+        "kind": "AWS::Lambda::Function",
+        "selector": {"query": "true"},
+        "port": {"entity": {"mappings": {
+            "identifier": ".Properties.FunctionArn",
+            "blueprint": "\"s3Bucket\"",
+        }}}
+    }));
+    let w = world(config).await;
+    let run = run_binary(&["sail", "--once"], &w.env()).await;
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert_eq!(
+        w.catalog_keys(),
+        expected(&w, &["s3Bucket"]),
+        "{}",
+        run.stderr
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_selector_that_is_not_boolean_blocks_every_deletion() {
+    let mut config = mapping();
+    config["resources"][EC2]["selector"]["query"] = json!(".Properties.State");
+    let w = world(config).await;
+    let run = run_binary(&["sail", "--once"], &w.env()).await;
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    // The EC2 items were not mapped at all: their entities stay as the last run wrote them.
+    assert_eq!(w.catalog_keys(), expected(&w, ALL), "{}", run.stderr);
+    assert!(no_delete_request(&w));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_blueprint_expression_that_errors_blocks_every_deletion() {
+    let mut config = mapping();
+    // `.Properties.State.Name` is a string: indexing it errors for every instance.
+    config["resources"][EC2]["port"]["entity"]["mappings"]["blueprint"] =
+        json!(".Properties.State.Name.x");
+    let w = world(config).await;
+    let run = run_binary(&["sail", "--once"], &w.env()).await;
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert_eq!(w.catalog_keys(), expected(&w, ALL), "{}", run.stderr);
+    assert!(no_delete_request(&w));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn entities_whose_upsert_failed_are_kept_and_the_rest_reconciled() {
+    let mut config = mapping();
+    // Port refuses every bucket on its own (207): `creationDate` must be a date-time.
+    config["resources"][S3]["port"]["entity"]["mappings"]["properties"]["creationDate"] =
+        json!("\"yesterday\"");
+    let w = world(config).await;
+    // What the previous run wrote of the buckets, marked to show it is still that version.
+    for (bp, id) in w.expected_keys(&w.account_ids()) {
+        if bp == "s3Bucket" {
+            w.port.put_entity(
+                json!({"identifier": id, "blueprint": bp, "title": "last run"}),
+                &support::our_datasource(),
+            );
+        }
+    }
+    let run = run_binary(&["sail", "--once"], &w.env()).await;
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    // The buckets this run produced but could not write are kept (their last version);
+    // the stale bucket, which no item produced, goes like every other stale entity.
+    let mut want = expected(&w, &[]);
+    want.sort();
+    assert_eq!(w.catalog_keys(), want, "{}", run.stderr);
+    for (bp, id) in w.expected_keys(&w.account_ids()) {
+        if bp == "s3Bucket" {
+            let e = w.port.entity(&bp, &id).unwrap();
+            assert_eq!(e["title"], "last run", "{id} keeps its last version");
+        }
+    }
+    assert_eq!(w.port.resync_states(IDENTIFIER).last().unwrap(), "failed");
+}
