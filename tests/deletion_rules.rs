@@ -178,3 +178,39 @@ async fn entities_whose_upsert_failed_are_kept_and_the_rest_reconciled() {
     }
     assert_eq!(w.port.resync_states(IDENTIFIER).last().unwrap(), "failed");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn more_stale_entities_than_one_listing_page_and_one_delete_request_all_go() {
+    let mut config = mapping();
+    config["entityDeletionThreshold"] = json!(1.0);
+    let w = world(config).await;
+    // Past the listing's page (5,000) and many times the bulk delete's 100 identifiers.
+    let stale: Vec<String> = (0..5_050)
+        .map(|i| format!("arn:aws:s3:::bulk-{i:05}"))
+        .collect();
+    for id in &stale {
+        w.port.put_entity(
+            json!({"identifier": id, "blueprint": "s3Bucket"}),
+            &support::our_datasource(),
+        );
+    }
+    let run = run_binary(&["sail", "--once"], &w.env()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(w.catalog_keys(), expected(&w, &[]), "{}", run.stderr);
+    let requests = w.port.requests();
+    let listings = requests
+        .iter()
+        .filter(|r| r.path.ends_with("/datasource-entities"))
+        .count();
+    assert_eq!(listings, 2, "two pages of the owned-entity listing");
+    let deletes: Vec<usize> = requests
+        .iter()
+        .filter(|r| r.path.ends_with("/bulk/entities/delete"))
+        .map(|r| r.body["entities"].as_array().map_or(0, Vec::len))
+        .collect();
+    assert!(deletes.iter().all(|n| (1..=100).contains(n)), "{deletes:?}");
+    // 5,051 stale buckets in 51 requests, and one each for the other blueprints.
+    let total: usize = deletes.iter().sum();
+    assert_eq!(total, stale.len() + STALE.len());
+    assert_eq!(deletes.len(), 51 + 3, "{deletes:?}");
+}
