@@ -13,8 +13,6 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
 
-use crate::resync::{Outcome, Report};
-
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct OutcomeLabel {
     outcome: String,
@@ -137,40 +135,53 @@ static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
 });
 
 /// Records a finished run.
-pub fn record_run(report: &Report) {
+pub fn record_run(run: RunNumbers<'_>) {
     let m = &*METRICS;
-    let outcome = match report.outcome() {
-        Outcome::Complete => "complete",
-        Outcome::Partial => "partial",
-    };
-    record_outcome(outcome);
-    m.last_duration.set(report.duration.as_secs_f64());
-    if report.outcome() == Outcome::Complete {
+    record_outcome(if run.complete { "complete" } else { "partial" });
+    m.last_duration.set(run.duration.as_secs_f64());
+    if run.complete {
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_secs_f64())
             .unwrap_or(0.0);
         m.last_success.set(now);
     }
-    for (bp, s) in &report.entities {
+    for (bp, upserted, failed) in run.entities {
         let l = BlueprintLabel {
-            blueprint: bp.clone(),
+            blueprint: bp.to_string(),
         };
-        m.upserted.get_or_create(&l).inc_by(s.upserted);
-        m.failed.get_or_create(&l).inc_by(s.failed);
+        m.upserted.get_or_create(&l).inc_by(upserted);
+        m.failed.get_or_create(&l).inc_by(failed);
     }
-    for (kind, n) in &report.items_per_kind {
+    for (kind, n) in run.items {
         m.items
-            .get_or_create(&KindLabel { kind: kind.clone() })
-            .inc_by(*n);
+            .get_or_create(&KindLabel {
+                kind: kind.to_string(),
+            })
+            .inc_by(n);
     }
-    for u in &report.failed_units {
+    for kind in run.failed_unit_kinds {
         m.aws_errors
             .get_or_create(&ServiceLabel {
-                service: service_of(&u.kind),
+                service: service_of(kind),
             })
             .inc();
     }
+}
+
+/// What a finished run reports to [`record_run`]; plain numbers, so that this module
+/// depends on nothing above it (the layers that record here look down to it).
+pub struct RunNumbers<'a> {
+    /// Every account, unit and entity succeeded.
+    pub complete: bool,
+    /// Wall time.
+    pub duration: std::time::Duration,
+    /// `(blueprint, upserted, failed)`.
+    pub entities: Box<dyn Iterator<Item = (&'a str, u64, u64)> + 'a>,
+    /// `(kind, items listed)`.
+    pub items: Box<dyn Iterator<Item = (&'a str, u64)> + 'a>,
+    /// The kind of every failed (kind, account, region) unit.
+    pub failed_unit_kinds: Box<dyn Iterator<Item = &'a str> + 'a>,
 }
 
 /// Records deletions as they are confirmed (so a cancelled run's deletions count too).

@@ -28,7 +28,7 @@ use serde_json::{Map, Value, json};
 use tokio::sync::watch;
 
 use crate::config::Settings;
-use crate::listener::Trigger;
+use crate::trigger::Trigger;
 
 /// What the routes need.
 pub struct State {

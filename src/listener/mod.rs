@@ -16,42 +16,17 @@
 //! never finish.)
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use reqwest::Method;
-use tokio::sync::{Notify, watch};
+use tokio::sync::watch;
 
 use crate::config::{ListenerKind, Settings};
 use crate::port::{self, Feature};
 use crate::resync::{self, RunError};
 use crate::server::{self, State};
-
-/// Asks the runner for a resync; cheap to clone and call from anywhere.
-#[derive(Clone, Default)]
-pub struct Trigger {
-    pending: Arc<AtomicBool>,
-    wake: Arc<Notify>,
-}
-
-impl Trigger {
-    /// Requests a resync; several requests before the runner gets to them are one.
-    pub fn request(&self, why: &str) {
-        tracing::info!(trigger = why, "resync requested");
-        self.pending.store(true, Ordering::SeqCst);
-        self.wake.notify_one();
-    }
-
-    async fn next(&self) {
-        loop {
-            if self.pending.swap(false, Ordering::SeqCst) {
-                return;
-            }
-            self.wake.notified().await;
-        }
-    }
-}
+use crate::trigger::Trigger;
 
 /// Runs the HTTP surface and the configured listeners until SIGTERM/SIGINT (`shutdown`
 /// turns to the signal's number). Returns the process exit code: 128 + that number.

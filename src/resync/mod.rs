@@ -230,7 +230,7 @@ async fn run_in_span(
     };
     report.duration = started.elapsed();
     report.dry_run = dry_run;
-    crate::metrics::record_run(&report);
+    report.record_metrics();
     if dry_run {
         report.log_summary();
         return Ok(report);

@@ -152,6 +152,21 @@ impl Report {
         })
     }
 
+    /// Adds this run to the process's metrics.
+    pub fn record_metrics(&self) {
+        crate::metrics::record_run(crate::metrics::RunNumbers {
+            complete: self.outcome() == Outcome::Complete,
+            duration: self.duration,
+            entities: Box::new(
+                self.entities
+                    .iter()
+                    .map(|(bp, s)| (bp.as_str(), s.upserted, s.failed)),
+            ),
+            items: Box::new(self.items_per_kind.iter().map(|(k, n)| (k.as_str(), *n))),
+            failed_unit_kinds: Box::new(self.failed_units.iter().map(|u| u.kind.as_str())),
+        });
+    }
+
     /// One summary event at the end of the run.
     pub fn log_summary(&self) {
         let items: u64 = self.items_per_kind.values().sum();
