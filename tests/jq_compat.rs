@@ -575,7 +575,7 @@ fn every_corpus_expression_means_what_it_means_in_jq() {
             let why = if !expressions.contains_key(e) && !probes.contains(e.as_str()) {
                 "the expression is not in the corpus"
             } else {
-                "no longer differs so"
+                "it no longer differs this way"
             };
             format!("`{e}` on {input}: jq {jq}, ours {ours} ({why})")
         })

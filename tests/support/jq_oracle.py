@@ -36,21 +36,27 @@ def compile_cached(program, allow_env=True):
     return cache[key]
 
 
-# Ocean 0.48's `_format_filter` (port_ocean/core/handlers/entity_processor/
-# jq_entity_processor.py), the same rule as Port's UI: a single quote is taken for a string
-# delimiter, and becomes a double quote, only by what is around it, not by tracking strings.
+# Ocean 0.48's rule (`_format_filter` in jq_entity_processor.py, the same as Port's UI),
+# stated here on its own: a single quote is taken for a string delimiter, and becomes a
+# double quote, only by what is around it; strings are not read.
 # Opening: at the start or after whitespace, and not followed by whitespace or `"`.
 # Closing: not after whitespace or `"`, and followed by whitespace or the end.
-# Matches do not overlap: the whitespace a closing quote consumes cannot open the next one
-# (`'a' 'b'` becomes `"a" 'b"`), a quote touching a bracket is left alone (`test('x')`
-# stays), and one inside a double-quoted string is rewritten like any other (`"is 'x' now"`
-# becomes `"is "x" now"`, which does not compile).
-OCEAN_DELIMITER = re.compile(r"""(^|\s)'(?!\s|")|(?<!\s|")'(\s|$)""")
+# It is one substitution, so matches do not overlap: the whitespace a closing quote takes
+# cannot open the next string (`'a' 'b'` becomes `"a" 'b"`). A quote touching a bracket is
+# left alone (`test('x')` stays), and one inside a double-quoted string is rewritten like
+# any other (`"is 'x' now"` becomes `"is "x" now"`, which does not compile).
+OCEAN_DELIMITER = re.compile(
+    r"""
+      (?P<before>^|\s) ' (?![\s"])    # opening; the whitespace before it is part of the match
+    | (?<![\s"]) ' (?P<after>\s|$)     # closing; so is the whitespace after it
+    """,
+    re.VERBOSE,
+)
 
 
 def ocean_format(program):
     """The program text libjq compiles once Ocean has rewritten single quotes."""
-    return OCEAN_DELIMITER.sub(r'\1"\2', program)
+    return OCEAN_DELIMITER.sub(lambda m: (m["before"] or "") + '"' + (m["after"] or ""), program)
 
 
 def search(data, program, allow_env):
