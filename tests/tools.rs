@@ -93,6 +93,80 @@ async fn validate_from_port_reads_the_integration_and_writes_nothing() {
     );
 }
 
+/// Single quotes are rewritten by Ocean's rule: `== 'running'` works as in Ocean; a quote
+/// next to a bracket is no string delimiter there (Ocean compiles nothing and maps the field
+/// to `null` on every item), so the mapping is refused, with a hint, rather than meaning
+/// here what it does not mean in Ocean.
+#[tokio::test]
+async fn single_quotes_work_where_they_work_in_ocean_and_are_refused_elsewhere() {
+    let dir = tempfile::tempdir().unwrap();
+    let size = "'if .Properties.InstanceType == ''t3.medium'' then ''medium'' else ''other'' end'";
+    let mapping = std::fs::read_to_string(DEFAULT_MAPPING)
+        .unwrap()
+        .replace(
+            "  - kind: AWS::EC2::Instance\n    selector:\n      query: 'true'",
+            "  - kind: AWS::EC2::Instance\n    selector:\n      query: '.Properties.State.Name == ''running'''",
+        )
+        .replace(
+            "            instanceType: .Properties.InstanceType\n",
+            &format!("            instanceType: {size}\n"),
+        );
+    let mapping_path = write(&dir, "mapping.yml", &mapping);
+    let running: Value =
+        serde_json::from_str(include_str!("fixtures/aws-v3-raw/ec2-instance.json")).unwrap();
+    let mut stopped = running.clone();
+    stopped["Properties"]["State"]["Name"] = json!("stopped");
+    let input = write(&dir, "items.json", &format!("{running}\n{stopped}\n"));
+    let map = |mapping: &str| {
+        let args = [
+            "map",
+            "--mapping",
+            mapping,
+            "--kind",
+            "AWS::EC2::Instance",
+            "--input",
+            &input,
+        ]
+        .map(str::to_string);
+        async move {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            run_binary(&args, &[]).await
+        }
+    };
+    let run = map(&mapping_path).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let out: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(out["entities"].as_array().unwrap().len(), 1, "{out}");
+    assert_eq!(out["entities"][0]["properties"]["instanceType"], "medium");
+    assert_eq!(
+        out["dropped"],
+        json!([{"item": 1, "resource": 2, "reason": "the selector is false"}])
+    );
+
+    // The common `select(.Key == 'Name')`: the closing quote touches `)`.
+    let expression = "[.Properties.Tags[]? | select(.Key == 'Name') | .Value] | first";
+    let bad = mapping.replace(size, &format!("'{}'", expression.replace('\'', "''")));
+    assert_ne!(bad, mapping);
+    let bad_path = write(&dir, "bad.yml", &bad);
+    let run = run_binary(&["validate", "--mapping", &bad_path], &[]).await;
+    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    for needle in [
+        "resources[2] (AWS::EC2::Instance) mappings.properties.instanceType",
+        &format!("expression: {expression}"),
+        "as in Ocean, a single quote delimits a string only at either end of the expression or next to whitespace",
+        "1 error(s)",
+    ] {
+        assert!(
+            run.stdout.contains(needle),
+            "{needle:?} in:\n{}",
+            run.stdout
+        );
+    }
+    let run = map(&bad_path).await;
+    assert_eq!(run.code, 2, "{}", run.stdout);
+    assert!(run.stdout.is_empty(), "nothing mapped: {}", run.stdout);
+}
+
 #[tokio::test]
 async fn map_prints_entities_and_why_items_yield_none() {
     let dir = tempfile::tempdir().unwrap();

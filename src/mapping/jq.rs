@@ -4,9 +4,9 @@
 //! no output counts as `null`. [`Program::first`] gives exactly that, keeping "no output"
 //! and "error" distinguishable so the caller can report misconfigurations.
 //!
-//! Before compiling, single-quoted string literals are rewritten to double-quoted ones, as
-//! Ocean does (`.name == 'x'` works in users' mappings). `env` and `$ENV` are the process
-//! environment without this program's secrets ([`super::env`]).
+//! Before compiling, single quotes that delimit strings are rewritten to double quotes by
+//! Ocean's rule (`.name == 'x'` works in users' mappings; see [`ocean_source`]). `env` and
+//! `$ENV` are the process environment without this program's secrets ([`super::env`]).
 //!
 //! No expression can crash or hang the process: it is compiled on a thread with a large
 //! stack (jaq's parser recurses once per nesting level), must nest at most [`MAX_DEPTH`]
@@ -233,6 +233,11 @@ pub const MAX_DEPTH: usize = 100;
 /// touched; a [`MAX_SOURCE`] expression nested as deep as it can be needs far less.
 const COMPILER_STACK: usize = 512 << 20;
 
+/// Added to the compile error of an expression with single quotes.
+const SINGLE_QUOTE_HINT: &str = "as in Ocean, a single quote delimits a string only at either \
+     end of the expression or next to whitespace, not next to a bracket, `=` or inside \
+     a double-quoted string; double quotes always work";
+
 /// Ocean's stub when `allowEnvironmentVariablesJqAccess` is false.
 const NO_ENV: &str = "def env: {}; {} as $ENV | ";
 
@@ -267,6 +272,14 @@ impl Program {
                 .map_err(|e| format!("cannot start the thread that compiles JQ: {e}"))?
                 .join()
                 .unwrap_or_else(|_| Err("the JQ compiler failed on this expression".into()))
+        })
+        .map_err(|e| {
+            if source.contains('\'') {
+                // The rewriting is Ocean's, which surprises: say why the quotes did not work.
+                format!("{e} ({SINGLE_QUOTE_HINT})")
+            } else {
+                e
+            }
         })?;
         Ok(Program {
             filter: Arc::new(filter),
@@ -477,35 +490,59 @@ pub fn constant_string(code: &str) -> Option<String> {
     None
 }
 
-/// The program text jq sees once Ocean has preprocessed a mapping expression: single-quoted
-/// strings become double-quoted ones (quotes inside double-quoted strings are left alone).
+/// The program text jq sees once Ocean has preprocessed a mapping expression: single quotes
+/// that delimit strings become double quotes.
 pub fn ocean_source(src: &str) -> String {
     rewrite_single_quotes(src)
 }
 
+/// Ocean 0.48's rewriting (`_format_filter`, the same rule as Port's UI), which judges a
+/// single quote by its neighbours, not by reading strings:
+/// - an opening one, at the start or after whitespace, not followed by whitespace or `"`;
+/// - a closing one, not after whitespace or `"`, followed by whitespace or the end.
+///
+/// Anything else stays: `startswith('x')` and `.a=='x'` keep their quotes and fail to
+/// compile, as they do in Ocean (where every item then gets `null`); a quote inside a
+/// double-quoted string is rewritten like any other. Ocean applies it as one regex
+/// substitution, so a whitespace character taken by a closing quote cannot also open the
+/// next string (`'a' 'b'` → `"a" 'b"`). Following it exactly keeps what compiles here what
+/// compiles in Ocean (`tests/jq_compat.rs` compares the two on every short string).
 fn rewrite_single_quotes(src: &str) -> String {
     if !src.contains('\'') {
         return src.to_string();
     }
+    // Python's `\s`: Unicode whitespace plus the ASCII separators U+001C..U+001F.
+    let space = |c: Option<&char>| {
+        c.is_some_and(|c| c.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(c))
+    };
+    let chars: Vec<char> = src.chars().collect();
     let mut out = String::with_capacity(src.len());
-    let mut in_double = false;
-    let mut escaped = false;
-    for c in src.chars() {
-        match c {
-            _ if escaped => {
-                escaped = false;
-                out.push(c);
-            }
-            '\\' => {
-                escaped = true;
-                out.push(c);
-            }
-            '"' => {
-                in_double = !in_double;
-                out.push(c);
-            }
-            '\'' if !in_double => out.push('"'),
-            _ => out.push(c),
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        let opens_at = |q: usize| {
+            chars.get(q) == Some(&'\'')
+                && !space(chars.get(q + 1))
+                && chars.get(q + 1) != Some(&'"')
+        };
+        if i == 0 && opens_at(0) {
+            out.push('"');
+            i += 1;
+        } else if space(Some(&c)) && opens_at(i + 1) {
+            out.push(c);
+            out.push('"');
+            i += 2;
+        } else if c == '\''
+            && !(i > 0 && (space(chars.get(i - 1)) || chars[i - 1] == '"'))
+            && (i + 1 == chars.len() || space(chars.get(i + 1)))
+        {
+            out.push('"');
+            // The whitespace after it belongs to this match.
+            out.extend(chars.get(i + 1));
+            i += 2;
+        } else {
+            out.push(c);
+            i += 1;
         }
     }
     out
@@ -606,6 +643,38 @@ mod tests {
             run(r#"."it's""#, json!({"it's": 1})).unwrap(),
             Some(json!(1))
         );
+    }
+
+    #[test]
+    fn single_quotes_are_rewritten_by_oceans_rule() {
+        for (src, jq_sees) in [
+            (".a == 'x'", r#".a == "x""#),
+            (
+                "if .s == 'on' then 'up' else 'down' end",
+                r#"if .s == "on" then "up" else "down" end"#,
+            ),
+            (".a // ''", r#".a // """#),
+            ("'x'", r#""x""#),
+            // Next to a bracket or `=`, a quote is not a delimiter: left as it is.
+            ("startswith('t3')", "startswith('t3')"),
+            ("select(.k == 'N')", r#"select(.k == "N')"#),
+            (".a=='x'", r#".a=='x""#),
+            (".a + ' / ' + .b", ".a + ' / ' + .b"),
+            // Strings are not read: an apostrophe stays, a quoted word does not.
+            (r#""it's""#, r#""it's""#),
+            (r#""is 'big' here""#, r#""is "big" here""#),
+            // The whitespace a closing quote takes cannot open the next string.
+            ("'a' 'b'", r#""a" 'b""#),
+            ("'\u{a0}", "\"\u{a0}"),
+            ("'\u{1c}", "\"\u{1c}"),
+        ] {
+            assert_eq!(ocean_source(src), jq_sees, "{src}");
+        }
+        let e = Program::compile("startswith('t3')").unwrap_err();
+        assert!(e.contains(SINGLE_QUOTE_HINT), "{e}");
+        assert!(Program::compile(r#""\(.a) is 'big' here""#).is_err());
+        let e = Program::compile(".a | ").unwrap_err();
+        assert!(!e.contains(SINGLE_QUOTE_HINT), "{e}");
     }
 
     #[test]

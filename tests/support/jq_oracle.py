@@ -6,6 +6,12 @@ Default mode, expressions: Ocean's rule, the first output or nothing.
   stdout: one JSON object per line, in order:
     {"compile_error": msg} | {"error": msg} | {"empty": true} | {"value": any}
 
+Programs are given as the user wrote them: this script applies Ocean's single-quote
+rewriting itself (`ocean_format`), independently of the Rust engine's.
+
+`rewrite` mode: only that rewriting.
+  stdin: one JSON string per line; stdout: the rewritten program, one JSON string per line.
+
 `map` mode: Ocean's mapping semantics (port_ocean 0.48: jq_entity_processor and
 handle_items_to_parse), written again here in Python on top of libjq, as the reference the
 Rust engine is compared with.
@@ -14,6 +20,7 @@ Rust engine is compared with.
                         | {"selector_error": true}]}
 """
 import json
+import re
 import sys
 
 import jq
@@ -29,20 +36,27 @@ def compile_cached(program, allow_env=True):
     return cache[key]
 
 
+# Ocean 0.48's rule (`_format_filter` in jq_entity_processor.py, the same as Port's UI),
+# stated here on its own: a single quote is taken for a string delimiter, and becomes a
+# double quote, only by what is around it; strings are not read.
+# Opening: at the start or after whitespace, and not followed by whitespace or `"`.
+# Closing: not after whitespace or `"`, and followed by whitespace or the end.
+# It is one substitution, so matches do not overlap: the whitespace a closing quote takes
+# cannot open the next string (`'a' 'b'` becomes `"a" 'b"`). A quote touching a bracket is
+# left alone (`test('x')` stays), and one inside a double-quoted string is rewritten like
+# any other (`"is 'x' now"` becomes `"is "x" now"`, which does not compile).
+OCEAN_DELIMITER = re.compile(
+    r"""
+      (?P<before>^|\s) ' (?![\s"])    # opening; the whitespace before it is part of the match
+    | (?<![\s"]) ' (?P<after>\s|$)     # closing; so is the whitespace after it
+    """,
+    re.VERBOSE,
+)
+
+
 def ocean_format(program):
-    """Single-quoted strings to double-quoted ones (outside double-quoted strings)."""
-    out_chars, in_double, escaped = [], False, False
-    for c in program:
-        if escaped:
-            escaped = False
-        elif c == "\\":
-            escaped = True
-        elif c == '"':
-            in_double = not in_double
-        elif c == "'" and not in_double:
-            c = '"'
-        out_chars.append(c)
-    return "".join(out_chars)
+    """The program text libjq compiles once Ocean has rewritten single quotes."""
+    return OCEAN_DELIMITER.sub(lambda m: (m["before"] or "") + '"' + (m["after"] or ""), program)
 
 
 def search(data, program, allow_env):
@@ -115,9 +129,15 @@ if len(sys.argv) > 1 and sys.argv[1] == "map":
     out.flush()
     sys.exit(0)
 
+if len(sys.argv) > 1 and sys.argv[1] == "rewrite":
+    for line in sys.stdin:
+        out.write(json.dumps(ocean_format(json.loads(line))) + "\n")
+    out.flush()
+    sys.exit(0)
+
 for line in sys.stdin:
     case = json.loads(line)
-    program = case["program"]
+    program = ocean_format(case["program"])
     try:
         compiled = cache.get(program)
         if compiled is None:

@@ -21,7 +21,9 @@ pub enum JqResult {
 
 const SCRIPT: &str = include_str!("jq_oracle.py");
 
-/// Evaluates every case with real jq, in order.
+/// Evaluates every case with real jq, in order. Each program is given as the user wrote it:
+/// the oracle applies Ocean's single-quote rewriting itself, so the engine's own rewriting
+/// is compared with Ocean's rather than fed to jq.
 pub fn evaluate(cases: &[(String, Value)]) -> Vec<JqResult> {
     let venv = super::moto::venv(true).expect("the test venv (with jq.py) is available");
     let dir = tempfile::tempdir().unwrap();
@@ -60,6 +62,37 @@ pub fn evaluate(cases: &[(String, Value)]) -> Vec<JqResult> {
     writer.join().unwrap();
     assert!(child.wait().unwrap().success(), "the jq oracle failed");
     assert_eq!(out.len(), cases.len(), "one oracle answer per case");
+    out
+}
+
+/// Ocean's single-quote rewriting (the `rewrite` mode of `jq_oracle.py`) of each program.
+pub fn ocean_rewrite(programs: &[String]) -> Vec<String> {
+    let venv = super::moto::venv(true).expect("the test venv (with jq.py) is available");
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("jq_oracle.py");
+    std::fs::write(&script, SCRIPT).unwrap();
+    let input: String = programs
+        .iter()
+        .map(|p| Value::from(p.as_str()).to_string() + "\n")
+        .collect();
+    let mut child = Command::new(venv.join("bin").join("python"))
+        .arg(&script)
+        .arg("rewrite")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("the jq oracle starts");
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()).unwrap());
+    let output = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    assert!(output.status.success(), "the jq oracle failed");
+    let out: Vec<String> = String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(out.len(), programs.len(), "one rewriting per program");
     out
 }
 
