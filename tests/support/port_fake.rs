@@ -564,8 +564,9 @@ fn now_iso() -> String {
 struct Reply {
     status: u16,
     body: Value,
-    retry_after: Option<String>,
-    ratelimit_reset: Option<String>,
+    /// Extra headers (rate-limit hints of an injected fault); one `Vec` rather than a
+    /// field per header keeps `Result<Reply, Reply>` small.
+    headers: Vec<(&'static str, String)>,
 }
 
 impl Reply {
@@ -573,8 +574,7 @@ impl Reply {
         Reply {
             status,
             body,
-            retry_after: None,
-            ratelimit_reset: None,
+            headers: Vec::new(),
         }
     }
 
@@ -592,18 +592,10 @@ impl Reply {
         if let Ok(trace) = HeaderValue::from_str(&uuid::Uuid::new_v4().to_string()) {
             headers.insert("x-trace-id", trace);
         }
-        if let Some(value) = self
-            .retry_after
-            .and_then(|v| HeaderValue::from_str(&v).ok())
-        {
-            headers.insert(header::RETRY_AFTER, value);
-        }
-        if let Some(value) = self
-            .ratelimit_reset
-            .and_then(|v| HeaderValue::from_str(&v).ok())
-        {
-            headers.insert("x-ratelimit-reset", value);
-            headers.insert("x-ratelimit-remaining", HeaderValue::from_static("0"));
+        for (name, value) in self.headers {
+            if let Ok(value) = HeaderValue::from_str(&value) {
+                headers.insert(name, value);
+            }
         }
         response
     }
@@ -684,8 +676,13 @@ async fn handle(State(state): State<Shared>, request: Request) -> Response {
                 "injected",
                 format!("fault injected by PortFake (status {})", fault.status),
             );
-            injected.retry_after = fault.retry_after;
-            injected.ratelimit_reset = fault.ratelimit_reset;
+            if let Some(v) = fault.retry_after {
+                injected.headers.push(("retry-after", v));
+            }
+            if let Some(v) = fault.ratelimit_reset {
+                injected.headers.push(("x-ratelimit-reset", v));
+                injected.headers.push(("x-ratelimit-remaining", "0".into()));
+            }
             reply = Some(injected);
         }
     }
