@@ -464,3 +464,49 @@ async fn a_search_identifier_blocks_its_blueprint_and_the_others_are_reconciled(
         run.stderr
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_target_blueprint_of_a_search_relation_is_not_reconciled() {
+    let w = World::start(SEED).await;
+    // Every instance relates, through a search query, to an account the organization no
+    // longer lists (as `relation_targets_of_produced_entities_are_not_deleted`, but the run
+    // cannot know what the query finds).
+    let mut config = support::default_mapping_in_regions(&["us-east-1", "eu-west-1"]);
+    config["resources"][2]["port"]["entity"]["mappings"]["relations"]["account"] = json!({
+        "combinator": "\"and\"",
+        "rules": [{"property": "\"$identifier\"", "operator": "\"=\"", "value": "\"999999999999\""}],
+    });
+    w.seed_integration(config);
+    previous_run(
+        &w,
+        &[
+            ("awsAccount", "999999999999"),
+            ("s3Bucket", "arn:aws:s3:::gone"),
+        ],
+    );
+    let before = w.catalog_keys();
+    let run = run_binary(&["sail", "--once"], &w.env()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    for i in w.manifest["instances"].as_array().unwrap() {
+        let e = w
+            .port
+            .entity("ec2Instance", i["id"].as_str().unwrap())
+            .expect("the instances this run wrote are there");
+        assert_eq!(e["relations"]["account"], "999999999999", "{e}");
+    }
+    // Deleting the stale account (with deleteDependentEntities, the default) would have
+    // taken every instance with it: awsAccount is not reconciled; s3Bucket is.
+    assert_eq!(
+        w.catalog_keys(),
+        edit(&before, &[], &[("s3Bucket", "arn:aws:s3:::gone")])
+    );
+    let line = run
+        .stderr
+        .lines()
+        .find(|l| l.contains("blueprint not reconciled"))
+        .expect("one line says why");
+    assert!(
+        line.contains("awsAccount") && line.contains("ec2Instance.account"),
+        "{line}"
+    );
+}
