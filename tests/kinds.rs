@@ -76,20 +76,27 @@ fn keys(v: &Value) -> BTreeSet<String> {
     v.as_object().unwrap().keys().cloned().collect()
 }
 
+/// aws-v3's raw example of a kind, from the copies under `tests/fixtures/aws-v3-raw/`
+/// (`tests/fixtures/README.md`). A missing or unreadable fixture fails the test: without it
+/// the shape checks would compare against nothing.
 fn example(name: &str) -> Value {
     let path = format!(
-        "{}/../shared/examples/aws-v3/raw/{name}.json",
+        "{}/tests/fixtures/aws-v3-raw/{name}.json",
         env!("CARGO_MANIFEST_DIR")
     );
-    match std::fs::read_to_string(&path) {
-        Ok(text) => serde_json::from_str(&text).unwrap(),
-        // The examples live beside the repository; without them the shape checks below
-        // still run against the hard-coded key lists.
-        Err(_) => json!({"Properties": {}}),
-    }
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("fixture {path} cannot be read: {e}"));
+    let example: Value =
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("fixture {path} is not JSON: {e}"));
+    assert!(
+        example["Properties"].is_object(),
+        "fixture {path} has no Properties object"
+    );
+    example
 }
 
-/// Every key the aws-v3 example has and moto fills in is present, with the same JSON type.
+/// Every key in `must_have` is present in the item and in the aws-v3 example, with the same
+/// JSON type.
 fn assert_shape(item: &Value, example: &Value, must_have: &[&str]) {
     let props = &item["Properties"];
     for key in must_have {
@@ -97,16 +104,17 @@ fn assert_shape(item: &Value, example: &Value, must_have: &[&str]) {
             props.get(*key).is_some(),
             "Properties.{key} missing in {item:#}"
         );
-        if let Some(ex) = example["Properties"].get(*key)
-            && !ex.is_null()
-        {
-            let same_type = std::mem::discriminant(ex) == std::mem::discriminant(&props[*key]);
-            assert!(
-                same_type,
-                "Properties.{key}: {} vs example {}",
-                props[*key], ex
-            );
-        }
+        let ex = &example["Properties"][*key];
+        assert!(
+            !ex.is_null(),
+            "Properties.{key} is not in the aws-v3 example: nothing to compare with"
+        );
+        let same_type = std::mem::discriminant(ex) == std::mem::discriminant(&props[*key]);
+        assert!(
+            same_type,
+            "Properties.{key}: {} vs example {}",
+            props[*key], ex
+        );
     }
     for k in keys(props) {
         assert!(

@@ -3,8 +3,12 @@
 
 mod support;
 
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
 use serde_json::{Value, json};
-use support::{IDENTIFIER, MANAGEMENT, ROLE, World, run_binary, set, unset};
+use support::aws_proxy::Rule;
+use support::port_fake::Fault;
+use support::{IDENTIFIER, MANAGEMENT, ROLE, World, our_datasource, run_binary, set, unset};
 
 const SEED: &[&str] = &["--members", "3", "--ou-members", "1"];
 
@@ -354,12 +358,301 @@ async fn entity_failures_and_unsupported_kinds_make_the_run_partial() {
         "{}",
         run.stderr
     );
-    // Everything else still landed.
-    assert!(!w.port.entities().is_empty());
+    // Everything else still landed: every account and every instance of the allowed
+    // region, and nothing more (the catalogue was empty before the run).
+    let expected: Vec<(String, String)> = w
+        .expected_keys(&w.account_ids())
+        .into_iter()
+        .filter(|(bp, id)| match bp.as_str() {
+            "awsAccount" => true,
+            "ec2Instance" => in_region(&w, id, "us-east-1"),
+            _ => false,
+        })
+        .collect();
+    assert_eq!(w.catalog_keys(), expected);
+    assert_eq!(
+        summary["entities"]["ec2Instance"],
+        json!({"upserted": expected.iter().filter(|(bp, _)| bp == "ec2Instance").count(), "failed": 0})
+    );
+    assert_eq!(
+        summary["entities"]["awsAccount"],
+        json!({"upserted": w.account_ids().len(), "failed": 0})
+    );
+}
+
+/// Whether the manifest's instance `id` is in `region`.
+fn in_region(w: &World, id: &str, region: &str) -> bool {
+    w.manifest["instances"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|i| i["id"] == id && i["region"] == region)
+}
+
+/// Whether a (blueprint, identifier) of the default mapping can come from `region`:
+/// instances and clusters only from their own region, accounts and buckets from any.
+fn from_region(w: &World, bp: &str, id: &str, region: &str) -> bool {
+    match bp {
+        "ec2Instance" => in_region(w, id, region),
+        "ecsCluster" => w.manifest["clusters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["arn"] == id && c["region"] == region),
+        _ => true,
+    }
+}
+
+/// The manifest's instances in `region`, sorted.
+fn instances_in(w: &World, region: &str) -> Vec<String> {
+    let mut ids: Vec<String> = w.manifest["instances"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["region"] == region)
+        .map(|i| i["id"].as_str().unwrap().to_string())
+        .collect();
+    ids.sort();
+    ids
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_identifier_letter_port_refuses_fails_that_entity_alone_and_its_batch_lands() {
+    let w = World::start(&["--members", "1"]).await;
+    let ids = instances_in(&w, "us-east-1");
+    let bad = ids[0].clone();
+    // `Ⅻ` (U+216B, a letter number) is alphabetic for Rust but not a letter (`\p{L}`) for
+    // Port: the whole bulk request would be refused with 422 if it were sent.
+    let mut config = support::default_mapping_in_regions(&["us-east-1"]);
+    config["resources"][2]["port"]["entity"]["mappings"]["identifier"] = json!(format!(
+        "if .Properties.InstanceId == \"{bad}\" then .Properties.InstanceId + \"Ⅻ\" else .Properties.InstanceId end"
+    ));
+    w.seed_integration(config);
+    let run = run_binary(&["sail", "--once"], &w.env()).await;
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    let summary = summary(&run.stderr);
+    assert_eq!(
+        summary["entities"]["ec2Instance"],
+        json!({"upserted": ids.len() - 1, "failed": 1})
+    );
+    // The catalogue (empty before the run) holds every account and every other instance.
+    let expected: Vec<(String, String)> = w
+        .expected_keys(&w.account_ids())
+        .into_iter()
+        .filter(|(bp, id)| from_region(&w, bp, id, "us-east-1") && *id != bad)
+        .collect();
+    assert_eq!(w.catalog_keys(), expected);
+    for r in w.port.requests() {
+        assert!(!r.body.to_string().contains('Ⅻ'), "sent to Port: {r:?}");
+        assert_ne!(r.status, 422, "Port refused a request: {r:?}");
+    }
+    let line = run
+        .stderr
+        .lines()
+        .find(|l| l.contains("entity was not upserted"))
+        .expect("the refused entity is logged");
+    assert!(
+        line.contains(&format!("{bad}Ⅻ")) && line.contains("characters Port rejects"),
+        "{line}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_207_with_a_mixed_batch_writes_the_accepted_entities_and_keeps_the_refused_one() {
+    let w = World::start(&["--members", "1"]).await;
+    let mut ids: Vec<String> = w.manifest["instances"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["id"].as_str().unwrap().to_string())
+        .collect();
+    ids.sort();
+    assert!(ids.len() <= 20, "all instances fit in one bulk request");
+    let bad = ids[0].clone();
+    // One instance maps `state` to null; the blueprint requires it, so Port refuses that
+    // entity alone and writes the others of the same request (207).
+    let mut config = support::default_mapping_in_regions(&["us-east-1", "eu-west-1"]);
+    config["resources"][2]["port"]["entity"]["mappings"]["properties"]["state"] = json!(format!(
+        "if .Properties.InstanceId == \"{bad}\" then null else .Properties.State.Name end"
+    ));
+    w.seed_integration(config);
+    w.previous_run(&[("ec2Instance", "i-gone")]);
+    let mut ec2 = w.port.blueprint("ec2Instance").unwrap();
+    ec2["schema"]["required"] = json!(["state"]);
+    w.port.put_blueprint(ec2);
+    let before = w.catalog_keys();
+    let run = run_binary(&["sail", "--once"], &w.env()).await;
+    assert_eq!(run.code, 3, "{}", run.stderr);
+
+    let mixed: Vec<_> = w
+        .port
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.ends_with("/ec2Instance/entities/bulk"))
+        .collect();
+    assert_eq!(mixed.len(), 1, "{mixed:?}");
+    assert_eq!(mixed[0].status, 207);
+    assert_eq!(
+        mixed[0].body["entities"].as_array().unwrap().len(),
+        ids.len(),
+        "the refused entity and the accepted ones were in one request"
+    );
+    let summary = summary(&run.stderr);
+    assert_eq!(
+        summary["entities"]["ec2Instance"],
+        json!({"upserted": ids.len() - 1, "failed": 1})
+    );
+    // Every accepted instance was written by this run; the refused one is kept as it was
+    // (its upsert failed, so it counts as produced and is not deleted); the stale one went.
+    let mut expected: Vec<(String, String)> = before
+        .into_iter()
+        .filter(|(bp, id)| !(bp == "ec2Instance" && id == "i-gone"))
+        .collect();
+    expected.sort();
+    assert_eq!(w.catalog_keys(), expected);
+    for i in w.manifest["instances"].as_array().unwrap() {
+        let id = i["id"].as_str().unwrap();
+        let e = w.port.entity("ec2Instance", id).unwrap();
+        if id == bad {
+            assert_eq!(e["properties"], json!({}), "{id} kept as it was: {e}");
+        } else {
+            assert_eq!(e["properties"]["state"], i["state"], "{id} written: {e}");
+        }
+    }
+    let line = run
+        .stderr
+        .lines()
+        .find(|l| l.contains("entity was not upserted"))
+        .expect("the refused entity is logged");
+    assert!(
+        line.contains(&bad) && line.contains("missing_required_property"),
+        "{line}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn port_429_with_only_x_ratelimit_reset_is_waited_out() {
+    let w = World::start(&["--members", "1"]).await;
+    w.seed_integration_with_regions();
+    // `x-ratelimit-reset` without `Retry-After`, in both forms Port's clients meet
+    // (`shared/port-api.md` §3): an epoch (the docs) on the first read of the integration,
+    // and seconds until the reset (what TF reads) on the first bulk upsert.
+    let reset_at = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        + 6;
+    let (sent_at, sent_sys) = (Instant::now(), SystemTime::now());
+    w.port.inject(Fault {
+        method: Some("GET".into()),
+        path_contains: format!("/v1/integration/{IDENTIFIER}"),
+        status: 429,
+        times: 1,
+        ratelimit_reset: Some(reset_at.to_string()),
+        ..Fault::default()
+    });
+    w.port.inject(Fault {
+        path_contains: "/entities/bulk".into(),
+        status: 429,
+        times: 1,
+        ratelimit_reset: Some("2".into()),
+        ..Fault::default()
+    });
+    let run = run_binary(&["sail", "--once"], &w.env()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let expected = w.expected_keys(&w.account_ids());
+    assert_eq!(
+        w.catalog_keys(),
+        expected,
+        "every entity written by this run"
+    );
+
+    // The gap between each 429 and the retry of the same request is at least what the
+    // header asked for (the default backoff would have retried after ~0.3 s).
+    let requests = w.port.requests();
+    let retry_gap = |first: usize| {
+        let r = &requests[first];
+        let next = requests[first + 1..]
+            .iter()
+            .find(|n| n.method == r.method && n.path == r.path)
+            .expect("the request was retried");
+        assert_eq!(next.status / 100, 2, "{next:?}");
+        next.received.duration_since(r.received)
+    };
+    let epoch_429 = requests
+        .iter()
+        .position(|r| r.status == 429 && r.method == "GET")
+        .expect("the integration read got the 429");
+    let arrived = sent_sys + requests[epoch_429].received.duration_since(sent_at);
+    let asked =
+        Duration::from_secs(reset_at).saturating_sub(arrived.duration_since(UNIX_EPOCH).unwrap());
+    // Well above the ~0.3 s of the default backoff, whatever the binary's start-up took.
+    assert!(
+        asked > Duration::from_secs(1),
+        "the 429 came {asked:?} before the reset"
+    );
+    let gap = retry_gap(epoch_429);
+    assert!(
+        gap + Duration::from_millis(250) >= asked,
+        "epoch reset: retried after {gap:?}, asked to wait {asked:?}"
+    );
+    let delay_429 = requests
+        .iter()
+        .position(|r| r.status == 429 && r.path.ends_with("/entities/bulk"))
+        .expect("a bulk upsert got the 429");
+    let gap = retry_gap(delay_429);
+    assert!(
+        gap >= Duration::from_millis(1900),
+        "delay reset: retried after {gap:?}, asked to wait 2 s"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_region_the_accounts_have_not_opted_into_is_skipped_not_failed() {
+    let w = World::start(SEED).await;
+    w.seed_integration_with_regions();
+    w.previous_run(&[("ec2Instance", "i-gone")]);
+    // EC2 answers as it does in a region an account has not enabled (HTTP 401).
+    w.proxy.add_rule(Rule {
+        action: "DescribeInstances".into(),
+        status: 401,
+        code: "OptInRequired".into(),
+        times: usize::MAX,
+        region: Some("eu-west-1".into()),
+        ..Default::default()
+    });
+    let run = run_binary(&["sail", "--once"], &w.env()).await;
+    assert_eq!(run.code, 0, "skipped, not failed: {}", run.stderr);
+    assert_eq!(
+        w.port.resync_states(IDENTIFIER),
+        vec!["running", "completed"]
+    );
+    let skipped = run
+        .stderr
+        .lines()
+        .filter(|l| l.contains("region not enabled for this account; skipped"))
+        .filter(|l| l.contains("eu-west-1") && l.contains("AWS::EC2::Instance"))
+        .count();
+    assert_eq!(skipped, w.account_ids().len(), "{}", run.stderr);
+    // Nothing can exist in that region, so EC2 is complete and reconciled: the stale
+    // instance and the instances the catalogue had there are gone; the rest is there,
+    // written by this run.
+    let expected: Vec<(String, String)> = w
+        .expected_keys(&w.account_ids())
+        .into_iter()
+        .filter(|(bp, id)| bp != "ec2Instance" || in_region(&w, id, "us-east-1"))
+        .collect();
+    assert_eq!(w.catalog_keys(), expected);
+    for id in instances_in(&w, "us-east-1") {
+        let e = w.port.entity("ec2Instance", &id).unwrap();
+        assert_eq!(e["$datasource"], json!(our_datasource()));
+        assert!(e["properties"]["state"].is_string(), "{id} written: {e}");
+    }
+    // The other kinds still listed eu-west-1.
     assert!(
         w.catalog_keys()
             .iter()
-            .all(|(bp, _)| bp != "ecsCluster" && bp != "s3Bucket")
+            .any(|(bp, id)| bp == "ecsCluster" && id.contains(":eu-west-1:"))
     );
 }
 

@@ -395,6 +395,50 @@ fn whole_batch_failed(blueprint: String, ids: &[String], e: &PortError) -> Batch
     }
 }
 
+/// The character class of Port's entity identifier pattern, exactly as `shared/port-api.md`
+/// §2.4 ("Identifier rules") quotes it from Port's spec:
+/// "Entity `identifier`; relation target values | `^(?!\.{1,2}$)[\p{L}0-9@_.+:\\/=-]+$` |
+/// 1000". `\p{L}` is Unicode's general category Letter, as in Port's (ECMAScript, `u`)
+/// regex; Rust's `char::is_alphabetic` is wider (letter numbers such as `Ⅻ`, circled
+/// letters such as `Ⓐ`, vowel signs), and one such character sent would make Port refuse
+/// the whole bulk request with its 19 other entities.
+const ENTITY_ID_CLASS: &str = r"[\p{L}0-9@_.+:\\/=-]";
+
+/// The sorted code point ranges of [`ENTITY_ID_CLASS`], compiled once from its text with
+/// regex-syntax's Unicode tables. Were it not to compile to a class (a constant: the unit
+/// tests would show it), every identifier would be refused locally, never sent wrongly.
+fn entity_id_chars() -> &'static [(char, char)] {
+    use regex_syntax::hir::{Class, HirKind};
+    static RANGES: std::sync::OnceLock<Vec<(char, char)>> = std::sync::OnceLock::new();
+    RANGES.get_or_init(|| {
+        match regex_syntax::parse(ENTITY_ID_CLASS)
+            .as_ref()
+            .map(|h| h.kind())
+        {
+            Ok(HirKind::Class(Class::Unicode(class))) => class
+                .ranges()
+                .iter()
+                .map(|r| (r.start(), r.end()))
+                .collect(),
+            _ => Vec::new(),
+        }
+    })
+}
+
+fn allowed_in_entity_id(c: char) -> bool {
+    entity_id_chars()
+        .binary_search_by(|&(lo, hi)| {
+            if hi < c {
+                std::cmp::Ordering::Less
+            } else if lo > c {
+                std::cmp::Ordering::Greater
+            } else {
+                std::cmp::Ordering::Equal
+            }
+        })
+        .is_ok()
+}
+
 /// Port's identifier rule for entities and relation targets:
 /// `^(?!\.{1,2}$)[\p{L}0-9@_.+:\\/=-]+$`, at most 1000 characters.
 pub fn valid_entity_identifier(id: &str) -> bool {
@@ -402,9 +446,7 @@ pub fn valid_entity_identifier(id: &str) -> bool {
         && id != "."
         && id != ".."
         && id.chars().count() <= 1000
-        && id
-            .chars()
-            .all(|c| c.is_alphabetic() || c.is_ascii_digit() || "@_.+:\\/=-".contains(c))
+        && id.chars().all(allowed_in_entity_id)
 }
 
 /// Port's blueprint identifier rule (no `=`, at most 100 characters).
@@ -485,10 +527,49 @@ mod tests {
             "arn:aws:ec2:eu-west-1:123:instance/i-0abc"
         ));
         assert!(valid_entity_identifier("ünïcode=ok"));
+        assert!(valid_entity_identifier("ªʰ漢Ω-a\\b@c_d.e+f:g/h"));
         for bad in ["", ".", "..", "has space", "a,b", "x*", "(p)", "q?"] {
             assert!(!valid_entity_identifier(bad), "{bad}");
         }
         assert!(!valid_blueprint_identifier("a=b"));
+    }
+
+    #[test]
+    fn identifier_letters_are_ports_letters_not_rusts_alphabetic() {
+        // Alphabetic for Rust, but a letter number (Nl), a circled letter (So) and a vowel
+        // sign (Mc): not `\p{L}`, so Port refuses them.
+        for c in ['Ⅻ', 'Ⓐ', 'ा'] {
+            assert!(c.is_alphabetic(), "{c}");
+            assert!(!valid_entity_identifier(&format!("i-1{c}")), "{c}");
+            assert!(!valid_blueprint_identifier(&format!("bp{c}")), "{c}");
+        }
+        for c in ['a', 'Z', 'ü', 'ß', 'ª', 'ʰ', '漢', 'Ω'] {
+            assert!(valid_entity_identifier(&c.to_string()), "{c}");
+        }
+    }
+
+    /// Unicode's general category L on its own, from regex-syntax's tables.
+    fn unicode_letters() -> Vec<(char, char)> {
+        use regex_syntax::hir::{Class, HirKind};
+        match regex_syntax::parse(r"\p{L}").map(|h| h.into_kind()) {
+            Ok(HirKind::Class(Class::Unicode(class))) => class
+                .ranges()
+                .iter()
+                .map(|r| (r.start(), r.end()))
+                .collect(),
+            other => panic!("\\p{{L}} is not a class: {other:?}"),
+        }
+    }
+
+    proptest::proptest! {
+        /// A character is allowed exactly when it is a Unicode letter (category L) or one of
+        /// the digits and symbols Port lists.
+        #[test]
+        fn a_character_is_allowed_iff_it_is_a_letter_or_listed(c in proptest::char::any()) {
+            let letter = unicode_letters().iter().any(|&(lo, hi)| lo <= c && c <= hi);
+            let listed = c.is_ascii_digit() || "@_.+:\\/=-".contains(c);
+            proptest::prop_assert_eq!(valid_entity_identifier(&format!("x{c}")), letter || listed);
+        }
     }
 
     #[test]

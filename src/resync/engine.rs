@@ -47,6 +47,9 @@ pub struct Engine<'m> {
     samples: BTreeMap<String, Vec<Value>>,
     mapping_errors_logged: u32,
     seen: Seen,
+    /// Target blueprint of each (blueprint, relation), from the blueprints read at the
+    /// start, for search-query relations.
+    relation_targets: BTreeMap<(String, String), String>,
     items_per_kind: BTreeMap<String, u64>,
     filtered: u64,
     dropped: u64,
@@ -84,6 +87,7 @@ impl<'m> Engine<'m> {
             samples: BTreeMap::new(),
             mapping_errors_logged: 0,
             seen: Seen::default(),
+            relation_targets: relation_targets(blueprints),
             items_per_kind: BTreeMap::new(),
             filtered: 0,
             dropped: 0,
@@ -116,6 +120,7 @@ impl<'m> Engine<'m> {
                 for outcome in self.outcomes.drain(..) {
                     match outcome {
                         Outcome::Entity(entity) => {
+                            note_search_relations(&self.relation_targets, &mut self.seen, &entity);
                             self.seen.add(&entity);
                             self.loader.push(entity).await;
                         }
@@ -168,6 +173,40 @@ impl<'m> Engine<'m> {
         report.misconfigured_fields += self.misconfigs.total();
         self.seen
     }
+}
+
+/// Records the relations of `entity` that are search queries, with their target blueprint
+/// when its schema was read (else the target is unknown).
+fn note_search_relations(
+    relation_targets: &BTreeMap<(String, String), String>,
+    seen: &mut Seen,
+    entity: &crate::mapping::Entity,
+) {
+    let Some(relations) = entity.body.get("relations").and_then(Value::as_object) else {
+        return;
+    };
+    for (name, _) in relations.iter().filter(|(_, v)| v.is_object()) {
+        let target = relation_targets
+            .get(&(entity.blueprint.clone(), name.clone()))
+            .map(String::as_str);
+        seen.add_search_relation(&entity.blueprint, name, target);
+    }
+}
+
+/// `(blueprint, relation)` → target blueprint, from Port blueprint objects.
+fn relation_targets(blueprints: &[Value]) -> BTreeMap<(String, String), String> {
+    let mut out = BTreeMap::new();
+    for bp in blueprints {
+        let Some(id) = bp["identifier"].as_str() else {
+            continue;
+        };
+        for (name, def) in bp["relations"].as_object().into_iter().flatten() {
+            if let Some(target) = def["target"].as_str() {
+                out.insert((id.to_string(), name.clone()), target.to_string());
+            }
+        }
+    }
+    out
 }
 
 /// S3 buckets are listed through one region but live everywhere: aws-v3's policy only

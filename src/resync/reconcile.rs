@@ -17,7 +17,9 @@
 //! identifier) against what the run produced (including entities whose upsert failed),
 //! checked against `entityDeletionThreshold` (share of the owned entities: those listed plus
 //! those this run wrote, since the listing leaves the latter out), relation targets of
-//! produced entities are kept when `createMissingRelatedEntities` is on, and the rest is
+//! produced entities are kept when `createMissingRelatedEntities` or
+//! `deleteDependentEntities` is on (the whole target blueprint of a search-query relation,
+//! whose targets only Port knows), and the rest is
 //! bulk-deleted, at most 100 identifiers per request, with `delete_dependents` from the
 //! mapping. Port refuses a whole request when one of its entities has dependents (with
 //! `deleteDependentEntities: false`): a refused batch is split until the refused entities
@@ -52,6 +54,10 @@ pub struct Seen {
     sealed: bool,
     /// Hashes of relation target identifiers.
     targets: HashSet<u64>,
+    /// Blueprints that produced entities relate to through a search query (`"*"` when the
+    /// relation's target is unknown), each with the first such relation: Port resolves the
+    /// query, so which of their entities are targets is unknown here.
+    search_targets: BTreeMap<String, String>,
 }
 
 impl Seen {
@@ -76,6 +82,14 @@ impl Seen {
                 }
             }
         }
+    }
+
+    /// Records that `blueprint`'s `relation`, which targets `target` (`None`: unknown),
+    /// was a search query in a produced entity.
+    pub fn add_search_relation(&mut self, blueprint: &str, relation: &str, target: Option<&str>) {
+        self.search_targets
+            .entry(target.unwrap_or("*").to_string())
+            .or_insert_with(|| format!("{blueprint}.{relation}"));
     }
 
     /// Sorts and deduplicates the keys (then [`Seen::contains`] can search them).
@@ -244,7 +258,16 @@ pub async fn reconcile(
             stale.entry(bp.clone()).or_default().push(id.clone());
         }
     }
-    let blocked = blocked_blueprints(report, mapping);
+    let mut blocked = blocked_blueprints(report, mapping);
+    // Rule 5 (relation targets of produced entities are kept) for relations Port resolves
+    // from a search query: any entity of the target blueprint may be one, so none goes.
+    if mapping.create_missing_related_entities || mapping.delete_dependent_entities {
+        for (target, relation) in &seen.search_targets {
+            blocked.entry(target.clone()).or_insert_with(|| {
+                format!("{relation} relates to it through a search query, so any of its entities may be a target of this run's entities")
+            });
+        }
+    }
     let all_blocked = blocked.get("*").cloned();
     let mut allowed: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for (bp, ids) in stale {

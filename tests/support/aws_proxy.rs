@@ -24,7 +24,9 @@ use axum::response::{IntoResponse, Response};
 ///
 /// Variants: `delay_ms` waits that long first (with `status` 0 the request is then forwarded:
 /// a slow or, with a long delay, a hanging AWS); `body` answers 200 with that canned body
-/// instead of an error; `skip` lets the first `skip` matching requests through untouched.
+/// instead of an error; `skip` lets the first `skip` matching requests through untouched;
+/// `region` limits the rule to requests signed for that region (e.g. an `OptInRequired`
+/// answer for the one region an account has not opted into).
 #[derive(Clone, Debug, Default)]
 pub struct Rule {
     pub action: String,
@@ -34,6 +36,7 @@ pub struct Rule {
     pub delay_ms: u64,
     pub body: Option<String>,
     pub skip: usize,
+    pub region: Option<String>,
 }
 
 #[derive(Default)]
@@ -175,6 +178,8 @@ struct Classified {
     json: bool,
     /// SigV4 service name from the Authorization header's credential scope (e.g. "ec2", "sts").
     service: Option<String>,
+    /// SigV4 region from the same credential scope (e.g. "eu-west-1").
+    region: Option<String>,
 }
 
 fn classify(
@@ -186,6 +191,7 @@ fn classify(
 ) -> Classified {
     let mut c = Classified {
         service: signing_service(headers),
+        region: signing_region(headers),
         ..Classified::default()
     };
     if let Some(target) = headers.get("x-amz-target").and_then(|v| v.to_str().ok()) {
@@ -272,6 +278,14 @@ fn signing_service(headers: &HeaderMap) -> Option<String> {
     let cred = auth.split("Credential=").nth(1)?;
     let cred = cred.split([',', ' ']).next()?;
     cred.split('/').nth(3).map(str::to_owned)
+}
+
+/// The region of the same credential scope (the field before the service).
+fn signing_region(headers: &HeaderMap) -> Option<String> {
+    let auth = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let cred = auth.split("Credential=").nth(1)?;
+    let cred = cred.split([',', ' ']).next()?;
+    cred.split('/').nth(2).map(str::to_owned)
 }
 
 fn request_id() -> String {
@@ -403,9 +417,13 @@ async fn handle(State(st): State<Arc<ProxyState>>, req: Request) -> Response {
 
         let fired = {
             let mut rules = lock(&st.shared.rules);
-            let rule = rules
-                .iter_mut()
-                .find(|r| (r.times > 0 || r.skip > 0) && r.action == *action);
+            let rule = rules.iter_mut().find(|r| {
+                (r.times > 0 || r.skip > 0)
+                    && r.action == *action
+                    && r.region
+                        .as_ref()
+                        .is_none_or(|want| c.region.as_ref() == Some(want))
+            });
             match rule {
                 Some(r) if r.skip > 0 => {
                     r.skip -= 1;

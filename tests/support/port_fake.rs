@@ -46,19 +46,32 @@
 //! * Identifiers: entity ids and relation targets match
 //!   `^(?!\.{1,2}$)[\p{L}0-9@_.+:\\/=-]+$` (≤ 1000 chars), blueprint ids the same
 //!   without `=` (≤ 100), property and relation keys `^[A-Za-z0-9@_=-]+$` (≤ 100).
+//!   `\p{L}` is Unicode's general category Letter, not `char::is_alphabetic` (which also
+//!   takes `Ⅻ` or `Ⓐ`).
 //! * Upserts (bulk and single): `upsert=true` is required (missing or `false` is
 //!   422); `merge`, `create_missing_related_entities` and `validation_only` must be
 //!   `true`/`false`. The bulk body is exactly `{"entities":[...]}` with 1..=20
-//!   objects. Each entity needs a valid string `identifier`; `title`/`icon` are
-//!   strings (null tolerated), `team` a string or string array, `properties` and
-//!   `relations` objects, relation values a valid id, an array of valid ids, or
-//!   null. A violation anywhere rejects the whole request with 422; these
+//!   objects. Each entity needs a valid string `identifier` or a search query;
+//!   `title`/`icon` are strings (null tolerated), `team` a string or string array,
+//!   `properties` and `relations` objects, relation values a valid id, an array of
+//!   valid ids, null, or a search query. A search query is exactly `combinator`
+//!   (`and`|`or`) and `rules`, each rule a nested query or exactly `property`,
+//!   `operator`, `value` (`=` with a string/number/null, `in`/`containsAny` with
+//!   strings, `contains` with a string, strings or null), as in Port's spec. A
+//!   violation anywhere rejects the whole request with 422; these
 //!   route-schema checks run before the blueprint lookup (unknown blueprint: 404).
 //!   Then, per entity and in request order (an entity may relate to one stored
-//!   earlier in the same batch): unknown property, wrong JSON type (`null` is
-//!   accepted for any type), value outside `enum` (also per array item via
-//!   `items`), bad `format` (`date-time` = RFC 3339 with offset, `url`, `email`,
-//!   `ipv4`, `ipv6`), missing `schema.required` property (presence, null counts),
+//!   earlier in the same batch): a search identifier is resolved in the request's
+//!   blueprint (rules with `=`/`in` on `$identifier`, `$title`, `$blueprint`,
+//!   `$team` or a property) and must find exactly one entity (none: 404
+//!   `not_found`, nothing created; several: 422; the bulk `errors` item then says
+//!   `"identifier": "unknown"`, a success the identifier found); a search relation is
+//!   resolved in the relation's target blueprint (`=`/`in`/`contains`; a single
+//!   relation must find exactly one, a `many` one at most 100, else 422); then
+//!   unknown property, wrong JSON type (`null` is accepted for any type), value
+//!   outside `enum` (also per array item via `items`), bad `format` (`date-time` =
+//!   RFC 3339 with offset, `url`, `email`, `ipv4`, `ipv6`), missing
+//!   `schema.required` property (absent or `null`: Port takes null as no value),
 //!   unknown relation, a `many` relation not given an array (or a single relation
 //!   not given a string), missing or empty required relation → statusCode 422; a
 //!   relation target that does not exist → statusCode 404 `not_found`, unless
@@ -77,8 +90,7 @@
 //!   not) to one of them, the call is 422 `has_dependents` and nothing is deleted;
 //!   with `true`, those dependents (one level) are deleted too. Only requested ids
 //!   that existed come back in `deletedEntities`. The single DELETE behaves the
-//!   same, with `delete_dependents` optional (default `false`), and 404s a missing
-//!   entity.
+//!   same (`delete_dependents` required as well), and 404s a missing entity.
 //! * Datasource listing: `datasource_prefix` and `datasource_suffix` are required
 //!   strings, `limit` 1..=10000 (default 1000), `before` an RFC 3339 time (keeps
 //!   entities with `updatedAt` strictly before it), `from` a cursor from a previous
@@ -101,12 +113,12 @@
 //! fake's choice: `invalid_request`, `unknown_property`, `invalid_property_type`,
 //! `invalid_property_value`, `missing_required_property`, `unknown_relation`,
 //! `invalid_relation_value`, `missing_required_relation`, `has_dependents`,
-//! `has_entities`. Search identifiers and search-query relations (objects) are not
-//! supported and are rejected with 422.
+//! `has_entities`, `invalid_search_query`, `invalid_search_identifier`.
 //!
-//! Tests inject failures with [`Fault`] and inspect traffic with
-//! [`PortFake::requests`] (every request in arrival order, rejected ones included,
-//! with the raw, still percent-encoded path).
+//! Tests inject failures with [`Fault`] (a status, with `Retry-After` and/or
+//! `x-ratelimit-reset`, and latency) and inspect traffic with [`PortFake::requests`]
+//! (every request in arrival order with its arrival time, rejected ones included, with
+//! the raw, still percent-encoded path).
 #![allow(dead_code)]
 
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
@@ -158,6 +170,9 @@ pub struct Recorded {
     pub user_agent: String,
     /// Parsed JSON body, or `Null` when there was no body or it was not JSON.
     pub body: Value,
+    /// When the request arrived (before any injected latency), for asserting the spacing
+    /// of requests, e.g. the wait between a 429 and its retry.
+    pub received: Instant,
 }
 
 /// A failure (or delay) to inject into the next matching requests.
@@ -173,6 +188,10 @@ pub struct Fault {
     pub times: usize,
     /// `Retry-After` header value to send with the error.
     pub retry_after: Option<String>,
+    /// `x-ratelimit-reset` header value to send with the error (`shared/port-api.md` §3:
+    /// "when the window resets, in UTC epoch seconds", or seconds until then as other
+    /// clients read it), with `x-ratelimit-remaining: 0`.
+    pub ratelimit_reset: Option<String>,
     /// Sleep this long before answering.
     pub latency_ms: u64,
 }
@@ -545,7 +564,9 @@ fn now_iso() -> String {
 struct Reply {
     status: u16,
     body: Value,
-    retry_after: Option<String>,
+    /// Extra headers (rate-limit hints of an injected fault); one `Vec` rather than a
+    /// field per header keeps `Result<Reply, Reply>` small.
+    headers: Vec<(&'static str, String)>,
 }
 
 impl Reply {
@@ -553,7 +574,7 @@ impl Reply {
         Reply {
             status,
             body,
-            retry_after: None,
+            headers: Vec::new(),
         }
     }
 
@@ -571,11 +592,10 @@ impl Reply {
         if let Ok(trace) = HeaderValue::from_str(&uuid::Uuid::new_v4().to_string()) {
             headers.insert("x-trace-id", trace);
         }
-        if let Some(value) = self
-            .retry_after
-            .and_then(|v| HeaderValue::from_str(&v).ok())
-        {
-            headers.insert(header::RETRY_AFTER, value);
+        for (name, value) in self.headers {
+            if let Ok(value) = HeaderValue::from_str(&value) {
+                headers.insert(name, value);
+            }
         }
         response
     }
@@ -639,6 +659,7 @@ async fn handle(State(state): State<Shared>, request: Request) -> Response {
             status: 0,
             user_agent: user_agent.clone(),
             body: body_value.clone(),
+            received: Instant::now(),
         });
         let index = st.requests.len() - 1;
         (index, st.take_fault(&method, &path))
@@ -655,7 +676,13 @@ async fn handle(State(state): State<Shared>, request: Request) -> Response {
                 "injected",
                 format!("fault injected by PortFake (status {})", fault.status),
             );
-            injected.retry_after = fault.retry_after;
+            if let Some(v) = fault.retry_after {
+                injected.headers.push(("retry-after", v));
+            }
+            if let Some(v) = fault.ratelimit_reset {
+                injected.headers.push(("x-ratelimit-reset", v));
+                injected.headers.push(("x-ratelimit-remaining", "0".into()));
+            }
             reply = Some(injected);
         }
     }
@@ -1077,26 +1104,65 @@ fn patch_resync_state(st: &mut FakeState, id: &str, r: &Req) -> Handled {
 // ---------------------------------------------------------------------------
 // Identifiers
 
-fn valid_id(s: &str, max: usize, allow_eq: bool) -> bool {
+/// Port's identifier patterns (`shared/port-api.md` §2.4, "Identifier rules"):
+///
+/// > Entity `identifier`; relation target values | `^(?!\.{1,2}$)[\p{L}0-9@_.+:\\/=-]+$` | 1000
+/// > Blueprint `identifier` | `^(?!\.{1,2}$)[\p{L}0-9@_.+:\\/-]+$` (no `=`) | 100
+///
+/// The character classes are compiled from that very text, so `\p{L}` is Unicode's general
+/// category Letter, as in Port's JSON-Schema (ECMAScript `u`) regex: narrower than
+/// `char::is_alphabetic`, which also takes letter numbers (`Ⅻ`, Nl) and other alphabetic
+/// symbols and marks (`Ⓐ`, So; `ा`, Mc) that Port refuses.
+const ENTITY_ID_CLASS: &str = r"[\p{L}0-9@_.+:\\/=-]";
+const BLUEPRINT_ID_CLASS: &str = r"[\p{L}0-9@_.+:\\/-]";
+
+/// The sorted ranges of a regex character class (empty if it does not parse as one, which
+/// the unit tests would show: every identifier would be refused).
+fn class_ranges(class: &str) -> Vec<(char, char)> {
+    use regex_syntax::hir::{Class, HirKind};
+    match regex_syntax::parse(class).as_ref().map(|hir| hir.kind()) {
+        Ok(HirKind::Class(Class::Unicode(c))) => {
+            c.ranges().iter().map(|r| (r.start(), r.end())).collect()
+        }
+        _ => Vec::new(),
+    }
+}
+
+fn in_ranges(ranges: &[(char, char)], c: char) -> bool {
+    ranges
+        .binary_search_by(|&(lo, hi)| {
+            if hi < c {
+                std::cmp::Ordering::Less
+            } else if lo > c {
+                std::cmp::Ordering::Greater
+            } else {
+                std::cmp::Ordering::Equal
+            }
+        })
+        .is_ok()
+}
+
+fn valid_id(s: &str, max: usize, class: &[(char, char)]) -> bool {
     !s.is_empty()
         && s != "."
         && s != ".."
         && s.chars().count() <= max
-        && s.chars().all(|c| {
-            c.is_alphabetic()
-                || c.is_ascii_digit()
-                || "@_.+:\\/-".contains(c)
-                || (allow_eq && c == '=')
-        })
+        && s.chars().all(|c| in_ranges(class, c))
 }
 
 /// Entity identifiers and relation targets.
 fn valid_entity_id(s: &str) -> bool {
-    valid_id(s, 1000, true)
+    static CLASS: std::sync::OnceLock<Vec<(char, char)>> = std::sync::OnceLock::new();
+    valid_id(s, 1000, CLASS.get_or_init(|| class_ranges(ENTITY_ID_CLASS)))
 }
 
 fn valid_blueprint_id(s: &str) -> bool {
-    valid_id(s, 100, false)
+    static CLASS: std::sync::OnceLock<Vec<(char, char)>> = std::sync::OnceLock::new();
+    valid_id(
+        s,
+        100,
+        CLASS.get_or_init(|| class_ranges(BLUEPRINT_ID_CLASS)),
+    )
 }
 
 /// Property and relation keys of a blueprint.
@@ -1325,11 +1391,7 @@ fn check_entity_shape(e: &Value, at: &str) -> Result<(), String> {
     match obj.get("identifier") {
         Some(Value::String(s)) if valid_entity_id(s) => {}
         Some(Value::String(_)) => return Err(format!("{at}/identifier {ENTITY_ID_RULE}")),
-        Some(Value::Object(_)) => {
-            return Err(format!(
-                "{at}/identifier: search identifiers are not supported by PortFake"
-            ));
-        }
+        Some(query @ Value::Object(_)) => check_search_query(query, &format!("{at}/identifier"))?,
         Some(_) => return Err(format!("{at}/identifier must be string")),
         None => return Err(format!("{at} must have required property 'identifier'")),
     }
@@ -1363,9 +1425,8 @@ fn check_entity_shape(e: &Value, at: &str) -> Result<(), String> {
                 .iter()
                 .all(|i| i.as_str().is_some_and(valid_entity_id)),
             Value::Object(_) => {
-                return Err(format!(
-                    "{at}/relations/{key}: search-query relations are not supported by PortFake"
-                ));
+                check_search_query(value, &format!("{at}/relations/{key}"))?;
+                true
             }
             _ => false,
         };
@@ -1376,6 +1437,216 @@ fn check_entity_shape(e: &Value, at: &str) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// Route-schema check of a search query used as an identifier or a relation value: Port's
+/// spec (`shared/port-openapi.json`, `searchIdentifierQuerySchema` and
+/// `searchRelationsQuerySchema`; `shared/port-api.md` §2.1: "`identifier` | string, or a
+/// search-query object", "`relations` ... Value is a string, an array of strings, `null`,
+/// or a search-query object") takes exactly `combinator` (`and`|`or`) and `rules`, each rule
+/// a nested query or exactly `property`, `operator` and `value` with `=` (a string, number
+/// or null), `in`/`containsAny` (an array of strings) or `contains` (a string, an array of
+/// strings or null).
+fn check_search_query(query: &Value, at: &str) -> Result<(), String> {
+    let Some(obj) = query.as_object() else {
+        return Err(format!("{at} must be object"));
+    };
+    if let Some(extra) = obj.keys().find(|k| *k != "combinator" && *k != "rules") {
+        return Err(format!(
+            "{at} must NOT have additional properties ('{extra}')"
+        ));
+    }
+    if !matches!(
+        obj.get("combinator").and_then(Value::as_str),
+        Some("and" | "or")
+    ) {
+        return Err(format!("{at}/combinator must be one of and, or"));
+    }
+    let rules = obj
+        .get("rules")
+        .and_then(Value::as_array)
+        .ok_or_else(|| format!("{at} must have required array property 'rules'"))?;
+    for (i, rule) in rules.iter().enumerate() {
+        let at = format!("{at}/rules/{i}");
+        let Some(r) = rule.as_object() else {
+            return Err(format!("{at} must be object"));
+        };
+        if r.contains_key("combinator") {
+            check_search_query(rule, &at)?;
+            continue;
+        }
+        if let Some(extra) = r
+            .keys()
+            .find(|k| !matches!(k.as_str(), "property" | "operator" | "value"))
+        {
+            return Err(format!(
+                "{at} must NOT have additional properties ('{extra}')"
+            ));
+        }
+        let strings = |v: &Value| v.as_array().is_some_and(|a| a.iter().all(Value::is_string));
+        let value_ok = |v: &Value| match r.get("operator").and_then(Value::as_str) {
+            Some("=") => v.is_string() || v.is_number() || v.is_null(),
+            Some("in" | "containsAny") => strings(v),
+            Some("contains") => v.is_string() || v.is_null() || strings(v),
+            _ => false,
+        };
+        let ok =
+            r.get("property").is_some_and(Value::is_string) && r.get("value").is_some_and(value_ok);
+        if !ok {
+            return Err(format!(
+                "{at} must have a string 'property' and an '=' (string, number or null), 'in'/'containsAny' (array of strings) or 'contains' rule"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Operators Port resolves in a search identifier (port-docs `configure-mapping.md`, "Map
+/// by property", Limitations: "Only the `=` and `in` operators is supported").
+const IDENTIFIER_OPERATORS: [&str; 2] = ["=", "in"];
+/// Operators Port resolves in a search relation (same page, "Mapping relations using search
+/// queries": "Only the following operators are supported in the search query rule: `=`,
+/// `in`, and `contains`").
+const RELATION_OPERATORS: [&str; 3] = ["=", "in", "contains"];
+/// Most entities a search relation resolves to (same page: "The maximum number of entities
+/// returned by the search query rule is 100").
+const MAX_SEARCH_RELATION: usize = 100;
+
+/// The value a search rule's `property` names on a stored entity: a meta-property
+/// (`$identifier`, `$title`, `$blueprint`, `$team`; `shared/port-api.md` §2.6) or a
+/// property.
+fn search_field<'a>(entity: &'a Value, property: &str) -> &'a Value {
+    match property {
+        "$identifier" => &entity["identifier"],
+        "$title" => &entity["title"],
+        "$blueprint" => &entity["blueprint"],
+        "$team" => &entity["team"],
+        p => &entity["properties"][p],
+    }
+}
+
+/// Whether a stored entity matches a shape-checked search query.
+fn search_matches(entity: &Value, query: &Value, operators: &[&str]) -> Result<bool, EntityError> {
+    let and = query["combinator"] == "and";
+    let mut result = and;
+    for rule in query["rules"].as_array().into_iter().flatten() {
+        let hit = if rule.get("combinator").is_some() {
+            search_matches(entity, rule, operators)?
+        } else {
+            let op = rule["operator"].as_str().unwrap_or_default();
+            if !operators.contains(&op) {
+                return Err(EntityError::unprocessable(
+                    "invalid_search_query",
+                    format!(
+                        "operator '{op}' is not supported here (supported: {})",
+                        operators.join(", ")
+                    ),
+                ));
+            }
+            let field = search_field(entity, rule["property"].as_str().unwrap_or_default());
+            let value = &rule["value"];
+            match op {
+                "=" => match (field.as_f64(), value.as_f64()) {
+                    (Some(a), Some(b)) => a == b,
+                    _ => field == value,
+                },
+                "in" => value.as_array().is_some_and(|v| v.contains(field)),
+                "contains" => match (field, value.as_str()) {
+                    (Value::String(f), Some(v)) => f.contains(v),
+                    (Value::Array(items), Some(_)) => items.contains(value),
+                    _ => false,
+                },
+                _ => false,
+            }
+        };
+        result = if and { result && hit } else { result || hit };
+    }
+    Ok(result)
+}
+
+/// Identifiers of the entities of blueprint `bp` that a search query matches, sorted.
+fn search(
+    st: &FakeState,
+    bp: &str,
+    query: &Value,
+    operators: &[&str],
+) -> Result<Vec<String>, EntityError> {
+    let mut found = Vec::new();
+    for ((b, id), entity) in &st.entities {
+        if b == bp && search_matches(entity, query, operators)? {
+            found.push(id.clone());
+        }
+    }
+    Ok(found)
+}
+
+/// The identifier an upsert writes: the given string, or the one entity a search identifier
+/// finds in the blueprint of the request. Port-docs `configure-mapping.md`, "Map by
+/// property", Limitations: "The search query must return exactly one entity (else the
+/// entire request will fail). If the search query returns no entities, a new entity **will
+/// not** be created. The query will be executed on the same blueprint from the request's
+/// url." The status and error codes are this fake's choice (Port documents none).
+fn resolve_identifier(st: &FakeState, bp_id: &str, given: &Value) -> Result<String, EntityError> {
+    if let Some(id) = given.as_str() {
+        return Ok(id.to_string());
+    }
+    let found = search(st, bp_id, given, &IDENTIFIER_OPERATORS)?;
+    match found.as_slice() {
+        [one] => Ok(one.clone()),
+        [] => Err(EntityError {
+            status: 404,
+            error: "not_found",
+            message: format!(
+                "no entity of blueprint '{bp_id}' matches the search identifier {given}; none is created"
+            ),
+        }),
+        many => Err(EntityError::unprocessable(
+            "invalid_search_identifier",
+            format!(
+                "the search identifier {given} matches {} entities of blueprint '{bp_id}'; it must match exactly one",
+                many.len()
+            ),
+        )),
+    }
+}
+
+/// Relations with each search-query value replaced by what it finds in the relation's
+/// target blueprint (port-docs `configure-mapping.md`, "Mapping relations using search
+/// queries": Port "will query all entities of the related blueprint ... and return the
+/// one/s that match the rule"; "A "single type" relation expects a single entity to be
+/// returned. A "many type" relation expects an array"). A single relation that finds no
+/// entity or several, or a many relation that finds more than 100, is refused (422; the
+/// code is this fake's choice).
+fn resolve_relations(
+    st: &FakeState,
+    bp: &Value,
+    given: &Map<String, Value>,
+) -> Result<Map<String, Value>, EntityError> {
+    let mut out = Map::new();
+    for (name, value) in given {
+        if !value.is_object() {
+            out.insert(name.clone(), value.clone());
+            continue;
+        }
+        let def = &bp["relations"][name.as_str()];
+        let target = def["target"].as_str().unwrap_or_default();
+        let found = search(st, target, value, &RELATION_OPERATORS)?;
+        let resolved = match (def["many"].as_bool() == Some(true), found.as_slice()) {
+            (true, all) if all.len() <= MAX_SEARCH_RELATION => json!(all),
+            (false, [one]) => json!(one),
+            (many, all) => {
+                return Err(EntityError::unprocessable(
+                    "invalid_relation_value",
+                    format!(
+                        "relations/{name}: the search query {value} matches {} entities of blueprint '{target}' (many={many})",
+                        all.len()
+                    ),
+                ));
+            }
+        };
+        out.insert(name.clone(), resolved);
+    }
+    Ok(out)
 }
 
 /// A per-entity failure (a bulk `errors` item, or the single route's answer).
@@ -1500,10 +1771,9 @@ fn upsert_one(
     user_agent: &str,
 ) -> Result<(Value, bool), EntityError> {
     let bp = st.blueprints.get(bp_id).cloned().unwrap_or(Value::Null);
-    let identifier = input["identifier"].as_str().unwrap_or_default();
     let empty = Map::new();
     let props_in = input["properties"].as_object().unwrap_or(&empty);
-    let rels_in = input["relations"].as_object().unwrap_or(&empty);
+    let rels_given = input["relations"].as_object().unwrap_or(&empty);
 
     for (key, value) in props_in {
         let def = bp["schema"]["properties"].get(key).ok_or_else(|| {
@@ -1514,7 +1784,7 @@ fn upsert_one(
         })?;
         check_value(def, value, &format!("properties/{key}"))?;
     }
-    for (key, value) in rels_in {
+    for (key, value) in rels_given {
         let def = bp["relations"].get(key).ok_or_else(|| {
             EntityError::unprocessable(
                 "unknown_relation",
@@ -1523,6 +1793,7 @@ fn upsert_one(
         })?;
         let many = def["many"].as_bool().unwrap_or(false);
         let ok = value.is_null()
+            || value.is_object()
             || if many {
                 value.is_array()
             } else {
@@ -1540,6 +1811,10 @@ fn upsert_one(
             ));
         }
     }
+    let identifier = resolve_identifier(st, bp_id, &input["identifier"])?;
+    let identifier = identifier.as_str();
+    let rels_resolved = resolve_relations(st, &bp, rels_given)?;
+    let rels_in = &rels_resolved;
 
     let key = (bp_id.to_string(), identifier.to_string());
     let existing = st.entities.get(&key).cloned();
@@ -1574,9 +1849,15 @@ fn upsert_one(
         }),
     };
 
+    // A `null` value is accepted for a property of any type, and for `schema.required` it
+    // counts as missing. `shared/port-api.md` §2.8 ("What Port rejects") lists "missing
+    // `schema.required` property" among the schema violations, and Ocean sends every field
+    // whose JQ gave nothing as `null` (`shared/ocean-reference.md` §4.2: "The field is still
+    // sent as `null`"), logging it "at ERROR if the field is a required property": Port
+    // drops nulls as "no value" and then refuses the entity that lacks a required one.
     if let Some(required) = bp["schema"]["required"].as_array() {
         for name in required.iter().filter_map(Value::as_str) {
-            if result["properties"].get(name).is_none() {
+            if result["properties"].get(name).is_none_or(Value::is_null) {
                 return Err(EntityError::unprocessable(
                     "missing_required_property",
                     format!("required property '{name}' of blueprint '{bp_id}' is missing"),
@@ -1683,13 +1964,16 @@ fn upsert_bulk(st: &mut FakeState, bp_id: &str, r: &Req) -> Handled {
     let mut results = Vec::new();
     let mut errors = Vec::new();
     for (index, input) in entities.iter().enumerate() {
-        let identifier = input["identifier"].clone();
         match upsert_one(st, bp_id, input, &opts, r.user_agent) {
-            Ok((_, created)) => results.push(json!({
-                "index": index, "identifier": identifier, "created": created,
+            // With a search identifier, the identifier it resolved to.
+            Ok((entity, created)) => results.push(json!({
+                "index": index, "identifier": entity["identifier"], "created": created,
             })),
+            // `shared/port-api.md` §2.2: "a failed search identifier comes back as
+            // `"identifier": "unknown"`".
             Err(e) => errors.push(json!({
-                "index": index, "identifier": identifier,
+                "index": index,
+                "identifier": if input["identifier"].is_string() { input["identifier"].clone() } else { json!("unknown") },
                 "statusCode": e.status, "error": e.error, "message": e.message,
             })),
         }
@@ -1761,7 +2045,9 @@ fn delete_entities(
 }
 
 fn delete_single(st: &mut FakeState, bp_id: &str, id: &str, r: &Req) -> Handled {
-    let delete_dependents = bool_param(r, "delete_dependents", false)?;
+    // `shared/port-api.md` §2.5: "`DELETE /v1/blueprints/{bp}/entities/{entity_identifier}` |
+    // `delete_dependents` (spec marks it required; default `false`)": without it, 422.
+    let delete_dependents = required_bool_param(r, "delete_dependents")?;
     st.blueprint_ref(bp_id)?;
     let key = (bp_id.to_string(), id.to_string());
     if !st.entities.contains_key(&key) {
@@ -1888,6 +2174,7 @@ mod tests {
         assert!(valid_entity_id("arn:aws:ec2:eu-west-1:123:instance/i-0abc"));
         assert!(valid_entity_id("a=b"));
         assert!(valid_entity_id("üñí"));
+        assert!(valid_entity_id("a\\b"));
         assert!(!valid_entity_id("."));
         assert!(!valid_entity_id(".."));
         assert!(valid_entity_id("..."));
@@ -1899,6 +2186,229 @@ mod tests {
         assert!(!valid_blueprint_id(&"x".repeat(101)));
         assert!(valid_key("instance_type-2"));
         assert!(!valid_key("a.b"));
+    }
+
+    #[test]
+    fn identifier_letters_are_unicode_category_l_not_rusts_alphabetic() {
+        for letter in ["ü", "ß", "ª", "ʰ", "漢", "Ω"] {
+            assert!(valid_entity_id(letter), "{letter}");
+            assert!(valid_blueprint_id(letter), "{letter}");
+        }
+        // Alphabetic for Rust, not `\p{L}`: a letter number (Nl), a circled letter (So), a
+        // vowel sign (Mc). Port's pattern refuses them.
+        for other in ["Ⅻ", "Ⓐ", "ा"] {
+            assert!(other.chars().all(char::is_alphabetic), "{other}");
+            assert!(!valid_entity_id(&format!("i-1{other}")), "{other}");
+            assert!(!valid_blueprint_id(&format!("bp{other}")), "{other}");
+        }
+    }
+
+    fn state(blueprints: &[Value], entities: &[Value]) -> FakeState {
+        let mut st = FakeState::new("http://portfake".into());
+        for bp in blueprints {
+            st.blueprints
+                .insert(bp["identifier"].as_str().unwrap().into(), bp.clone());
+        }
+        for e in entities {
+            let key = (
+                e["blueprint"].as_str().unwrap().to_string(),
+                e["identifier"].as_str().unwrap().to_string(),
+            );
+            st.entities.insert(key, canonical_entity(e));
+        }
+        st
+    }
+
+    fn call(
+        st: &mut FakeState,
+        query: &str,
+        body: &Value,
+        f: fn(&mut FakeState, &str, &Req) -> Handled,
+        bp: &str,
+    ) -> Reply {
+        let r = Req {
+            query: parse_query(query),
+            body,
+            user_agent: "test",
+        };
+        f(st, bp, &r).unwrap_or_else(|e| e)
+    }
+
+    fn query(property: &str, operator: &str, value: Value) -> Value {
+        json!({"combinator": "and", "rules": [{"property": property, "operator": operator, "value": value}]})
+    }
+
+    #[test]
+    fn a_search_identifier_updates_the_one_entity_it_finds_and_never_creates_one() {
+        let svc = json!({"identifier": "svc", "title": "Service",
+            "schema": {"properties": {"pd": {"type": "string"}}}});
+        let mut st = state(
+            &[svc],
+            &[
+                json!({"identifier": "a", "blueprint": "svc", "properties": {"pd": "x"}}),
+                json!({"identifier": "b", "blueprint": "svc", "properties": {"pd": "y"}}),
+                json!({"identifier": "c", "blueprint": "svc", "properties": {"pd": "y"}}),
+            ],
+        );
+        let body = json!({"entities": [
+            {"identifier": query("pd", "=", json!("x")), "title": "found"},
+            {"identifier": query("pd", "=", json!("y"))},
+            {"identifier": query("pd", "=", json!("z"))},
+            {"identifier": query("$identifier", "in", json!(["c", "zz"])), "title": "by id"},
+            {"identifier": query("pd", "contains", json!("x"))},
+            {"identifier": "d"},
+        ]});
+        let reply = call(&mut st, "upsert=true&merge=true", &body, upsert_bulk, "svc");
+        assert_eq!(reply.status, 207, "{}", reply.body);
+        assert_eq!(
+            reply.body["entities"],
+            json!([
+                {"index": 0, "identifier": "a", "created": false},
+                {"index": 3, "identifier": "c", "created": false},
+                {"index": 5, "identifier": "d", "created": true},
+            ])
+        );
+        let errors: Vec<(u64, &str, u64)> = reply.body["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| {
+                (
+                    e["index"].as_u64().unwrap(),
+                    e["identifier"].as_str().unwrap(),
+                    e["statusCode"].as_u64().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            errors,
+            vec![
+                (1, "unknown", 422),
+                (2, "unknown", 404),
+                (4, "unknown", 422)
+            ]
+        );
+        assert_eq!(st.entities[&("svc".into(), "a".into())]["title"], "found");
+        assert_eq!(
+            st.entities[&("svc".into(), "a".into())]["properties"]["pd"],
+            "x"
+        );
+        assert_eq!(st.entities[&("svc".into(), "c".into())]["title"], "by id");
+        let ids: Vec<&str> = st.entities.keys().map(|(_, id)| id.as_str()).collect();
+        assert_eq!(
+            ids,
+            ["a", "b", "c", "d"],
+            "no entity created for a search that found none"
+        );
+
+        // Outside the spec's schema, the whole request is refused.
+        for bad in [
+            json!({"combinator": "and", "rules": [], "extra": 1}),
+            json!({"combinator": "xor", "rules": []}),
+            json!({"combinator": "and", "rules": [{"property": "pd", "operator": "=", "value": [1]}]}),
+            json!({"combinator": "and", "rules": [{"property": "pd", "operator": ">", "value": 1}]}),
+        ] {
+            let body = json!({"entities": [{"identifier": bad}]});
+            let reply = call(&mut st, "upsert=true", &body, upsert_bulk, "svc");
+            assert_eq!(reply.status, 422, "{}", reply.body);
+        }
+    }
+
+    #[test]
+    fn search_relations_resolve_in_the_target_blueprint() {
+        let user = json!({"identifier": "user", "title": "User",
+            "schema": {"properties": {"login": {"type": "string"}}}});
+        let svc = json!({"identifier": "svc", "title": "Service", "schema": {"properties": {}},
+            "relations": {
+                "owner": {"target": "user", "required": false, "many": false},
+                "watchers": {"target": "user", "required": false, "many": true}}});
+        let mut st = state(
+            &[user, svc],
+            &[
+                json!({"identifier": "u1", "blueprint": "user", "properties": {"login": "ann"}}),
+                json!({"identifier": "u2", "blueprint": "user", "properties": {"login": "bob"}}),
+            ],
+        );
+        let body = json!({"entities": [
+            {"identifier": "s1", "relations": {
+                "owner": query("login", "=", json!("bob")),
+                "watchers": query("login", "in", json!(["ann", "bob", "eve"]))}},
+            {"identifier": "s2", "relations": {"owner": query("login", "=", json!("eve"))}},
+            {"identifier": "s3", "relations": {"owner": query("login", "contains", json!("n"))}},
+        ]});
+        let reply = call(&mut st, "upsert=true", &body, upsert_bulk, "svc");
+        assert_eq!(reply.status, 207, "{}", reply.body);
+        let s1 = &st.entities[&("svc".into(), "s1".into())];
+        assert_eq!(
+            s1["relations"],
+            json!({"owner": "u2", "watchers": ["u1", "u2"]})
+        );
+        assert_eq!(
+            st.entities[&("svc".into(), "s3".into())]["relations"]["owner"],
+            "u1"
+        );
+        let failed: Vec<u64> = reply.body["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["index"].as_u64().unwrap())
+            .collect();
+        assert_eq!(
+            failed,
+            vec![1],
+            "a single relation whose search finds nothing"
+        );
+    }
+
+    #[test]
+    fn a_null_required_property_is_missing_and_a_null_optional_one_is_accepted() {
+        let bp = json!({"identifier": "bp", "title": "BP", "schema": {
+            "properties": {"state": {"type": "string"}, "note": {"type": "string"}},
+            "required": ["state"]}});
+        let mut st = state(&[bp], &[]);
+        let body = json!({"entities": [
+            {"identifier": "ok", "properties": {"state": "up", "note": null}},
+            {"identifier": "null", "properties": {"state": null}},
+            {"identifier": "absent", "properties": {"note": "n"}},
+        ]});
+        let reply = call(&mut st, "upsert=true", &body, upsert_bulk, "bp");
+        assert_eq!(reply.status, 207, "{}", reply.body);
+        let errors: Vec<(u64, &str)> = reply.body["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| (e["index"].as_u64().unwrap(), e["error"].as_str().unwrap()))
+            .collect();
+        assert_eq!(
+            errors,
+            vec![
+                (1, "missing_required_property"),
+                (2, "missing_required_property")
+            ]
+        );
+        assert_eq!(reply.body["entities"][0]["identifier"], "ok");
+    }
+
+    #[test]
+    fn a_single_delete_needs_delete_dependents() {
+        let bp = json!({"identifier": "bp", "title": "BP", "schema": {"properties": {}}});
+        let mut st = state(&[bp], &[json!({"identifier": "e", "blueprint": "bp"})]);
+        let r = Req {
+            query: parse_query(""),
+            body: &Value::Null,
+            user_agent: "test",
+        };
+        let reply = delete_single(&mut st, "bp", "e", &r).unwrap_or_else(|e| e);
+        assert_eq!(reply.status, 422, "{}", reply.body);
+        assert!(st.entities.contains_key(&("bp".into(), "e".into())));
+        let r = Req {
+            query: parse_query("delete_dependents=false"),
+            body: &Value::Null,
+            user_agent: "test",
+        };
+        let reply = delete_single(&mut st, "bp", "e", &r).unwrap_or_else(|e| e);
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        assert!(st.entities.is_empty());
     }
 
     #[test]
