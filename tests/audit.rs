@@ -423,7 +423,10 @@ async fn a_run_past_its_deadline_is_aborted_and_deletes_nothing() {
         .collect();
     assert!(!listings.is_empty());
     assert!(listings.len() <= w.account_ids().len() * 2, "{listings:#?}");
-    assert!(listings.iter().all(|c| c.answered.is_none()), "{listings:#?}");
+    assert!(
+        listings.iter().all(|c| c.answered.is_none()),
+        "{listings:#?}"
+    );
     assert!(
         run.stderr.contains("OCEAN__RESYNC_TIMEOUT_MINUTES"),
         "{}",

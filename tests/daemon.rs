@@ -189,7 +189,10 @@ async fn ready_after_bootstrap_webhook_resync_and_metrics() {
     assert_eq!(w.catalog_keys(), w.expected_keys(&w.account_ids()));
     // WEBHOOK does not resync on its own: the one run is the POST's.
     assert_eq!(triggers(&d), 1, "{}", d.stderr());
-    assert_eq!(w.port.resync_states(IDENTIFIER), vec!["running", "completed"]);
+    assert_eq!(
+        w.port.resync_states(IDENTIFIER),
+        vec!["running", "completed"]
+    );
     let (_, ready) = d.get("/health/ready").await;
     let ready: Value = serde_json::from_str(&ready).unwrap();
     assert_eq!(ready["last_run"]["outcome"], "complete", "{ready}");
@@ -240,7 +243,10 @@ async fn polling_picks_up_a_new_resync_request() {
         .set_resync_request(IDENTIFIER, "2099-01-01T00:00:00.000Z");
     d.wait_until(|| async { completed(&w) == 1 }).await;
     assert_eq!(triggers(&d), 1, "{}", d.stderr());
-    assert_eq!(w.port.resync_states(IDENTIFIER), vec!["running", "completed"]);
+    assert_eq!(
+        w.port.resync_states(IDENTIFIER),
+        vec!["running", "completed"]
+    );
     assert_eq!(d.stop().await, 143);
 }
 
@@ -279,7 +285,8 @@ async fn triggers_coalesce_runs_never_overlap_and_sigterm_aborts_a_run() {
     for _ in 0..5 {
         assert_eq!(d.post("/resync").await, 202);
     }
-    d.wait_until(|| async { triggers(&d) == 10 }).await;
+    d.wait_until(|| async { triggers(&d) >= 10 }).await;
+    assert_eq!(triggers(&d), 10, "one trigger per POST");
     assert_eq!(states(), vec!["running"], "no second run while one runs");
 
     // Run 1 ends; the triggers that came during it are one follow-up run, now in its upload.
@@ -307,7 +314,10 @@ async fn triggers_coalesce_runs_never_overlap_and_sigterm_aborts_a_run() {
             .count()
     };
     let tokens_before = token_requests();
-    assert_eq!(states(), vec!["running", "completed", "running", "completed"]);
+    assert_eq!(
+        states(),
+        vec!["running", "completed", "running", "completed"]
+    );
 
     // A run in progress when SIGTERM comes is aborted; it is the run of this trigger (its
     // token was fetched after the trigger), not a third run of the bursts.
@@ -318,7 +328,14 @@ async fn triggers_coalesce_runs_never_overlap_and_sigterm_aborts_a_run() {
     assert_eq!(d.stop().await, 143);
     assert_eq!(
         states(),
-        vec!["running", "completed", "running", "completed", "running", "aborted"]
+        vec![
+            "running",
+            "completed",
+            "running",
+            "completed",
+            "running",
+            "aborted"
+        ]
     );
 }
 
@@ -447,7 +464,10 @@ async fn every_route_is_under_the_prefix_on_the_bind_address_and_resync_needs_th
     );
     d.wait_until(|| async { completed(&w) == 1 }).await;
     assert_eq!(triggers(&d), 1);
-    assert_eq!(w.port.resync_states(IDENTIFIER), vec!["running", "completed"]);
+    assert_eq!(
+        w.port.resync_states(IDENTIFIER),
+        vec!["running", "completed"]
+    );
     let stderr = d.stderr();
     assert_eq!(d.stop().await, 143);
     assert!(!stderr.contains(SECRET), "the secret was logged:\n{stderr}");

@@ -238,11 +238,15 @@ async fn a_token_rejected_mid_run_is_refreshed_once_and_the_write_retried() {
         .position(|r| r.path == held.path && r.body == held.body)
         .unwrap();
     assert_eq!(requests[held_at].status, 401, "the held upsert was refused");
-    let retry = &requests[repeat_of(&requests, held_at).expect("the refused upsert was sent again")];
+    let retry =
+        &requests[repeat_of(&requests, held_at).expect("the refused upsert was sent again")];
     assert_eq!(retry.status, 200, "the retry was accepted");
     let is_token = |r: &&Recorded| r.path.ends_with("/auth/access_token");
     assert!(
-        requests[held_at..].iter().filter(is_token).any(|t| t.at < retry.at),
+        requests[held_at..]
+            .iter()
+            .filter(is_token)
+            .any(|t| t.at < retry.at),
         "a new token was fetched before the retry"
     );
     // One token at the start, then exactly one refresh per refused request: neither a token
@@ -256,7 +260,8 @@ async fn a_token_rejected_mid_run_is_refreshed_once_and_the_write_retried() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_batch_port_finds_too_large_is_split() {
     let w = world().await;
-    w.port.inject(fault("/blueprints/ec2Instance/entities/bulk", 413, 1));
+    w.port
+        .inject(fault("/blueprints/ec2Instance/entities/bulk", 413, 1));
     let run = run_binary(&["sail", "--once"], &w.env()).await;
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_complete_and_written(&w);
@@ -314,9 +319,9 @@ async fn aws_throttling_is_retried() {
     assert_eq!(calls.len(), units + 2, "{calls:#?}");
     for (i, c) in calls.iter().enumerate().filter(|(_, c)| c.status == 503) {
         assert!(
-            calls[i + 1..].iter().any(|r| r.access_key == c.access_key
-                && r.region == c.region
-                && r.status == 200),
+            calls[i + 1..]
+                .iter()
+                .any(|r| r.access_key == c.access_key && r.region == c.region && r.status == 200),
             "the throttled call in {} was retried",
             c.region
         );
@@ -498,10 +503,7 @@ async fn expiring_role_credentials_are_renewed_during_a_run() {
         // Renewal: no call is signed with credentials past their due time.
         for c in used {
             let issued = w.proxy.issuer_of(&c.access_key).unwrap();
-            let age = c
-                .at
-                .duration_since(issued.answered.unwrap())
-                .as_secs_f64();
+            let age = c.at.duration_since(issued.answered.unwrap()).as_secs_f64();
             assert!(
                 age <= due + slack,
                 "{arn} {session}: {} signed with credentials {age:.2} s old",

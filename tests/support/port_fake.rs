@@ -581,7 +581,10 @@ impl FakeState {
     fn log_write(&mut self, blueprint: &str, stored: &Value, request: usize) {
         self.writes.push(Write {
             blueprint: blueprint.to_string(),
-            identifier: stored["identifier"].as_str().unwrap_or_default().to_string(),
+            identifier: stored["identifier"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string(),
             request,
             at: Instant::now(),
         });
