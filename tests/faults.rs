@@ -486,12 +486,10 @@ async fn expiring_role_credentials_are_renewed_during_a_run() {
     let sessions = calls_per_role_session(&w);
     // The org role's session and one per account.
     assert_eq!(sessions.len(), w.account_ids().len() + 1, "{sessions:#?}");
-    // Time from credentials being handed out to a call signed with them reaching AWS, and a
-    // call signed with the current credentials while another task renews them.
-    let slack = 1.5;
+    // From a call being signed to it reaching AWS (generous: a machine under load).
+    let transit = 1.0;
     let mut renewed = 0;
     for ((arn, session), (assumed, used)) in &sessions {
-        let first = assumed[0].answered.expect("answered");
         // Caching: credentials are reused until due; a renewal comes only once they are.
         for pair in assumed.windows(2) {
             let gap = pair[1].at.duration_since(pair[0].at).as_secs_f64();
@@ -500,26 +498,37 @@ async fn expiring_role_credentials_are_renewed_during_a_run() {
                 "{arn} {session}: renewed {gap:.2} s after the last AssumeRole, due after {due} s"
             );
         }
-        // Renewal: no call is signed with credentials past their due time.
+        // Renewal: no call is signed with credentials past their due time, except while
+        // their renewal is under way (other tasks keep using them meanwhile).
         for c in used {
-            let issued = w.proxy.issuer_of(&c.access_key).unwrap();
-            let age = c.at.duration_since(issued.answered.unwrap()).as_secs_f64();
+            let i = assumed
+                .iter()
+                .position(|a| a.issued_key.as_deref() == Some(c.access_key.as_str()))
+                .unwrap();
+            let issued = assumed[i].answered.unwrap();
+            let mut usable_until = issued + Duration::from_secs_f64(due);
+            if let Some(renewed_at) = assumed.get(i + 1).and_then(|next| next.answered) {
+                usable_until = usable_until.max(renewed_at);
+            }
+            let late = c.at.saturating_duration_since(usable_until).as_secs_f64();
             assert!(
-                age <= due + slack,
-                "{arn} {session}: {} signed with credentials {age:.2} s old",
-                c.action
+                late <= transit,
+                "{arn} {session}: {} signed with credentials {:.2} s old, {late:.2} s past due",
+                c.action,
+                c.at.duration_since(issued).as_secs_f64()
             );
         }
-        // The count those two rules allow, from when the calls came: at most one renewal
-        // per (due − 1) s of activity, at least as many as needed to keep every call within
-        // (due + slack) of its credentials.
-        let last = used.last().map_or(first, |c| c.at);
-        let span = last.saturating_duration_since(first).as_secs_f64();
+        // The count of AssumeRole calls those rules allow, from when the calls came: at most
+        // one renewal per (due − 1) s of activity; at least as many as keep every call
+        // within a generous 2 × due of a renewal.
+        let start = assumed[0].at;
+        let last = used.last().map_or(start, |c| c.at);
+        let span = last.saturating_duration_since(start).as_secs_f64();
         let at_most = (span / (due - 1.0)).floor() as usize;
         let mut at_least = 0;
-        let mut fresh_from = first;
+        let mut fresh_from = assumed[0].answered.unwrap();
         for c in used {
-            if c.at.duration_since(fresh_from).as_secs_f64() > due + slack {
+            if c.at.saturating_duration_since(fresh_from).as_secs_f64() > 2.0 * due {
                 at_least += 1;
                 fresh_from = c.at;
             }
