@@ -6,7 +6,6 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use support::port_fake::Fault;
 use support::{IDENTIFIER, World, set};
 
 const SEED: &[&str] = &["--members", "1"];
@@ -141,6 +140,24 @@ fn listener(w: &World, json: &str) -> Vec<(String, String)> {
     env
 }
 
+/// Triggers the daemon accepted so far: each is logged ("resync requested") before the
+/// trigger's answer is sent or the poll that caused it is followed by the next one.
+fn triggers(d: &Daemon) -> usize {
+    d.stderr()
+        .lines()
+        .filter(|l| l.contains(r#""message":"resync requested""#))
+        .count()
+}
+
+/// `GET /integration/{id}/resync-request` polls Port has answered so far.
+fn polls(w: &World) -> usize {
+    w.port
+        .requests()
+        .iter()
+        .filter(|r| r.path.ends_with("/resync-request") && r.answered.is_some())
+        .count()
+}
+
 fn completed(w: &World) -> usize {
     w.port
         .resync_states(IDENTIFIER)
@@ -153,27 +170,29 @@ fn completed(w: &World) -> usize {
 async fn ready_after_bootstrap_webhook_resync_and_metrics() {
     let w = World::start(SEED).await;
     w.seed_integration_with_regions();
-    // Bootstrap is slow: ready must say so meanwhile.
-    w.port.inject(Fault {
-        method: Some("GET".into()),
-        path_contains: format!("/v1/integration/{IDENTIFIER}"),
-        latency_ms: 2_000,
-        times: 1,
-        ..Fault::default()
-    });
+    // Bootstrap waits for Port (which holds the integration read): ready must say so
+    // meanwhile.
+    w.port.hold(&format!("/v1/integration/{IDENTIFIER}"));
     let d = Daemon::start(&listener(
         &w,
         r#"{"type":"WEBHOOK","appHost":"http://localhost"}"#,
     ))
     .await;
+    d.wait_until(|| async { !w.port.held().is_empty() }).await;
     assert_eq!(d.get("/health/ready").await.0, 503);
+    w.port.unhold();
     d.wait_until(|| async { d.get("/health/ready").await.0 == 200 })
         .await;
-    assert_eq!(completed(&w), 0, "WEBHOOK does not resync on its own");
 
     assert_eq!(d.post("/resync").await, 202);
     d.wait_until(|| async { completed(&w) == 1 }).await;
     assert_eq!(w.catalog_keys(), w.expected_keys(&w.account_ids()));
+    // WEBHOOK does not resync on its own: the one run is the POST's.
+    assert_eq!(triggers(&d), 1, "{}", d.stderr());
+    assert_eq!(
+        w.port.resync_states(IDENTIFIER),
+        vec!["running", "completed"]
+    );
     let (_, ready) = d.get("/health/ready").await;
     let ready: Value = serde_json::from_str(&ready).unwrap();
     assert_eq!(ready["last_run"]["outcome"], "complete", "{ready}");
@@ -211,15 +230,23 @@ async fn polling_picks_up_a_new_resync_request() {
     .await;
     d.wait_until(|| async { d.get("/health/ready").await.0 == 200 })
         .await;
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    // The first poll saw the request present at start, the second saw it again; a trigger
+    // from either is logged before the next poll goes out.
+    d.wait_until(|| async { polls(&w) >= 3 }).await;
     assert_eq!(
-        completed(&w),
+        triggers(&d),
         0,
         "the request present at start was already handled"
     );
+    assert!(w.port.resync_states(IDENTIFIER).is_empty());
     w.port
         .set_resync_request(IDENTIFIER, "2099-01-01T00:00:00.000Z");
     d.wait_until(|| async { completed(&w) == 1 }).await;
+    assert_eq!(triggers(&d), 1, "{}", d.stderr());
+    assert_eq!(
+        w.port.resync_states(IDENTIFIER),
+        vec!["running", "completed"]
+    );
     assert_eq!(d.stop().await, 143);
 }
 
@@ -238,13 +265,9 @@ async fn a_scheduled_interval_triggers_runs() {
 async fn triggers_coalesce_runs_never_overlap_and_sigterm_aborts_a_run() {
     let w = World::start(SEED).await;
     w.seed_integration_with_regions();
-    // Each run spends over a second upserting.
-    w.port.inject(Fault {
-        path_contains: "/entities/bulk".into(),
-        latency_ms: 1_200,
-        times: 10_000,
-        ..Fault::default()
-    });
+    // Port holds every bulk upsert until the test releases it: a run stays in its upload
+    // for exactly as long as the test needs.
+    w.port.hold("/entities/bulk");
     let d = Daemon::start(&listener(
         &w,
         r#"{"type":"WEBHOOK","appHost":"http://localhost"}"#,
@@ -252,34 +275,67 @@ async fn triggers_coalesce_runs_never_overlap_and_sigterm_aborts_a_run() {
     .await;
     d.wait_until(|| async { d.get("/health/ready").await.0 == 200 })
         .await;
-    for _ in 0..5 {
-        assert_eq!(d.post("/resync").await, 202);
-    }
-    d.wait_until(|| async { completed(&w) >= 1 }).await;
-    for _ in 0..5 {
-        assert_eq!(d.post("/resync").await, 202);
-    }
-    // The first burst is one run, the second one follow-up run.
-    d.wait_until(|| async { completed(&w) >= 2 }).await;
-    tokio::time::sleep(Duration::from_secs(3)).await;
-    let states = w.port.resync_states(IDENTIFIER);
-    for pair in states.windows(2) {
-        assert!(
-            !(pair[0] == "running" && pair[1] == "running"),
-            "overlapping runs: {states:?}"
-        );
-    }
-    assert!(completed(&w) <= 3, "bursts coalesce: {states:?}");
+    let states = || w.port.resync_states(IDENTIFIER);
 
-    // A run in progress when SIGTERM comes is aborted.
-    let before = states.len();
+    // A burst starts run 1; a second burst comes while run 1 is in its upload.
+    for _ in 0..5 {
+        assert_eq!(d.post("/resync").await, 202);
+    }
+    d.wait_until(|| async { !w.port.held().is_empty() }).await;
+    for _ in 0..5 {
+        assert_eq!(d.post("/resync").await, 202);
+    }
+    d.wait_until(|| async { triggers(&d) >= 10 }).await;
+    assert_eq!(triggers(&d), 10, "one trigger per POST");
+    assert_eq!(states(), vec!["running"], "no second run while one runs");
+
+    // Run 1 ends; the triggers that came during it are one follow-up run, now in its upload.
+    w.port.release();
+    d.wait_until(|| async {
+        states() == ["running", "completed", "running"] && !w.port.held().is_empty()
+    })
+    .await;
+    w.port.release();
+    d.wait_until(|| async { completed(&w) == 2 }).await;
+    // The runner reports the follow-up before it looks for more work; a third run (none is
+    // due) would start at once and fetch its token first.
+    d.wait_until(|| async {
+        d.get("/metrics")
+            .await
+            .1
+            .contains("aws_catalog_sync_resync_runs_total{outcome=\"complete\"} 2")
+    })
+    .await;
+    let token_requests = || {
+        w.port
+            .requests()
+            .iter()
+            .filter(|r| r.path.ends_with("/auth/access_token"))
+            .count()
+    };
+    let tokens_before = token_requests();
+    assert_eq!(
+        states(),
+        vec!["running", "completed", "running", "completed"]
+    );
+
+    // A run in progress when SIGTERM comes is aborted; it is the run of this trigger (its
+    // token was fetched after the trigger), not a third run of the bursts.
     assert_eq!(d.post("/resync").await, 202);
-    d.wait_until(|| async { w.port.resync_states(IDENTIFIER).len() > before })
+    d.wait_until(|| async { states().len() == 5 && !w.port.held().is_empty() })
         .await;
+    assert_eq!(token_requests(), tokens_before + 1);
     assert_eq!(d.stop().await, 143);
     assert_eq!(
-        w.port.resync_states(IDENTIFIER).last().map(String::as_str),
-        Some("aborted")
+        states(),
+        vec![
+            "running",
+            "completed",
+            "running",
+            "completed",
+            "running",
+            "aborted"
+        ]
     );
 }
 
@@ -334,22 +390,23 @@ async fn polling_compares_resync_request_times_as_instants() {
     .await;
     d.wait_until(|| async { d.get("/health/ready").await.0 == 200 })
         .await;
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    assert_eq!(completed(&w), 0, "the request present at start was handled");
+    d.wait_until(|| async { polls(&w) >= 3 }).await;
+    assert_eq!(triggers(&d), 0, "the request present at start was handled");
+    assert!(w.port.resync_states(IDENTIFIER).is_empty());
     // Half a second later, though "…00.500Z" < "…00Z" as strings.
     w.port
         .set_resync_request(IDENTIFIER, "2026-01-01T00:00:00.500Z");
     d.wait_until(|| async { completed(&w) == 1 }).await;
-    // A timestamp that does not parse is logged and ignored: no run, no crash.
+    // A timestamp that does not parse is logged and ignored: no run, no crash. The poll
+    // that read it logged that; two polls more and a trigger would have been logged too.
     w.port.set_resync_request(IDENTIFIER, "not-a-time");
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    d.wait_until(|| async { d.stderr().contains("not an RFC 3339 time") })
+        .await;
+    let seen = polls(&w);
+    d.wait_until(|| async { polls(&w) >= seen + 2 }).await;
+    assert_eq!(triggers(&d), 1, "{}", d.stderr());
     assert_eq!(completed(&w), 1);
     assert_eq!(d.get("/health/live").await.0, 200);
-    assert!(
-        d.stderr().contains("not an RFC 3339 time"),
-        "{}",
-        d.stderr()
-    );
     // Compared with the last valid one, in any offset.
     w.port
         .set_resync_request(IDENTIFIER, "2026-01-01T01:00:01+01:00");
@@ -389,8 +446,16 @@ async fn every_route_is_under_the_prefix_on_the_bind_address_and_resync_needs_th
     assert_eq!(d.post("/aws/resync").await, 401);
     assert_eq!(d.post_with("/aws/resync", Some("Bearer wrong")).await, 401);
     assert_eq!(d.post_with("/aws/resync", Some(SECRET)).await, 401);
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    assert_eq!(completed(&w), 0, "an unauthorized request triggered a run");
+    // Each refusal is logged before its answer, as a trigger would have been.
+    d.wait_until(|| async {
+        d.stderr()
+            .matches("POST /resync without the right Authorization header")
+            .count()
+            == 3
+    })
+    .await;
+    assert_eq!(triggers(&d), 0, "an unauthorized request triggered a run");
+    assert!(w.port.resync_states(IDENTIFIER).is_empty());
 
     assert_eq!(
         d.post_with("/aws/resync", Some(&format!("Bearer {SECRET}")))
@@ -398,6 +463,11 @@ async fn every_route_is_under_the_prefix_on_the_bind_address_and_resync_needs_th
         202
     );
     d.wait_until(|| async { completed(&w) == 1 }).await;
+    assert_eq!(triggers(&d), 1);
+    assert_eq!(
+        w.port.resync_states(IDENTIFIER),
+        vec!["running", "completed"]
+    );
     let stderr = d.stderr();
     assert_eq!(d.stop().await, 143);
     assert!(!stderr.contains(SECRET), "the secret was logged:\n{stderr}");

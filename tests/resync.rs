@@ -577,13 +577,13 @@ async fn port_429_with_only_x_ratelimit_reset_is_waited_out() {
             .find(|n| n.method == r.method && n.path == r.path)
             .expect("the request was retried");
         assert_eq!(next.status / 100, 2, "{next:?}");
-        next.received.duration_since(r.received)
+        next.at.duration_since(r.at)
     };
     let epoch_429 = requests
         .iter()
         .position(|r| r.status == 429 && r.method == "GET")
         .expect("the integration read got the 429");
-    let arrived = sent_sys + requests[epoch_429].received.duration_since(sent_at);
+    let arrived = sent_sys + requests[epoch_429].at.duration_since(sent_at);
     let asked =
         Duration::from_secs(reset_at).saturating_sub(arrived.duration_since(UNIX_EPOCH).unwrap());
     // Well above the ~0.3 s of the default backoff, whatever the binary's start-up took.

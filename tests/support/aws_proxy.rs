@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::body::{Body, Bytes};
@@ -39,8 +39,42 @@ pub struct Rule {
     pub region: Option<String>,
 }
 
+/// One request the proxy saw, in arrival order (see [`AwsProxy::calls`]).
+#[derive(Clone, Debug)]
+pub struct Call {
+    /// `Action` / target suffix / S3 operation; empty when the request was not recognised.
+    pub action: String,
+    /// SigV4 service (`ec2`, `sts`, `s3`, …); empty when unsigned.
+    pub service: String,
+    /// SigV4 region; empty when unsigned.
+    pub region: String,
+    /// The access key id the request was signed with; empty when unsigned.
+    pub access_key: String,
+    /// When it arrived (its body read).
+    pub at: Instant,
+    /// When the answer was ready to go back (`None` while in flight, or when the client
+    /// went away first).
+    pub answered: Option<Instant>,
+    /// Status sent back (0 while in flight).
+    pub status: u16,
+    /// AssumeRole only: the `RoleArn` and `RoleSessionName` asked for.
+    pub role_arn: Option<String>,
+    pub session_name: Option<String>,
+    /// A successful AssumeRole only: the access key id it handed out.
+    pub issued_key: Option<String>,
+}
+
+impl Call {
+    /// The account of the role an AssumeRole asked for.
+    pub fn role_account(&self) -> Option<&str> {
+        self.role_arn.as_deref().and_then(|a| a.split(':').nth(4))
+    }
+}
+
 #[derive(Default)]
 struct Shared {
+    /// Every request, in arrival order.
+    calls: Mutex<Vec<Call>>,
     denied_accounts: Mutex<Vec<String>>,
     rules: Mutex<Vec<Rule>>,
     hits: Mutex<HashMap<String, usize>>,
@@ -146,7 +180,21 @@ impl AwsProxy {
         *lock(&self.shared.expiry_secs) = Some(secs);
     }
 
+    /// Every request so far, in arrival order, with when it came and when it was answered.
+    pub fn calls(&self) -> Vec<Call> {
+        lock(&self.shared.calls).clone()
+    }
+
+    /// The successful AssumeRole that handed out `access_key`, if one did.
+    pub fn issuer_of(&self, access_key: &str) -> Option<Call> {
+        lock(&self.shared.calls)
+            .iter()
+            .find(|c| c.issued_key.as_deref() == Some(access_key))
+            .cloned()
+    }
+
     pub fn reset_hits(&self) {
+        lock(&self.shared.calls).clear();
         lock(&self.shared.hits).clear();
         lock(&self.shared.in_flight).clear();
         lock(&self.shared.operations).clear();
@@ -174,6 +222,9 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 struct Classified {
     action: Option<String>,
     role_arn: Option<String>,
+    session_name: Option<String>,
+    /// Index of this request in `Shared::calls`.
+    call: usize,
     /// JSON protocol (`X-Amz-Target` present) rather than the query protocol.
     json: bool,
     /// SigV4 service name from the Authorization header's credential scope (e.g. "ec2", "sts").
@@ -222,6 +273,7 @@ fn classify(
         match k.as_str() {
             "Action" if c.action.is_none() => c.action = Some(v),
             "RoleArn" if c.role_arn.is_none() => c.role_arn = Some(v),
+            "RoleSessionName" if c.session_name.is_none() => c.session_name = Some(v),
             _ => {}
         }
     }
@@ -274,10 +326,15 @@ fn form_decode(s: &str) -> String {
 
 /// `Authorization: AWS4-HMAC-SHA256 Credential=AKID/20250101/us-east-1/ec2/aws4_request, ...`
 fn signing_service(headers: &HeaderMap) -> Option<String> {
+    credential_part(headers, 3)
+}
+
+/// Part `n` of the SigV4 credential scope: 0 the access key id, 2 the region, 3 the service.
+fn credential_part(headers: &HeaderMap, n: usize) -> Option<String> {
     let auth = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let cred = auth.split("Credential=").nth(1)?;
     let cred = cred.split([',', ' ']).next()?;
-    cred.split('/').nth(3).map(str::to_owned)
+    cred.split('/').nth(n).map(str::to_owned)
 }
 
 /// The region of the same credential scope (the field before the service).
@@ -377,8 +434,40 @@ fn skip_header(name: &header::HeaderName) -> bool {
     )
 }
 
+/// Records the request, answers it, and records the answer's status and time.
 async fn handle(State(st): State<Arc<ProxyState>>, req: Request) -> Response {
     let (parts, body) = req.into_parts();
+    let headers = &parts.headers;
+    let call = {
+        let mut calls = lock(&st.shared.calls);
+        calls.push(Call {
+            action: String::new(),
+            service: signing_service(headers).unwrap_or_default(),
+            region: credential_part(headers, 2).unwrap_or_default(),
+            access_key: credential_part(headers, 0).unwrap_or_default(),
+            at: Instant::now(),
+            answered: None,
+            status: 0,
+            role_arn: None,
+            session_name: None,
+            issued_key: None,
+        });
+        calls.len() - 1
+    };
+    let resp = answer(&st, parts, body, call).await;
+    if let Some(c) = lock(&st.shared.calls).get_mut(call) {
+        c.status = resp.status().as_u16();
+        c.answered = Some(Instant::now());
+    }
+    resp
+}
+
+async fn answer(
+    st: &ProxyState,
+    parts: axum::http::request::Parts,
+    body: Body,
+    call: usize,
+) -> Response {
     let body: Bytes = match axum::body::to_bytes(body, usize::MAX).await {
         Ok(b) => b,
         Err(e) => {
@@ -389,13 +478,19 @@ async fn handle(State(st): State<Arc<ProxyState>>, req: Request) -> Response {
                 .into_response();
         }
     };
-    let c = classify(
+    let mut c = classify(
         parts.method.as_str(),
         parts.uri.path(),
         &parts.headers,
         parts.uri.query(),
         &body,
     );
+    c.call = call;
+    if let Some(recorded) = lock(&st.shared.calls).get_mut(call) {
+        recorded.action = c.action.clone().unwrap_or_default();
+        recorded.role_arn = c.role_arn.clone();
+        recorded.session_name = c.session_name.clone();
+    }
 
     if let Some(action) = &c.action {
         *lock(&st.shared.hits).entry(action.clone()).or_default() += 1;
@@ -447,11 +542,11 @@ async fn handle(State(st): State<Arc<ProxyState>>, req: Request) -> Response {
             if rule.status != 0 {
                 return rule_error(&rule, &c);
             }
-            return forward(&st, &parts, body, &c).await;
+            return forward(st, &parts, body, &c).await;
         }
     }
     let _counted = c.action.as_deref().map(|a| InFlight::enter(&st.shared, a));
-    forward(&st, &parts, body, &c).await
+    forward(st, &parts, body, &c).await
 }
 
 /// Counts a request as in flight for its action while alive.
@@ -549,12 +644,14 @@ async fn forward(
         let text = String::from_utf8_lossy(&bytes);
         let mut issued = lock(&st.shared.issued);
         for tag in ["SessionToken", "SecretAccessKey"] {
-            let (open, close) = (format!("<{tag}>"), format!("</{tag}>"));
-            if let Some(start) = text.find(&open)
-                && let Some(len) = text[start + open.len()..].find(&close)
-            {
-                issued.push(text[start + open.len()..start + open.len() + len].to_string());
+            if let Some(value) = xml_text(&text, tag) {
+                issued.push(value.to_string());
             }
+        }
+        if status.is_success()
+            && let Some(recorded) = lock(&st.shared.calls).get_mut(c.call)
+        {
+            recorded.issued_key = xml_text(&text, "AccessKeyId").map(str::to_string);
         }
     }
     let mut resp = Response::new(Body::from(bytes));
@@ -567,6 +664,14 @@ async fn forward(
         }
     }
     resp
+}
+
+/// The text of the first `<tag>…</tag>` in `xml`.
+fn xml_text<'a>(xml: &'a str, tag: &str) -> Option<&'a str> {
+    let (open, close) = (format!("<{tag}>"), format!("</{tag}>"));
+    let start = xml.find(&open)? + open.len();
+    let len = xml[start..].find(&close)?;
+    Some(&xml[start..start + len])
 }
 
 /// `<Expiration>…</Expiration>` set to `secs` from now.

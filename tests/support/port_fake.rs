@@ -25,8 +25,9 @@
 //! point there; answers `{"ok":true}`). Path segments are percent-decoded one by one.
 //!
 //! A request goes through, in order: recording, an injected [`Fault`] (latency,
-//! then its status if non-zero), the 1 MiB check (413), routing (404), auth (401),
-//! JSON parsing (400), then the route's own checks.
+//! then its status if non-zero), a [`PortFake::hold`] (waits for a
+//! [`PortFake::release`]), the 1 MiB check (413), routing (404), auth (401), JSON
+//! parsing (400), then the route's own checks.
 //!
 //! # Rules it enforces
 //!
@@ -117,8 +118,9 @@
 //!
 //! Tests inject failures with [`Fault`] (a status, with `Retry-After` and/or
 //! `x-ratelimit-reset`, and latency) and inspect traffic with [`PortFake::requests`]
-//! (every request in arrival order with its arrival time, rejected ones included, with
-//! the raw, still percent-encoded path).
+//! (every request in arrival order, rejected ones included, with the raw, still
+//! percent-encoded path, when it arrived and when it was answered) and
+//! [`PortFake::writes`] (every entity an upsert stored, with the request that did).
 #![allow(dead_code)]
 
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
@@ -170,9 +172,21 @@ pub struct Recorded {
     pub user_agent: String,
     /// Parsed JSON body, or `Null` when there was no body or it was not JSON.
     pub body: Value,
-    /// When the request arrived (before any injected latency), for asserting the spacing
-    /// of requests, e.g. the wait between a 429 and its retry.
-    pub received: Instant,
+    /// When it arrived (its body read).
+    pub at: Instant,
+    /// When its answer was decided, just before it was sent; `None` while in flight
+    /// (or held, or when the client went away first).
+    pub answered: Option<Instant>,
+}
+
+/// One entity stored by an upsert (bulk or single route), in the order they were stored.
+#[derive(Clone, Debug)]
+pub struct Write {
+    pub blueprint: String,
+    pub identifier: String,
+    /// Index in [`PortFake::requests`] of the request that wrote it.
+    pub request: usize,
+    pub at: Instant,
 }
 
 /// A failure (or delay) to inject into the next matching requests.
@@ -269,6 +283,41 @@ impl PortFake {
     /// Forgets the recorded requests (not the catalog).
     pub fn clear_requests(&self) {
         self.st().requests.clear();
+    }
+
+    /// Every entity an upsert stored so far, in order (entities seeded with
+    /// [`PortFake::put_entity`] and stubs for missing relation targets are not writes).
+    pub fn writes(&self) -> Vec<Write> {
+        self.st().writes.clone()
+    }
+
+    /// Holds every later request whose raw path contains `path_contains` (after recording
+    /// and any [`Fault`], before anything else) until a [`PortFake::release`]: a Port that
+    /// has not answered yet, for as long as the test needs, without a timer.
+    pub fn hold(&self, path_contains: &str) {
+        self.st().hold = Some(path_contains.to_string());
+    }
+
+    /// Lets every request held so far go on; requests arriving later are held again while
+    /// a [`PortFake::hold`] is set.
+    pub fn release(&self) {
+        self.st().releases.send_modify(|n| *n += 1);
+    }
+
+    /// Stops holding and releases what is held.
+    pub fn unhold(&self) {
+        let mut st = self.st();
+        st.hold = None;
+        st.releases.send_modify(|n| *n += 1);
+    }
+
+    /// Requests waiting in a [`PortFake::hold`] now (each still unanswered).
+    pub fn held(&self) -> Vec<Recorded> {
+        let st = self.st();
+        st.holding
+            .iter()
+            .filter_map(|i| st.requests.get(*i).cloned())
+            .collect()
     }
 
     /// All stored entities, sorted by (blueprint, identifier).
@@ -459,6 +508,14 @@ struct FakeState {
     tokens: HashMap<String, Instant>,
     faults: Vec<Fault>,
     requests: Vec<Recorded>,
+    /// Entities stored by upserts, in order.
+    writes: Vec<Write>,
+    /// Requests whose path contains this wait for the next release.
+    hold: Option<String>,
+    /// Release generation: a held request waits until it moves past the one it saw.
+    releases: tokio::sync::watch::Sender<u64>,
+    /// Indices (in `requests`) of the requests held now.
+    holding: Vec<usize>,
     blueprints: BTreeMap<String, Value>,
     /// Keyed by (blueprint, identifier), so iteration is sorted.
     entities: BTreeMap<(String, String), Value>,
@@ -483,6 +540,10 @@ impl FakeState {
             tokens: HashMap::new(),
             faults: Vec::new(),
             requests: Vec::new(),
+            writes: Vec::new(),
+            hold: None,
+            releases: tokio::sync::watch::Sender::new(0),
+            holding: Vec::new(),
             blueprints: BTreeMap::new(),
             entities: BTreeMap::new(),
             integrations: BTreeMap::new(),
@@ -531,6 +592,18 @@ impl FakeState {
             Some(_) => Err(Reply::error(401, "unauthorized", "access token expired")),
             None => Err(Reply::error(401, "unauthorized", "invalid access token")),
         }
+    }
+
+    fn log_write(&mut self, blueprint: &str, stored: &Value, request: usize) {
+        self.writes.push(Write {
+            blueprint: blueprint.to_string(),
+            identifier: stored["identifier"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string(),
+            request,
+            at: Instant::now(),
+        });
     }
 
     fn blueprint_ref(&self, id: &str) -> Result<&Value, Reply> {
@@ -614,6 +687,8 @@ fn not_found(message: impl Into<String>) -> Reply {
 
 /// What a route handler needs from the request.
 struct Req<'a> {
+    /// Index of this request in `FakeState::requests`.
+    index: usize,
     query: HashMap<String, String>,
     /// Parsed JSON body; `Null` when absent.
     body: &'a Value,
@@ -659,7 +734,8 @@ async fn handle(State(state): State<Shared>, request: Request) -> Response {
             status: 0,
             user_agent: user_agent.clone(),
             body: body_value.clone(),
-            received: Instant::now(),
+            at: Instant::now(),
+            answered: None,
         });
         let index = st.requests.len() - 1;
         (index, st.take_fault(&method, &path))
@@ -686,6 +762,9 @@ async fn handle(State(state): State<Shared>, request: Request) -> Response {
             reply = Some(injected);
         }
     }
+    if reply.is_none() {
+        hold_if_asked(&state, index, &path).await;
+    }
 
     let mut st = lock(&state);
     let reply = reply.unwrap_or_else(|| {
@@ -704,6 +783,7 @@ async fn handle(State(state): State<Shared>, request: Request) -> Response {
             return Reply::error(400, "invalid_json", "request body is not valid JSON");
         }
         let req = Req {
+            index,
             query: parse_query(&query),
             body: &body_value,
             user_agent: &user_agent,
@@ -712,9 +792,37 @@ async fn handle(State(state): State<Shared>, request: Request) -> Response {
     });
     if let Some(recorded) = st.requests.get_mut(index) {
         recorded.status = reply.status;
+        recorded.answered = Some(Instant::now());
     }
     drop(st);
     reply.into_http()
+}
+
+/// Waits while a [`PortFake::hold`] matches `path`, until the next release.
+async fn hold_if_asked(state: &Shared, index: usize, path: &str) {
+    // The generation is read under the lock that `release` takes too, so a release that
+    // comes after this request was recorded as held always lets it go.
+    let (mut releases, seen) = {
+        let mut st = lock(state);
+        if !st.hold.as_deref().is_some_and(|h| path.contains(h)) {
+            return;
+        }
+        st.holding.push(index);
+        let releases = st.releases.subscribe();
+        let seen = *st.releases.borrow();
+        (releases, seen)
+    };
+    // Counted as held until released, or until the server drops this request because its
+    // client went away.
+    struct Holding<'a>(&'a Shared, usize);
+    impl Drop for Holding<'_> {
+        fn drop(&mut self) {
+            lock(self.0).holding.retain(|i| *i != self.1);
+        }
+    }
+    let _holding = Holding(state, index);
+    // The sender lives in the state as long as the server does.
+    let _ = releases.wait_for(|n| *n > seen).await;
 }
 
 fn parse_query(query: &str) -> HashMap<String, String> {
@@ -1933,7 +2041,12 @@ fn upsert_single(st: &mut FakeState, bp_id: &str, r: &Req) -> Handled {
     check_entity_shape(r.body, "body").map_err(invalid)?;
     st.blueprint_ref(bp_id)?;
     match upsert_one(st, bp_id, r.body, &opts, r.user_agent) {
-        Ok((entity, _)) => Ok(Reply::ok(201, json!({"ok": true, "entity": entity}))),
+        Ok((entity, _)) => {
+            if !opts.validation_only {
+                st.log_write(bp_id, &entity, r.index);
+            }
+            Ok(Reply::ok(201, json!({"ok": true, "entity": entity})))
+        }
         Err(e) => Err(Reply::error(e.status, e.error, e.message)),
     }
 }
@@ -1966,9 +2079,14 @@ fn upsert_bulk(st: &mut FakeState, bp_id: &str, r: &Req) -> Handled {
     for (index, input) in entities.iter().enumerate() {
         match upsert_one(st, bp_id, input, &opts, r.user_agent) {
             // With a search identifier, the identifier it resolved to.
-            Ok((entity, created)) => results.push(json!({
-                "index": index, "identifier": entity["identifier"], "created": created,
-            })),
+            Ok((entity, created)) => {
+                if !opts.validation_only {
+                    st.log_write(bp_id, &entity, r.index);
+                }
+                results.push(json!({
+                    "index": index, "identifier": entity["identifier"], "created": created,
+                }));
+            }
             // `shared/port-api.md` §2.2: "a failed search identifier comes back as
             // `"identifier": "unknown"`".
             Err(e) => errors.push(json!({
@@ -2227,6 +2345,7 @@ mod tests {
         bp: &str,
     ) -> Reply {
         let r = Req {
+            index: 0,
             query: parse_query(query),
             body,
             user_agent: "test",
@@ -2394,6 +2513,7 @@ mod tests {
         let bp = json!({"identifier": "bp", "title": "BP", "schema": {"properties": {}}});
         let mut st = state(&[bp], &[json!({"identifier": "e", "blueprint": "bp"})]);
         let r = Req {
+            index: 0,
             query: parse_query(""),
             body: &Value::Null,
             user_agent: "test",
@@ -2402,6 +2522,7 @@ mod tests {
         assert_eq!(reply.status, 422, "{}", reply.body);
         assert!(st.entities.contains_key(&("bp".into(), "e".into())));
         let r = Req {
+            index: 0,
             query: parse_query("delete_dependents=false"),
             body: &Value::Null,
             user_agent: "test",
