@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 use support::aws_proxy::Rule;
 use support::port_fake::Fault;
-use support::{IDENTIFIER, MANAGEMENT, ROLE, World, run_binary, set};
+use support::{IDENTIFIER, MANAGEMENT, ROLE, World, free_port, kill, run_binary, set, spawn};
 
 const SEED: &[&str] = &["--members", "2", "--ou-members", "1"];
 
@@ -196,34 +196,6 @@ async fn a_resource_max_concurrent_accounts_bounds_the_accounts_at_once() {
 
 // ---------------------------------------------------------------------------------------
 // Processes that get signals
-
-/// The binary, started in an empty directory with exactly `env`.
-fn spawn(args: &[&str], env: &[(String, String)]) -> (tokio::process::Child, tempfile::TempDir) {
-    let dir = tempfile::tempdir().unwrap();
-    let mut cmd = tokio::process::Command::new(support::binary());
-    cmd.args(args)
-        .current_dir(dir.path())
-        .env_clear()
-        .kill_on_drop(true);
-    cmd.env("PATH", std::env::var("PATH").unwrap_or_default());
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let child = cmd
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    (child, dir)
-}
-
-fn kill(child: &tokio::process::Child, signal: &str) {
-    let pid = child.id().unwrap().to_string();
-    std::process::Command::new("kill")
-        .args([&format!("-{signal}"), &pid])
-        .status()
-        .unwrap();
-}
 
 /// Waits (at most a minute) until the fake has seen a request that satisfies `seen`.
 async fn wait_for_request(w: &World, seen: impl Fn(&support::port_fake::Recorded) -> bool) {
@@ -510,14 +482,6 @@ async fn the_daemon_exits_at_once_on_sigint_while_port_is_slow() {
     let (code, stderr) = finish(child, Duration::from_secs(30)).await;
     assert_eq!(code, Some(130), "{stderr}");
     assert_unanswered(&w, "/v1/");
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 // 8. Credentials

@@ -20,14 +20,6 @@ struct Daemon {
     _dir: tempfile::TempDir,
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 impl Daemon {
     /// Starts the binary and waits until `{OCEAN__PATH_PREFIX}/health/live` answers on
     /// `APPLICATION__HOST` (127.0.0.1 when unset).
@@ -35,7 +27,7 @@ impl Daemon {
         let var = |key: &str| env.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone());
         let prefix = var("OCEAN__PATH_PREFIX").unwrap_or_default();
         let host = var("APPLICATION__HOST").unwrap_or_else(|| "127.0.0.1".into());
-        let port = free_port();
+        let port = support::free_port();
         let dir = tempfile::tempdir().unwrap();
         let mut cmd = tokio::process::Command::new(support::binary());
         cmd.current_dir(dir.path()).env_clear().kill_on_drop(true);

@@ -120,26 +120,6 @@ fn assert_each_retried_until_accepted(requests: &[Recorded], status: u16) -> usi
     refused.len()
 }
 
-/// The binary, started in an empty directory with exactly `env` and the output piped.
-fn spawn(env: &[(String, String)]) -> (tokio::process::Child, tempfile::TempDir) {
-    let dir = tempfile::tempdir().unwrap();
-    let mut cmd = tokio::process::Command::new(support::binary());
-    cmd.args(["sail", "--once"])
-        .current_dir(dir.path())
-        .env_clear()
-        .kill_on_drop(true);
-    cmd.env("PATH", std::env::var("PATH").unwrap_or_default());
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let child = cmd
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    (child, dir)
-}
-
 /// Waits (at most a minute: only a hang guard) until Port holds a request.
 async fn wait_until_held(w: &World) -> Recorded {
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -224,7 +204,7 @@ async fn a_token_rejected_mid_run_is_refreshed_once_and_the_write_retried() {
     // The EC2 upsert waits in Port until the token it carries has been revoked: Port then
     // answers it 401.
     w.port.hold("/blueprints/ec2Instance/entities/bulk");
-    let (child, _dir) = spawn(&w.env());
+    let (child, _dir) = support::spawn(&["sail", "--once"], &w.env());
     let held = wait_until_held(&w).await;
     w.port.expire_tokens();
     w.port.unhold();
@@ -373,13 +353,9 @@ async fn aws_throttling_that_outlasts_the_retries_fails_that_kind_only() {
 /// has exited (without Port having answered what it held).
 async fn sigterm_while_port_holds(w: &World, hold: &str) -> String {
     w.port.hold(hold);
-    let (child, _dir) = spawn(&w.env());
+    let (child, _dir) = support::spawn(&["sail", "--once"], &w.env());
     wait_until_held(w).await;
-    let pid = child.id().unwrap().to_string();
-    std::process::Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .unwrap();
+    support::kill(&child, "TERM");
     let (code, stderr) = finish(child).await;
     assert_eq!(code, Some(143), "{stderr}");
     // The process did not wait for Port: what Port held was never answered.

@@ -249,6 +249,48 @@ pub async fn run_binary_in(dir: &std::path::Path, args: &[&str], env: &[(String,
     }
 }
 
+/// The binary, started in an empty directory with exactly `env` (plus PATH) and its output
+/// piped, for tests that signal it or watch it while it runs; killed when dropped.
+pub fn spawn(
+    args: &[&str],
+    env: &[(String, String)],
+) -> (tokio::process::Child, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = tokio::process::Command::new(binary());
+    cmd.args(args)
+        .current_dir(dir.path())
+        .env_clear()
+        .kill_on_drop(true);
+    cmd.env("PATH", std::env::var("PATH").unwrap_or_default());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let child = cmd
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    (child, dir)
+}
+
+/// Sends `signal` (`TERM`, `INT`…) to a spawned binary.
+pub fn kill(child: &tokio::process::Child, signal: &str) {
+    let pid = child.id().unwrap().to_string();
+    std::process::Command::new("kill")
+        .args([&format!("-{signal}"), &pid])
+        .status()
+        .unwrap();
+}
+
+/// A TCP port free on loopback right now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
 /// Sets or replaces one variable in an env list.
 pub fn set(env: &mut Vec<(String, String)>, key: &str, value: &str) {
     env.retain(|(k, _)| k != key);
