@@ -56,6 +56,17 @@ fn no_delete_request(w: &World) -> bool {
         .all(|r| !r.path.contains("/delete"))
 }
 
+/// One EC2 listing (one account, one region) refused.
+fn refuse_one_ec2_listing(w: &World) {
+    w.proxy.add_rule(Rule {
+        action: "DescribeInstances".into(),
+        status: 400,
+        code: "UnauthorizedOperation".into(),
+        times: 1,
+        ..Default::default()
+    });
+}
+
 const ALL: &[&str] = &["awsAccount", "ec2Instance", "ecsCluster", "s3Bucket"];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -65,13 +76,7 @@ async fn a_failed_resource_with_a_computed_blueprint_blocks_every_blueprint() {
     config["resources"][EC2]["port"]["entity"]["mappings"]["blueprint"] =
         json!(r#"if .Type == "AWS::EC2::Instance" then "ec2Instance" else "s3Bucket" end"#);
     let w = world(config).await;
-    w.proxy.add_rule(Rule {
-        action: "DescribeInstances".into(),
-        status: 400,
-        code: "UnauthorizedOperation".into(),
-        times: 1,
-        ..Default::default()
-    });
+    refuse_one_ec2_listing(&w);
     let run = run_binary(&["sail", "--once"], &w.env()).await;
     assert_eq!(run.code, 3, "{}", run.stderr);
     assert_eq!(w.catalog_keys(), expected(&w, ALL), "{}", run.stderr);
@@ -83,13 +88,7 @@ async fn a_failed_resource_with_a_constant_blueprint_blocks_only_that_blueprint(
     // The control for the test above: the same failure with the default (constant)
     // blueprint keeps EC2's stale entity only.
     let w = world(mapping()).await;
-    w.proxy.add_rule(Rule {
-        action: "DescribeInstances".into(),
-        status: 400,
-        code: "UnauthorizedOperation".into(),
-        times: 1,
-        ..Default::default()
-    });
+    refuse_one_ec2_listing(&w);
     let run = run_binary(&["sail", "--once"], &w.env()).await;
     assert_eq!(run.code, 3, "{}", run.stderr);
     assert_eq!(
