@@ -344,7 +344,8 @@ pub async fn reconcile(
     // are tried once more after every other deletion: their dependents may have been stale
     // too and are gone by then (Ocean deletes one by one, dependents first).
     let mut refused: Vec<(String, String, String)> = Vec::new();
-    let deletions = plan.deletions.clone();
+    // Taken out while `delete` updates the rest of the plan, put back after (no copy).
+    let deletions = std::mem::take(&mut plan.deletions);
     for (bp, ids) in &deletions {
         for chunk in ids.chunks(MAX_DELETE_IDS) {
             deleter
@@ -354,6 +355,7 @@ pub async fn reconcile(
         let deleted = plan.deleted.get(bp).copied().unwrap_or(0);
         tracing::info!(blueprint = %bp, deleted, "stale entities deleted");
     }
+    plan.deletions = deletions;
     let mut final_refusals = Vec::new();
     for (bp, id, _) in std::mem::take(&mut refused) {
         deleter
