@@ -6,9 +6,12 @@
 //! - [`accounts`]: the account strategy of aws-v3 (Organizations, explicit role ARNs, or the
 //!   current account) producing one assumed-role SDK config per account.
 //! - [`regions`]: enabled regions per account.
+//! - [`collect`]: the (kind, account, region) units of a run and their listing into one
+//!   bounded stream of pages; the opt-in rule (a region not enabled is not a failure).
 //! - [`kinds`]: one file per `AWS::X::Y` kind and the registry.
 
 pub mod accounts;
+pub mod collect;
 pub mod credentials;
 pub mod kinds;
 pub mod regions;

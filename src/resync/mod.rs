@@ -27,20 +27,21 @@ mod engine;
 mod reconcile;
 mod report;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use futures::{FutureExt, StreamExt, stream};
-use tokio::sync::mpsc;
+use futures::FutureExt;
 use tracing::Instrument;
 
+pub use crate::aws::collect::UnitFailure;
 pub use engine::{Engine, EngineOptions};
 pub use reconcile::Seen;
-pub use report::{Outcome, Report, UnitFailure};
+pub use report::{Outcome, Report};
 
-use crate::aws::kinds::{self, Emit, ListCtx, Scope};
-use crate::aws::{AwsError, accounts, credentials, regions};
+use crate::aws::collect::{self, CollectError};
+use crate::aws::kinds;
+use crate::aws::{AwsError, accounts, credentials};
 use crate::config::Settings;
 use crate::mapping::{CompileOptions, Mapping, MappingError};
 use crate::port::integration::{self, ResyncStatus};
@@ -58,6 +59,9 @@ pub enum RunError {
     /// No AWS account could be used.
     #[error("AWS: {0}")]
     Aws(#[from] AwsError),
+    /// Collection broke down (a bug, not an AWS answer).
+    #[error(transparent)]
+    Collect(#[from] CollectError),
     /// A shutdown signal cancelled the run. Deletion happens last, so usually nothing was
     /// deleted; a run cancelled while deleting says what reached Port.
     #[error("the resync was cancelled by a shutdown signal; {}", deletion_summary(*deleted, *possibly_deleted))]
@@ -96,9 +100,6 @@ impl RunError {
         matches!(self, RunError::Mapping(_))
     }
 }
-
-/// Pages buffered between collection and mapping.
-const CHANNEL_PAGES: usize = 64;
 
 /// How long a cancelled run may spend telling Port it was aborted.
 const ABORT_REPORT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -339,29 +340,6 @@ async fn cancelled(
     error
 }
 
-/// A spawned task that is aborted when its handle is dropped.
-struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
-
-impl<T> Drop for AbortOnDrop<T> {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
-}
-
-/// One (kind, account, region) to list.
-struct Unit {
-    kind: &'static kinds::Kind,
-    account: Arc<accounts::Account>,
-    region: String,
-}
-
-/// A page of raw items and where it came from.
-struct Page {
-    kind: &'static str,
-    region: Arc<str>,
-    items: Vec<serde_json::Value>,
-}
-
 async fn collect_and_load(
     settings: &Settings,
     client: &Arc<port::Client>,
@@ -395,9 +373,8 @@ async fn collect_and_load(
         );
         aws.max_concurrent_accounts = n;
     }
-    let aws = &aws;
-    let base = credentials::base_config(aws).await;
-    let discovery = accounts::discover(&base, aws).await?;
+    let base = credentials::base_config(&aws).await;
+    let discovery = accounts::discover(&base, &aws).await?;
     report.accounts_ok = discovery.accounts.len();
     report.failed_accounts = discovery.failed.clone();
     tracing::info!(
@@ -406,71 +383,24 @@ async fn collect_and_load(
         "accounts ready"
     );
 
-    let (tx, mut rx) = mpsc::channel::<Page>(CHANNEL_PAGES);
-    let needs_regions = used.values().any(|k| k.scope != Scope::Account);
-    let total_accounts = discovery.accounts.len();
-    let kinds_used: Vec<&'static kinds::Kind> = used.values().copied().collect();
-    let partition = aws.partition;
-    let (max_accounts, max_regions) = (aws.max_concurrent_accounts, aws.max_concurrent_regions);
-    let pacer = aws.max_requests_per_second.and_then(kinds::pacer);
-    let policies: Vec<(String, crate::mapping::config::RegionPolicy)> = mapping
-        .resources
-        .iter()
-        .map(|r| (r.kind.clone(), r.region_policy.clone()))
-        .collect();
-
-    // Producer: accounts × units, bounded at both levels. Aborted if this future is dropped
-    // (a cancelled run must not keep listing).
-    let mut producer = AbortOnDrop(tokio::spawn(
-        async move {
-        let done = std::sync::atomic::AtomicUsize::new(0);
-        let per_account = stream::iter(discovery.accounts.into_iter().map(Arc::new))
-            .map(|account| {
-                let tx = tx.clone();
-                let pacer = pacer.clone();
-                let kinds_used = &kinds_used;
-                let policies = &policies;
-                let done = &done;
-                async move {
-                    let mut failures = Vec::new();
-                    let mut region_count = 0;
-                    let enabled = if needs_regions {
-                        match regions::enabled_regions(&account, partition).await {
-                            Ok(r) => r,
-                            Err(e) => {
-                                tracing::error!(account = %account.id, error = %e, "cannot discover regions; the account's regional kinds are skipped");
-                                failures.push(UnitFailure {
-                                    kind: "*".into(),
-                                    account: account.id.clone(),
-                                    region: "*".into(),
-                                    reason: e.to_string(),
-                                });
-                                Vec::new()
-                            }
-                        }
-                    } else {
-                        Vec::new()
-                    };
-                    let units = plan_units(&account, kinds_used, policies, &enabled, &mut region_count);
-                    let results: Vec<Option<UnitFailure>> = stream::iter(units)
-                        .map(|unit| run_unit(unit, partition, pacer.clone(), tx.clone()))
-                        .buffer_unordered(max_regions)
-                        .collect()
-                        .await;
-                    failures.extend(results.into_iter().flatten());
-                    let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-                    tracing::info!(account = %account.id, done = n, of = total_accounts, "account listed");
-                    (region_count, failures)
-                }
-            })
-            .buffer_unordered(max_accounts)
-            .collect::<Vec<_>>()
-            .await;
-        drop(tx);
-        per_account
-        }
-        .in_current_span(),
-    ));
+    let mut collection = collect::start(
+        discovery.accounts,
+        collect::Plan {
+            kinds: used.into_values().collect(),
+            regions: mapping
+                .resources
+                .iter()
+                .map(|r| collect::KindRegions {
+                    kind: r.kind.clone(),
+                    policy: r.region_policy.clone(),
+                })
+                .collect(),
+            partition: aws.partition,
+            max_accounts: aws.max_concurrent_accounts,
+            max_regions: aws.max_concurrent_regions,
+            pacer: aws.max_requests_per_second.and_then(kinds::pacer),
+        },
+    );
 
     // Consumer: map and load as pages arrive.
     // Blueprint schemas tell which null fields are errors (required) and which warnings.
@@ -493,144 +423,12 @@ async fn collect_and_load(
             send_examples: settings.send_raw_data_examples,
         },
     );
-    while let Some(page) = rx.recv().await {
+    while let Some(page) = collection.pages.recv().await {
         engine.page(page.kind, &page.region, &page.items).await;
     }
     let seen = engine.finish(&mut report).await;
-    let per_account = (&mut producer.0)
-        .await
-        .map_err(|e| AwsError::other("collect", format!("the collection task failed: {e}")))?;
-    let mut regions_seen = 0;
-    for (regions, failures) in per_account {
-        regions_seen += regions;
-        report.failed_units.extend(failures);
-    }
-    report.regions = regions_seen;
+    let collected = collection.finish().await?;
+    report.regions = collected.regions;
+    report.failed_units = collected.failures;
     Ok((report, seen))
-}
-
-/// The units of one account: account-scoped kinds once, global kinds once through an
-/// allowed region (us-east-1 when allowed, as aws-v3 would usually pick), regional kinds
-/// in every enabled region some resource of that kind allows.
-fn plan_units(
-    account: &Arc<accounts::Account>,
-    kinds_used: &[&'static kinds::Kind],
-    policies: &[(String, crate::mapping::config::RegionPolicy)],
-    enabled: &[String],
-    region_count: &mut usize,
-) -> Vec<Unit> {
-    let mut units = Vec::new();
-    let mut regions_used = BTreeSet::new();
-    for kind in kinds_used {
-        let allowed: Vec<&String> = enabled
-            .iter()
-            .filter(|region| {
-                policies
-                    .iter()
-                    .any(|(k, p)| k == kind.name && p.allows(region))
-            })
-            .collect();
-        match kind.scope {
-            Scope::Account => units.push(Unit {
-                kind,
-                account: account.clone(),
-                region: String::new(),
-            }),
-            Scope::Global => {
-                let region = allowed
-                    .iter()
-                    .find(|r| r.as_str() == "us-east-1")
-                    .or(allowed.first());
-                match region {
-                    Some(r) => units.push(Unit {
-                        kind,
-                        account: account.clone(),
-                        region: (*r).clone(),
-                    }),
-                    None => {
-                        tracing::warn!(account = %account.id, kind = kind.name, "no allowed region to list this global kind through")
-                    }
-                }
-            }
-            Scope::Regional => {
-                for region in allowed {
-                    regions_used.insert(region.clone());
-                    units.push(Unit {
-                        kind,
-                        account: account.clone(),
-                        region: region.clone(),
-                    });
-                }
-            }
-        }
-    }
-    *region_count = regions_used.len();
-    units
-}
-
-/// Lists one unit into the channel; a failure is returned, not raised, so the rest goes on.
-async fn run_unit(
-    unit: Unit,
-    partition: crate::config::Partition,
-    pacer: Option<Arc<kinds::Pacer>>,
-    tx: mpsc::Sender<Page>,
-) -> Option<UnitFailure> {
-    let (page_tx, mut page_rx) = mpsc::channel::<Vec<serde_json::Value>>(4);
-    let region_for_call = if unit.region.is_empty() {
-        unit.account
-            .config
-            .region()
-            .map(|r| r.to_string())
-            .unwrap_or_else(|| partition.default_region().to_string())
-    } else {
-        unit.region.clone()
-    };
-    let ctx = ListCtx {
-        account: unit.account.clone(),
-        region: region_for_call,
-        partition,
-        pacer,
-    };
-    let tag: Arc<str> = Arc::from(unit.region.as_str());
-    let kind = unit.kind.name;
-    let forward = async {
-        let mut count = 0usize;
-        while let Some(items) = page_rx.recv().await {
-            count += items.len();
-            if tx
-                .send(Page {
-                    kind,
-                    region: tag.clone(),
-                    items,
-                })
-                .await
-                .is_err()
-            {
-                break;
-            }
-        }
-        count
-    };
-    tracing::debug!(kind, account = %unit.account.id, region = %unit.region, "listing");
-    let (result, items) = tokio::join!((unit.kind.list)(ctx, Emit::new(page_tx)), forward);
-    match result {
-        // A region the account has not opted into: nothing can exist there.
-        Err(e) if e.code() == Some("OptInRequired") => {
-            tracing::info!(kind, account = %unit.account.id, region = %unit.region, "region not enabled for this account; skipped");
-            None
-        }
-        Ok(()) => {
-            tracing::debug!(kind, account = %unit.account.id, region = %unit.region, items, "listed");
-            None
-        }
-        Err(e) => {
-            tracing::error!(kind, account = %unit.account.id, region = %unit.region, error = %e, "listing failed; the run is partial");
-            Some(UnitFailure {
-                kind: kind.to_string(),
-                account: unit.account.id.clone(),
-                region: unit.region,
-                reason: e.to_string(),
-            })
-        }
-    }
 }

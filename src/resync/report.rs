@@ -6,20 +6,8 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use crate::aws::accounts::FailedAccount;
+use crate::aws::collect::UnitFailure;
 use crate::port::loader::BlueprintStats;
-
-/// A (kind, account, region) whose listing failed.
-#[derive(Debug, Clone)]
-pub struct UnitFailure {
-    /// Kind (`*` when every kind of the account was affected).
-    pub kind: String,
-    /// Account id.
-    pub account: String,
-    /// Region (`*` for all, empty for account-scoped kinds).
-    pub region: String,
-    /// AWS's code and message.
-    pub reason: String,
-}
 
 /// Whether everything was seen and written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
