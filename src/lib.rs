@@ -28,10 +28,11 @@
 //! - [`resync`]: one full resync: runs the steps above with bounded concurrency, streams
 //!   items from collection through mapping into loading, and produces the run report and
 //!   exit status.
-//! - [`listener`]: what triggers resyncs (ONCE, POLLING, scheduled interval, WEBHOOK), all
-//!   feeding one runner that never runs two resyncs at once through a [`trigger::Trigger`];
-//!   [`server`] is the HTTP surface (health, metrics, `POST /resync`) and [`metrics`] the
-//!   Prometheus registry, which every layer records into and which depends on none.
+//! - [`daemon`]: the long-running mode: what triggers resyncs (POLLING, scheduled
+//!   interval, WEBHOOK), all feeding one runner that never runs two resyncs at once, and
+//!   the HTTP surface (health, metrics, `POST /resync`).
+//! - [`metrics`]: the Prometheus registry, which every layer records into and which
+//!   depends on none.
 //! - [`tools`]: offline `validate` and `map` over a mapping.
 //! - [`logging`]: tracing setup (human on a TTY, JSON lines otherwise).
 //! - [`pagination`]: the cursor bookkeeping every paged listing (AWS or Port) shares, so a
@@ -44,16 +45,14 @@
 
 pub mod aws;
 pub mod config;
-pub mod listener;
+pub mod daemon;
 pub mod logging;
 pub mod mapping;
 pub mod metrics;
 pub mod pagination;
 pub mod port;
 pub mod resync;
-pub mod server;
 pub mod tools;
-pub mod trigger;
 
 /// Version of this program, sent to Port as the integration version.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -287,5 +287,5 @@ async fn daemon(settings: aws_catalog_sync::config::Settings, signals: Signals) 
         tracing::info!(signal, "shutting down");
         let _ = tx.send(signal);
     });
-    aws_catalog_sync::listener::serve(settings, port, rx).await
+    aws_catalog_sync::daemon::serve(settings, port, rx).await
 }

@@ -11,7 +11,7 @@
 use reqwest::Method;
 use serde_json::{Map, Value, json};
 
-use super::{Client, Feature};
+use super::{Client, Feature, Retry};
 
 /// Examples sent per kind and run.
 pub const PER_KIND: usize = 5;
@@ -115,7 +115,14 @@ pub async fn send(client: &Client, kind: &str, examples: &[Value]) {
     );
     let body = json!({ "examples": examples.iter().map(mask).collect::<Vec<_>>() });
     if let Err(e) = client
-        .request(Method::POST, &path, &[], Some(&body), Feature::None, true)
+        .request(
+            Method::POST,
+            &path,
+            &[],
+            Some(&body),
+            Feature::None,
+            Retry::Transient,
+        )
         .await
     {
         tracing::warn!(kind, error = %e, "could not send raw data examples");

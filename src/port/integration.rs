@@ -10,7 +10,7 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use super::{Client, Feature, PortError, defaults};
+use super::{Client, Feature, PortError, Retry, defaults};
 
 /// What [`fetch`] found.
 #[derive(Debug)]
@@ -44,7 +44,14 @@ pub enum MappingOrigin {
 pub async fn fetch(client: &Client) -> Result<Existing, PortError> {
     let path = format!("/integration/{}", urlencoding::encode(&client.identifier));
     match client
-        .request(Method::GET, &path, &[], None, Feature::None, true)
+        .request(
+            Method::GET,
+            &path,
+            &[],
+            None,
+            Feature::None,
+            Retry::Transient,
+        )
         .await
     {
         Ok(resp) => Ok(Existing {
@@ -83,7 +90,7 @@ pub async fn ensure(
                     &[],
                     Some(&body),
                     Feature::None,
-                    false,
+                    Retry::Never,
                 )
                 .await?;
         }
@@ -102,7 +109,7 @@ pub async fn ensure(
                         &[],
                         Some(&body),
                         Feature::None,
-                        false,
+                        Retry::Never,
                     )
                     .await?;
             }
@@ -124,7 +131,7 @@ pub async fn ensure(
                 &[],
                 Some(&body),
                 Feature::None,
-                false,
+                Retry::Never,
             )
             .await?;
     }
@@ -139,7 +146,14 @@ async fn create_default_blueprints(client: &Client) -> Result<(), PortError> {
         let id = bp["identifier"].as_str().unwrap_or_default();
         let path = format!("/blueprints/{}", urlencoding::encode(id));
         match client
-            .request(Method::GET, &path, &[], None, Feature::None, true)
+            .request(
+                Method::GET,
+                &path,
+                &[],
+                None,
+                Feature::None,
+                Retry::Transient,
+            )
             .await
         {
             Ok(_) => {
@@ -165,7 +179,7 @@ async fn create_default_blueprints(client: &Client) -> Result<(), PortError> {
                 &[],
                 Some(&bare),
                 Feature::Exporter,
-                false,
+                Retry::Never,
             )
             .await?;
         tracing::info!(
@@ -184,7 +198,7 @@ async fn create_default_blueprints(client: &Client) -> Result<(), PortError> {
                     &[],
                     Some(&json!({"relations": relations})),
                     Feature::Exporter,
-                    false,
+                    Retry::Never,
                 )
                 .await?;
         }
@@ -238,7 +252,14 @@ pub async fn set_resync_state(
         urlencoding::encode(&client.identifier)
     );
     if let Err(e) = client
-        .request(Method::PATCH, &path, &[], Some(&body), Feature::None, false)
+        .request(
+            Method::PATCH,
+            &path,
+            &[],
+            Some(&body),
+            Feature::None,
+            Retry::Never,
+        )
         .await
     {
         tracing::warn!(error = %e, status = status.as_str(), "could not update the resync state in Port");
@@ -259,7 +280,14 @@ pub async fn fetch_blueprints<'a>(
         }
         let path = format!("/blueprints/{}", urlencoding::encode(id));
         match client
-            .request(Method::GET, &path, &[], None, Feature::None, true)
+            .request(
+                Method::GET,
+                &path,
+                &[],
+                None,
+                Feature::None,
+                Retry::Transient,
+            )
             .await
         {
             Ok(resp) => {
@@ -276,7 +304,14 @@ pub async fn fetch_blueprints<'a>(
 /// `GET /v1/blueprints`: every blueprint of the organization.
 pub async fn list_blueprints(client: &Client) -> Result<Vec<Value>, PortError> {
     let resp = client
-        .request(Method::GET, "/blueprints", &[], None, Feature::None, true)
+        .request(
+            Method::GET,
+            "/blueprints",
+            &[],
+            None,
+            Feature::None,
+            Retry::Transient,
+        )
         .await?;
     Ok(resp.body["blueprints"]
         .as_array()

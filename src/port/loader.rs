@@ -21,7 +21,7 @@ use reqwest::Method;
 use serde_json::Value;
 use tokio::task::JoinSet;
 
-use super::{Client, Feature, PortError};
+use super::{Client, Feature, PortError, Retry};
 use crate::mapping::Entity;
 
 /// Port's per-request entity limit on the bulk route.
@@ -325,7 +325,7 @@ async fn upsert_batch_inner(
             &query,
             Some(batch.body.clone()),
             Feature::Exporter,
-            true,
+            Retry::Transient,
         )
         .await
     {

@@ -16,13 +16,16 @@
 //!   (a `governor` token bucket shared by all tasks).
 //!
 //! [`integration`] holds the integration lifecycle (bootstrap, resync state),
-//! [`loader`] the bulk upsert path, and [`timing`] reads the delays and token lifetimes
-//! Port sends, whatever their value.
+//! [`loader`] the bulk upsert path, [`entities`] the owned-entity listing and bulk delete,
+//! [`resync_request`] the resync a user asks for in Port (what POLLING watches), and
+//! [`timing`] reads the delays and token lifetimes Port sends, whatever their value.
 
 pub mod defaults;
+pub mod entities;
 pub mod examples;
 pub mod integration;
 pub mod loader;
+pub mod resync_request;
 pub mod timing;
 
 use std::time::{Duration, Instant, SystemTime};
@@ -81,6 +84,12 @@ impl PortError {
             PortError::Transport { .. } => None,
         }
     }
+
+    /// A 4xx answer about the request itself (not auth, not rate limiting, which the client
+    /// handles): retrying the same request cannot help, a smaller one may.
+    pub fn is_refusal(&self) -> bool {
+        matches!(self.status(), Some(s) if (400..500).contains(&s) && s != 401 && s != 429)
+    }
 }
 
 /// Whether a request carries the `/exporter` User-Agent suffix (Ocean does so on entity
@@ -91,6 +100,16 @@ pub enum Feature {
     None,
     /// `.../exporter`.
     Exporter,
+}
+
+/// Whether a call may be retried on a transient failure (408/429/502/503/504, a
+/// connection error): only when repeating it cannot do harm twice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Retry {
+    /// Idempotent (reads, upserts, bulk deletes): retried with backoff.
+    Transient,
+    /// Not idempotent (creates): sent once; the caller decides what a failure means.
+    Never,
 }
 
 /// The Port API client. Cheap to share behind an `Arc`.
@@ -194,11 +213,11 @@ impl Client {
         query: &[(&str, String)],
         body: Option<&Value>,
         feature: Feature,
-        retryable: bool,
+        retry: Retry,
     ) -> Result<Response, PortError> {
         // Serialised once, not once per attempt.
         let body = body.map(|b| bytes::Bytes::from(serde_json::to_vec(b).unwrap_or_default()));
-        self.request_json(method, path, query, body, feature, retryable)
+        self.request_json(method, path, query, body, feature, retry)
             .await
     }
 
@@ -211,10 +230,10 @@ impl Client {
         query: &[(&str, String)],
         body: Option<bytes::Bytes>,
         feature: Feature,
-        retryable: bool,
+        retry: Retry,
     ) -> Result<Response, PortError> {
         let (status, bytes) = self
-            .request_raw(method, path, query, body, feature, retryable)
+            .request_raw(method, path, query, body, feature, retry)
             .await?;
         Ok(Response {
             status,
@@ -231,10 +250,10 @@ impl Client {
         path: &str,
         body: Option<bytes::Bytes>,
         feature: Feature,
-        retryable: bool,
+        retry: Retry,
     ) -> Result<T, PortError> {
         let (status, bytes) = self
-            .request_raw(method.clone(), path, &[], body, feature, retryable)
+            .request_raw(method.clone(), path, &[], body, feature, retry)
             .await?;
         serde_json::from_slice(&bytes).map_err(|e| PortError::Status {
             method: method.to_string(),
@@ -253,7 +272,7 @@ impl Client {
         query: &[(&str, String)],
         body: Option<bytes::Bytes>,
         feature: Feature,
-        retryable: bool,
+        retry: Retry,
     ) -> Result<(u16, bytes::Bytes), PortError> {
         let mut refreshed = false;
         let mut attempt = 0;
@@ -286,7 +305,7 @@ impl Client {
             };
             let resp = match req.send().await {
                 Ok(r) => r,
-                Err(e) if retryable && attempt < self.max_attempts => {
+                Err(e) if retry == Retry::Transient && attempt < self.max_attempts => {
                     let wait = backoff(attempt, None);
                     tracing::warn!(path, attempt, error = %describe(&e), wait_ms = wait.as_millis() as u64, "Port request failed, retrying");
                     tokio::time::sleep(wait).await;
@@ -302,7 +321,7 @@ impl Client {
                 continue;
             }
             let retry_status = matches!(status.as_u16(), 408 | 429 | 502 | 503 | 504);
-            if retry_status && retryable && attempt < self.max_attempts {
+            if retry_status && retry == Retry::Transient && attempt < self.max_attempts {
                 let wait = backoff(
                     attempt,
                     timing::retry_after(resp.headers(), SystemTime::now()),

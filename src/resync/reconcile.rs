@@ -26,22 +26,15 @@
 //! are alone, those are tried once more after every other deletion (their dependents may
 //! have gone by then), and what is still refused counts as failed: the run is partial.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use reqwest::Method;
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::Report;
 use crate::mapping::{Entity, Mapping};
-use crate::pagination::Cursors;
-use crate::port::{Client, Feature, PortError};
-
-/// Port's limit of identifiers per bulk delete.
-pub const MAX_DELETE_IDS: usize = 100;
-/// Page size of the owned-entity listing (Ocean's).
-const LISTING_PAGE: u64 = 5000;
+use crate::port::entities::{self, DeleteOptions, EntityRef, MAX_DELETE_IDS};
+use crate::port::{Client, PortError};
 
 /// What this run produced, reduced to what reconciliation needs: identity and relation
 /// targets, as 64-bit hashes: 8 bytes per entity whatever its size, so a run of a million
@@ -250,12 +243,15 @@ pub async fn reconcile(
         plan.skipped.push(msg);
         return Ok(plan);
     }
-    let owned = list_owned(client, started_at).await?;
+    let owned = entities::list_owned(client, started_at).await?;
     seen.seal();
     let mut stale: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for (bp, id) in &owned {
-        if !seen.contains(bp, id) {
-            stale.entry(bp.clone()).or_default().push(id.clone());
+    for e in &owned {
+        if !seen.contains(&e.blueprint, &e.identifier) {
+            stale
+                .entry(e.blueprint.clone())
+                .or_default()
+                .push(e.identifier.clone());
         }
     }
     let mut blocked = blocked_blueprints(report, mapping);
@@ -295,7 +291,7 @@ pub async fn reconcile(
     // alone, which works there because it skips re-writing unchanged entities.)
     let listed_and_produced = owned
         .iter()
-        .filter(|(bp, id)| seen.contains(bp, id))
+        .filter(|e| seen.contains(&e.blueprint, &e.identifier))
         .count();
     let produced_now = seen.len() - listed_and_produced;
     let population = owned.len() + produced_now;
@@ -335,15 +331,17 @@ pub async fn reconcile(
     }
     let deleter = Deleter {
         client,
-        delete_dependents: mapping.delete_dependent_entities,
-        run_id: &report.run_id,
+        options: DeleteOptions {
+            delete_dependents: mapping.delete_dependent_entities,
+            run_id: &report.run_id,
+        },
         progress: &control.progress,
         cancel: &control.cancel,
     };
     // Refused entities (Port's `has_dependents`, when a stale entity still has dependents)
     // are tried once more after every other deletion: their dependents may have been stale
     // too and are gone by then (Ocean deletes one by one, dependents first).
-    let mut refused: Vec<(String, String, String)> = Vec::new();
+    let mut refused: Vec<Refused> = Vec::new();
     // Taken out while `delete` updates the rest of the plan, put back after (no copy).
     let deletions = std::mem::take(&mut plan.deletions);
     for (bp, ids) in &deletions {
@@ -357,15 +355,20 @@ pub async fn reconcile(
     }
     plan.deletions = deletions;
     let mut final_refusals = Vec::new();
-    for (bp, id, _) in std::mem::take(&mut refused) {
+    for r in std::mem::take(&mut refused) {
         deleter
-            .delete(&bp, vec![id], &mut plan, &mut final_refusals)
+            .delete(
+                &r.entity.blueprint,
+                vec![r.entity.identifier],
+                &mut plan,
+                &mut final_refusals,
+            )
             .await;
     }
-    for (bp, id, reason) in final_refusals {
-        tracing::error!(blueprint = %bp, identifier = %id, error = %reason, "stale entity not deleted; the run is partial");
-        crate::metrics::entities_delete_failed(&bp, 1);
-        *plan.failed.entry(bp).or_default() += 1;
+    for Refused { entity, reason } in final_refusals {
+        tracing::error!(blueprint = %entity.blueprint, identifier = %entity.identifier, error = %reason, "stale entity not deleted; the run is partial");
+        crate::metrics::entities_delete_failed(&entity.blueprint, 1);
+        *plan.failed.entry(entity.blueprint).or_default() += 1;
     }
     Ok(plan)
 }
@@ -400,11 +403,16 @@ impl DeleteProgress {
     }
 }
 
+/// An entity Port refused to delete, and why.
+struct Refused {
+    entity: EntityRef,
+    reason: String,
+}
+
 /// Sends bulk deletes, splitting a refused batch until the refused entities are isolated.
 struct Deleter<'a> {
     client: &'a Client,
-    delete_dependents: bool,
-    run_id: &'a str,
+    options: DeleteOptions<'a>,
     progress: &'a DeleteProgress,
     cancel: &'a tokio::sync::watch::Receiver<bool>,
 }
@@ -417,17 +425,8 @@ impl Deleter<'_> {
         bp: &str,
         ids: Vec<String>,
         plan: &mut Plan,
-        refused: &mut Vec<(String, String, String)>,
+        refused: &mut Vec<Refused>,
     ) {
-        let path = format!(
-            "/blueprints/{}/bulk/entities/delete",
-            urlencoding::encode(bp)
-        );
-        let query = [
-            ("delete_dependents", self.delete_dependents.to_string()),
-            ("ocean_info_event_type", "resync".to_string()),
-            ("ocean_info_resync_id", self.run_id.to_string()),
-        ];
         let mut batches = vec![ids];
         while let Some(batch) = batches.pop() {
             // A shutdown stops deletion before the next request, not after the run's end.
@@ -437,127 +436,37 @@ impl Deleter<'_> {
             }
             let n = batch.len() as u64;
             self.progress.in_flight.fetch_add(n, Ordering::SeqCst);
-            let sent = self
-                .client
-                .request(
-                    Method::POST,
-                    &path,
-                    &query,
-                    Some(&json!({ "entities": batch })),
-                    Feature::Exporter,
-                    true,
-                )
-                .await;
+            let sent = entities::delete_bulk(self.client, bp, &batch, self.options).await;
             self.progress.in_flight.fetch_sub(n, Ordering::SeqCst);
             match sent {
-                Ok(resp) => {
-                    let done = resp.body["deletedEntities"]
-                        .as_array()
-                        .map_or(0, |d| d.len() as u64);
+                Ok(done) => {
                     self.progress.deleted.fetch_add(done, Ordering::SeqCst);
                     *plan.deleted.entry(bp.to_string()).or_default() += done;
                     crate::metrics::entities_deleted(bp, done);
                 }
                 // Port refused the request (one entity with dependents refuses all of it):
                 // split until the refused entities are alone.
-                Err(e) if is_refusal(&e) && batch.len() > 1 => {
+                Err(e) if e.is_refusal() && batch.len() > 1 => {
                     let mut first = batch;
                     let second = first.split_off(first.len() / 2);
                     batches.push(second);
                     batches.push(first);
                 }
-                Err(e) if is_refusal(&e) => {
-                    let id = batch.into_iter().next().unwrap_or_default();
-                    refused.push((bp.to_string(), id, e.to_string()));
+                Err(e) if e.is_refusal() => {
+                    let identifier = batch.into_iter().next().unwrap_or_default();
+                    refused.push(Refused {
+                        entity: EntityRef {
+                            blueprint: bp.to_string(),
+                            identifier,
+                        },
+                        reason: e.to_string(),
+                    });
                 }
                 Err(e) => {
                     tracing::error!(blueprint = %bp, entities = n, error = %e, "bulk delete failed; the run is partial");
                     *plan.failed.entry(bp.to_string()).or_default() += n;
                     crate::metrics::entities_delete_failed(bp, n);
                 }
-            }
-        }
-    }
-}
-
-/// A 4xx answer about the request itself (not auth, not rate limiting, which the client
-/// handles): retrying the same batch cannot help, a smaller one may.
-fn is_refusal(e: &PortError) -> bool {
-    matches!(e.status(), Some(s) if (400..500).contains(&s) && s != 401 && s != 429)
-}
-
-/// A page of the owned-entity listing, reduced to what reconciliation reads.
-#[derive(serde::Deserialize)]
-struct OwnedPage {
-    #[serde(default)]
-    entities: Vec<OwnedEntity>,
-    #[serde(default)]
-    next: Option<String>,
-}
-
-#[derive(serde::Deserialize)]
-struct OwnedEntity {
-    #[serde(default, deserialize_with = "string_or_none")]
-    blueprint: Option<String>,
-    #[serde(default, deserialize_with = "string_or_none")]
-    identifier: Option<String>,
-}
-
-/// A string, or `None` for anything else (an entity without a plain identifier is not
-/// ours to delete).
-fn string_or_none<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-    Ok(match Value::deserialize(d)? {
-        Value::String(s) => Some(s),
-        _ => None,
-    })
-}
-
-/// `(blueprint, identifier)` of every entity whose `$datasource` is ours, last updated
-/// before `before`.
-async fn list_owned(
-    client: &Client,
-    before: &str,
-) -> Result<BTreeSet<(String, String)>, PortError> {
-    let mut owned = BTreeSet::new();
-    let mut cursor: Option<String> = None;
-    let mut cursors = Cursors::default();
-    loop {
-        let mut body = json!({
-            "datasource_prefix": format!("port-ocean/{}/", client.integration_type),
-            "datasource_suffix": format!("/{}/exporter", client.identifier),
-            "limit": LISTING_PAGE,
-            "before": before,
-        });
-        if let Some(c) = &cursor {
-            body["from"] = json!(c);
-        }
-        let page: OwnedPage = client
-            .request_as(
-                Method::POST,
-                "/blueprints/entities/datasource-entities",
-                Some(body.to_string().into()),
-                Feature::None,
-                true,
-            )
-            .await?;
-        for e in page.entities {
-            if let (Some(bp), Some(id)) = (e.blueprint, e.identifier) {
-                owned.insert((bp, id));
-            }
-        }
-        // A cursor seen before would loop forever: the listing is not trustworthy, so
-        // nothing is deleted on its basis.
-        match cursors.next(page.next.as_deref()) {
-            Ok(Some(next)) => cursor = Some(next),
-            Ok(None) => return Ok(owned),
-            Err(repeated) => {
-                return Err(PortError::Status {
-                    method: "POST".into(),
-                    path: "/blueprints/entities/datasource-entities".into(),
-                    status: 200,
-                    message: repeated.to_string(),
-                    trace_id: "-".into(),
-                });
             }
         }
     }

@@ -27,8 +27,8 @@ use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Map, Value, json};
 use tokio::sync::watch;
 
+use super::triggers::Trigger;
 use crate::config::Settings;
-use crate::trigger::Trigger;
 
 /// What the routes need.
 pub struct State {
