@@ -93,7 +93,11 @@ pub async fn discover(base: &SdkConfig, settings: &AwsSettings) -> Result<Discov
         let targets = settings
             .account_role_arns
             .iter()
-            .map(|arn| (account_of(arn).to_string(), None, arn.clone()))
+            .map(|arn| RoleTarget {
+                account_id: account_of(arn).to_string(),
+                name: None,
+                role_arn: arn.clone(),
+            })
             .collect();
         assume_all(base, settings, targets, "OceanRoleSession").await
     } else {
@@ -171,30 +175,42 @@ async fn organizations(
         .into_iter()
         .map(|(id, name)| {
             let arn = format!("arn:{partition}:iam::{id}:{resource}");
-            (id, Some(name), arn)
+            RoleTarget {
+                account_id: id,
+                name: Some(name),
+                role_arn: arn,
+            }
         })
         .collect();
     Ok(assume_all(base, settings, targets, "OceanMemberAssumeRoleSession").await)
 }
 
-/// Assumes `(account id, name, role arn)` targets concurrently.
+/// A role to assume in an account.
+struct RoleTarget {
+    account_id: String,
+    /// The account's name, when Organizations told it.
+    name: Option<String>,
+    role_arn: String,
+}
+
+/// Assumes the targets' roles concurrently.
 async fn assume_all(
     base: &SdkConfig,
     settings: &AwsSettings,
-    targets: Vec<(String, Option<String>, String)>,
+    targets: Vec<RoleTarget>,
     session_name: &'static str,
 ) -> Discovery {
     let results: Vec<_> = stream::iter(targets)
-        .map(|(id, name, arn)| async move {
+        .map(|t| async move {
             let assumed = assume_role(
                 base,
-                &arn,
+                &t.role_arn,
                 session_name,
                 settings.external_id.as_ref(),
                 settings.credential_refresh_margin,
             )
             .await;
-            (id, name, assumed)
+            (t.account_id, t.name, assumed)
         })
         .buffer_unordered(settings.max_concurrent_accounts)
         .collect()

@@ -23,25 +23,38 @@ pub enum Field {
     Null,
 }
 
+/// An expression of one resource that does not compile.
+#[derive(Debug, Clone)]
+pub struct ExpressionError {
+    /// Field path, e.g. `mappings.properties.arn`.
+    pub field: String,
+    /// The expression as written.
+    pub expression: String,
+    /// What is wrong.
+    pub message: String,
+}
+
 impl Field {
-    /// Compiles a mapping value found at `path`; compile errors go to `problems` as
-    /// `(path, expression, message)`.
+    /// Compiles a mapping value found at `path`; compile errors go to `problems`.
     pub fn compile(
         value: &Value,
         path: &str,
         allow_env: bool,
-        problems: &mut Vec<(String, String, String)>,
+        problems: &mut Vec<ExpressionError>,
     ) -> Option<Field> {
-        let jq =
-            |src: &str, problems: &mut Vec<(String, String, String)>| match Program::compile_with(
-                src, allow_env,
-            ) {
-                Ok(p) => Some(Field::Jq(p)),
-                Err(message) => {
-                    problems.push((path.to_string(), src.to_string(), message));
-                    None
-                }
-            };
+        let jq = |src: &str, problems: &mut Vec<ExpressionError>| match Program::compile_with(
+            src, allow_env,
+        ) {
+            Ok(p) => Some(Field::Jq(p)),
+            Err(message) => {
+                problems.push(ExpressionError {
+                    field: path.to_string(),
+                    expression: src.to_string(),
+                    message,
+                });
+                None
+            }
+        };
         match value {
             Value::String(s) => jq(s, problems),
             // pydantic coerces scalars to the `str` the field is declared as.

@@ -36,6 +36,7 @@ use jaq_json::Val;
 use serde_json::{Map, Value};
 
 use config::{PortAppConfig, RegionPolicy};
+use field::ExpressionError;
 pub use field::Field;
 use jq::Program;
 pub use misconfig::Misconfigurations;
@@ -255,14 +256,20 @@ impl Mapping {
         let mut problems = Vec::new();
         let mut resources = Vec::new();
         for (index, rc) in config.resources.iter().enumerate() {
-            let mut raw: Vec<(String, String, String)> = Vec::new();
+            let mut raw: Vec<ExpressionError> = Vec::new();
             let allow_env = options.allow_env;
-            let program = |raw: &mut Vec<(String, String, String)>, path: &str, src: &str| {
+            let program = |raw: &mut Vec<ExpressionError>, path: &str, src: &str| {
                 Program::compile_with(src, allow_env)
-                    .map_err(|message| raw.push((path.to_string(), src.to_string(), message)))
+                    .map_err(|message| {
+                        raw.push(ExpressionError {
+                            field: path.to_string(),
+                            expression: src.to_string(),
+                            message,
+                        })
+                    })
                     .ok()
             };
-            let field = |raw: &mut Vec<(String, String, String)>, path: &str, v: &Value| {
+            let field = |raw: &mut Vec<ExpressionError>, path: &str, v: &Value| {
                 Field::compile(v, path, allow_env, raw)
             };
             let m = &rc.port.entity.mappings;
@@ -281,11 +288,11 @@ impl Mapping {
             for (name, v) in &m.properties {
                 let path = format!("mappings.properties.{name}");
                 if v.is_object() || v.is_array() {
-                    raw.push((
-                        path,
-                        v.to_string(),
-                        "a property takes a JQ expression".into(),
-                    ));
+                    raw.push(ExpressionError {
+                        field: path,
+                        expression: v.to_string(),
+                        message: "a property takes a JQ expression".into(),
+                    });
                 } else if let Some(f) = field(&mut raw, &path, v) {
                     properties.push((name.clone(), f));
                 }
@@ -306,11 +313,11 @@ impl Mapping {
                         match Program::compile_with(&code, allow_env) {
                             Ok(p) => Some(p),
                             Err(e) => {
-                                raw.push((
-                                    "port.itemsToParseTopLevelTransform".into(),
-                                    src.clone(),
-                                    format!("cannot remove `{target}` from the parent ({e}); set itemsToParseTopLevelTransform: false"),
-                                ));
+                                raw.push(ExpressionError {
+                                    field: "port.itemsToParseTopLevelTransform".into(),
+                                    expression: src.clone(),
+                                    message: format!("cannot remove `{target}` from the parent ({e}); set itemsToParseTopLevelTransform: false"),
+                                });
                                 None
                             }
                         }
@@ -341,12 +348,12 @@ impl Mapping {
                     relations,
                 });
             }
-            problems.extend(raw.into_iter().map(|(field, expression, message)| Problem {
+            problems.extend(raw.into_iter().map(|e| Problem {
                 resource: index,
                 kind: rc.kind.clone(),
-                field,
-                expression,
-                message,
+                field: e.field,
+                expression: e.expression,
+                message: e.message,
             }));
         }
         if !problems.is_empty() {
