@@ -164,41 +164,7 @@ async fn run_in_span(
 
     // Deletion checks `control.cancel` before each request; `control.progress` says what
     // reached Port even when the work below is dropped mid-request.
-    let work = async {
-        let (report, seen) = collect_and_load(settings, &client, &mapping, &run_id).await?;
-        let mut report = report;
-        // Deletion only ever follows a run whose collection finished; the rules of what it
-        // may touch are in `reconcile`.
-        match reconcile::reconcile(
-            &client,
-            &mapping,
-            &report,
-            seen,
-            &started_at,
-            dry_run,
-            &control,
-        )
-        .await
-        {
-            Ok(plan) => {
-                report.deletions = plan.deletions;
-                report.deleted = plan.deleted;
-                report.delete_failed = plan.failed;
-                report.deletion_skipped = plan.skipped;
-                if plan.cancelled {
-                    return Ok(None);
-                }
-            }
-            Err(e) => {
-                tracing::error!(error = %e, "reconciliation failed; nothing was deleted and the run is partial");
-                report
-                    .deletion_skipped
-                    .push(format!("reconciliation failed: {e}"));
-                report.reconciliation_error = Some(e.to_string());
-            }
-        }
-        Ok::<Option<Report>, RunError>(Some(report))
-    };
+    let work = collect_then_reconcile(settings, &client, &mapping, &run_id, &started_at, &control);
     let result = tokio::select! {
         biased;
         result = work => result,
@@ -230,19 +196,74 @@ async fn run_in_span(
         }
     };
     report.duration = started.elapsed();
+    Ok(finish(&client, report, dry_run, &started_at, &ended_at).await)
+}
+
+/// Ends a run that got to its end: outcome metrics, resync state, the summary event.
+async fn finish(
+    client: &port::Client,
+    mut report: Report,
+    dry_run: bool,
+    started_at: &str,
+    ended_at: &str,
+) -> Report {
     report.dry_run = dry_run;
     report.record_metrics();
     if dry_run {
         report.log_summary();
-        return Ok(report);
+        return report;
     }
     let status = match report.outcome() {
         Outcome::Complete => ResyncStatus::Completed,
         Outcome::Partial => ResyncStatus::Failed,
     };
-    integration::set_resync_state(&client, status, &started_at, Some(&ended_at)).await;
+    integration::set_resync_state(client, status, started_at, Some(ended_at)).await;
     report.log_summary();
-    Ok(report)
+    report
+}
+
+/// Steps 3–6: collect, map and load, then reconcile. `None` when deletion stopped for a
+/// shutdown before its next request.
+async fn collect_then_reconcile(
+    settings: &Settings,
+    client: &Arc<port::Client>,
+    mapping: &Mapping,
+    run_id: &str,
+    started_at: &str,
+    control: &reconcile::DeleteControl,
+) -> Result<Option<Report>, RunError> {
+    let (mut report, seen) = collect_and_load(settings, client, mapping, run_id).await?;
+    // Deletion only ever follows a run whose collection finished; the rules of what it
+    // may touch are in `reconcile`.
+    match reconcile::reconcile(
+        client,
+        mapping,
+        &report,
+        seen,
+        started_at,
+        settings.dry_run,
+        control,
+    )
+    .await
+    {
+        Ok(plan) => {
+            report.deletions = plan.deletions;
+            report.deleted = plan.deleted;
+            report.delete_failed = plan.failed;
+            report.deletion_skipped = plan.skipped;
+            if plan.cancelled {
+                return Ok(None);
+            }
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "reconciliation failed; nothing was deleted and the run is partial");
+            report
+                .deletion_skipped
+                .push(format!("reconciliation failed: {e}"));
+            report.reconciliation_error = Some(e.to_string());
+        }
+    }
+    Ok(Some(report))
 }
 
 async fn sleep_for(deadline: Option<Duration>) {

@@ -26,7 +26,7 @@
 //! are alone, those are tried once more after every other deletion (their dependents may
 //! have gone by then), and what is still refused counts as failed: the run is partial.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde_json::Value;
@@ -231,7 +231,7 @@ pub async fn reconcile(
     client: &Client,
     mapping: &Mapping,
     report: &Report,
-    mut seen: Seen,
+    seen: Seen,
     started_at: &str,
     dry_run: bool,
     control: &DeleteControl,
@@ -244,9 +244,26 @@ pub async fn reconcile(
         return Ok(plan);
     }
     let owned = entities::list_owned(client, started_at).await?;
+    decide(&mut plan, &owned, seen, report, mapping);
+    if !dry_run && !plan.deletions.is_empty() {
+        delete(client, mapping, report, control, &mut plan).await;
+    }
+    Ok(plan)
+}
+
+/// Which stale entities go: owned but not seen, in blueprints no failure blocks, under the
+/// deletion threshold, relation targets of produced entities kept. Sets `plan.deletions`
+/// (left empty when nothing may go) and says in `plan.skipped` why anything was kept.
+fn decide(
+    plan: &mut Plan,
+    owned: &BTreeSet<EntityRef>,
+    mut seen: Seen,
+    report: &Report,
+    mapping: &Mapping,
+) {
     seen.seal();
     let mut stale: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for e in &owned {
+    for e in owned {
         if !seen.contains(&e.blueprint, &e.identifier) {
             stale
                 .entry(e.blueprint.clone())
@@ -284,7 +301,7 @@ pub async fn reconcile(
     }
     let to_delete: usize = allowed.values().map(Vec::len).sum();
     if to_delete == 0 {
-        return Ok(plan);
+        return;
     }
     // The listing leaves out what this run wrote (updated after it started), so the owned
     // population is the listing plus what the run produced. (Ocean divides by the listing
@@ -310,7 +327,7 @@ pub async fn reconcile(
             "{msg}"
         );
         plan.skipped.push(msg);
-        return Ok(plan);
+        return;
     }
     // Relation targets of produced entities stay: with createMissingRelatedEntities they
     // are needed, and with deleteDependentEntities deleting one would take the entities
@@ -326,9 +343,17 @@ pub async fn reconcile(
     }
     allowed.retain(|_, ids| !ids.is_empty());
     plan.deletions = allowed;
-    if dry_run {
-        return Ok(plan);
-    }
+}
+
+/// Deletes `plan.deletions`, at most [`MAX_DELETE_IDS`] per request; refused entities are
+/// tried once more at the end.
+async fn delete(
+    client: &Client,
+    mapping: &Mapping,
+    report: &Report,
+    control: &DeleteControl,
+    plan: &mut Plan,
+) {
     let deleter = Deleter {
         client,
         options: DeleteOptions {
@@ -346,9 +371,7 @@ pub async fn reconcile(
     let deletions = std::mem::take(&mut plan.deletions);
     for (bp, ids) in &deletions {
         for chunk in ids.chunks(MAX_DELETE_IDS) {
-            deleter
-                .delete(bp, chunk.to_vec(), &mut plan, &mut refused)
-                .await;
+            deleter.delete(bp, chunk.to_vec(), plan, &mut refused).await;
         }
         let deleted = plan.deleted.get(bp).copied().unwrap_or(0);
         tracing::info!(blueprint = %bp, deleted, "stale entities deleted");
@@ -360,7 +383,7 @@ pub async fn reconcile(
             .delete(
                 &r.entity.blueprint,
                 vec![r.entity.identifier],
-                &mut plan,
+                plan,
                 &mut final_refusals,
             )
             .await;
@@ -370,7 +393,6 @@ pub async fn reconcile(
         crate::metrics::entities_delete_failed(&entity.blueprint, 1);
         *plan.failed.entry(entity.blueprint).or_default() += 1;
     }
-    Ok(plan)
 }
 
 /// What the caller keeps of a deletion: its progress, and the flag that stops it.
