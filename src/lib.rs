@@ -44,6 +44,7 @@
 #![warn(missing_docs)]
 
 pub mod aws;
+pub mod cli;
 pub mod config;
 pub mod daemon;
 pub mod logging;

@@ -1,28 +1,16 @@
-//! The `validate` and `map` commands: reading files and Port, printing results.
+//! `validate [--mapping FILE | --from-port]`: the settings and a mapping checked without
+//! writing anything.
 
-use std::path::Path;
+use std::path::PathBuf;
 
 use serde_json::Value;
 
-use aws_catalog_sync::config::{Settings, Sources, sources::PREFIX};
-use aws_catalog_sync::mapping::{CompileOptions, Mapping};
-use aws_catalog_sync::port::{self, defaults, integration};
-use aws_catalog_sync::tools::map::{map_items, parse_items};
-use aws_catalog_sync::tools::validate::{self, Finding, Level};
+use crate::config::{Settings, Sources, sources::PREFIX};
+use crate::mapping::CompileOptions;
+use crate::port::{self, defaults, integration};
+use crate::tools::validate::{self, Finding, Level};
 
-use crate::exit;
-
-/// A mapping file: a port app config, or an integration object holding one in `config`.
-fn read_mapping(path: &Path) -> Result<Value, String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    let v: Value = serde_yaml::from_str(&text)
-        .map_err(|e| format!("{} is not YAML or JSON: {e}", path.display()))?;
-    Ok(match v.get("config") {
-        Some(config) if v.get("resources").is_none() => config.clone(),
-        _ => v,
-    })
-}
+use super::{exit, read_mapping};
 
 fn settings_finding(message: String) -> Finding {
     Finding {
@@ -35,7 +23,7 @@ fn settings_finding(message: String) -> Finding {
 }
 
 /// `validate [--mapping FILE | --from-port]`.
-pub async fn validate(mapping_file: Option<std::path::PathBuf>) -> u8 {
+pub(super) async fn run(mapping_file: Option<PathBuf>) -> u8 {
     let mut findings = Vec::new();
     let sources = match Sources::from_process() {
         Ok(s) => Some(s),
@@ -139,32 +127,4 @@ async fn from_port(settings: &Settings) -> Result<(Value, Vec<Value>), port::Por
     }
     let blueprints = integration::list_blueprints(&client).await?;
     Ok((config, blueprints))
-}
-
-/// `map --mapping FILE --kind KIND --input FILE|-`.
-pub fn map(mapping_file: &Path, kind: &str, input: &str) -> u8 {
-    let run = || -> Result<Value, String> {
-        let config = read_mapping(mapping_file)?;
-        let mapping = Mapping::from_json(&config).map_err(|e| e.to_string())?;
-        if !mapping.resources.iter().any(|r| r.kind == kind) {
-            return Err(format!("the mapping has no resource of kind {kind}"));
-        }
-        let text = if input == "-" {
-            std::io::read_to_string(std::io::stdin())
-                .map_err(|e| format!("cannot read stdin: {e}"))?
-        } else {
-            std::fs::read_to_string(input).map_err(|e| format!("cannot read {input}: {e}"))?
-        };
-        Ok(map_items(&mapping, kind, &parse_items(&text)?))
-    };
-    match run() {
-        Ok(out) => {
-            println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
-            exit::COMPLETE
-        }
-        Err(e) => {
-            eprintln!("error: {e}");
-            exit::INVALID_INPUT
-        }
-    }
 }
