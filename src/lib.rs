@@ -9,38 +9,58 @@
 //! One resync is a pipeline; each step has one owner:
 //!
 //! ```text
-//! settings ─► discover accounts ─► credentials ─► collect ─► map ─► load ─► report
-//!  config       aws::accounts       aws::accounts   aws::kinds  mapping  port   resync
+//! settings ─► accounts, credentials ─► collect ─► map ─► load ─► reconcile ─► report
+//!  config      aws::accounts            aws::      mapping port::  resync::    resync::
+//!              aws::credentials         collect            loader  reconcile   report
+//! ```
+//!
+//! The modules form layers, and a module uses only the layers below it (the import graph
+//! is a DAG; `tests/layers.rs` holds the map and fails on an edge that points up):
+//!
+//! ```text
+//! cli                      the command line, one file per subcommand
+//! daemon        tools      the long-running mode │ offline validate / map
+//! resync                   one run: orchestration over both edges, deletion policy
+//! aws           port       the two edges, blind to each other
+//! mapping                  the mapping engine (pure: JQ and the port app config)
+//! config  metrics  pagination  logging              leaves
 //! ```
 //!
 //! - [`config`]: loads `OCEAN__*` env vars, `.env` and `config.yaml` into typed
 //!   [`config::Settings`], validates them before anything touches the network, and keeps
 //!   secrets redacted.
-//! - [`aws`]: everything that talks to AWS. `accounts` turns the configured strategy
-//!   (Organizations role, explicit role ARNs, or the current account) into one assumed-role
-//!   SDK config per account; `regions` discovers enabled regions and applies each
-//!   resource's `regionPolicy`; `kinds` holds one file per `AWS::X::Y` kind that pages
-//!   through the AWS API and emits aws-v3-shaped raw items.
 //! - [`mapping`]: the port app config (the user's mapping) and its JQ expressions,
 //!   compiled once with jaq and evaluated per raw item into Port entities.
-//! - [`port`]: the Port REST client (token cache, Ocean User-Agent), integration
-//!   bootstrap (create with our default mapping, default blueprints) and the bulk loader.
-//! - [`resync`]: one full resync: runs the steps above with bounded concurrency, streams
-//!   items from collection through mapping into loading, and produces the run report and
-//!   exit status.
-//! - [`daemon`]: the long-running mode: what triggers resyncs (POLLING, scheduled
-//!   interval, WEBHOOK), all feeding one runner that never runs two resyncs at once, and
-//!   the HTTP surface (health, metrics, `POST /resync`).
-//! - [`metrics`]: the Prometheus registry, which every layer records into and which
-//!   depends on none.
+//! - [`aws`]: everything that talks to AWS. `credentials` and `accounts` turn the
+//!   configured strategy (Organizations role, explicit role ARNs, or the current account)
+//!   into one assumed-role SDK config per account; `regions` discovers enabled regions;
+//!   `collect` plans the (kind, account, region) units of a run under each resource's
+//!   `regionPolicy` and lists them into one bounded stream of pages; `kinds` is the registry
+//!   of kind descriptors, one file per `AWS::X::Y` kind grouped by service.
+//! - [`port`]: every Port route: the REST client (token cache, Ocean User-Agent, retries),
+//!   integration bootstrap and resync state, the bulk loader, the owned-entity listing and
+//!   bulk delete, the resync request.
+//! - [`resync`]: one full resync: bootstrap, the engine that maps pages and feeds the
+//!   loader, reconciliation *policy* (what may be deleted, never after a failed part that
+//!   could have produced it), the report and its outcome.
+//! - [`daemon`]: the long-running mode: triggers (POLLING, scheduled interval, WEBHOOK)
+//!   feeding one runner that never runs two resyncs at once, and the HTTP surface (health,
+//!   metrics, `POST /resync`).
 //! - [`tools`]: offline `validate` and `map` over a mapping.
-//! - [`logging`]: tracing setup (human on a TTY, JSON lines otherwise).
-//! - [`pagination`]: the cursor bookkeeping every paged listing (AWS or Port) shares, so a
-//!   listing that loops fails instead of hanging or passing for complete.
+//! - [`cli`]: the command line (`sail`, `validate`, `map`, `version`); `src/main.rs` only
+//!   calls [`cli::main`].
+//! - [`metrics`] (the Prometheus registry every layer records into), [`pagination`] (the
+//!   cursor bookkeeping every paged listing shares, so a listing that loops fails instead of
+//!   hanging or passing for complete) and [`logging`] (human on a TTY, JSON lines
+//!   otherwise) depend on nothing of the pipeline.
 //!
-//! The binary (`src/main.rs`) is a thin CLI over [`resync::run`]; its `demo` and `bench`
-//! subcommands (`src/demo.rs`, `src/bench/`) run it against moto and the Port fake of
-//! `tests/support/` (`docs/performance.md` has the numbers `bench` prints).
+//! Two departures from a strict edge/core split, on purpose: `aws::collect` reads the
+//! mapping's `regionPolicy` type (a plain allow/deny list from [`mapping::config`]) rather
+//! than a copy of it, and `tools` reads the kind registry to check a mapping offline.
+//!
+//! The test harness (the Port fake, the AWS fault proxy, moto's installer and seeder,
+//! `demo` and `bench`) is the workspace crate `harness/`: it drives this library and the
+//! binary from outside and is never compiled into them.
 #![warn(missing_docs)]
 
 pub mod aws;

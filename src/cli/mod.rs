@@ -1,5 +1,5 @@
 //! The `aws-catalog-sync` command line: one file per subcommand, dispatched from
-//! [`Command`]. The binary (`src/main.rs`) only calls [`main`].
+//! `Command`. The binary (`src/main.rs`) only calls [`main`].
 //!
 //! Exit status of a run (`sail --once`, or `sail` with the ONCE listener):
 //! - `0` complete: every account, region and kind was listed and every entity written;

@@ -4,7 +4,7 @@
 //! - [`server`]: health, readiness, metrics and `POST /resync`.
 //! - [`triggers`]: the [`triggers::Trigger`] doorbell, Port's resync-request polling and
 //!   the schedule.
-//! - [`runner`]: waits on the doorbell and runs one resync at a time.
+//! - `runner`: waits on the doorbell and runs one resync at a time.
 //!
 //! - `POLLING` (Ocean's default): every `interval` seconds, `GET
 //!   /v1/integration/{id}/resync-request`; a request newer than the last one handled

@@ -17,10 +17,10 @@
 //! 5. the entity JSON holds only the keys present in the mapping.
 //!
 //! JQ runs on jaq with a small prelude that restores jq 1.7 behaviour where jaq differs
-//! (see `docs/jq-compatibility.md`), under stack and step budgets ([`guard`]) so that no
+//! (see `docs/jq-compatibility.md`), under stack and step budgets (`guard`) so that no
 //! expression can crash or hang a run. `env` and `$ENV` are the environment without this
 //! program's secrets ([`env`]); with `allowEnvironmentVariablesJqAccess: false` they are
-//! empty objects, as in Ocean. Errors and values are logged summarised ([`redact`]).
+//! empty objects, as in Ocean. Errors and values are logged summarised (`redact`).
 
 pub mod config;
 pub mod env;
