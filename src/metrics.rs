@@ -135,7 +135,7 @@ static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
 });
 
 /// Records a finished run.
-pub fn record_run(run: RunNumbers<'_>) {
+pub(crate) fn record_run(run: RunNumbers<'_>) {
     let m = &*METRICS;
     record_outcome(if run.complete { "complete" } else { "partial" });
     m.last_duration.set(run.duration.as_secs_f64());
@@ -171,21 +171,21 @@ pub fn record_run(run: RunNumbers<'_>) {
 
 /// What a finished run reports to [`record_run`]; plain numbers, so that this module
 /// depends on nothing above it (the layers that record here look down to it).
-pub struct RunNumbers<'a> {
+pub(crate) struct RunNumbers<'a> {
     /// Every account, unit and entity succeeded.
-    pub complete: bool,
+    pub(crate) complete: bool,
     /// Wall time.
-    pub duration: std::time::Duration,
+    pub(crate) duration: std::time::Duration,
     /// `(blueprint, upserted, failed)`.
-    pub entities: Box<dyn Iterator<Item = (&'a str, u64, u64)> + 'a>,
+    pub(crate) entities: Box<dyn Iterator<Item = (&'a str, u64, u64)> + 'a>,
     /// `(kind, items listed)`.
-    pub items: Box<dyn Iterator<Item = (&'a str, u64)> + 'a>,
+    pub(crate) items: Box<dyn Iterator<Item = (&'a str, u64)> + 'a>,
     /// The kind of every failed (kind, account, region) unit.
-    pub failed_unit_kinds: Box<dyn Iterator<Item = &'a str> + 'a>,
+    pub(crate) failed_unit_kinds: Box<dyn Iterator<Item = &'a str> + 'a>,
 }
 
 /// Records deletions as they are confirmed (so a cancelled run's deletions count too).
-pub fn entities_deleted(blueprint: &str, n: u64) {
+pub(crate) fn entities_deleted(blueprint: &str, n: u64) {
     METRICS
         .deleted
         .get_or_create(&BlueprintLabel {
@@ -195,7 +195,7 @@ pub fn entities_deleted(blueprint: &str, n: u64) {
 }
 
 /// Records deletions that failed.
-pub fn entities_delete_failed(blueprint: &str, n: u64) {
+pub(crate) fn entities_delete_failed(blueprint: &str, n: u64) {
     METRICS
         .delete_failed
         .get_or_create(&BlueprintLabel {
@@ -205,7 +205,7 @@ pub fn entities_delete_failed(blueprint: &str, n: u64) {
 }
 
 /// Records a run that did not produce a report (`failed`, `aborted`).
-pub fn record_outcome(outcome: &str) {
+pub(crate) fn record_outcome(outcome: &str) {
     METRICS
         .runs
         .get_or_create(&OutcomeLabel {
@@ -215,7 +215,7 @@ pub fn record_outcome(outcome: &str) {
 }
 
 /// Counts an AWS call.
-pub fn aws_call(service: &str) {
+pub(crate) fn aws_call(service: &str) {
     METRICS
         .aws_calls
         .get_or_create(&ServiceLabel {
@@ -225,7 +225,7 @@ pub fn aws_call(service: &str) {
 }
 
 /// Counts a Port request (and whether it is a retry).
-pub fn port_call(method: &str, path: &str, retry: bool) {
+pub(crate) fn port_call(method: &str, path: &str, retry: bool) {
     let l = EndpointLabel {
         endpoint: endpoint(method, path),
     };
@@ -273,7 +273,7 @@ fn endpoint(method: &str, path: &str) -> String {
 }
 
 /// The metrics in OpenMetrics text.
-pub fn render() -> String {
+pub(crate) fn render() -> String {
     let mut out = String::new();
     // Writing into a String cannot fail.
     let _ = prometheus_client::encoding::text::encode(&mut out, &METRICS.registry);

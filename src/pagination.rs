@@ -11,7 +11,7 @@ use std::collections::HashSet;
 
 /// The cursors one listing was handed so far.
 #[derive(Debug, Default)]
-pub struct Cursors {
+pub(crate) struct Cursors {
     seen: HashSet<String>,
 }
 
@@ -20,13 +20,13 @@ pub struct Cursors {
 #[error(
     "the listing's cursor {0:?} repeats an earlier one, so the listing loops and is not complete"
 )]
-pub struct RepeatedCursor(pub String);
+pub(crate) struct RepeatedCursor(pub String);
 
 impl Cursors {
     /// Takes the cursor a page returned: `None` when the listing is over (no cursor, or an
     /// empty one), the cursor to ask the next page with otherwise, and an error when an
     /// earlier page returned it already.
-    pub fn next(&mut self, cursor: Option<&str>) -> Result<Option<String>, RepeatedCursor> {
+    pub(crate) fn next(&mut self, cursor: Option<&str>) -> Result<Option<String>, RepeatedCursor> {
         match cursor {
             Some(c) if !c.is_empty() => {
                 if self.seen.insert(c.to_string()) {

@@ -49,11 +49,11 @@ impl std::fmt::Debug for Account {
 
 /// An account that could not be used.
 #[derive(Debug, Clone)]
-pub struct FailedAccount {
+pub(crate) struct FailedAccount {
     /// Account id.
-    pub id: String,
+    pub(crate) id: String,
     /// Why (AWS's code and message).
-    pub reason: String,
+    pub(crate) reason: String,
 }
 
 /// The accounts of one run.
@@ -62,7 +62,7 @@ pub struct Discovery {
     /// Usable accounts, sorted by id.
     pub accounts: Vec<Account>,
     /// Accounts whose role could not be assumed.
-    pub failed: Vec<FailedAccount>,
+    pub(crate) failed: Vec<FailedAccount>,
 }
 
 /// The run-failing error of an organization that could not be listed, with what to check.

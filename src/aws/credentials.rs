@@ -86,7 +86,7 @@ fn chosen_static_keys(settings: &AwsSettings) -> Option<&crate::config::StaticKe
 /// again (a run over many accounts can outlast the one hour AssumeRole grants). A failed
 /// renewal keeps the current credentials in service until they really expire, and is
 /// retried with backoff.
-pub async fn assume_role(
+pub(crate) async fn assume_role(
     base: &SdkConfig,
     role_arn: &str,
     session_name: &str,
@@ -281,7 +281,7 @@ impl ProvideCredentials for AssumedRole {
 
 /// Whether S3 must use path-style addressing: custom endpoints (moto, LocalStack, MinIO)
 /// generally cannot serve virtual-host buckets.
-pub fn s3_force_path_style(config: &SdkConfig) -> bool {
+pub(crate) fn s3_force_path_style(config: &SdkConfig) -> bool {
     config.endpoint_url().is_some()
         || ["AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"]
             .iter()

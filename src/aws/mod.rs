@@ -11,21 +11,13 @@
 //! - [`kinds`]: one file per `AWS::X::Y` kind and the registry.
 
 pub mod accounts;
-pub mod collect;
+pub(crate) mod collect;
 pub mod credentials;
 pub mod kinds;
-pub mod regions;
+pub(crate) mod regions;
 
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
-
-/// Error codes that mean "this identity may not do that here".
-const ACCESS_DENIED: &[&str] = &[
-    "AccessDenied",
-    "AccessDeniedException",
-    "UnauthorizedOperation",
-    "AuthFailure",
-];
 
 /// A failed AWS call, with the operation and AWS's error code.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -41,7 +33,7 @@ pub struct AwsError {
 
 impl AwsError {
     /// A failure that is not an API error (bad input, missing data).
-    pub fn other(operation: &'static str, message: impl Into<String>) -> AwsError {
+    pub(crate) fn other(operation: &'static str, message: impl Into<String>) -> AwsError {
         AwsError {
             operation,
             code: None,
@@ -50,7 +42,7 @@ impl AwsError {
     }
 
     /// Converts an SDK error, keeping the service's code and message.
-    pub fn from_sdk<E, R>(operation: &'static str, err: SdkError<E, R>) -> AwsError
+    pub(crate) fn from_sdk<E, R>(operation: &'static str, err: SdkError<E, R>) -> AwsError
     where
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
         R: std::fmt::Debug + Send + Sync + 'static,
@@ -78,15 +70,8 @@ impl AwsError {
         }
     }
 
-    /// Whether AWS refused for lack of permission.
-    pub fn is_access_denied(&self) -> bool {
-        self.code
-            .as_deref()
-            .is_some_and(|c| ACCESS_DENIED.contains(&c))
-    }
-
     /// The service's error code, if any.
-    pub fn code(&self) -> Option<&str> {
+    pub(crate) fn code(&self) -> Option<&str> {
         self.code.as_deref()
     }
 }

@@ -14,7 +14,7 @@ use super::accounts::Account;
 use crate::config::Partition;
 
 /// Regions enabled in `account`, sorted.
-pub async fn enabled_regions(
+pub(crate) async fn enabled_regions(
     account: &Account,
     partition: Partition,
 ) -> Result<Vec<String>, AwsError> {

@@ -55,7 +55,7 @@ const OCEAN_KEYS: &[&str] = &[
 ];
 
 /// Whether `path` is (under) a key Ocean defines.
-pub fn is_known(path: &str) -> bool {
+pub(crate) fn is_known(path: &str) -> bool {
     OCEAN_KEYS
         .iter()
         .any(|k| path == *k || (path.starts_with(k) && path.as_bytes().get(k.len()) == Some(&b'.')))
@@ -63,7 +63,7 @@ pub fn is_known(path: &str) -> bool {
 
 /// The closest key among `candidates` (those read by the loader) with the same parent, if
 /// it is close enough to be a plausible typo.
-pub fn suggest<'a>(path: &str, candidates: impl Iterator<Item = &'a str>) -> Option<String> {
+pub(crate) fn suggest<'a>(path: &str, candidates: impl Iterator<Item = &'a str>) -> Option<String> {
     let (parent, leaf) = path.rsplit_once('.').unwrap_or(("", path));
     candidates
         .filter(|c| c.rsplit_once('.').map_or("", |(p, _)| p) == parent)

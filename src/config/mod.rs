@@ -56,82 +56,82 @@ pub enum ConfigError {
 #[derive(Debug, Clone)]
 pub struct Settings {
     /// How to reach Port.
-    pub port: PortSettings,
+    pub(crate) port: PortSettings,
     /// Who we are in Port.
-    pub integration: IntegrationSettings,
+    pub(crate) integration: IntegrationSettings,
     /// What triggers resyncs.
-    pub event_listener: EventListener,
+    pub(crate) event_listener: EventListener,
     /// Create the default blueprints when none exist (`OCEAN__INITIALIZE_PORT_RESOURCES`).
-    pub initialize_port_resources: bool,
+    pub(crate) initialize_port_resources: bool,
     /// Send raw item examples to Port (`OCEAN__SEND_RAW_DATA_EXAMPLES`).
-    pub send_raw_data_examples: bool,
+    pub(crate) send_raw_data_examples: bool,
     /// Read everything, write nothing to Port, print the plan (`OCEAN__DRY_RUN`).
-    pub dry_run: bool,
+    pub(crate) dry_run: bool,
     /// `env` / `$ENV` visible to JQ (`OCEAN__ALLOW_ENVIRONMENT_VARIABLES_JQ_ACCESS`).
-    pub allow_environment_variables_jq_access: bool,
+    pub(crate) allow_environment_variables_jq_access: bool,
     /// Minutes between scheduled resyncs (`OCEAN__SCHEDULED_RESYNC_INTERVAL`; fractions
     /// allowed).
-    pub scheduled_resync_interval: Option<f64>,
+    pub(crate) scheduled_resync_interval: Option<f64>,
     /// Prefix of every HTTP route (`OCEAN__PATH_PREFIX`), e.g. `/aws`.
-    pub path_prefix: String,
+    pub(crate) path_prefix: String,
     /// `OCEAN__RESYNC_TIMEOUT_MINUTES` as given: `Some(0.0)` turns the deadline off; see
     /// [`Settings::resync_deadline`].
-    pub resync_timeout_minutes: Option<f64>,
+    pub(crate) resync_timeout_minutes: Option<f64>,
     /// Address the HTTP surface binds (`APPLICATION__HOST`, default `0.0.0.0` as Ocean's
     /// uvicorn in a container).
-    pub http_host: std::net::IpAddr,
+    pub(crate) http_host: std::net::IpAddr,
     /// When set, `POST /resync` needs `Authorization: Bearer <secret>`
     /// (`OCEAN__RESYNC_SECRET`; off by default, as Ocean).
-    pub resync_secret: Option<SecretString>,
+    pub(crate) resync_secret: Option<SecretString>,
     /// AWS side: credentials, account strategy, concurrency.
     pub aws: AwsSettings,
     /// Settings keys nobody knows, with a suggestion each; logged as warnings by the caller
     /// once logging is up.
-    pub unknown_keys: Vec<String>,
+    pub(crate) unknown_keys: Vec<String>,
 }
 
 /// Port connection settings.
 #[derive(Debug, Clone)]
-pub struct PortSettings {
+pub(crate) struct PortSettings {
     /// `OCEAN__PORT__CLIENT_ID`.
-    pub client_id: SecretString,
+    pub(crate) client_id: SecretString,
     /// `OCEAN__PORT__CLIENT_SECRET`.
-    pub client_secret: SecretString,
+    pub(crate) client_secret: SecretString,
     /// `OCEAN__PORT__BASE_URL`, without a trailing slash and without `/v1`.
-    pub base_url: String,
+    pub(crate) base_url: String,
     /// Timeout of one Port request.
-    pub request_timeout: Duration,
+    pub(crate) request_timeout: Duration,
     /// Bulk upsert requests in flight at once.
-    pub max_in_flight: usize,
+    pub(crate) max_in_flight: usize,
     /// Client-side limit on Port requests per second (`OCEAN__PORT__RATE_LIMIT`; none by
     /// default).
-    pub rate_limit: Option<u32>,
+    pub(crate) rate_limit: Option<u32>,
 }
 
 /// Integration identity.
 #[derive(Debug, Clone)]
-pub struct IntegrationSettings {
+pub(crate) struct IntegrationSettings {
     /// `OCEAN__INTEGRATION__IDENTIFIER`.
-    pub identifier: String,
+    pub(crate) identifier: String,
     /// `OCEAN__INTEGRATION__TYPE`; `aws-v3` so entities written by the Python integration
     /// keep being recognised as ours (`$datasource` prefix `port-ocean/aws-v3/`).
-    pub integration_type: String,
+    pub(crate) integration_type: String,
 }
 
 /// The event listener (`OCEAN__EVENT_LISTENER`).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EventListener {
+pub(crate) struct EventListener {
     /// Which listener.
-    pub kind: ListenerKind,
+    pub(crate) kind: ListenerKind,
     /// POLLING interval in seconds.
-    pub interval_secs: u64,
+    pub(crate) interval_secs: u64,
     /// POLLING: resync when the process starts.
-    pub resync_on_start: bool,
+    pub(crate) resync_on_start: bool,
 }
 
 /// Ocean's listener types.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ListenerKind {
+pub(crate) enum ListenerKind {
     /// Poll Port's resync requests (Ocean's default).
     Polling,
     /// One resync, then exit.
@@ -148,7 +148,7 @@ pub enum ListenerKind {
 
 /// Which base credentials to start from (`credentialProviderPriority`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CredentialProvider {
+pub(crate) enum CredentialProvider {
     /// Web identity (IRSA): `AWS_WEB_IDENTITY_TOKEN_FILE` is set.
     AssumeRoleWithWebIdentity,
     /// Static keys from the integration config.
@@ -170,7 +170,7 @@ pub enum Partition {
 
 impl Partition {
     /// The partition's name as used in ARNs.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Partition::Aws => "aws",
             Partition::AwsUsGov => "aws-us-gov",
@@ -188,7 +188,7 @@ impl Partition {
     }
 
     /// The region STS and Organizations are called in when none is configured.
-    pub fn default_region(self) -> &'static str {
+    pub(crate) fn default_region(self) -> &'static str {
         match self {
             Partition::Aws => "us-east-1",
             Partition::AwsUsGov => "us-gov-west-1",
@@ -201,45 +201,45 @@ impl Partition {
 #[derive(Debug, Clone)]
 pub struct AwsSettings {
     /// Organizations mode: the role assumed to list accounts; its name is reused per member.
-    pub account_role_arn: Option<String>,
+    pub(crate) account_role_arn: Option<String>,
     /// Multi-account mode: exactly these roles.
-    pub account_role_arns: Vec<String>,
+    pub(crate) account_role_arns: Vec<String>,
     /// Sent as `ExternalId` on every `sts:AssumeRole`.
-    pub external_id: Option<SecretString>,
+    pub(crate) external_id: Option<SecretString>,
     /// Organizations mode: only accounts under these OUs (recursively).
-    pub ou_ids: Vec<String>,
+    pub(crate) ou_ids: Vec<String>,
     /// Organizations mode: when the organization cannot be listed, sync the org role's own
     /// account alone instead of failing the run (aws-v3 always does this, silently).
-    pub organizations_fallback_to_single_account: bool,
+    pub(crate) organizations_fallback_to_single_account: bool,
     /// Static base credentials.
-    pub static_keys: Option<StaticKeys>,
+    pub(crate) static_keys: Option<StaticKeys>,
     /// Order in which base credential providers are considered.
-    pub credential_provider_priority: Vec<CredentialProvider>,
+    pub(crate) credential_provider_priority: Vec<CredentialProvider>,
     /// Resolved partition.
     pub partition: Partition,
     /// Accounts processed at once (role assumption and collection).
-    pub max_concurrent_accounts: usize,
+    pub(crate) max_concurrent_accounts: usize,
     /// Regions listed at once per account.
-    pub max_concurrent_regions: usize,
+    pub(crate) max_concurrent_regions: usize,
     /// How long before expiry assumed-role credentials are renewed.
-    pub credential_refresh_margin: Duration,
+    pub(crate) credential_refresh_margin: Duration,
     /// Requests per second per (account, AWS service), when set.
-    pub max_requests_per_second: Option<u32>,
+    pub(crate) max_requests_per_second: Option<u32>,
     /// Timeout of one attempt of an AWS call (connect, send, read the answer).
-    pub attempt_timeout: Duration,
+    pub(crate) attempt_timeout: Duration,
     /// Timeout of an AWS call with all its retries.
-    pub operation_timeout: Duration,
+    pub(crate) operation_timeout: Duration,
 }
 
 /// Static AWS keys from the integration config.
 #[derive(Debug, Clone)]
-pub struct StaticKeys {
+pub(crate) struct StaticKeys {
     /// `aws_access_key_id`.
-    pub access_key_id: SecretString,
+    pub(crate) access_key_id: SecretString,
     /// `aws_secret_access_key`.
-    pub secret_access_key: SecretString,
+    pub(crate) secret_access_key: SecretString,
     /// `aws_session_token`.
-    pub session_token: Option<SecretString>,
+    pub(crate) session_token: Option<SecretString>,
 }
 
 impl Settings {
@@ -261,7 +261,7 @@ impl Settings {
     }
 
     /// Every secret these settings hold (to keep them out of what mappings see and log).
-    pub fn secrets(&self) -> Vec<&SecretString> {
+    pub(crate) fn secrets(&self) -> Vec<&SecretString> {
         let mut out = vec![&self.port.client_id, &self.port.client_secret];
         out.extend(&self.aws.external_id);
         if let Some(keys) = &self.aws.static_keys {
@@ -377,7 +377,7 @@ impl Settings {
     /// The whole-run deadline: `OCEAN__RESYNC_TIMEOUT_MINUTES` (0 turns it off); unset, none
     /// for a one-shot run (its caller, a CronJob or a shell, has its own) and 4 hours in the
     /// long-running mode.
-    pub fn resync_deadline(&self, long_running: bool) -> Option<Duration> {
+    pub(crate) fn resync_deadline(&self, long_running: bool) -> Option<Duration> {
         match self.resync_timeout_minutes {
             Some(m) if m > 0.0 => Some(Duration::from_secs_f64(m * 60.0)),
             Some(_) => None,

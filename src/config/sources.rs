@@ -17,7 +17,7 @@ use serde_json::{Map, Value};
 use super::ConfigError;
 
 /// Prefix of every Ocean setting in the environment.
-pub const PREFIX: &str = "OCEAN__";
+pub(crate) const PREFIX: &str = "OCEAN__";
 
 /// The inputs settings are built from, gathered up front so that loading is a pure function
 /// (tests pass their own environment instead of mutating the process's).
@@ -33,7 +33,7 @@ pub struct Sources {
 
 impl Sources {
     /// Reads the real process environment, `./.env` and `./config.yaml`.
-    pub fn from_process() -> Result<Sources, ConfigError> {
+    pub(crate) fn from_process() -> Result<Sources, ConfigError> {
         let dotenv = match std::fs::read(".env") {
             Ok(bytes) => parse_dotenv(&bytes)?,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
@@ -65,7 +65,7 @@ impl Sources {
     }
 
     /// Looks a plain (non-`OCEAN__`) variable up: the process env first, then `.env`.
-    pub fn var(&self, name: &str) -> Option<&str> {
+    pub(crate) fn var(&self, name: &str) -> Option<&str> {
         self.env
             .iter()
             .chain(self.dotenv.iter())
@@ -74,7 +74,7 @@ impl Sources {
     }
 
     /// Merges all sources into one snake_case tree: YAML < `.env` < environment.
-    pub fn merged(&self) -> Result<Value, ConfigError> {
+    pub(crate) fn merged(&self) -> Result<Value, ConfigError> {
         let mut figment = Figment::new();
         if let Some(text) = &self.yaml {
             figment = figment.merge(Serialized::defaults(yaml_tree(text, self)?));
@@ -286,7 +286,7 @@ fn insert(root: &mut Value, path: &[String], value: Value) {
 }
 
 /// Recursively converts object keys from camelCase to snake_case.
-pub fn snake_keys(value: Value) -> Value {
+pub(crate) fn snake_keys(value: Value) -> Value {
     match value {
         Value::Object(map) => Value::Object(
             map.into_iter()
@@ -299,7 +299,7 @@ pub fn snake_keys(value: Value) -> Value {
 }
 
 /// `accountRoleArn` → `account_role_arn`; `ACCOUNT_ROLE_ARN` → `account_role_arn`.
-pub fn to_snake(key: &str) -> String {
+pub(crate) fn to_snake(key: &str) -> String {
     if key.chars().all(|c| !c.is_ascii_lowercase()) {
         return key.to_ascii_lowercase();
     }
@@ -318,7 +318,7 @@ pub fn to_snake(key: &str) -> String {
 }
 
 /// The env var that sets a snake_case path: `port.client_id` → `OCEAN__PORT__CLIENT_ID`.
-pub fn env_name(path: &str) -> String {
+pub(crate) fn env_name(path: &str) -> String {
     format!("{PREFIX}{}", path.replace('.', "__").to_ascii_uppercase())
 }
 

@@ -22,8 +22,8 @@
 //! never finish.)
 
 mod runner;
-pub mod server;
-pub mod triggers;
+pub(crate) mod server;
+pub(crate) mod triggers;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -37,7 +37,7 @@ use triggers::Trigger;
 
 /// Runs the HTTP surface and the configured listeners until SIGTERM/SIGINT (`shutdown`
 /// turns to the signal's number). Returns the process exit code: 128 + that number.
-pub async fn serve(settings: Settings, port: u16, shutdown: watch::Receiver<u8>) -> u8 {
+pub(crate) async fn serve(settings: Settings, port: u16, shutdown: watch::Receiver<u8>) -> u8 {
     if settings.event_listener.kind == ListenerKind::Kafka {
         tracing::error!(
             "the KAFKA event listener is not supported; use OCEAN__EVENT_LISTENER='{{\"type\":\"POLLING\"}}' (it picks up the same resync requests from Port)"

@@ -31,7 +31,7 @@ use super::triggers::Trigger;
 use crate::config::Settings;
 
 /// What the routes need.
-pub struct State {
+pub(crate) struct State {
     ready: AtomicBool,
     last_run: std::sync::Mutex<Option<Value>>,
     trigger: Trigger,
@@ -40,7 +40,7 @@ pub struct State {
 
 impl State {
     /// Not ready, no run yet.
-    pub fn new(trigger: Trigger, webhook: bool) -> State {
+    pub(crate) fn new(trigger: Trigger, webhook: bool) -> State {
         State {
             ready: AtomicBool::new(false),
             last_run: std::sync::Mutex::new(None),
@@ -50,12 +50,12 @@ impl State {
     }
 
     /// Bootstrap succeeded.
-    pub fn set_ready(&self) {
+    pub(crate) fn set_ready(&self) {
         self.ready.store(true, Ordering::SeqCst);
     }
 
     /// The last run's summary; `/health/ready` shows its outcome and counts only.
-    pub fn set_last_run(&self, summary: Value) {
+    pub(crate) fn set_last_run(&self, summary: Value) {
         if let Ok(mut last) = self.last_run.lock() {
             *last = Some(public_summary(&summary));
         }
@@ -184,7 +184,7 @@ fn constant_time_eq(given: &[u8], expected: &[u8]) -> bool {
 }
 
 /// Binds `APPLICATION__HOST`:`port` and serves until `shutdown` turns non-zero (a signal number).
-pub async fn start(
+pub(crate) async fn start(
     state: Shared,
     settings: &Settings,
     port: u16,

@@ -19,21 +19,21 @@ use crate::port::{self, resync_request::Requested};
 
 /// Asks the runner for a resync; cheap to clone and call from anywhere.
 #[derive(Clone, Default)]
-pub struct Trigger {
+pub(crate) struct Trigger {
     pending: Arc<AtomicBool>,
     wake: Arc<Notify>,
 }
 
 impl Trigger {
     /// Requests a resync; several requests before the runner gets to them are one.
-    pub fn request(&self, why: &str) {
+    pub(crate) fn request(&self, why: &str) {
         tracing::info!(trigger = why, "resync requested");
         self.pending.store(true, Ordering::SeqCst);
         self.wake.notify_one();
     }
 
     /// Waits for a request (returns at once when one is pending) and takes it.
-    pub async fn next(&self) {
+    pub(crate) async fn next(&self) {
         loop {
             if self.pending.swap(false, Ordering::SeqCst) {
                 return;
@@ -44,7 +44,7 @@ impl Trigger {
 }
 
 /// POLLING: resync when Port's resync request is newer than the last one handled.
-pub async fn poll(client: Arc<port::Client>, trigger: Trigger, interval_secs: u64) {
+pub(crate) async fn poll(client: Arc<port::Client>, trigger: Trigger, interval_secs: u64) {
     // The request present at start was handled before (or is covered by resyncOnStart):
     // the first poll only sets the watermark.
     let mut last: Option<DateTime<Utc>> = None;
@@ -79,7 +79,7 @@ pub async fn poll(client: Arc<port::Client>, trigger: Trigger, interval_secs: u6
 }
 
 /// Scheduled resyncs, the first one interval after start (as Ocean).
-pub async fn schedule(trigger: Trigger, every: Duration) {
+pub(crate) async fn schedule(trigger: Trigger, every: Duration) {
     let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
     loop {
         tick.tick().await;

@@ -18,18 +18,18 @@ use super::{Client, Feature, PortError, Retry};
 use crate::pagination::Cursors;
 
 /// Port's limit of identifiers per bulk delete.
-pub const MAX_DELETE_IDS: usize = 100;
+pub(crate) const MAX_DELETE_IDS: usize = 100;
 /// Page size of the owned-entity listing (Ocean's).
 const LISTING_PAGE: u64 = 5000;
 const LISTING_PATH: &str = "/blueprints/entities/datasource-entities";
 
 /// An entity by its key.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub struct EntityRef {
+pub(crate) struct EntityRef {
     /// Blueprint identifier.
-    pub blueprint: String,
+    pub(crate) blueprint: String,
     /// Entity identifier.
-    pub identifier: String,
+    pub(crate) identifier: String,
 }
 
 /// A page of the owned-entity listing, reduced to what reconciliation reads.
@@ -60,7 +60,10 @@ fn string_or_none<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Strin
 
 /// Every entity whose `$datasource` is ours, last updated before `before` (RFC 3339). A
 /// listing whose cursor repeats is an error, never a short list.
-pub async fn list_owned(client: &Client, before: &str) -> Result<BTreeSet<EntityRef>, PortError> {
+pub(crate) async fn list_owned(
+    client: &Client,
+    before: &str,
+) -> Result<BTreeSet<EntityRef>, PortError> {
     let mut owned = BTreeSet::new();
     let mut cursor: Option<String> = None;
     let mut cursors = Cursors::default();
@@ -111,17 +114,17 @@ pub async fn list_owned(client: &Client, before: &str) -> Result<BTreeSet<Entity
 
 /// How a bulk delete is sent.
 #[derive(Debug, Clone, Copy)]
-pub struct DeleteOptions<'a> {
+pub(crate) struct DeleteOptions<'a> {
     /// Port deletes the entities' dependents too (the mapping's `deleteDependentEntities`).
-    pub delete_dependents: bool,
+    pub(crate) delete_dependents: bool,
     /// Sent as `ocean_info_resync_id`.
-    pub run_id: &'a str,
+    pub(crate) run_id: &'a str,
 }
 
 /// Deletes `identifiers` (at most [`MAX_DELETE_IDS`]) of `blueprint`; returns how many Port
 /// says it deleted. Port refuses the whole request when one entity cannot go
 /// ([`PortError::is_refusal`]).
-pub async fn delete_bulk(
+pub(crate) async fn delete_bulk(
     client: &Client,
     blueprint: &str,
     identifiers: &[String],

@@ -14,10 +14,10 @@ use serde_json::{Map, Value, json};
 use super::{Client, Feature, Retry};
 
 /// Examples sent per kind and run.
-pub const PER_KIND: usize = 5;
+pub(crate) const PER_KIND: usize = 5;
 
 /// What masked values become.
-pub const MASK: &str = "********";
+pub(crate) const MASK: &str = "********";
 
 /// Matched against keys lowercased and without `-`, `_`, `.` and spaces, so `DB_PASSWORD`,
 /// `api-key` and `ApiKey` all match.
@@ -76,7 +76,7 @@ fn sensitive_value(v: &str) -> bool {
 }
 
 /// A copy of `v` with sensitive-looking values replaced by [`MASK`].
-pub fn mask(v: &Value) -> Value {
+pub(crate) fn mask(v: &Value) -> Value {
     match v {
         Value::Object(map) => {
             let pair_value = sensitive_pair_value(map);
@@ -104,7 +104,7 @@ pub fn mask(v: &Value) -> Value {
 }
 
 /// Sends the examples of one kind; failures are logged.
-pub async fn send(client: &Client, kind: &str, examples: &[Value]) {
+pub(crate) async fn send(client: &Client, kind: &str, examples: &[Value]) {
     if examples.is_empty() {
         return;
     }

@@ -14,14 +14,14 @@ use super::{Client, Feature, PortError, Retry, defaults};
 
 /// What [`fetch`] found.
 #[derive(Debug)]
-pub struct Existing {
+pub(crate) struct Existing {
     /// The integration object, when it exists.
-    pub integration: Option<Value>,
+    pub(crate) integration: Option<Value>,
 }
 
 impl Existing {
     /// The mapping to use: the integration's config when it has one, else our default.
-    pub fn mapping_source(&self) -> (Value, MappingOrigin) {
+    pub(crate) fn mapping_source(&self) -> (Value, MappingOrigin) {
         match self.integration.as_ref().and_then(|i| i.get("config")) {
             Some(c) if c.as_object().is_some_and(|o| !o.is_empty()) => {
                 (c.clone(), MappingOrigin::Port)
@@ -33,7 +33,7 @@ impl Existing {
 
 /// Where the mapping of this run comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum MappingOrigin {
+pub(crate) enum MappingOrigin {
     /// The integration's config in Port.
     Port,
     /// Our embedded default (the integration is new or has an empty mapping).
@@ -41,7 +41,7 @@ pub enum MappingOrigin {
 }
 
 /// `GET /v1/integration/{id}`; a 404 means "not created yet".
-pub async fn fetch(client: &Client) -> Result<Existing, PortError> {
+pub(crate) async fn fetch(client: &Client) -> Result<Existing, PortError> {
     let path = format!("/integration/{}", urlencoding::encode(&client.identifier));
     match client
         .request(
@@ -64,7 +64,7 @@ pub async fn fetch(client: &Client) -> Result<Existing, PortError> {
 
 /// Creates what is missing: the integration (with our default mapping), the mapping when
 /// it is empty, and the default blueprints when `initialize_port_resources` is on.
-pub async fn ensure(
+pub(crate) async fn ensure(
     client: &Client,
     existing: &Existing,
     initialize_port_resources: bool,
@@ -208,7 +208,7 @@ async fn create_default_blueprints(client: &Client) -> Result<(), PortError> {
 
 /// States written to `resyncState.status`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ResyncStatus {
+pub(crate) enum ResyncStatus {
     /// A resync started.
     Running,
     /// It finished and everything was seen.
@@ -232,7 +232,7 @@ impl ResyncStatus {
 
 /// `PATCH /v1/integration/{id}/resync-state`. Failures are logged, not raised, as in Ocean:
 /// bookkeeping must not fail a resync.
-pub async fn set_resync_state(
+pub(crate) async fn set_resync_state(
     client: &Client,
     status: ResyncStatus,
     started: &str,
@@ -268,7 +268,7 @@ pub async fn set_resync_state(
 
 /// `GET /v1/blueprints/{id}` for each distinct id; missing or failing ones are skipped
 /// (the schemas only refine log levels).
-pub async fn fetch_blueprints<'a>(
+pub(crate) async fn fetch_blueprints<'a>(
     client: &Client,
     ids: impl Iterator<Item = &'a str>,
 ) -> Vec<Value> {
@@ -302,7 +302,7 @@ pub async fn fetch_blueprints<'a>(
 }
 
 /// `GET /v1/blueprints`: every blueprint of the organization.
-pub async fn list_blueprints(client: &Client) -> Result<Vec<Value>, PortError> {
+pub(crate) async fn list_blueprints(client: &Client) -> Result<Vec<Value>, PortError> {
     let resp = client
         .request(
             Method::GET,

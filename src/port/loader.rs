@@ -25,23 +25,23 @@ use super::{Client, Feature, PortError, Retry};
 use crate::mapping::Entity;
 
 /// Port's per-request entity limit on the bulk route.
-pub const MAX_ENTITIES_PER_REQUEST: usize = 20;
+pub(crate) const MAX_ENTITIES_PER_REQUEST: usize = 20;
 /// Port's request body limit.
-pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+pub(crate) const MAX_BODY_BYTES: usize = 1024 * 1024;
 /// Failures logged per blueprint before the rest are only counted.
 const LOGGED_FAILURES_PER_BLUEPRINT: u64 = 5;
 
 /// Query flags from the mapping.
 #[derive(Debug, Clone)]
-pub struct UpsertOptions {
+pub(crate) struct UpsertOptions {
     /// `merge`.
-    pub merge: bool,
+    pub(crate) merge: bool,
     /// `create_missing_related_entities`.
-    pub create_missing_related_entities: bool,
+    pub(crate) create_missing_related_entities: bool,
     /// `ocean_info_resync_id`.
-    pub resync_id: String,
+    pub(crate) resync_id: String,
     /// Count what would be sent, send nothing.
-    pub dry_run: bool,
+    pub(crate) dry_run: bool,
 }
 
 /// Per-blueprint counts.
@@ -54,7 +54,7 @@ pub struct BlueprintStats {
 }
 
 /// Buffers entities per blueprint and sends them in bounded batches.
-pub struct Loader {
+pub(crate) struct Loader {
     client: Arc<Client>,
     options: Arc<UpsertOptions>,
     buffers: BTreeMap<String, Batch>,
@@ -159,7 +159,7 @@ impl Request {
 
 impl Loader {
     /// A loader writing through `client`.
-    pub fn new(client: Arc<Client>, options: UpsertOptions, max_in_flight: usize) -> Loader {
+    pub(crate) fn new(client: Arc<Client>, options: UpsertOptions, max_in_flight: usize) -> Loader {
         Loader {
             client,
             options: Arc::new(options),
@@ -173,7 +173,7 @@ impl Loader {
     }
 
     /// Queues one entity; sends its blueprint's batch when full.
-    pub async fn push(&mut self, entity: Entity) {
+    pub(crate) async fn push(&mut self, entity: Entity) {
         if let Err(reason) = check_entity(&entity) {
             self.fail_locally(&entity, reason);
             return;
@@ -209,7 +209,7 @@ impl Loader {
     }
 
     /// Sends what is buffered, waits for every request, and returns the counts.
-    pub async fn finish(mut self) -> BTreeMap<String, BlueprintStats> {
+    pub(crate) async fn finish(mut self) -> BTreeMap<String, BlueprintStats> {
         for (blueprint, batch) in std::mem::take(&mut self.buffers) {
             if batch.len() > 0 {
                 self.send(blueprint, batch).await;
@@ -441,7 +441,7 @@ fn allowed_in_entity_id(c: char) -> bool {
 
 /// Port's identifier rule for entities and relation targets:
 /// `^(?!\.{1,2}$)[\p{L}0-9@_.+:\\/=-]+$`, at most 1000 characters.
-pub fn valid_entity_identifier(id: &str) -> bool {
+pub(crate) fn valid_entity_identifier(id: &str) -> bool {
     !id.is_empty()
         && id != "."
         && id != ".."
@@ -450,7 +450,7 @@ pub fn valid_entity_identifier(id: &str) -> bool {
 }
 
 /// Port's blueprint identifier rule (no `=`, at most 100 characters).
-pub fn valid_blueprint_identifier(id: &str) -> bool {
+pub(crate) fn valid_blueprint_identifier(id: &str) -> bool {
     valid_entity_identifier(id) && !id.contains('=') && id.chars().count() <= 100
 }
 

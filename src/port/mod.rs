@@ -21,12 +21,14 @@
 //! [`timing`] reads the delays and token lifetimes Port sends, whatever their value.
 
 pub mod defaults;
-pub mod entities;
-pub mod examples;
-pub mod integration;
-pub mod loader;
-pub mod resync_request;
-pub mod timing;
+pub(crate) mod entities;
+pub(crate) mod examples;
+pub(crate) mod integration;
+pub(crate) mod loader;
+pub(crate) mod resync_request;
+pub(crate) mod timing;
+
+pub use loader::BlueprintStats;
 
 use std::time::{Duration, Instant, SystemTime};
 
@@ -78,7 +80,7 @@ pub enum PortError {
 
 impl PortError {
     /// HTTP status, when Port answered.
-    pub fn status(&self) -> Option<u16> {
+    pub(crate) fn status(&self) -> Option<u16> {
         match self {
             PortError::Auth { status, .. } | PortError::Status { status, .. } => Some(*status),
             PortError::Transport { .. } => None,
@@ -87,7 +89,7 @@ impl PortError {
 
     /// A 4xx answer about the request itself (not auth, not rate limiting, which the client
     /// handles): retrying the same request cannot help, a smaller one may.
-    pub fn is_refusal(&self) -> bool {
+    pub(crate) fn is_refusal(&self) -> bool {
         matches!(self.status(), Some(s) if (400..500).contains(&s) && s != 401 && s != 429)
     }
 }
@@ -95,7 +97,7 @@ impl PortError {
 /// Whether a request carries the `/exporter` User-Agent suffix (Ocean does so on entity
 /// and blueprint writes; `$datasource` is taken from it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Feature {
+pub(crate) enum Feature {
     /// Plain User-Agent.
     None,
     /// `.../exporter`.
@@ -105,7 +107,7 @@ pub enum Feature {
 /// Whether a call may be retried on a transient failure (408/429/502/503/504, a
 /// connection error): only when repeating it cannot do harm twice.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Retry {
+pub(crate) enum Retry {
     /// Idempotent (reads, upserts, bulk deletes): retried with backoff.
     Transient,
     /// Not idempotent (creates): sent once; the caller decides what a failure means.
@@ -121,9 +123,9 @@ pub struct Client {
     token: Mutex<Option<Token>>,
     user_agent: String,
     /// Integration type and identifier, for `$datasource` matching.
-    pub integration_type: String,
+    pub(crate) integration_type: String,
     /// Integration identifier.
-    pub identifier: String,
+    pub(crate) identifier: String,
     max_attempts: u32,
     /// Client-side rate limit (`OCEAN__PORT__RATE_LIMIT`), shared by every request.
     limiter: Option<governor::DefaultDirectRateLimiter>,
@@ -145,11 +147,9 @@ impl std::fmt::Debug for Client {
 
 /// A successful response.
 #[derive(Debug)]
-pub struct Response {
-    /// HTTP status (2xx).
-    pub status: u16,
+pub(crate) struct Response {
     /// Parsed JSON body (`null` when empty).
-    pub body: Value,
+    pub(crate) body: Value,
 }
 
 /// A JSON body as a value (`null` when empty; a text that is not JSON as `{"message"}`).
@@ -201,12 +201,12 @@ impl Client {
     }
 
     /// The User-Agent sent on entity writes; Port stores it as `$datasource`.
-    pub fn datasource(&self) -> String {
+    pub(crate) fn datasource(&self) -> String {
         format!("{}/exporter", self.user_agent)
     }
 
     /// Sends one request, with auth, retries and error mapping.
-    pub async fn request(
+    pub(crate) async fn request(
         &self,
         method: Method,
         path: &str,
@@ -223,7 +223,7 @@ impl Client {
 
     /// [`Client::request`] with a body that is already JSON text (the loader writes each
     /// entity once, straight into the request body).
-    pub async fn request_json(
+    pub(crate) async fn request_json(
         &self,
         method: Method,
         path: &str,
@@ -232,11 +232,10 @@ impl Client {
         feature: Feature,
         retry: Retry,
     ) -> Result<Response, PortError> {
-        let (status, bytes) = self
+        let (_, bytes) = self
             .request_raw(method, path, query, body, feature, retry)
             .await?;
         Ok(Response {
-            status,
             body: parse_body(&bytes),
         })
     }
@@ -244,7 +243,7 @@ impl Client {
     /// [`Client::request_json`] with the answer read straight into `T`: only the fields `T`
     /// names are kept (the owned-entity listing needs two fields of each entity, not the
     /// whole entity as a JSON tree).
-    pub async fn request_as<T: serde::de::DeserializeOwned>(
+    pub(crate) async fn request_as<T: serde::de::DeserializeOwned>(
         &self,
         method: Method,
         path: &str,

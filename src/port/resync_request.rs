@@ -9,7 +9,7 @@ use super::{Client, Feature, PortError, Retry};
 
 /// The resync request Port holds for this integration.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Requested {
+pub(crate) enum Requested {
     /// None was ever made.
     Never,
     /// The last one, at this instant.
@@ -19,7 +19,7 @@ pub enum Requested {
 }
 
 /// Reads the current resync request.
-pub async fn fetch(client: &Client) -> Result<Requested, PortError> {
+pub(crate) async fn fetch(client: &Client) -> Result<Requested, PortError> {
     let path = format!(
         "/integration/{}/resync-request",
         urlencoding::encode(&client.identifier)

@@ -18,7 +18,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use reqwest::header::HeaderMap;
 
 /// Longest wait a server hint can impose; a longer one is cut to this.
-pub const MAX_HINT: Duration = Duration::from_secs(60);
+pub(crate) const MAX_HINT: Duration = Duration::from_secs(60);
 
 /// Above this, a number in a rate-limit header is an epoch rather than a delay (Ocean's
 /// rule: 10,000 s is almost three hours, longer than any delay Port asks for).
@@ -30,15 +30,15 @@ const TOKEN_MARGIN_SECS: f64 = 30.0;
 
 /// Shortest token lifetime believed: a zero or negative `expiresIn` still lets the token
 /// serve the requests of the next second instead of fetching one per request.
-pub const MIN_TOKEN_LIFETIME: Duration = Duration::from_secs(1);
+pub(crate) const MIN_TOKEN_LIFETIME: Duration = Duration::from_secs(1);
 
 /// Longest token lifetime believed. Port's tokens live hours; a larger `expiresIn` is
 /// taken as this (and a token revoked earlier is renewed on its first 401 anyway).
-pub const MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(24 * 3600);
+pub(crate) const MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(24 * 3600);
 
 /// How long Port asks us to wait before retrying, from `Retry-After` or else
 /// `x-ratelimit-reset`; `None` when neither header holds a usable value.
-pub fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
+pub(crate) fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
     ["retry-after", "x-ratelimit-reset"]
         .into_iter()
         .find_map(|name| {
@@ -51,7 +51,7 @@ pub fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
 
 /// One header value as a wait from `now`, at most [`MAX_HINT`]; a moment in the past is
 /// no wait at all. `None` for anything that is neither a non-negative number nor a date.
-pub fn delay_hint(value: &str, now: SystemTime) -> Option<Duration> {
+pub(crate) fn delay_hint(value: &str, now: SystemTime) -> Option<Duration> {
     let value = value.trim();
     if let Ok(n) = value.parse::<f64>() {
         if !n.is_finite() || n < 0.0 {
@@ -78,7 +78,7 @@ pub fn delay_hint(value: &str, now: SystemTime) -> Option<Duration> {
 
 /// How long a token whose response said `expires_in` seconds is used, within
 /// [`MIN_TOKEN_LIFETIME`]..=[`MAX_TOKEN_LIFETIME`].
-pub fn token_lifetime(expires_in: f64) -> Duration {
+pub(crate) fn token_lifetime(expires_in: f64) -> Duration {
     bounded_secs(
         expires_in - TOKEN_MARGIN_SECS,
         MIN_TOKEN_LIFETIME,

@@ -34,10 +34,10 @@ use std::time::{Duration, Instant};
 use futures::FutureExt;
 use tracing::Instrument;
 
-pub use crate::aws::collect::UnitFailure;
 pub use engine::{Engine, EngineOptions};
 pub use reconcile::Seen;
-pub use report::{Outcome, Report};
+pub(crate) use report::Outcome;
+pub use report::Report;
 
 use crate::aws::collect::{self, CollectError};
 use crate::aws::kinds;
@@ -49,7 +49,7 @@ use crate::port::{self, PortError};
 
 /// A run that could not get going or had to stop.
 #[derive(Debug, thiserror::Error)]
-pub enum RunError {
+pub(crate) enum RunError {
     /// The mapping is unusable; nothing was written to Port.
     #[error("invalid mapping: {0}")]
     Mapping(#[from] MappingError),
@@ -108,7 +108,7 @@ const ABORT_REPORT_TIMEOUT: Duration = Duration::from_secs(5);
 /// the run is cancelled in whatever phase it is (in-flight requests dropped, no deletion
 /// started), the resync state becomes `aborted`, and [`RunError::Aborted`] or
 /// [`RunError::TimedOut`] is returned.
-pub async fn run(
+pub(crate) async fn run(
     settings: &Settings,
     shutdown: impl std::future::Future<Output = ()>,
     deadline: Option<Duration>,

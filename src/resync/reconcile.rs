@@ -55,7 +55,7 @@ pub struct Seen {
 
 impl Seen {
     /// Records a produced entity (whether or not its upsert succeeds).
-    pub fn add(&mut self, entity: &Entity) {
+    pub(crate) fn add(&mut self, entity: &Entity) {
         let key = match &entity.identifier {
             Value::String(id) => key_hash(&entity.blueprint, id),
             other => key_hash(&entity.blueprint, &other.to_string()),
@@ -79,7 +79,12 @@ impl Seen {
 
     /// Records that `blueprint`'s `relation`, which targets `target` (`None`: unknown),
     /// was a search query in a produced entity.
-    pub fn add_search_relation(&mut self, blueprint: &str, relation: &str, target: Option<&str>) {
+    pub(crate) fn add_search_relation(
+        &mut self,
+        blueprint: &str,
+        relation: &str,
+        target: Option<&str>,
+    ) {
         self.search_targets
             .entry(target.unwrap_or("*").to_string())
             .or_insert_with(|| format!("{blueprint}.{relation}"));
@@ -146,17 +151,17 @@ fn target_hash(identifier: &str) -> u64 {
 
 /// What reconciliation decided.
 #[derive(Debug, Clone, Default)]
-pub struct Plan {
+pub(crate) struct Plan {
     /// Identifiers to delete (deleted, unless a dry run), per blueprint.
-    pub deletions: BTreeMap<String, Vec<String>>,
+    pub(crate) deletions: BTreeMap<String, Vec<String>>,
     /// Entities actually deleted, per blueprint.
-    pub deleted: BTreeMap<String, u64>,
+    pub(crate) deleted: BTreeMap<String, u64>,
     /// Entities whose deletion failed (refused by Port, or Port unreachable), per blueprint.
-    pub failed: BTreeMap<String, u64>,
+    pub(crate) failed: BTreeMap<String, u64>,
     /// Deletion stopped early for a shutdown signal.
-    pub cancelled: bool,
+    pub(crate) cancelled: bool,
     /// Why some or all deletions were not done.
-    pub skipped: Vec<String>,
+    pub(crate) skipped: Vec<String>,
 }
 
 /// Why deletion is off for the whole run, if it is.
@@ -227,7 +232,7 @@ fn blocked_blueprints(report: &Report, mapping: &Mapping) -> BTreeMap<String, St
 
 /// Lists owned entities, decides, and deletes (unless `dry_run`).
 // Each argument is a distinct input of the one call site in `resync::run`.
-pub async fn reconcile(
+pub(crate) async fn reconcile(
     client: &Client,
     mapping: &Mapping,
     report: &Report,
@@ -397,30 +402,30 @@ async fn delete(
 
 /// What the caller keeps of a deletion: its progress, and the flag that stops it.
 #[derive(Debug)]
-pub struct DeleteControl {
+pub(crate) struct DeleteControl {
     /// What reached Port so far.
-    pub progress: DeleteProgress,
+    pub(crate) progress: DeleteProgress,
     /// Turns true at a shutdown signal or the run's deadline.
-    pub cancel: tokio::sync::watch::Receiver<bool>,
+    pub(crate) cancel: tokio::sync::watch::Receiver<bool>,
 }
 
 /// Deletion progress, shared with the caller so that a run cancelled mid-deletion still
 /// reports what reached Port: deletes Port confirmed, exactly, and those in flight when the
 /// run stopped (they may have completed at Port).
 #[derive(Debug, Default)]
-pub struct DeleteProgress {
+pub(crate) struct DeleteProgress {
     deleted: AtomicU64,
     in_flight: AtomicU64,
 }
 
 impl DeleteProgress {
     /// Entities Port confirmed deleted.
-    pub fn deleted(&self) -> u64 {
+    pub(crate) fn deleted(&self) -> u64 {
         self.deleted.load(Ordering::SeqCst)
     }
 
     /// Entities in delete requests that have not been answered (yet).
-    pub fn in_flight(&self) -> u64 {
+    pub(crate) fn in_flight(&self) -> u64 {
         self.in_flight.load(Ordering::SeqCst)
     }
 }

@@ -11,7 +11,7 @@ use crate::port::loader::BlueprintStats;
 
 /// Whether everything was seen and written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
+pub(crate) enum Outcome {
     /// Every account, unit and entity succeeded.
     Complete,
     /// Something was not seen or not written; nothing may be deleted on this basis.
@@ -22,47 +22,47 @@ pub enum Outcome {
 #[derive(Debug, Clone, Default)]
 pub struct Report {
     /// Resync id (also sent as `ocean_info_resync_id`).
-    pub run_id: String,
+    pub(crate) run_id: String,
     /// Wall time.
-    pub duration: Duration,
+    pub(crate) duration: Duration,
     /// Accounts listed.
-    pub accounts_ok: usize,
+    pub(crate) accounts_ok: usize,
     /// Accounts that could not be accessed.
-    pub failed_accounts: Vec<FailedAccount>,
+    pub(crate) failed_accounts: Vec<FailedAccount>,
     /// Distinct regions listed (summed over accounts).
-    pub regions: usize,
+    pub(crate) regions: usize,
     /// Raw items listed per kind.
-    pub items_per_kind: BTreeMap<String, u64>,
+    pub(crate) items_per_kind: BTreeMap<String, u64>,
     /// Kinds in the mapping that this program does not support.
-    pub unsupported_kinds: Vec<String>,
+    pub(crate) unsupported_kinds: Vec<String>,
     /// Listing failures.
-    pub failed_units: Vec<UnitFailure>,
+    pub(crate) failed_units: Vec<UnitFailure>,
     /// Upserted / failed entities per blueprint.
     pub entities: BTreeMap<String, BlueprintStats>,
     /// Items the selector filtered out.
-    pub filtered: u64,
+    pub(crate) filtered: u64,
     /// Items mapped to an empty identifier or blueprint.
-    pub dropped: u64,
+    pub(crate) dropped: u64,
     /// Items that could not be mapped (a selector not boolean; itemsToParse, identifier or
     /// blueprint failing).
-    pub mapping_errors: u64,
+    pub(crate) mapping_errors: u64,
     /// The first of them, with its kind and resource (what the deletion block names).
-    pub first_mapping_error: Option<String>,
+    pub(crate) first_mapping_error: Option<String>,
     /// Field evaluations that came out `null`.
-    pub misconfigured_fields: u64,
+    pub(crate) misconfigured_fields: u64,
     /// Stale entities deleted (or, in a dry run, to delete) per blueprint.
-    pub deletions: BTreeMap<String, Vec<String>>,
+    pub(crate) deletions: BTreeMap<String, Vec<String>>,
     /// Entities actually deleted per blueprint.
-    pub deleted: BTreeMap<String, u64>,
+    pub(crate) deleted: BTreeMap<String, u64>,
     /// Stale entities whose deletion failed per blueprint (refused by Port, or Port down).
-    pub delete_failed: BTreeMap<String, u64>,
+    pub(crate) delete_failed: BTreeMap<String, u64>,
     /// Reconciliation could not run (the owned-entity listing failed): nothing was deleted,
     /// and the run is partial so that stopped deletion does not go unnoticed.
-    pub reconciliation_error: Option<String>,
+    pub(crate) reconciliation_error: Option<String>,
     /// Why deletions were skipped, one line per blueprint or for the whole run.
-    pub deletion_skipped: Vec<String>,
+    pub(crate) deletion_skipped: Vec<String>,
     /// Whether this was a dry run (nothing written to Port).
-    pub dry_run: bool,
+    pub(crate) dry_run: bool,
 }
 
 impl Report {
@@ -75,17 +75,17 @@ impl Report {
     }
 
     /// Entities Port accepted.
-    pub fn upserted(&self) -> u64 {
+    pub(crate) fn upserted(&self) -> u64 {
         self.entities.values().map(|s| s.upserted).sum()
     }
 
     /// Entities that were not written.
-    pub fn failed_entities(&self) -> u64 {
+    pub(crate) fn failed_entities(&self) -> u64 {
         self.entities.values().map(|s| s.failed).sum()
     }
 
     /// The verdict.
-    pub fn outcome(&self) -> Outcome {
+    pub(crate) fn outcome(&self) -> Outcome {
         let clean = self.failed_accounts.is_empty()
             && self.failed_units.is_empty()
             && self.unsupported_kinds.is_empty()
@@ -101,7 +101,7 @@ impl Report {
     }
 
     /// The report as JSON (the summary event's fields, for tools and tests).
-    pub fn to_json(&self) -> Value {
+    pub(crate) fn to_json(&self) -> Value {
         json!({
             "run_id": self.run_id,
             "outcome": match self.outcome() { Outcome::Complete => "complete", Outcome::Partial => "partial" },
@@ -130,7 +130,7 @@ impl Report {
     }
 
     /// The plan of a dry run: upserts per blueprint, deletions with identifiers.
-    pub fn plan_json(&self) -> Value {
+    pub(crate) fn plan_json(&self) -> Value {
         json!({
             "dry_run": true,
             "outcome": match self.outcome() { Outcome::Complete => "complete", Outcome::Partial => "partial" },
@@ -141,7 +141,7 @@ impl Report {
     }
 
     /// Adds this run to the process's metrics.
-    pub fn record_metrics(&self) {
+    pub(crate) fn record_metrics(&self) {
         crate::metrics::record_run(crate::metrics::RunNumbers {
             complete: self.outcome() == Outcome::Complete,
             duration: self.duration,
@@ -156,7 +156,7 @@ impl Report {
     }
 
     /// One summary event at the end of the run.
-    pub fn log_summary(&self) {
+    pub(crate) fn log_summary(&self) {
         let items: u64 = self.items_per_kind.values().sum();
         let kinds = self
             .items_per_kind
