@@ -43,17 +43,7 @@ pub(crate) enum MappingOrigin {
 /// `GET /v1/integration/{id}`; a 404 means "not created yet".
 pub(crate) async fn fetch(client: &Client) -> Result<Existing, PortError> {
     let path = format!("/integration/{}", urlencoding::encode(&client.identifier));
-    match client
-        .request(
-            Method::GET,
-            &path,
-            &[],
-            None,
-            Feature::None,
-            Retry::Transient,
-        )
-        .await
-    {
+    match client.get(&path).await {
         Ok(resp) => Ok(Existing {
             integration: resp.body.get("integration").cloned(),
         }),
@@ -145,17 +135,7 @@ async fn create_default_blueprints(client: &Client) -> Result<(), PortError> {
     for bp in &blueprints {
         let id = bp["identifier"].as_str().unwrap_or_default();
         let path = format!("/blueprints/{}", urlencoding::encode(id));
-        match client
-            .request(
-                Method::GET,
-                &path,
-                &[],
-                None,
-                Feature::None,
-                Retry::Transient,
-            )
-            .await
-        {
+        match client.get(&path).await {
             Ok(_) => {
                 tracing::info!(
                     blueprint = id,
@@ -279,17 +259,7 @@ pub(crate) async fn fetch_blueprints<'a>(
             continue;
         }
         let path = format!("/blueprints/{}", urlencoding::encode(id));
-        match client
-            .request(
-                Method::GET,
-                &path,
-                &[],
-                None,
-                Feature::None,
-                Retry::Transient,
-            )
-            .await
-        {
+        match client.get(&path).await {
             Ok(resp) => {
                 if let Some(bp) = resp.body.get("blueprint") {
                     out.push(bp.clone());
@@ -303,16 +273,7 @@ pub(crate) async fn fetch_blueprints<'a>(
 
 /// `GET /v1/blueprints`: every blueprint of the organization.
 pub(crate) async fn list_blueprints(client: &Client) -> Result<Vec<Value>, PortError> {
-    let resp = client
-        .request(
-            Method::GET,
-            "/blueprints",
-            &[],
-            None,
-            Feature::None,
-            Retry::Transient,
-        )
-        .await?;
+    let resp = client.get("/blueprints").await?;
     Ok(resp.body["blueprints"]
         .as_array()
         .cloned()

@@ -205,6 +205,19 @@ impl Client {
         format!("{}/exporter", self.user_agent)
     }
 
+    /// `GET path`: a read, retried on transient failures.
+    pub(crate) async fn get(&self, path: &str) -> Result<Response, PortError> {
+        self.request(
+            Method::GET,
+            path,
+            &[],
+            None,
+            Feature::None,
+            Retry::Transient,
+        )
+        .await
+    }
+
     /// Sends one request, with auth, retries and error mapping.
     pub(crate) async fn request(
         &self,

@@ -2,10 +2,9 @@
 //! UI, which the POLLING listener watches.
 
 use chrono::{DateTime, Utc};
-use reqwest::Method;
 use serde_json::Value;
 
-use super::{Client, Feature, PortError, Retry};
+use super::{Client, PortError};
 
 /// The resync request Port holds for this integration.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,16 +23,7 @@ pub(crate) async fn fetch(client: &Client) -> Result<Requested, PortError> {
         "/integration/{}/resync-request",
         urlencoding::encode(&client.identifier)
     );
-    let resp = client
-        .request(
-            Method::GET,
-            &path,
-            &[],
-            None,
-            Feature::None,
-            Retry::Transient,
-        )
-        .await?;
+    let resp = client.get(&path).await?;
     Ok(requested(&resp.body))
 }
 
