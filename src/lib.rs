@@ -37,9 +37,10 @@
 //! - [`pagination`]: the cursor bookkeeping every paged listing (AWS or Port) shares, so a
 //!   listing that loops fails instead of hanging or passing for complete.
 //!
-//! The binary (`src/main.rs`) is a thin CLI over [`resync::run`]; its `demo` and `bench`
-//! subcommands (`src/demo.rs`, `src/bench/`) run it against moto and the Port fake of
-//! `tests/support/` (`docs/performance.md` has the numbers `bench` prints).
+//! The binary (`src/main.rs`) is a thin CLI over [`resync::run`]. The demo and the benchmarks
+//! (`harness demo`, `harness bench`) live in the `harness/` crate with moto and the Port fake
+//! the tests use, outside the product binary (`docs/performance.md` has the numbers `bench`
+//! prints).
 #![warn(missing_docs)]
 
 pub mod aws;

@@ -10,10 +10,7 @@
 //!   message says what deletion had reached when the signal came during it). The long-running
 //!   mode exits with the same codes.
 
-mod bench;
 mod commands;
-mod demo;
-mod fakes;
 
 use std::process::ExitCode;
 
@@ -22,29 +19,6 @@ use clap::{Parser, Subcommand};
 use aws_catalog_sync::config::{ListenerKind, Settings};
 use aws_catalog_sync::resync::{self, Outcome};
 use aws_catalog_sync::{VERSION, logging};
-
-#[derive(Subcommand)]
-enum BenchCommand {
-    /// One `sail --once` (cold, then warm) per organization size, with the emulator's floor.
-    E2e {
-        /// Member accounts per organization (besides the management account).
-        #[arg(long, value_delimiter = ',', default_value = "10,40")]
-        members: Vec<u32>,
-    },
-    /// The mapping and loading engine alone, per number of synthetic EC2 items.
-    Engine {
-        #[arg(long, value_delimiter = ',', default_value = "10000,100000,1000000")]
-        items: Vec<usize>,
-    },
-    /// The measured process of `bench engine` (internal).
-    #[command(hide = true)]
-    EngineChild {
-        #[arg(long)]
-        items: usize,
-        #[arg(long)]
-        out: std::path::PathBuf,
-    },
-}
 
 /// Exit codes (documented in the README).
 pub(crate) mod exit {
@@ -72,20 +46,6 @@ enum Command {
         /// upserts per blueprint and deletions with identifiers. Implies --once.
         #[arg(long)]
         dry_run: bool,
-    },
-    /// Start a local AWS emulator (moto) and a local Port fake, seed a small organization,
-    /// run one resync against them and print what landed in the catalog.
-    Demo {
-        /// Member accounts to create besides the management account.
-        #[arg(long, default_value_t = 3)]
-        members: u32,
-    },
-    /// Measure: `bench e2e` (a whole resync against moto and the Port fake, N = 10 and 40
-    /// member accounts, with the emulator's floor), `bench engine` (mapping + loading of
-    /// 10k to 1M synthetic items); both when no subcommand is given. Use a release build.
-    Bench {
-        #[command(subcommand)]
-        what: Option<BenchCommand>,
     },
     /// Check a mapping (and the settings) without writing anything: JQ syntax, kinds,
     /// blueprints, properties and relations. Exit status 2 when anything is wrong.
@@ -132,21 +92,6 @@ fn main() -> ExitCode {
         dry_run: false,
     }) {
         Command::Sail { once, dry_run } => runtime.block_on(sail(once, dry_run)),
-        Command::Demo { members } => runtime.block_on(demo::run(members)),
-        Command::Bench { what } => runtime.block_on(async {
-            match what {
-                Some(BenchCommand::E2e { members }) => bench::e2e::run(&members).await,
-                Some(BenchCommand::Engine { items }) => bench::engine::run(&items).await,
-                Some(BenchCommand::EngineChild { items, out }) => {
-                    bench::engine::child(items, &out).await
-                }
-                None => {
-                    let e2e = bench::e2e::run(&[10, 40]).await;
-                    let engine = bench::engine::run(&[10_000, 100_000, 1_000_000]).await;
-                    e2e.max(engine)
-                }
-            }
-        }),
         Command::Validate { mapping, .. } => runtime.block_on(commands::validate(mapping)),
         Command::Map {
             mapping,
