@@ -26,22 +26,32 @@ pub fn binary() -> Result<PathBuf, String> {
     let exe = std::env::current_exe().map_err(|e| format!("cannot find this program: {e}"))?;
     let dir = profile_dir(&exe)?;
     let bin = dir.join(format!("{NAME}{}", std::env::consts::EXE_SUFFIX));
+    // Cargo marks its target directory with CACHEDIR.TAG: only there does the directory's
+    // name say which profile built it.
+    let in_target_dir = dir
+        .parent()
+        .is_some_and(|target| target.join("CACHEDIR.TAG").is_file());
     let profile = dir
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    if let Some(cargo) = std::env::var_os("CARGO").filter(|v| !v.is_empty()) {
+    if in_target_dir && let Some(cargo) = std::env::var_os("CARGO").filter(|v| !v.is_empty()) {
         build(Path::new(&cargo), &dir, &profile)?;
     }
     if bin.is_file() {
         Ok(bin)
-    } else {
+    } else if in_target_dir {
         Err(format!(
             "the product binary {} does not exist: build it with `cargo build -p {NAME} --bin {NAME}{}` (or set AWS_CATALOG_SYNC_BIN)",
             bin.display(),
             profile_args(&profile)
                 .iter()
                 .fold(String::new(), |s, a| s + " " + a)
+        ))
+    } else {
+        Err(format!(
+            "no product binary beside {}: set AWS_CATALOG_SYNC_BIN to the {NAME} binary (or run the harness from its Cargo target directory, e.g. `cargo demo`)",
+            exe.display()
         ))
     }
 }

@@ -38,7 +38,11 @@ async fn run_binary(args: &[&str], env: &[(String, String)]) -> Run {
 
 /// MOTO_VENV / CARGO_TARGET_DIR locate the test venv, AWS_CATALOG_SYNC_BIN the product
 /// binary when set (see `aws_catalog_sync_harness::product::binary`); everything else is
-/// cleared.
+/// cleared. Without it the product binary is the one beside the harness, which the
+/// workspace's test run builds for the product's own tests (`cargo nextest run -p
+/// aws-catalog-sync-harness` alone does not: build it first). `CARGO` is not passed on: a
+/// build of the product from inside the test run would replace the binary the product's
+/// tests are running at the same moment.
 fn venv_env() -> Vec<(String, String)> {
     ["MOTO_VENV", "CARGO_TARGET_DIR", "AWS_CATALOG_SYNC_BIN"]
         .iter()

@@ -1,9 +1,9 @@
 //! `harness bench`: the numbers in `docs/performance.md`.
 //!
-//! - [`e2e`]: a whole `sail --once` of the product binary, as its own process, against moto and
-//!   the Port fake on loopback, for organizations of N member accounts; with the emulator's
-//!   floor ([`floor`]: the bare read requests, issued by a minimal client) measured in the
-//!   same run.
+//! - [`e2e`]: a whole `sail --once` of the product binary, as its own process, against moto
+//!   and the Port fake on loopback, for organizations of N member accounts; with the
+//!   emulator's floor ([`floor`]: the bare read requests, issued by a minimal client)
+//!   measured in the same run.
 //! - [`engine`]: the mapping and loading half alone, fed by a synthetic source, writing
 //!   to an HTTP sink, at 10k to 1M entities, in a child process of this harness binary.
 //!
