@@ -1,16 +1,18 @@
 # aws-catalog-sync: a small runtime image with the release binary as entrypoint.
 # Build: docker build -t aws-catalog-sync .   (the build stage runs the same `cargo build
-# --release --locked` as a local release build)
+# --release --locked` of the product as a local release build)
 
 FROM rust:1.95-slim-bookworm AS build
 WORKDIR /src
 COPY Cargo.toml Cargo.lock ./
 COPY src src
 COPY resources resources
-# The demo subcommand compiles the test fakes in (src/demo.rs); the manifest names the bench.
-COPY tests/support tests/support
-COPY benches benches
-RUN cargo build --release --locked --bin aws-catalog-sync
+# Cargo loads every workspace member's manifest, and the product dev-depends on the harness
+# (the test fakes, the demo, the benchmarks), so the harness's manifest is needed to resolve
+# the workspace; none of its code is, as the product never links it (its targets have
+# explicit paths, which Cargo checks only when it builds them). No test code either.
+COPY harness/Cargo.toml harness/Cargo.toml
+RUN cargo build --release --locked -p aws-catalog-sync --bin aws-catalog-sync
 
 FROM debian:bookworm-slim
 # rustls verifies Port and AWS against the system trust store. ca-certificates is not pinned:

@@ -60,7 +60,8 @@
 //!
 //! The test harness (the Port fake, the AWS fault proxy, moto's installer and seeder,
 //! `demo` and `bench`) is the workspace crate `harness/`: it drives this library and the
-//! binary from outside and is never compiled into them.
+//! binary from outside and is never compiled into them (`docs/performance.md` has the
+//! numbers `bench` prints).
 #![warn(missing_docs)]
 
 pub mod aws;

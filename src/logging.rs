@@ -10,7 +10,7 @@ use std::io::IsTerminal;
 use tracing_subscriber::EnvFilter;
 
 /// Installs the global subscriber. `level` is Ocean's level name; unknown names mean INFO.
-pub(crate) fn init(level: Option<&str>) {
+pub fn init(level: Option<&str>) {
     let level = match level.map(|l| l.trim().to_ascii_uppercase()) {
         Some(l) if l == "DEBUG" => "debug",
         Some(l) if l == "WARNING" || l == "WARN" => "warn",

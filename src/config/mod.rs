@@ -56,7 +56,7 @@ pub enum ConfigError {
 #[derive(Debug, Clone)]
 pub struct Settings {
     /// How to reach Port.
-    pub(crate) port: PortSettings,
+    pub port: PortSettings,
     /// Who we are in Port.
     pub(crate) integration: IntegrationSettings,
     /// What triggers resyncs.
@@ -92,7 +92,7 @@ pub struct Settings {
 
 /// Port connection settings.
 #[derive(Debug, Clone)]
-pub(crate) struct PortSettings {
+pub struct PortSettings {
     /// `OCEAN__PORT__CLIENT_ID`.
     pub(crate) client_id: SecretString,
     /// `OCEAN__PORT__CLIENT_SECRET`.
@@ -102,7 +102,7 @@ pub(crate) struct PortSettings {
     /// Timeout of one Port request.
     pub(crate) request_timeout: Duration,
     /// Bulk upsert requests in flight at once.
-    pub(crate) max_in_flight: usize,
+    pub max_in_flight: usize,
     /// Client-side limit on Port requests per second (`OCEAN__PORT__RATE_LIMIT`; none by
     /// default).
     pub(crate) rate_limit: Option<u32>,

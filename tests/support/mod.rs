@@ -1,12 +1,12 @@
 //! Shared test support: a moto server, a fault proxy in front of it, the Port fake, and a
-//! runner for the real binary.
+//! runner for the real binary. The first three live in the harness crate (`harness/`), which
+//! the demo and the benchmarks share, outside the product binary.
 #![allow(dead_code)]
 
-pub mod aws_proxy;
 pub mod helm;
 pub mod jq_oracle;
-pub mod moto;
-pub mod port_fake;
+
+pub use aws_catalog_sync_harness::{aws_proxy, moto, port_fake};
 
 use std::process::Output;
 

@@ -1,7 +1,8 @@
 //! Engine benchmark: N synthetic EC2 raw items → the default mapping → the bulk loader →
 //! an HTTP sink on loopback, through [`Engine`], the code a resync's consumer runs.
 //!
-//! Each size runs in its own child process (`bench engine-child`), so its peak RSS is its
+//! Each size runs in its own child process (`harness bench engine-child`: the engine runs in
+//! process, so the measured program is this harness binary), so its peak RSS is its
 //! own and starts from zero; the sink runs in this process and answers every bulk request
 //! as Port does when all entities are accepted. The source builds items in pages of 1,000
 //! (EC2's page size) as it goes, the way a listing builds them from AWS responses, so the
@@ -92,7 +93,9 @@ async fn one_size(n: usize, sink: &str) -> Result<(super::Measured, Value), Stri
         std::process::id()
     ));
     let items = n.to_string();
+    let exe = std::env::current_exe().map_err(|e| format!("cannot find this program: {e}"))?;
     let (mut cmd, log) = child_command(
+        &exe,
         &["bench", "engine-child", "--items", &items, "--out"],
         &format!("aws-catalog-sync-bench-engine-{n}"),
     )?;

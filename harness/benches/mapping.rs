@@ -11,6 +11,7 @@ use std::time::Instant;
 
 use aws_catalog_sync::mapping::{Item, Mapping, Outcome};
 use aws_catalog_sync::port::defaults;
+use aws_catalog_sync_harness::bench::synthetic;
 use serde_json::{Value, json};
 
 struct Counting;
@@ -33,9 +34,6 @@ unsafe impl GlobalAlloc for Counting {
         unsafe { System.realloc(ptr, layout, new_size) }
     }
 }
-
-#[path = "../src/bench/synthetic.rs"]
-mod synthetic;
 
 #[global_allocator]
 static GLOBAL: Counting = Counting;

@@ -1,4 +1,4 @@
-//! End-to-end benchmark: one `sail --once` of this binary against a seeded moto and the
+//! End-to-end benchmark: one `sail --once` of the product binary against a seeded moto and the
 //! Port fake, cold (empty catalog) and warm (entities already there).
 //!
 //! The organization is the one the Python baseline was measured with: N member accounts
@@ -12,14 +12,15 @@
 //! by the fake; both live in this harness process, moto in its own.
 
 use std::collections::BTreeMap;
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
 use super::{Measured, child_command, floor, measure, mib};
-use crate::fakes::aws_proxy::AwsProxy;
-use crate::fakes::moto::Moto;
-use crate::fakes::port_fake::PortFake;
+use crate::aws_proxy::AwsProxy;
+use crate::moto::Moto;
+use crate::port_fake::PortFake;
 
 const IDENTIFIER: &str = "bench-aws-org";
 const ROLE_NAME: &str = "PortOceanReadRole";
@@ -63,9 +64,16 @@ pub async fn run(sizes: &[u32]) -> u8 {
         super::machine(),
         super::build_profile()
     );
+    let product = match crate::product::binary() {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("bench e2e: {e}");
+            return 1;
+        }
+    };
     let mut results = Vec::new();
     for &members in sizes {
-        match one_size(members).await {
+        match one_size(&product, members).await {
             Ok(r) => {
                 print_size(&r);
                 results.push(r);
@@ -84,7 +92,7 @@ pub async fn run(sizes: &[u32]) -> u8 {
     if all_ok { 0 } else { 1 }
 }
 
-async fn one_size(members: u32) -> Result<SizeResult, String> {
+async fn one_size(product: &Path, members: u32) -> Result<SizeResult, String> {
     eprintln!("bench e2e: N = {members}: starting moto and seeding…");
     let moto = Moto::start().await?;
     let seeded = Instant::now();
@@ -140,7 +148,7 @@ async fn one_size(members: u32) -> Result<SizeResult, String> {
     let mut runs = Vec::new();
     for label in ["cold", "warm"] {
         eprintln!("bench e2e: N = {members}: {label} run…");
-        runs.push(sail_once(label, members, &proxy, &port).await?);
+        runs.push(sail_once(product, label, members, &proxy, &port).await?);
     }
     Ok(SizeResult {
         members,
@@ -170,6 +178,7 @@ fn mapping_in_seeded_regions() -> Value {
 }
 
 async fn sail_once(
+    product: &Path,
     label: &'static str,
     members: u32,
     proxy: &AwsProxy,
@@ -178,6 +187,7 @@ async fn sail_once(
     proxy.reset_hits();
     port.clear_requests();
     let (mut cmd, log) = child_command(
+        product,
         &["sail", "--once"],
         &format!("aws-catalog-sync-bench-{members}-{label}"),
     )?;

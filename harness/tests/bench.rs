@@ -1,20 +1,52 @@
-//! The `bench` subcommand through the real binary, at toy sizes: it must run, count what
+//! `harness bench` through the real harness binary, at toy sizes: it must run, count what
 //! it claims to count and fail loudly when the measured run fails. (The numbers
 //! themselves come from a release build; see docs/performance.md.)
 
-mod support;
+use std::process::Output;
 
-use support::run_binary;
+/// What a run of the harness produced.
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
 
-/// MOTO_VENV / CARGO_TARGET_DIR locate the test venv; everything else is cleared.
+/// Runs the harness binary with exactly `env` (plus PATH/HOME), in an empty directory so no
+/// `.env` or `config.yaml` reaches the product it runs.
+async fn run_binary(args: &[&str], env: &[(String, String)]) -> Run {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_harness"));
+    cmd.args(args).current_dir(dir.path()).env_clear();
+    for key in ["PATH", "HOME"] {
+        if let Ok(v) = std::env::var(key) {
+            cmd.env(key, v);
+        }
+    }
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out: Output = tokio::time::timeout(std::time::Duration::from_secs(180), cmd.output())
+        .await
+        .expect("the harness finishes within 3 minutes")
+        .expect("the harness runs");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// MOTO_VENV / CARGO_TARGET_DIR locate the test venv, AWS_CATALOG_SYNC_BIN the product
+/// binary when set (see `aws_catalog_sync_harness::product::binary`); everything else is
+/// cleared. Without it the product binary is the one beside the harness, which the
+/// workspace's test run builds for the product's own tests (`cargo nextest run -p
+/// aws-catalog-sync-harness` alone does not: build it first). `CARGO` is not passed on: a
+/// build of the product from inside the test run would replace the binary the product's
+/// tests are running at the same moment.
 fn venv_env() -> Vec<(String, String)> {
-    ["MOTO_VENV", "CARGO_TARGET_DIR"]
+    ["MOTO_VENV", "CARGO_TARGET_DIR", "AWS_CATALOG_SYNC_BIN"]
         .iter()
         .filter_map(|k| std::env::var(k).ok().map(|v| (k.to_string(), v)))
-        .chain([(
-            "CARGO_MANIFEST_DIR".to_string(),
-            env!("CARGO_MANIFEST_DIR").to_string(),
-        )])
         .collect()
 }
 

@@ -1,11 +1,11 @@
-//! `aws-catalog-sync bench`: the numbers in `docs/performance.md`.
+//! `harness bench`: the numbers in `docs/performance.md`.
 //!
-//! - [`e2e`]: a whole `sail --once` of this binary, as its own process, against moto and
-//!   the Port fake on loopback, for organizations of N member accounts; with the emulator's
-//!   floor ([`floor`]: the bare read requests, issued by a minimal client) measured in the
-//!   same run.
+//! - [`e2e`]: a whole `sail --once` of the product binary, as its own process, against moto
+//!   and the Port fake on loopback, for organizations of N member accounts; with the
+//!   emulator's floor ([`floor`]: the bare read requests, issued by a minimal client)
+//!   measured in the same run.
 //! - [`engine`]: the mapping and loading half alone, fed by a synthetic source, writing
-//!   to an HTTP sink, at 10k to 1M entities.
+//!   to an HTTP sink, at 10k to 1M entities, in a child process of this harness binary.
 //!
 //! Every measured program runs as a child process: its CPU time comes from `wait4`, its
 //! peak RSS from its own `VmHWM` (polled in `/proc` while it runs). Not `ru_maxrss`: on
@@ -17,7 +17,7 @@ pub mod engine;
 mod floor;
 pub mod synthetic;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -95,15 +95,18 @@ pub async fn measure(mut cmd: Command) -> Result<Measured, String> {
     .map_err(|e| format!("measuring thread failed: {e}"))?
 }
 
-/// This program with `args`, as a measured child: a clean environment (plus glibc's
+/// `program` with `args`, as a measured child: a clean environment (plus glibc's
 /// `MALLOC_*` tunables, to compare settings), the temp dir as working directory (away from
 /// any `.env` or `config.yaml` of the caller), stderr to `<temp>/<log_name>.log`.
-pub fn child_command(args: &[&str], log_name: &str) -> Result<(Command, PathBuf), String> {
+pub fn child_command(
+    program: &Path,
+    args: &[&str],
+    log_name: &str,
+) -> Result<(Command, PathBuf), String> {
     let log = std::env::temp_dir().join(format!("{log_name}.log"));
     let log_file =
         std::fs::File::create(&log).map_err(|e| format!("creating {}: {e}", log.display()))?;
-    let exe = std::env::current_exe().map_err(|e| format!("cannot find this program: {e}"))?;
-    let mut cmd = Command::new(exe);
+    let mut cmd = Command::new(program);
     cmd.args(args)
         .env_clear()
         .envs(std::env::vars().filter(|(k, _)| k.starts_with("MALLOC_")))
@@ -154,8 +157,9 @@ pub fn machine() -> String {
     format!("{cores} cores ({cpu}), {mem}")
 }
 
-/// Whether this binary was built with optimisations (numbers from a debug build are not
-/// comparable, and say so).
+/// Whether this harness was built with optimisations (numbers from a debug build are not
+/// comparable, and say so). The product binary it measures is the one of the same profile
+/// ([`crate::product::binary`]).
 pub fn build_profile() -> &'static str {
     if cfg!(debug_assertions) {
         "debug build (unoptimised: numbers are not representative)"

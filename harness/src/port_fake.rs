@@ -6,9 +6,8 @@
 //! §5 and `shared/ocean-reference.md` §2.2, §2.4, §3.1–3.2): the token route,
 //! integration registration and resync-state bookkeeping, blueprints, single and
 //! bulk entity upserts, bulk and single deletes, and the datasource listing used for
-//! reconciliation. Integration tests use it through `mod support;`; the binary's
-//! `demo` subcommand includes this file with `#[path]`, so it only uses regular
-//! dependencies and has no tests outside `#[cfg(test)]`.
+//! reconciliation. Integration tests use it through `mod support;` (`support::port_fake`);
+//! `harness demo` and `harness bench e2e` serve it too.
 //!
 //! # Routes (all under `/v1`)
 //!
@@ -121,7 +120,6 @@
 //! (every request in arrival order, rejected ones included, with the raw, still
 //! percent-encoded path, when it arrived and when it was answered) and
 //! [`PortFake::writes`] (every entity an upsert stored, with the request that did).
-#![allow(dead_code)]
 
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};

@@ -1,13 +1,13 @@
-//! `aws-catalog-sync demo`: the whole job on a laptop, with no AWS or Port account.
+//! `harness demo` (`cargo demo`): the whole job on a laptop, with no AWS or Port account.
 //!
 //! Starts moto (installing it into a venv under the target dir on first use), seeds an
-//! organization, serves the Port fake the tests use, then runs **this binary**
-//! (`sail --once`) against both, exactly as a user's CronJob would run it, and prints the
-//! resulting catalog.
+//! organization, serves the Port fake the tests use, then runs **the product binary**
+//! (`aws-catalog-sync sail --once`, see [`crate::product::binary`]) against both, exactly
+//! as a user's CronJob would run it, and prints the resulting catalog.
 
 use std::time::Instant;
 
-use crate::fakes::{moto, port_fake};
+use crate::{moto, port_fake};
 use port_fake::PortFake;
 
 /// Runs the demo; returns the exit code.
@@ -22,6 +22,8 @@ pub async fn run(members: u32) -> u8 {
 }
 
 async fn run_inner(members: u32) -> Result<u8, String> {
+    // First: under `cargo run` this builds the product, and without it there is no demo.
+    let exe = crate::product::binary()?;
     eprintln!("demo: starting the AWS emulator (moto)…");
     let moto = moto::Moto::start().await?;
     let members_arg = members.to_string();
@@ -37,7 +39,6 @@ async fn run_inner(members: u32) -> Result<u8, String> {
         manifest["regions"]
     );
     let port = PortFake::start().await;
-    let exe = std::env::current_exe().map_err(|e| format!("cannot find this program: {e}"))?;
     eprintln!("demo: running `aws-catalog-sync sail --once` against them…");
     let started = Instant::now();
     let status = tokio::process::Command::new(exe)

@@ -1,5 +1,5 @@
 //! Synthetic EC2 raw items in aws-v3's shape, varied by index (ids, states, IPs, tags), for
-//! the engine and mapping benchmarks. Also compiled into `benches/mapping.rs` (`#[path]`).
+//! the engine and mapping benchmarks (`benches/mapping.rs` of this crate).
 
 use serde_json::{Value, json};
 

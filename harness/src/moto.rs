@@ -1,9 +1,5 @@
-//! Start/stop a local `moto_server` (AWS emulator) for integration tests and the `demo` subcommand.
-//!
-//! Compiled twice: as `support::moto` in the integration tests and via
-//! `#[path = "../tests/support/moto.rs"] mod moto;` in the binary, so it only uses tokio, reqwest,
-//! serde_json and std.
-#![allow(dead_code)]
+//! Start/stop a local `moto_server` (AWS emulator) for the integration tests
+//! (`support::moto`), `harness demo` and `harness bench e2e`.
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -11,8 +7,8 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-/// The seed script (see `seed.py`); written to a temp file to run it, so the demo binary works
-/// from any directory.
+/// The seed script (`seed.py` beside this file), compiled in and written to a temp file to run
+/// it, so the harness works from any directory.
 pub const SEED_PY: &str = include_str!("seed.py");
 
 /// What the venv gets (pinned so every machine runs the same emulator; `.ci/run` uses the
@@ -208,7 +204,8 @@ impl Drop for Moto {
 }
 
 /// Locates the moto venv: env `MOTO_VENV` if set, else `<target dir>/moto-venv` where the target
-/// dir is env `CARGO_TARGET_DIR` or `<CARGO_MANIFEST_DIR or cwd>/target`. If `bin/moto_server` is
+/// dir is env `CARGO_TARGET_DIR`, else the one the running program was built in (see
+/// [`built_in_target_dir`]), else `<cwd>/target`. If `bin/moto_server` is
 /// missing there and `install` is true, creates the venv with `python3 -m venv` and
 /// `pip install "moto[server]" boto3`. Returns the venv dir.
 pub fn venv(install: bool) -> Result<PathBuf, String> {
@@ -294,15 +291,27 @@ fn venv_dir() -> Result<PathBuf, String> {
     }
     let target = match std::env::var_os("CARGO_TARGET_DIR").filter(|v| !v.is_empty()) {
         Some(t) => PathBuf::from(t),
-        None => {
-            let base = match std::env::var_os("CARGO_MANIFEST_DIR").filter(|v| !v.is_empty()) {
-                Some(m) => PathBuf::from(m),
-                None => std::env::current_dir().map_err(|e| format!("current directory: {e}"))?,
-            };
-            base.join("target")
-        }
+        None => match built_in_target_dir() {
+            Some(t) => t,
+            None => std::env::current_dir()
+                .map_err(|e| format!("current directory: {e}"))?
+                .join("target"),
+        },
     };
     absolute(target.join("moto-venv"))
+}
+
+/// The Cargo target directory the running program lives in (`target/<profile>/harness`, or a
+/// test executable in `target/<profile>/deps/`): the nearest ancestor, at most three levels
+/// up, holding Cargo's `CACHEDIR.TAG`. Not `CARGO_MANIFEST_DIR`: under `cargo run` or a test
+/// of the harness that is `harness/`, not the workspace root that holds `target/`.
+fn built_in_target_dir() -> Option<PathBuf> {
+    let exe = std::env::current_exe().ok()?;
+    exe.ancestors()
+        .skip(1)
+        .take(3)
+        .find(|dir| dir.join("CACHEDIR.TAG").is_file())
+        .map(Path::to_path_buf)
 }
 
 fn absolute(p: PathBuf) -> Result<PathBuf, String> {

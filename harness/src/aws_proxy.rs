@@ -3,7 +3,6 @@
 //! moto never denies `sts:AssumeRole` and has no throttling switch, so tests point the AWS SDK at
 //! this proxy instead: it forwards everything to moto unchanged, except requests that match a
 //! denied AssumeRole account or a [`Rule`], which get an AWS-shaped error response instead.
-#![allow(dead_code)]
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
