@@ -16,6 +16,11 @@ use tokio::sync::mpsc;
 
 /// Lists `kind` in `region` of the first member account and returns the raw items.
 async fn list(kind: &str, region: &str) -> (Vec<Value>, String, Value) {
+    list_with(kind, region, &[]).await
+}
+
+/// [`list`], running the optional actions `include` names.
+async fn list_with(kind: &str, region: &str, include: &[&str]) -> (Vec<Value>, String, Value) {
     let moto = support::moto::Moto::start().await.unwrap();
     let manifest = moto.seed(&["--members", "1"]).await.unwrap();
     let base = aws_config::defaults(BehaviorVersion::latest())
@@ -56,13 +61,15 @@ async fn list(kind: &str, region: &str) -> (Vec<Value>, String, Value) {
         .find(|a| a.id == member)
         .unwrap();
     let (tx, mut rx) = mpsc::channel(16);
+    let k = kinds::find(kind).unwrap();
+    let include: Vec<String> = include.iter().map(|s| s.to_string()).collect();
     let ctx = ListCtx {
         account: Arc::new(account),
         region: region.to_string(),
         partition: settings.aws.partition,
         pacer: None,
+        actions: k.requested(&include),
     };
-    let k = kinds::find(kind).unwrap();
     let lister = tokio::spawn((k.list)(ctx, Emit::new(tx)));
     let mut items = Vec::new();
     while let Some(page) = rx.recv().await {
@@ -93,6 +100,13 @@ fn example(name: &str) -> Value {
         "fixture {path} has no Properties object"
     );
     example
+}
+
+/// The item has the shape its kind's fixture describes: [`assert_shape`] against aws-v3's
+/// example with the fixture's keys.
+fn assert_kind_shape(item: &Value) {
+    let kind = kinds::find(item["Type"].as_str().expect("the item has a Type")).unwrap();
+    assert_shape(item, &example(kind.fixture.example), kind.fixture.keys);
 }
 
 /// Every key in `must_have` is present in the item and in the aws-v3 example, with the same
@@ -145,25 +159,7 @@ async fn ec2_instances_have_the_aws_v3_shape() {
     assert_eq!(got, expected);
     let item = &items[0];
     assert_eq!(item["Type"], "AWS::EC2::Instance");
-    assert_shape(
-        item,
-        &example("ec2-instance"),
-        &[
-            "InstanceId",
-            "InstanceType",
-            "State",
-            "PrivateIpAddress",
-            "ImageId",
-            "SubnetId",
-            "VpcId",
-            "LaunchTime",
-            "Placement",
-            "Monitoring",
-            "SecurityGroups",
-            "Tags",
-            "Architecture",
-        ],
-    );
+    assert_kind_shape(item);
     assert_eq!(
         keys(&item["Properties"]["State"]),
         keys(&json!({"Code": 0, "Name": ""}))
@@ -183,11 +179,7 @@ async fn s3_buckets_have_the_aws_v3_shape() {
         .iter()
         .find(|i| i["Properties"]["BucketName"] == json!(format!("bucket-{member}-0")))
         .unwrap();
-    assert_shape(
-        tagged,
-        &example("s3-bucket"),
-        &["BucketName", "Arn", "CreationDate", "Tags"],
-    );
+    assert_kind_shape(tagged);
     assert_eq!(
         tagged["Properties"]["Tags"],
         json!([{"Key": "Env", "Value": "test"}])
@@ -205,23 +197,7 @@ async fn ecs_clusters_have_the_aws_v3_shape() {
     let (items, member, _) = list("AWS::ECS::Cluster", "us-east-1").await;
     assert_eq!(items.len(), 1);
     let item = &items[0];
-    assert_shape(
-        item,
-        &example("ecs-cluster"),
-        &[
-            "ClusterName",
-            "ClusterArn",
-            "CapacityProviders",
-            "ClusterSettings",
-            "DefaultCapacityProviderStrategy",
-            "Tags",
-            "Status",
-            "RunningTasksCount",
-            "ActiveServicesCount",
-            "PendingTasksCount",
-            "RegisteredContainerInstancesCount",
-        ],
-    );
+    assert_kind_shape(item);
     // Nested values keep ECS's own casing.
     assert_eq!(
         item["Properties"]["Tags"],
@@ -254,4 +230,22 @@ async fn account_info_is_id_and_name_without_context() {
             .chain(["Id".to_string(), "Name".to_string()])
             .collect()
     );
+}
+
+/// Every registered kind has its aws-v3 example, and the example has every key the kind's
+/// fixture names (else the shape checks would compare with nothing).
+#[test]
+fn every_kind_has_its_aws_v3_example() {
+    for kind in kinds::all() {
+        let example = example(kind.fixture.example);
+        assert_eq!(example["Type"], kind.name, "{}", kind.fixture.example);
+        for key in kind.fixture.keys {
+            assert!(
+                !example["Properties"][*key].is_null(),
+                "{}: {key} is not in the example {}",
+                kind.name,
+                kind.fixture.example
+            );
+        }
+    }
 }

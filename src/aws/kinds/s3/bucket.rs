@@ -10,18 +10,34 @@
 
 use aws_sdk_s3::types::Bucket;
 use futures::StreamExt;
-use futures::future::BoxFuture;
 use serde_json::{Map, Value, json};
 
-use super::{Emit, Kind, ListCtx, Props, Scope, item};
 use crate::aws::AwsError;
 use crate::aws::credentials::s3_force_path_style;
+use crate::aws::kinds::{Action, Emit, Fixture, Kind, ListCtx, Props, Scope, item};
 use crate::pagination::Cursors;
 
 pub const KIND: Kind = Kind {
     name: "AWS::S3::Bucket",
     scope: Scope::Global,
-    list: start,
+    list: lister!(list),
+    default_actions: &[
+        Action {
+            name: "ListBucketsAction",
+            iam: &["s3:ListAllMyBuckets"],
+            adds: &[],
+        },
+        Action {
+            name: "GetBucketTaggingAction",
+            iam: &["s3:GetBucketTagging"],
+            adds: &[],
+        },
+    ],
+    optional_actions: &[],
+    fixture: Fixture {
+        example: "s3-bucket",
+        keys: &["BucketName", "Arn", "CreationDate", "Tags"],
+    },
 };
 
 /// Tagging calls in flight per account.
@@ -34,10 +50,6 @@ fn client(ctx: &ListCtx, region: &str) -> aws_sdk_s3::Client {
         .force_path_style(s3_force_path_style(&sdk))
         .build();
     aws_sdk_s3::Client::from_conf(conf)
-}
-
-fn start(ctx: ListCtx, emit: Emit) -> BoxFuture<'static, Result<(), AwsError>> {
-    Box::pin(list(ctx, emit))
 }
 
 async fn list(ctx: ListCtx, emit: Emit) -> Result<(), AwsError> {

@@ -5,22 +5,44 @@
 //! and `Groups`.
 
 use aws_sdk_ec2::types::{GroupIdentifier, Instance, Reservation};
-use futures::future::BoxFuture;
 use serde_json::{Map, Value, json};
 
-use super::{Emit, Kind, ListCtx, Props, Scope, item, obj};
+use super::tag;
 use crate::aws::AwsError;
+use crate::aws::kinds::{
+    Action, Emit, Fixture, Kind, ListCtx, Props, Regions, Scope, item, obj,
+};
 use crate::pagination::Cursors;
 
 pub const KIND: Kind = Kind {
     name: "AWS::EC2::Instance",
-    scope: Scope::Regional,
-    list: start,
+    scope: Scope::Regional(Regions::All),
+    list: lister!(list),
+    default_actions: &[Action {
+        name: "DescribeInstancesAction",
+        iam: &["ec2:DescribeInstances"],
+        adds: &[],
+    }],
+    optional_actions: &[],
+    fixture: Fixture {
+        example: "ec2-instance",
+        keys: &[
+            "InstanceId",
+            "InstanceType",
+            "State",
+            "PrivateIpAddress",
+            "ImageId",
+            "SubnetId",
+            "VpcId",
+            "LaunchTime",
+            "Placement",
+            "Monitoring",
+            "SecurityGroups",
+            "Tags",
+            "Architecture",
+        ],
+    },
 };
-
-fn start(ctx: ListCtx, emit: Emit) -> BoxFuture<'static, Result<(), AwsError>> {
-    Box::pin(list(ctx, emit))
-}
 
 async fn list(ctx: ListCtx, emit: Emit) -> Result<(), AwsError> {
     let ec2 = aws_sdk_ec2::Client::new(&ctx.sdk_config());
@@ -180,11 +202,7 @@ fn properties(i: &Instance) -> Map<String, Value> {
             i.state_reason()
                 .map(|s| json!({"Code": s.code(), "Message": s.message()})),
         )
-        .list(
-            "Tags",
-            i.tags(),
-            |t| json!({"Key": t.key(), "Value": t.value()}),
-        )
+        .list("Tags", i.tags(), tag)
         .str(
             "VirtualizationType",
             i.virtualization_type().map(|v| v.as_str()),
