@@ -187,10 +187,10 @@ pub fn default_mapping_in_regions(regions: &[&str]) -> Value {
     let mut config: Value =
         serde_yaml::from_str(include_str!("../../resources/port-app-config.yml")).unwrap();
     for r in config["resources"].as_array_mut().unwrap() {
-        if matches!(
-            r["kind"].as_str(),
-            Some("AWS::EC2::Instance" | "AWS::ECS::Cluster")
-        ) {
+        if r["kind"]
+            .as_str()
+            .is_some_and(aws_catalog_sync::aws::kinds::is_regional)
+        {
             r["selector"]["regionPolicy"] = json!({"allow": regions});
         }
     }
