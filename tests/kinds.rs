@@ -12,6 +12,7 @@ use aws_catalog_sync::config::{Settings, Sources};
 use aws_config::{BehaviorVersion, Region};
 use aws_credential_types::Credentials;
 use serde_json::{Value, json};
+use support::{World, run_binary};
 use tokio::sync::mpsc;
 
 /// Lists `kind` in `region` of the first member account and returns the raw items.
@@ -247,5 +248,127 @@ fn every_kind_has_its_aws_v3_example() {
                 kind.fixture.example
             );
         }
+    }
+}
+
+/// Two resources of one kind, one with an optional action and one without: the kind is
+/// listed once, running the action once per bucket, and each resource maps what aws-v3
+/// would have given it — `LocationConstraint` for the first only. A name the kind does not
+/// have is ignored, with a warning naming the kind, the resource and the kind's actions.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resources_asking_for_different_actions_share_one_listing_and_get_their_own_fields() {
+    let w = World::start(&[
+        "--members",
+        "1",
+        "--regions",
+        "eu-west-1",
+        "--instances-per-region",
+        "0",
+        "--clusters-per-region",
+        "0",
+    ])
+    .await;
+    let resource = |blueprint: &str, include: Value| {
+        json!({
+            "kind": "AWS::S3::Bucket",
+            "selector": {"query": "true", "includeActions": include},
+            "port": {"entity": {"mappings": {
+                "identifier": ".Properties.Arn",
+                "blueprint": format!("\"{blueprint}\""),
+                "properties": {
+                    "location": ".Properties.LocationConstraint",
+                    "hasLocation": ".Properties | has(\"LocationConstraint\")",
+                    "tags": ".Properties.Tags",
+                },
+            }}},
+        })
+    };
+    for blueprint in ["locatedBucket", "plainBucket"] {
+        w.port.put_blueprint(json!({
+            "identifier": blueprint,
+            "title": blueprint,
+            "schema": {"properties": {
+                "location": {"type": "string"},
+                "hasLocation": {"type": "boolean"},
+                "tags": {"type": "array"},
+            }},
+        }));
+    }
+    w.seed_integration(json!({"resources": [
+        resource("locatedBucket", json!(["GetBucketLocationAction"])),
+        resource("plainBucket", json!(["NoSuchAction"])),
+    ]}));
+    let run = run_binary(&["sail"], &w.env()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+
+    let buckets = w.manifest["buckets"].as_array().unwrap();
+    assert!(!buckets.is_empty());
+    let operations = w.proxy.operations();
+    let calls = |op: &str| operations.get(op).copied().unwrap_or(0);
+    assert_eq!(
+        calls("s3:GetBucketLocation"),
+        buckets.len(),
+        "{operations:?}"
+    );
+    assert_eq!(
+        calls("s3:GetBucketTagging"),
+        buckets.len(),
+        "{operations:?}"
+    );
+    assert_eq!(
+        calls("s3:ListBuckets"),
+        w.account_ids().len(),
+        "{operations:?}"
+    );
+    for b in buckets {
+        let arn = format!("arn:aws:s3:::{}", b["name"].as_str().unwrap());
+        let located = w.port.entity("locatedBucket", &arn).unwrap();
+        assert_eq!(located["properties"]["location"], "eu-west-1", "{located}");
+        assert_eq!(located["properties"]["hasLocation"], true, "{located}");
+        let plain = w.port.entity("plainBucket", &arn).unwrap();
+        assert_eq!(plain["properties"]["hasLocation"], false, "{plain}");
+        // Everything else is the same item.
+        assert_eq!(plain["properties"]["tags"], located["properties"]["tags"]);
+    }
+    let warning = run
+        .stderr
+        .lines()
+        .find(|l| l.contains("NoSuchAction"))
+        .unwrap_or_else(|| panic!("no warning about NoSuchAction in:\n{}", run.stderr));
+    for needle in [
+        "AWS::S3::Bucket",
+        "resource_index",
+        "GetBucketLocationAction",
+    ] {
+        assert!(warning.contains(needle), "{needle} in {warning}");
+    }
+}
+
+/// `GetBucketLocationAction` on us-east-1 buckets: S3 answers an empty constraint, which
+/// botocore reads as `None` and aws-v3 writes as `LocationConstraint: null` (present).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s3_location_of_a_us_east_1_bucket_is_null_as_in_aws_v3() {
+    let (items, _, _) =
+        list_with("AWS::S3::Bucket", "us-east-1", &["GetBucketLocationAction"]).await;
+    assert_eq!(items.len(), 2, "{items:#?}");
+    for item in &items {
+        let props = item["Properties"].as_object().unwrap();
+        assert_eq!(
+            props.get("LocationConstraint"),
+            Some(&Value::Null),
+            "{item:#}"
+        );
+        // aws-v3's model order: the location comes before the tags.
+        let keys: Vec<&str> = props.keys().map(String::as_str).collect();
+        assert_eq!(
+            keys,
+            [
+                "BucketName",
+                "Arn",
+                "CreationDate",
+                "LocationConstraint",
+                "Tags"
+            ]
+        );
     }
 }
