@@ -12,7 +12,8 @@ use aws_catalog_sync::config::{Settings, Sources};
 use aws_config::{BehaviorVersion, Region};
 use aws_credential_types::Credentials;
 use serde_json::{Value, json};
-use support::{World, run_binary};
+use support::aws_proxy::Rule;
+use support::{IDENTIFIER, MANAGEMENT, World, run_binary};
 use tokio::sync::mpsc;
 
 /// Lists `kind` in `region` of the first member account and returns the raw items.
@@ -371,4 +372,138 @@ async fn s3_location_of_a_us_east_1_bucket_is_null_as_in_aws_v3() {
             ]
         );
     }
+}
+
+/// A world with no seeded resources but one EBS volume, created in moto in the management
+/// account (moto's account for the static test keys), eu-west-1, tagged `Name=zinc`; and a
+/// mapping of `AWS::EC2::Volume` (listed in eu-west-1) with `include` as its
+/// `includeActions`. Returns the world and the volume id.
+async fn world_with_a_volume(include: Value) -> (World, String) {
+    let w = World::start(&[
+        "--members",
+        "1",
+        "--instances-per-region",
+        "0",
+        "--clusters-per-region",
+        "0",
+        "--buckets-per-account",
+        "0",
+    ])
+    .await;
+    use aws_sdk_ec2::types::{ResourceType, Tag, TagSpecification, VolumeType};
+    let config = aws_config::defaults(BehaviorVersion::latest())
+        .endpoint_url(w.moto.url())
+        .region(Region::new("eu-west-1"))
+        .credentials_provider(Credentials::new("testing", "testing", None, None, "test"))
+        .load()
+        .await;
+    let created = aws_sdk_ec2::Client::new(&config)
+        .create_volume()
+        .availability_zone("eu-west-1a")
+        .size(10)
+        .volume_type(VolumeType::Gp3)
+        .iops(3000)
+        .throughput(125)
+        .tag_specifications(
+            TagSpecification::builder()
+                .resource_type(ResourceType::Volume)
+                .tags(Tag::builder().key("Name").value("zinc").build())
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    w.port.put_blueprint(json!({
+        "identifier": "ebsVolume",
+        "title": "EBS volume",
+        "schema": {"properties": {
+            "size": {"type": "number"},
+            "state": {"type": "string"},
+            "autoEnableIo": {"type": "boolean"},
+        }},
+    }));
+    w.seed_integration(json!({"resources": [{
+        "kind": "AWS::EC2::Volume",
+        "selector": {
+            "query": "true",
+            "regionPolicy": {"allow": ["eu-west-1"]},
+            "includeActions": include,
+        },
+        "port": {"entity": {"mappings": {
+            "identifier": ".Properties.VolumeId",
+            "title": ".Properties.Tags[0].Value",
+            "blueprint": "\"ebsVolume\"",
+            "properties": {
+                "size": ".Properties.Size",
+                "state": ".Properties.State",
+                "autoEnableIo": ".Properties.AutoEnableIO",
+            },
+        }}},
+    }]}));
+    (w, created.volume_id().unwrap().to_string())
+}
+
+/// `AWS::EC2::Volume` through the real binary: the raw item (as sent to Port as the kind's
+/// example) has aws-v3's shape, and the mapping makes the entity of it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ec2_volumes_have_the_aws_v3_shape() {
+    let (w, id) = world_with_a_volume(json!([])).await;
+    let run = run_binary(&["sail"], &w.env()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+
+    let examples = w.port.examples(IDENTIFIER, "AWS::EC2::Volume");
+    assert_eq!(examples.len(), 1, "{examples:#?}");
+    let item = &examples[0];
+    assert_eq!(item["Type"], "AWS::EC2::Volume");
+    assert_kind_shape(item);
+    let props = &item["Properties"];
+    assert_eq!(props["VolumeId"], json!(id));
+    assert_eq!(props["VolumeType"], "gp3");
+    assert_eq!(props["Size"], 10);
+    assert_eq!(props["Iops"], 3000);
+    assert_eq!(props["Throughput"], 125);
+    assert_eq!(props["AvailabilityZone"], "eu-west-1a");
+    assert_eq!(props["State"], "available");
+    assert_eq!(props["Encrypted"], false);
+    assert_eq!(props["Attachments"], json!([]));
+    assert_eq!(props["Tags"], json!([{"Key": "Name", "Value": "zinc"}]));
+    assert!(
+        props["CreateTime"].as_str().unwrap().ends_with('Z'),
+        "{props}"
+    );
+    // The optional action was not asked for: no call, no key.
+    assert!(props.get("AutoEnableIO").is_none(), "{props}");
+    assert_eq!(w.proxy.hits("DescribeVolumeAttribute"), 0);
+    assert_eq!(
+        item["__ExtraContext"],
+        json!({"AccountId": MANAGEMENT, "Region": "eu-west-1"})
+    );
+
+    let e = w.port.entity("ebsVolume", &id).unwrap();
+    assert_eq!(e["title"], "zinc");
+    assert_eq!(e["properties"]["size"], 10);
+    assert_eq!(e["properties"]["state"], "available");
+}
+
+/// `DescribeVolumeAttributeAction` adds `AutoEnableIO`, one call per volume. moto does not
+/// implement `DescribeVolumeAttribute`, so the proxy answers it the way EC2 does.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ec2_volume_attribute_action_adds_auto_enable_io() {
+    let (w, id) = world_with_a_volume(json!(["DescribeVolumeAttributeAction"])).await;
+    w.proxy.add_rule(Rule {
+        action: "DescribeVolumeAttribute".into(),
+        body: Some(format!(
+            r#"<DescribeVolumeAttributeResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>5e0f3f0c-0000-4000-8000-000000000000</requestId><volumeId>{id}</volumeId><autoEnableIO><value>true</value></autoEnableIO></DescribeVolumeAttributeResponse>"#
+        )),
+        times: 10,
+        ..Default::default()
+    });
+    let run = run_binary(&["sail"], &w.env()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(w.proxy.hits("DescribeVolumeAttribute"), 1);
+    let examples = w.port.examples(IDENTIFIER, "AWS::EC2::Volume");
+    assert_eq!(examples.len(), 1, "{examples:#?}");
+    assert_eq!(examples[0]["Properties"]["AutoEnableIO"], true);
+    let e = w.port.entity("ebsVolume", &id).unwrap();
+    assert_eq!(e["properties"]["autoEnableIo"], true);
 }

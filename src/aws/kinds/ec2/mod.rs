@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-kinds![instance];
+kinds![instance, volume];
 
 /// EC2's `[{Key, Value}]` tags.
 fn tag(t: &aws_sdk_ec2::types::Tag) -> Value {
