@@ -57,10 +57,13 @@
 //! 2. **Its registry entry**: its module name in its service's `kinds![…]` line
 //!    (`kinds/ec2/mod.rs`: `kinds![instance, volume];`), which declares the module and adds
 //!    its `KIND` to the registry. A new service is a directory whose `mod.rs` holds that line,
-//!    plus `mod <service>;` and `<service>::KINDS` in [`REGISTRY`] here.
-//! 3. **Its test**, in `tests/kinds.rs`: a moto-backed test that lists a seeded resource of
-//!    the kind and checks it with `assert_kind_shape` (which reads `KIND.fixture`), with
-//!    aws-v3's raw example copied to `tests/fixtures/aws-v3-raw/<fixture.example>.json`.
+//!    plus `mod <service>;` and `<service>::KINDS` in `REGISTRY` here.
+//! 3. **Its test**, in `tests/kinds.rs`: a moto-backed test that lists a resource of the
+//!    kind (seeded, or created by the test through the SDK) — through the library's `list`
+//!    or the real binary, whose raw examples sent to Port are the items — and checks it with
+//!    `assert_kind_shape`, which reads `KIND.fixture`; aws-v3's raw example must be in
+//!    `tests/fixtures/aws-v3-raw/<fixture.example>.json` (`every_kind_has_its_aws_v3_example`
+//!    fails otherwise).
 //!
 //! The README's kinds table gets its row.
 
