@@ -53,7 +53,9 @@
 //!
 //! 1. **Its file**, `kinds/<service>/<kind>.rs`: `pub const KIND: Kind` (name, scope,
 //!    `list: lister!(list)`, actions with their IAM actions and added keys, fixture) and the
-//!    `async fn list`. Helpers shared by a service's kinds live in `kinds/<service>/mod.rs`.
+//!    `async fn list` (SDK paginators go through [`ListCtx::next_page`], which paces the
+//!    calls and fails a looping listing). Helpers shared by a service's kinds live in
+//!    `kinds/<service>/mod.rs`.
 //! 2. **Its registry entry**: its module name in its service's `kinds![…]` line
 //!    (`kinds/ec2/mod.rs`: `kinds![instance, volume];`), which declares the module and adds
 //!    its `KIND` to the registry. A new service is a directory whose `mod.rs` holds that line,
@@ -99,8 +101,10 @@ mod s3;
 
 use std::sync::Arc;
 
+use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::DateTime;
 use aws_smithy_types::date_time::Format;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use futures::future::BoxFuture;
 use serde_json::{Map, Value, json};
 use tokio::sync::mpsc;
@@ -108,6 +112,7 @@ use tokio::sync::mpsc;
 use super::AwsError;
 use super::accounts::Account;
 use crate::config::Partition;
+use crate::pagination::Cursors;
 
 /// Every supported kind, service by service: each service's `kinds![…]` line is its part.
 /// Read it through [`all`] and [`find`].
@@ -344,6 +349,34 @@ impl ListCtx {
         if let Some(p) = &self.pacer {
             p.until_key_ready(&(self.account.id.clone(), service)).await;
         }
+    }
+
+    /// The next page of an SDK paginator (`page` is its `next()`): paced as a call of
+    /// `operation`'s service, AWS's error as an [`AwsError`] of `operation`
+    /// (`ec2:DescribeInstances`), and the page's cursor (`token`) checked in `cursors`:
+    /// the SDK's paginators end quietly on a token repeated at once and loop on a longer
+    /// cycle, so any repeat fails the unit instead. `None` when the listing is over.
+    pub async fn next_page<O, E, R>(
+        &self,
+        operation: &'static str,
+        cursors: &mut Cursors,
+        page: impl Future<Output = Option<Result<O, SdkError<E, R>>>>,
+        token: impl FnOnce(&O) -> Option<&str>,
+    ) -> Result<Option<O>, AwsError>
+    where
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+        R: std::fmt::Debug + Send + Sync + 'static,
+    {
+        let service = operation.split_once(':').map_or(operation, |(s, _)| s);
+        self.pace(service).await;
+        let Some(page) = page.await else {
+            return Ok(None);
+        };
+        let page = page.map_err(|e| AwsError::from_sdk(operation, e))?;
+        cursors
+            .next(token(&page))
+            .map_err(|e| AwsError::other(operation, e.to_string()))?;
+        Ok(Some(page))
     }
 
     /// Whether this listing runs the optional `action`.

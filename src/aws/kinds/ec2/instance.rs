@@ -47,17 +47,13 @@ pub const KIND: Kind = Kind {
 async fn list(ctx: ListCtx, emit: Emit) -> Result<(), AwsError> {
     let ec2 = aws_sdk_ec2::Client::new(&ctx.sdk_config());
     let mut pages = ec2.describe_instances().into_paginator().send();
-    // The paginator ends quietly on a token repeated at once, and loops on a longer cycle.
     let mut cursors = Cursors::default();
-    loop {
-        ctx.pace("ec2").await;
-        let Some(page) = pages.next().await else {
-            break;
-        };
-        let page = page.map_err(|e| AwsError::from_sdk("ec2:DescribeInstances", e))?;
-        cursors
-            .next(page.next_token())
-            .map_err(|e| AwsError::other("ec2:DescribeInstances", e.to_string()))?;
+    while let Some(page) = ctx
+        .next_page("ec2:DescribeInstances", &mut cursors, pages.next(), |p| {
+            p.next_token()
+        })
+        .await?
+    {
         let mut items = Vec::new();
         for reservation in page.reservations() {
             let extra = reservation_context(&ctx, reservation);

@@ -59,17 +59,13 @@ const ENRICH_CONCURRENCY: usize = 8;
 async fn list(ctx: ListCtx, emit: Emit) -> Result<(), AwsError> {
     let ec2 = aws_sdk_ec2::Client::new(&ctx.sdk_config());
     let mut pages = ec2.describe_volumes().into_paginator().send();
-    // The paginator ends quietly on a token repeated at once, and loops on a longer cycle.
     let mut cursors = Cursors::default();
-    loop {
-        ctx.pace("ec2").await;
-        let Some(page) = pages.next().await else {
-            break;
-        };
-        let page = page.map_err(|e| AwsError::from_sdk("ec2:DescribeVolumes", e))?;
-        cursors
-            .next(page.next_token())
-            .map_err(|e| AwsError::other("ec2:DescribeVolumes", e.to_string()))?;
+    while let Some(page) = ctx
+        .next_page("ec2:DescribeVolumes", &mut cursors, pages.next(), |p| {
+            p.next_token()
+        })
+        .await?
+    {
         let items: Vec<Value> = futures::stream::iter(page.volumes.unwrap_or_default())
             .map(|v| {
                 let (ctx, ec2) = (ctx.clone(), ec2.clone());

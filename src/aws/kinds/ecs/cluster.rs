@@ -51,15 +51,12 @@ async fn list(ctx: ListCtx, emit: Emit) -> Result<(), AwsError> {
     let ecs = aws_sdk_ecs::Client::new(&ctx.sdk_config());
     let mut pages = ecs.list_clusters().into_paginator().send();
     let mut cursors = Cursors::default();
-    loop {
-        ctx.pace("ecs").await;
-        let Some(page) = pages.next().await else {
-            break;
-        };
-        let page = page.map_err(|e| AwsError::from_sdk("ecs:ListClusters", e))?;
-        cursors
-            .next(page.next_token())
-            .map_err(|e| AwsError::other("ecs:ListClusters", e.to_string()))?;
+    while let Some(page) = ctx
+        .next_page("ecs:ListClusters", &mut cursors, pages.next(), |p| {
+            p.next_token()
+        })
+        .await?
+    {
         for arns in page.cluster_arns().chunks(100) {
             ctx.pace("ecs").await;
             let described = ecs
