@@ -55,7 +55,7 @@ pub struct Page {
 
 /// What one mapping resource asks of the listing of its kind.
 #[derive(Debug, Clone)]
-pub struct Selector {
+pub struct ResourceSelector {
     /// Index in `resources[]`, for messages.
     pub resource: usize,
     /// The kind's `AWS::X::Y` name.
@@ -68,10 +68,10 @@ pub struct Selector {
     pub include_actions: Vec<String>,
 }
 
-impl Selector {
+impl ResourceSelector {
     /// A compiled resource's selector.
-    pub fn of(resource: &Resource) -> Selector {
-        Selector {
+    pub fn of(resource: &Resource) -> ResourceSelector {
+        ResourceSelector {
             resource: resource.index,
             kind: resource.kind.clone(),
             policy: resource.region_policy.clone(),
@@ -85,7 +85,7 @@ pub struct Plan {
     /// Kinds to list, each once.
     pub kinds: Vec<&'static Kind>,
     /// The selectors of the mapping's resources, one per resource.
-    pub selectors: Vec<Selector>,
+    pub selectors: Vec<ResourceSelector>,
     /// AWS partition, for ARNs built in code and the default region.
     pub partition: Partition,
     /// Accounts processed at once.
@@ -216,7 +216,7 @@ fn listings(plan: &Plan) -> Vec<Listing<'_>> {
     plan.kinds
         .iter()
         .map(|&kind| {
-            let selectors: Vec<&Selector> = plan
+            let selectors: Vec<&ResourceSelector> = plan
                 .selectors
                 .iter()
                 .filter(|s| s.kind == kind.name)
@@ -405,7 +405,7 @@ mod tests {
             selectors: kinds
                 .iter()
                 .enumerate()
-                .map(|(resource, k)| Selector {
+                .map(|(resource, k)| ResourceSelector {
                     resource,
                     kind: k.name.to_string(),
                     policy: policy.clone(),

@@ -390,7 +390,7 @@ async fn collect_and_load(
             selectors: mapping
                 .resources
                 .iter()
-                .map(collect::Selector::of)
+                .map(collect::ResourceSelector::of)
                 .collect(),
             partition: aws.partition,
             max_accounts: aws.max_concurrent_accounts,
