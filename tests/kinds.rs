@@ -12,10 +12,17 @@ use aws_catalog_sync::config::{Settings, Sources};
 use aws_config::{BehaviorVersion, Region};
 use aws_credential_types::Credentials;
 use serde_json::{Value, json};
+use support::aws_proxy::Rule;
+use support::{IDENTIFIER, MANAGEMENT, World, run_binary};
 use tokio::sync::mpsc;
 
 /// Lists `kind` in `region` of the first member account and returns the raw items.
 async fn list(kind: &str, region: &str) -> (Vec<Value>, String, Value) {
+    list_with(kind, region, &[]).await
+}
+
+/// [`list`], running the optional actions `include` names.
+async fn list_with(kind: &str, region: &str, include: &[&str]) -> (Vec<Value>, String, Value) {
     let moto = support::moto::Moto::start().await.unwrap();
     let manifest = moto.seed(&["--members", "1"]).await.unwrap();
     let base = aws_config::defaults(BehaviorVersion::latest())
@@ -56,13 +63,15 @@ async fn list(kind: &str, region: &str) -> (Vec<Value>, String, Value) {
         .find(|a| a.id == member)
         .unwrap();
     let (tx, mut rx) = mpsc::channel(16);
+    let k = kinds::find(kind).unwrap();
+    let include: Vec<String> = include.iter().map(|s| s.to_string()).collect();
     let ctx = ListCtx {
         account: Arc::new(account),
         region: region.to_string(),
         partition: settings.aws.partition,
         pacer: None,
+        actions: k.requested(&include),
     };
-    let k = kinds::find(kind).unwrap();
     let lister = tokio::spawn((k.list)(ctx, Emit::new(tx)));
     let mut items = Vec::new();
     while let Some(page) = rx.recv().await {
@@ -93,6 +102,13 @@ fn example(name: &str) -> Value {
         "fixture {path} has no Properties object"
     );
     example
+}
+
+/// The item has the shape its kind's fixture describes: [`assert_shape`] against aws-v3's
+/// example with the fixture's keys.
+fn assert_kind_shape(item: &Value) {
+    let kind = kinds::find(item["Type"].as_str().expect("the item has a Type")).unwrap();
+    assert_shape(item, &example(kind.fixture.example), kind.fixture.keys);
 }
 
 /// Every key in `must_have` is present in the item and in the aws-v3 example, with the same
@@ -145,25 +161,7 @@ async fn ec2_instances_have_the_aws_v3_shape() {
     assert_eq!(got, expected);
     let item = &items[0];
     assert_eq!(item["Type"], "AWS::EC2::Instance");
-    assert_shape(
-        item,
-        &example("ec2-instance"),
-        &[
-            "InstanceId",
-            "InstanceType",
-            "State",
-            "PrivateIpAddress",
-            "ImageId",
-            "SubnetId",
-            "VpcId",
-            "LaunchTime",
-            "Placement",
-            "Monitoring",
-            "SecurityGroups",
-            "Tags",
-            "Architecture",
-        ],
-    );
+    assert_kind_shape(item);
     assert_eq!(
         keys(&item["Properties"]["State"]),
         keys(&json!({"Code": 0, "Name": ""}))
@@ -183,11 +181,7 @@ async fn s3_buckets_have_the_aws_v3_shape() {
         .iter()
         .find(|i| i["Properties"]["BucketName"] == json!(format!("bucket-{member}-0")))
         .unwrap();
-    assert_shape(
-        tagged,
-        &example("s3-bucket"),
-        &["BucketName", "Arn", "CreationDate", "Tags"],
-    );
+    assert_kind_shape(tagged);
     assert_eq!(
         tagged["Properties"]["Tags"],
         json!([{"Key": "Env", "Value": "test"}])
@@ -205,23 +199,7 @@ async fn ecs_clusters_have_the_aws_v3_shape() {
     let (items, member, _) = list("AWS::ECS::Cluster", "us-east-1").await;
     assert_eq!(items.len(), 1);
     let item = &items[0];
-    assert_shape(
-        item,
-        &example("ecs-cluster"),
-        &[
-            "ClusterName",
-            "ClusterArn",
-            "CapacityProviders",
-            "ClusterSettings",
-            "DefaultCapacityProviderStrategy",
-            "Tags",
-            "Status",
-            "RunningTasksCount",
-            "ActiveServicesCount",
-            "PendingTasksCount",
-            "RegisteredContainerInstancesCount",
-        ],
-    );
+    assert_kind_shape(item);
     // Nested values keep ECS's own casing.
     assert_eq!(
         item["Properties"]["Tags"],
@@ -254,4 +232,278 @@ async fn account_info_is_id_and_name_without_context() {
             .chain(["Id".to_string(), "Name".to_string()])
             .collect()
     );
+}
+
+/// Every registered kind has its aws-v3 example, and the example has every key the kind's
+/// fixture names (else the shape checks would compare with nothing).
+#[test]
+fn every_kind_has_its_aws_v3_example() {
+    for kind in kinds::all() {
+        let example = example(kind.fixture.example);
+        assert_eq!(example["Type"], kind.name, "{}", kind.fixture.example);
+        for key in kind.fixture.keys {
+            assert!(
+                !example["Properties"][*key].is_null(),
+                "{}: {key} is not in the example {}",
+                kind.name,
+                kind.fixture.example
+            );
+        }
+    }
+}
+
+/// Two resources of one kind, one with an optional action and one without: the kind is
+/// listed once, running the action once per bucket, and each resource maps what aws-v3
+/// would have given it — `LocationConstraint` for the first only. A name the kind does not
+/// have is ignored, with a warning naming the kind, the resource and the kind's actions.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resources_asking_for_different_actions_share_one_listing_and_get_their_own_fields() {
+    let w = World::start(&[
+        "--members",
+        "1",
+        "--regions",
+        "eu-west-1",
+        "--instances-per-region",
+        "0",
+        "--clusters-per-region",
+        "0",
+    ])
+    .await;
+    let resource = |blueprint: &str, include: Value| {
+        json!({
+            "kind": "AWS::S3::Bucket",
+            "selector": {"query": "true", "includeActions": include},
+            "port": {"entity": {"mappings": {
+                "identifier": ".Properties.Arn",
+                "blueprint": format!("\"{blueprint}\""),
+                "properties": {
+                    "location": ".Properties.LocationConstraint",
+                    "hasLocation": ".Properties | has(\"LocationConstraint\")",
+                    "tags": ".Properties.Tags",
+                },
+            }}},
+        })
+    };
+    for blueprint in ["locatedBucket", "plainBucket"] {
+        w.port.put_blueprint(json!({
+            "identifier": blueprint,
+            "title": blueprint,
+            "schema": {"properties": {
+                "location": {"type": "string"},
+                "hasLocation": {"type": "boolean"},
+                "tags": {"type": "array"},
+            }},
+        }));
+    }
+    w.seed_integration(json!({"resources": [
+        resource("locatedBucket", json!(["GetBucketLocationAction"])),
+        resource("plainBucket", json!(["NoSuchAction"])),
+    ]}));
+    let run = run_binary(&["sail"], &w.env()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+
+    let buckets = w.manifest["buckets"].as_array().unwrap();
+    assert!(!buckets.is_empty());
+    let operations = w.proxy.operations();
+    let calls = |op: &str| operations.get(op).copied().unwrap_or(0);
+    assert_eq!(
+        calls("s3:GetBucketLocation"),
+        buckets.len(),
+        "{operations:?}"
+    );
+    assert_eq!(
+        calls("s3:GetBucketTagging"),
+        buckets.len(),
+        "{operations:?}"
+    );
+    assert_eq!(
+        calls("s3:ListBuckets"),
+        w.account_ids().len(),
+        "{operations:?}"
+    );
+    for b in buckets {
+        let arn = format!("arn:aws:s3:::{}", b["name"].as_str().unwrap());
+        let located = w.port.entity("locatedBucket", &arn).unwrap();
+        assert_eq!(located["properties"]["location"], "eu-west-1", "{located}");
+        assert_eq!(located["properties"]["hasLocation"], true, "{located}");
+        let plain = w.port.entity("plainBucket", &arn).unwrap();
+        assert_eq!(plain["properties"]["hasLocation"], false, "{plain}");
+        // Everything else is the same item.
+        assert_eq!(plain["properties"]["tags"], located["properties"]["tags"]);
+    }
+    let warning = run
+        .stderr
+        .lines()
+        .find(|l| l.contains("NoSuchAction"))
+        .unwrap_or_else(|| panic!("no warning about NoSuchAction in:\n{}", run.stderr));
+    for needle in [
+        "AWS::S3::Bucket",
+        "resource_index",
+        "GetBucketLocationAction",
+    ] {
+        assert!(warning.contains(needle), "{needle} in {warning}");
+    }
+}
+
+/// `GetBucketLocationAction` on us-east-1 buckets: S3 answers an empty constraint, which
+/// botocore reads as `None` and aws-v3 writes as `LocationConstraint: null` (present).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s3_location_of_a_us_east_1_bucket_is_null_as_in_aws_v3() {
+    let (items, _, _) =
+        list_with("AWS::S3::Bucket", "us-east-1", &["GetBucketLocationAction"]).await;
+    assert_eq!(items.len(), 2, "{items:#?}");
+    for item in &items {
+        let props = item["Properties"].as_object().unwrap();
+        assert_eq!(
+            props.get("LocationConstraint"),
+            Some(&Value::Null),
+            "{item:#}"
+        );
+        // aws-v3's model order: the location comes before the tags.
+        let keys: Vec<&str> = props.keys().map(String::as_str).collect();
+        assert_eq!(
+            keys,
+            [
+                "BucketName",
+                "Arn",
+                "CreationDate",
+                "LocationConstraint",
+                "Tags"
+            ]
+        );
+    }
+}
+
+/// A world with no seeded resources but one EBS volume, created in moto in the management
+/// account (moto's account for the static test keys), eu-west-1, tagged `Name=zinc`; and a
+/// mapping of `AWS::EC2::Volume` (listed in eu-west-1) with `include` as its
+/// `includeActions`. Returns the world and the volume id.
+async fn world_with_a_volume(include: Value) -> (World, String) {
+    let w = World::start(&[
+        "--members",
+        "1",
+        "--instances-per-region",
+        "0",
+        "--clusters-per-region",
+        "0",
+        "--buckets-per-account",
+        "0",
+    ])
+    .await;
+    use aws_sdk_ec2::types::{ResourceType, Tag, TagSpecification, VolumeType};
+    let config = aws_config::defaults(BehaviorVersion::latest())
+        .endpoint_url(w.moto.url())
+        .region(Region::new("eu-west-1"))
+        .credentials_provider(Credentials::new("testing", "testing", None, None, "test"))
+        .load()
+        .await;
+    let created = aws_sdk_ec2::Client::new(&config)
+        .create_volume()
+        .availability_zone("eu-west-1a")
+        .size(10)
+        .volume_type(VolumeType::Gp3)
+        .iops(3000)
+        .throughput(125)
+        .tag_specifications(
+            TagSpecification::builder()
+                .resource_type(ResourceType::Volume)
+                .tags(Tag::builder().key("Name").value("zinc").build())
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    w.port.put_blueprint(json!({
+        "identifier": "ebsVolume",
+        "title": "EBS volume",
+        "schema": {"properties": {
+            "size": {"type": "number"},
+            "state": {"type": "string"},
+            "autoEnableIo": {"type": "boolean"},
+        }},
+    }));
+    w.seed_integration(json!({"resources": [{
+        "kind": "AWS::EC2::Volume",
+        "selector": {
+            "query": "true",
+            "regionPolicy": {"allow": ["eu-west-1"]},
+            "includeActions": include,
+        },
+        "port": {"entity": {"mappings": {
+            "identifier": ".Properties.VolumeId",
+            "title": ".Properties.Tags[0].Value",
+            "blueprint": "\"ebsVolume\"",
+            "properties": {
+                "size": ".Properties.Size",
+                "state": ".Properties.State",
+                "autoEnableIo": ".Properties.AutoEnableIO",
+            },
+        }}},
+    }]}));
+    (w, created.volume_id().unwrap().to_string())
+}
+
+/// `AWS::EC2::Volume` through the real binary: the raw item (as sent to Port as the kind's
+/// example) has aws-v3's shape, and the mapping makes the entity of it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ec2_volumes_have_the_aws_v3_shape() {
+    let (w, id) = world_with_a_volume(json!([])).await;
+    let run = run_binary(&["sail"], &w.env()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+
+    let examples = w.port.examples(IDENTIFIER, "AWS::EC2::Volume");
+    assert_eq!(examples.len(), 1, "{examples:#?}");
+    let item = &examples[0];
+    assert_eq!(item["Type"], "AWS::EC2::Volume");
+    assert_kind_shape(item);
+    let props = &item["Properties"];
+    assert_eq!(props["VolumeId"], json!(id));
+    assert_eq!(props["VolumeType"], "gp3");
+    assert_eq!(props["Size"], 10);
+    assert_eq!(props["Iops"], 3000);
+    assert_eq!(props["Throughput"], 125);
+    assert_eq!(props["AvailabilityZone"], "eu-west-1a");
+    assert_eq!(props["State"], "available");
+    assert_eq!(props["Encrypted"], false);
+    assert_eq!(props["Attachments"], json!([]));
+    assert_eq!(props["Tags"], json!([{"Key": "Name", "Value": "zinc"}]));
+    assert!(
+        props["CreateTime"].as_str().unwrap().ends_with('Z'),
+        "{props}"
+    );
+    // The optional action was not asked for: no call, no key.
+    assert!(props.get("AutoEnableIO").is_none(), "{props}");
+    assert_eq!(w.proxy.hits("DescribeVolumeAttribute"), 0);
+    assert_eq!(
+        item["__ExtraContext"],
+        json!({"AccountId": MANAGEMENT, "Region": "eu-west-1"})
+    );
+
+    let e = w.port.entity("ebsVolume", &id).unwrap();
+    assert_eq!(e["title"], "zinc");
+    assert_eq!(e["properties"]["size"], 10);
+    assert_eq!(e["properties"]["state"], "available");
+}
+
+/// `DescribeVolumeAttributeAction` adds `AutoEnableIO`, one call per volume. moto does not
+/// implement `DescribeVolumeAttribute`, so the proxy answers it the way EC2 does.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ec2_volume_attribute_action_adds_auto_enable_io() {
+    let (w, id) = world_with_a_volume(json!(["DescribeVolumeAttributeAction"])).await;
+    w.proxy.add_rule(Rule {
+        action: "DescribeVolumeAttribute".into(),
+        body: Some(format!(
+            r#"<DescribeVolumeAttributeResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>5e0f3f0c-0000-4000-8000-000000000000</requestId><volumeId>{id}</volumeId><autoEnableIO><value>true</value></autoEnableIO></DescribeVolumeAttributeResponse>"#
+        )),
+        times: 10,
+        ..Default::default()
+    });
+    let run = run_binary(&["sail"], &w.env()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(w.proxy.hits("DescribeVolumeAttribute"), 1);
+    let examples = w.port.examples(IDENTIFIER, "AWS::EC2::Volume");
+    assert_eq!(examples.len(), 1, "{examples:#?}");
+    assert_eq!(examples[0]["Properties"]["AutoEnableIO"], true);
+    let e = w.port.entity("ebsVolume", &id).unwrap();
+    assert_eq!(e["properties"]["autoEnableIo"], true);
 }

@@ -48,6 +48,46 @@ async fn validate_accepts_the_default_mapping_and_lists_every_problem_of_a_bad_o
     }
 }
 
+/// aws-v3 silently ignores an `includeActions` name its kind does not have, so the fields
+/// the user expects never come; `validate` says so, naming the kind and its actions. An
+/// action the kind has passes.
+#[tokio::test]
+async fn validate_reports_include_actions_the_kind_does_not_have() {
+    let dir = tempfile::tempdir().unwrap();
+    let with = |actions: &str| {
+        std::fs::read_to_string(DEFAULT_MAPPING).unwrap().replace(
+            "  - kind: AWS::S3::Bucket\n    selector:\n      query: 'true'\n",
+            &format!(
+                "  - kind: AWS::S3::Bucket\n    selector:\n      query: 'true'\n      includeActions: {actions}\n"
+            ),
+        )
+    };
+    let good = with("[GetBucketLocationAction]");
+    assert_ne!(good, std::fs::read_to_string(DEFAULT_MAPPING).unwrap());
+    let path = write(&dir, "good.yml", &good);
+    let run = run_binary(&["validate", "--mapping", &path], &[]).await;
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+
+    let path = write(
+        &dir,
+        "bad.yml",
+        &with("[GetBucketLocationAction, DescribeInstanceStatusAction]"),
+    );
+    let run = run_binary(&["validate", "--mapping", &path], &[]).await;
+    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    for needle in [
+        "error   resources[1] (AWS::S3::Bucket) selector.includeActions: DescribeInstanceStatusAction is not an action of AWS::S3::Bucket",
+        "hint: AWS::S3::Bucket has optional actions GetBucketLocationAction (its default actions, which always run: ListBucketsAction, GetBucketTaggingAction)",
+        "1 error(s)",
+    ] {
+        assert!(
+            run.stdout.contains(needle),
+            "{needle:?} in:\n{}",
+            run.stdout
+        );
+    }
+}
+
 #[tokio::test]
 async fn validate_from_port_reads_the_integration_and_writes_nothing() {
     let port = PortFake::start().await;

@@ -6,6 +6,10 @@
 //! and the rest go on; a region the account has not opted into (`OptInRequired`) is not a
 //! failure, since nothing can exist there. The consumer (the resync's engine) reads the
 //! pages as they come, so a slow consumer slows listing down instead of buffering items.
+//!
+//! Each kind the mapping uses is listed once per (account, region) for all its resources:
+//! in every region one of them allows (within the regions its service exists in), running
+//! the union of the optional actions they ask for.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -16,9 +20,10 @@ use tokio::sync::mpsc;
 use tracing::Instrument;
 
 use super::accounts::Account;
-use super::kinds::{Emit, Kind, ListCtx, Pacer, Scope};
+use super::kinds::{Actions, Emit, Kind, ListCtx, Pacer, Regions, Scope};
 use super::regions;
 use crate::config::Partition;
+use crate::mapping::Resource;
 use crate::mapping::config::RegionPolicy;
 
 /// Pages buffered between collection and its consumer.
@@ -41,28 +46,46 @@ pub struct UnitFailure {
 pub struct Page {
     /// The kind's `AWS::X::Y` name.
     pub kind: &'static str,
-    /// The region listed (empty for account-scoped kinds).
-    pub region: Arc<str>,
+    /// The region listed; `None` for account-scoped kinds, which are not listed in a region
+    /// (so no `regionPolicy` applies to them).
+    pub region: Option<Arc<str>>,
     /// Raw items of the aws-v3 shape.
     pub items: Vec<Value>,
 }
 
-/// A resource's region policy for a kind: a kind is listed in a region when some resource
-/// of that kind allows it.
+/// What one mapping resource asks of the listing of its kind.
 #[derive(Debug, Clone)]
-pub struct KindRegions {
+pub struct ResourceSelector {
+    /// Index in `resources[]`, for messages.
+    pub resource: usize,
     /// The kind's `AWS::X::Y` name.
     pub kind: String,
-    /// The resource's `selector.regionPolicy`.
+    /// `selector.regionPolicy`: the kind is listed in a region when one of its resources
+    /// allows it.
     pub policy: RegionPolicy,
+    /// `selector.includeActions`: the kind's listing runs the optional actions any of its
+    /// resources names.
+    pub include_actions: Vec<String>,
+}
+
+impl ResourceSelector {
+    /// A compiled resource's selector.
+    pub fn of(resource: &Resource) -> ResourceSelector {
+        ResourceSelector {
+            resource: resource.index,
+            kind: resource.kind.clone(),
+            policy: resource.region_policy.clone(),
+            include_actions: resource.include_actions.clone(),
+        }
+    }
 }
 
 /// What to list, and how much at once.
 pub struct Plan {
     /// Kinds to list, each once.
     pub kinds: Vec<&'static Kind>,
-    /// Region policies, one per resource.
-    pub regions: Vec<KindRegions>,
+    /// The selectors of the mapping's resources, one per resource.
+    pub selectors: Vec<ResourceSelector>,
     /// AWS partition, for ARNs built in code and the default region.
     pub partition: Partition,
     /// Accounts processed at once.
@@ -119,6 +142,7 @@ async fn collect(accounts: Vec<Account>, plan: Plan, tx: mpsc::Sender<Page>) -> 
     let needs_regions = plan.kinds.iter().any(|k| k.scope != Scope::Account);
     let total_accounts = accounts.len();
     let done = std::sync::atomic::AtomicUsize::new(0);
+    let listings = &listings(&plan);
     let plan = &plan;
     let done = &done;
     stream::iter(accounts.into_iter().map(Arc::new))
@@ -143,7 +167,7 @@ async fn collect(accounts: Vec<Account>, plan: Plan, tx: mpsc::Sender<Page>) -> 
                 } else {
                     Vec::new()
                 };
-                let (units, regions) = plan_units(&account, plan, &enabled);
+                let (units, regions) = plan_units(&account, listings, &enabled);
                 let results: Vec<Option<UnitFailure>> = stream::iter(units)
                     .map(|unit| run_unit(unit, plan, tx.clone()))
                     .buffer_unordered(plan.max_regions)
@@ -177,59 +201,104 @@ impl<T> Drop for AbortOnDrop<T> {
     }
 }
 
+/// A kind to list and what the mapping's resources of that kind ask of it.
+struct Listing<'p> {
+    kind: &'static Kind,
+    /// The union of the optional actions its resources ask for.
+    actions: Actions,
+    /// Its resources' region policies.
+    policies: Vec<&'p RegionPolicy>,
+}
+
+/// Every kind of `plan` with what its resources ask of it; warns, once per run, about
+/// `includeActions` names a kind does not accept (ignored, as aws-v3 does).
+fn listings(plan: &Plan) -> Vec<Listing<'_>> {
+    plan.kinds
+        .iter()
+        .map(|&kind| {
+            let selectors: Vec<&ResourceSelector> = plan
+                .selectors
+                .iter()
+                .filter(|s| s.kind == kind.name)
+                .collect();
+            for s in &selectors {
+                let ignored: Vec<&str> = kind.unaccepted(&s.include_actions).collect();
+                if !ignored.is_empty() {
+                    tracing::warn!(
+                        kind = kind.name,
+                        resource_index = s.resource,
+                        ignored = ?ignored,
+                        actions = %kind.describe_actions(),
+                        "selector.includeActions names actions this kind does not have; they are ignored"
+                    );
+                }
+            }
+            Listing {
+                kind,
+                actions: kind.union(selectors.iter().map(|s| s.include_actions.as_slice())),
+                policies: selectors.iter().map(|s| &s.policy).collect(),
+            }
+        })
+        .collect()
+}
+
 /// One (kind, account, region) to list.
 struct Unit {
     kind: &'static Kind,
     account: Arc<Account>,
-    region: String,
+    /// `None` for an account-scoped kind.
+    region: Option<String>,
+    actions: Actions,
 }
 
 /// The units of one account and the number of distinct regions they list: account-scoped
 /// kinds once, global kinds once through an allowed region (us-east-1 when allowed, as
 /// aws-v3 would usually pick), regional kinds in every enabled region some resource of
-/// that kind allows.
-fn plan_units(account: &Arc<Account>, plan: &Plan, enabled: &[String]) -> (Vec<Unit>, usize) {
+/// that kind allows and the kind's service exists in.
+fn plan_units(
+    account: &Arc<Account>,
+    listings: &[Listing],
+    enabled: &[String],
+) -> (Vec<Unit>, usize) {
     let mut units = Vec::new();
     let mut regions_used = BTreeSet::new();
-    for &kind in &plan.kinds {
-        let allowed: Vec<&String> = enabled
-            .iter()
-            .filter(|region| {
-                plan.regions
-                    .iter()
-                    .any(|r| r.kind == kind.name && r.policy.allows(region))
-            })
-            .collect();
+    for listing in listings {
+        let kind = listing.kind;
+        let unit = |region: Option<&String>| Unit {
+            kind,
+            account: account.clone(),
+            region: region.cloned(),
+            actions: listing.actions.clone(),
+        };
         match kind.scope {
-            Scope::Account => units.push(Unit {
-                kind,
-                account: account.clone(),
-                region: String::new(),
-            }),
+            Scope::Account => units.push(unit(None)),
             Scope::Global => {
+                let allowed = allowed_regions(listing, enabled);
                 let region = allowed
                     .iter()
                     .find(|r| r.as_str() == "us-east-1")
                     .or(allowed.first());
                 match region {
-                    Some(r) => units.push(Unit {
-                        kind,
-                        account: account.clone(),
-                        region: (*r).clone(),
-                    }),
+                    Some(r) => units.push(unit(Some(r))),
                     None => {
                         tracing::warn!(account = %account.id, kind = kind.name, "no allowed region to list this global kind through")
                     }
                 }
             }
-            Scope::Regional => {
+            Scope::Regional(service) => {
+                let allowed: Vec<&String> = allowed_regions(listing, enabled)
+                    .into_iter()
+                    .filter(|r| service.includes(r))
+                    .collect();
+                if matches!(service, Regions::Only(_))
+                    && !enabled.is_empty()
+                    && !enabled.iter().any(|r| service.includes(r))
+                {
+                    tracing::warn!(account = %account.id, kind = kind.name, "no enabled region of the account is one this kind's service exists in; the account is skipped for this kind");
+                }
                 for region in allowed {
                     regions_used.insert(region.clone());
-                    units.push(Unit {
-                        kind,
-                        account: account.clone(),
-                        region: region.clone(),
-                    });
+                    units.push(unit(Some(region)));
                 }
             }
         }
@@ -237,25 +306,34 @@ fn plan_units(account: &Arc<Account>, plan: &Plan, enabled: &[String]) -> (Vec<U
     (units, regions_used.len())
 }
 
+/// The enabled regions one of the listing's resources allows.
+fn allowed_regions<'e>(listing: &Listing, enabled: &'e [String]) -> Vec<&'e String> {
+    enabled
+        .iter()
+        .filter(|region| listing.policies.iter().any(|p| p.allows(region)))
+        .collect()
+}
+
 /// Lists one unit into the channel; a failure is returned, not raised, so the rest goes on.
 async fn run_unit(unit: Unit, plan: &Plan, tx: mpsc::Sender<Page>) -> Option<UnitFailure> {
     let (page_tx, mut page_rx) = mpsc::channel::<Vec<Value>>(4);
-    let region_for_call = if unit.region.is_empty() {
-        unit.account
+    let region_for_call = match &unit.region {
+        Some(region) => region.clone(),
+        None => unit
+            .account
             .config
             .region()
             .map(|r| r.to_string())
-            .unwrap_or_else(|| plan.partition.default_region().to_string())
-    } else {
-        unit.region.clone()
+            .unwrap_or_else(|| plan.partition.default_region().to_string()),
     };
     let ctx = ListCtx {
         account: unit.account.clone(),
         region: region_for_call,
         partition: plan.partition,
         pacer: plan.pacer.clone(),
+        actions: unit.actions.clone(),
     };
-    let tag: Arc<str> = Arc::from(unit.region.as_str());
+    let tag: Option<Arc<str>> = unit.region.as_deref().map(Arc::from);
     let kind = unit.kind.name;
     let forward = async {
         let mut count = 0usize;
@@ -275,26 +353,121 @@ async fn run_unit(unit: Unit, plan: &Plan, tx: mpsc::Sender<Page>) -> Option<Uni
         }
         count
     };
-    tracing::debug!(kind, account = %unit.account.id, region = %unit.region, "listing");
+    tracing::debug!(kind, account = %unit.account.id, region = unit.region.as_deref(), "listing");
     let (result, items) = tokio::join!((unit.kind.list)(ctx, Emit::new(page_tx)), forward);
     match result {
         // A region the account has not opted into: nothing can exist there.
         Err(e) if e.code() == Some("OptInRequired") => {
-            tracing::info!(kind, account = %unit.account.id, region = %unit.region, "region not enabled for this account; skipped");
+            tracing::info!(kind, account = %unit.account.id, region = unit.region.as_deref(), "region not enabled for this account; skipped");
             None
         }
         Ok(()) => {
-            tracing::debug!(kind, account = %unit.account.id, region = %unit.region, items, "listed");
+            tracing::debug!(kind, account = %unit.account.id, region = unit.region.as_deref(), items, "listed");
             None
         }
         Err(e) => {
-            tracing::error!(kind, account = %unit.account.id, region = %unit.region, error = %e, "listing failed; the run is partial");
+            tracing::error!(kind, account = %unit.account.id, region = unit.region.as_deref(), error = %e, "listing failed; the run is partial");
             Some(UnitFailure {
                 kind: kind.to_string(),
                 account: unit.account.id.clone(),
-                region: unit.region,
+                // The report's rendering: empty for an account-scoped kind.
+                region: unit.region.unwrap_or_default(),
                 reason: e.to_string(),
             })
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::aws::kinds::{self, Fixture, ListFuture};
+
+    fn nothing(_: ListCtx, _: Emit) -> ListFuture {
+        Box::pin(async { Ok(()) })
+    }
+
+    /// A kind whose service exists in two regions only (as MemoryDB users or SES in aws-v3).
+    static TWO_REGIONS: Kind = Kind {
+        name: "AWS::Test::TwoRegions",
+        scope: Scope::Regional(Regions::Only(&["us-east-1", "eu-west-1"])),
+        list: nothing,
+        default_actions: &[],
+        optional_actions: &[],
+        fixture: Fixture {
+            example: "none",
+            keys: &[],
+        },
+    };
+
+    fn plan(kinds: Vec<&'static Kind>, policy: RegionPolicy) -> Plan {
+        Plan {
+            selectors: kinds
+                .iter()
+                .enumerate()
+                .map(|(resource, k)| ResourceSelector {
+                    resource,
+                    kind: k.name.to_string(),
+                    policy: policy.clone(),
+                    include_actions: Vec::new(),
+                })
+                .collect(),
+            kinds,
+            partition: Partition::Aws,
+            max_accounts: 1,
+            max_regions: 1,
+            pacer: None,
+        }
+    }
+
+    fn regions_of(units: &[Unit], kind: &str) -> Vec<Option<String>> {
+        units
+            .iter()
+            .filter(|u| u.kind.name == kind)
+            .map(|u| u.region.clone())
+            .collect()
+    }
+
+    #[test]
+    fn a_kind_with_a_region_list_is_listed_only_in_those_regions() {
+        let account = Arc::new(Account {
+            id: "111111111111".into(),
+            name: "a".into(),
+            config: aws_config::SdkConfig::builder().build(),
+        });
+        let ec2 = kinds::find("AWS::EC2::Instance").unwrap();
+        let info = kinds::find("AWS::Account::Info").unwrap();
+        let enabled: Vec<String> = ["ap-south-1", "eu-west-1", "us-east-1"]
+            .map(String::from)
+            .to_vec();
+        let p = plan(vec![&TWO_REGIONS, ec2, info], RegionPolicy::default());
+        let (units, regions) = plan_units(&account, &listings(&p), &enabled);
+        assert_eq!(
+            regions_of(&units, TWO_REGIONS.name),
+            [Some("eu-west-1".to_string()), Some("us-east-1".to_string())]
+        );
+        assert_eq!(regions_of(&units, ec2.name).len(), 3);
+        // Account-scoped: once, in no region.
+        assert_eq!(regions_of(&units, info.name), [None]);
+        assert_eq!(regions, 3);
+
+        // The region policy still applies within the list.
+        let p = plan(
+            vec![&TWO_REGIONS],
+            RegionPolicy {
+                allow: Vec::new(),
+                deny: vec!["us-east-1".into()],
+            },
+        );
+        let (units, _) = plan_units(&account, &listings(&p), &enabled);
+        assert_eq!(
+            regions_of(&units, TWO_REGIONS.name),
+            [Some("eu-west-1".to_string())]
+        );
+
+        // None of its regions enabled: the account is skipped for that kind.
+        let (units, regions) = plan_units(&account, &listings(&p), &["ap-south-1".to_string()]);
+        assert!(units.is_empty());
+        assert_eq!(regions, 0);
     }
 }

@@ -125,6 +125,8 @@ pub struct Resource {
     pub kind: String,
     /// Where to list.
     pub region_policy: RegionPolicy,
+    /// `selector.includeActions`: optional enrichment actions, by aws-v3 class name.
+    pub include_actions: Vec<String>,
     selector: Program,
     items: Option<ItemsToParse>,
     identifier: Field,
@@ -339,6 +341,7 @@ impl Mapping {
                     index,
                     kind: rc.kind.clone(),
                     region_policy: rc.selector.region_policy.clone(),
+                    include_actions: rc.selector.include_actions.clone(),
                     selector,
                     items,
                     identifier,

@@ -34,7 +34,21 @@ mod tests {
         for r in &mapping.resources {
             let bp = r.constant_blueprint().unwrap();
             assert!(ids.iter().any(|i| i == bp), "{bp} has no default blueprint");
+            assert!(
+                crate::aws::kinds::find(&r.kind).is_some(),
+                "the default mapping uses {}, which is not in the registry",
+                r.kind
+            );
         }
-        assert_eq!(mapping.resources.len(), 4);
+        // Each default blueprint is what a default resource (of a registered kind) fills.
+        for id in &ids {
+            assert!(
+                mapping
+                    .resources
+                    .iter()
+                    .any(|r| r.constant_blueprint() == Some(id.as_str())),
+                "default blueprint {id} is not mapped by the default mapping"
+            );
+        }
     }
 }

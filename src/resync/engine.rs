@@ -1,7 +1,10 @@
 //! The consuming half of a resync: pages of raw items in, entities out to Port.
 //!
 //! Each page is mapped with every resource of its kind whose region policy allows the
-//! page's region; entities go straight to the [`Loader`] (which back-pressures when its
+//! page's region. A kind is listed once for all its resources, with the union of their
+//! `includeActions`; a resource that asked for fewer maps a copy of each item without the
+//! keys of the actions it did not ask for (made only for such resources), so it sees what
+//! aws-v3 would have given it. Entities go straight to the [`Loader`] (which back-pressures when its
 //! bulk requests are all in flight) and only their identity is kept, in [`Seen`], for
 //! reconciliation. Nothing else grows with the number of items, which is what keeps a
 //! run's memory flat (the engine benchmark, `aws-catalog-sync bench engine`, checks it).
@@ -13,9 +16,9 @@ use serde_json::Value;
 
 use super::Report;
 use super::reconcile::Seen;
-use crate::aws::kinds::{self, Scope};
+use crate::aws::kinds;
 use crate::mapping::config::RegionPolicy;
-use crate::mapping::{Item, Mapping, Misconfigurations, Outcome};
+use crate::mapping::{Item, Mapping, Misconfigurations, Outcome, Resource};
 use crate::port::loader::{Loader, UpsertOptions};
 use crate::port::{Client, examples};
 
@@ -39,6 +42,10 @@ pub struct EngineOptions {
 pub struct Engine<'m> {
     client: Arc<Client>,
     mapping: &'m Mapping,
+    /// Per resource of the mapping, in order: the `Properties` keys to remove from its
+    /// kind's items before it maps them (empty unless its kind's resources ask for
+    /// different optional actions).
+    strip: Vec<Vec<&'static str>>,
     loader: Loader,
     misconfigs: Misconfigurations,
     options: EngineOptions,
@@ -79,6 +86,7 @@ impl<'m> Engine<'m> {
         Engine {
             client,
             mapping,
+            strip: keys_to_strip(mapping),
             loader,
             misconfigs: Misconfigurations::new(blueprints),
             options,
@@ -96,9 +104,16 @@ impl<'m> Engine<'m> {
         }
     }
 
-    /// Maps one page of raw items of `kind` listed in `region` (empty for account-scoped
-    /// kinds) and queues the entities; waits while the loader is saturated.
-    pub async fn page(&mut self, kind: &str, region: &str, items: &[Value]) {
+    /// Maps one page of raw items of `kind` listed in `region` (`None` for account-scoped
+    /// kinds; a `&str` converts) and queues the entities; waits while the loader is
+    /// saturated.
+    pub async fn page<'r>(
+        &mut self,
+        kind: &str,
+        region: impl Into<Option<&'r str>>,
+        items: &[Value],
+    ) {
+        let region: Option<&str> = region.into();
         *self.items_per_kind.entry(kind.to_string()).or_default() += items.len() as u64;
         if self.options.send_examples {
             let taken = self.samples.entry(kind.to_string()).or_default();
@@ -106,16 +121,29 @@ impl<'m> Engine<'m> {
             taken.extend(items.iter().take(room).cloned());
         }
         let mapping = self.mapping;
-        let resources: Vec<_> = mapping
+        let resources: Vec<(&Resource, &[&str])> = mapping
             .resources
             .iter()
-            .filter(|r| r.kind == kind)
-            .filter(|r| region.is_empty() || page_allowed(kind, &r.region_policy, region))
+            .zip(&self.strip)
+            .filter(|(r, _)| r.kind == kind)
+            .filter(|(r, _)| {
+                region.is_none_or(|region| page_allowed(kind, &r.region_policy, region))
+            })
+            .map(|(r, strip)| (r, strip.as_slice()))
             .collect();
         for raw in items {
-            let item = Item::json(raw);
-            for resource in &resources {
-                resource.map(&item, &mut self.issues, &mut self.outcomes);
+            let shared = Item::json(raw);
+            for &(resource, strip) in &resources {
+                let own;
+                let own_item;
+                let item = if strip.is_empty() {
+                    &shared
+                } else {
+                    own = without_properties(raw, strip);
+                    own_item = Item::json(&own);
+                    &own_item
+                };
+                resource.map(item, &mut self.issues, &mut self.outcomes);
                 self.misconfigs.record(resource, &mut self.issues);
                 for outcome in self.outcomes.drain(..) {
                     match outcome {
@@ -209,11 +237,42 @@ fn relation_targets(blueprints: &[Value]) -> BTreeMap<(String, String), String> 
     out
 }
 
-/// S3 buckets are listed through one region but live everywhere: aws-v3's policy only
-/// picks the endpoint, it does not filter buckets.
+/// Only regional kinds' pages are filtered by region. A global kind (S3 buckets) is listed
+/// through one region but lives everywhere: aws-v3's policy only picks the endpoint, it
+/// does not filter buckets.
 fn page_allowed(kind: &str, policy: &RegionPolicy, region: &str) -> bool {
-    match kinds::find(kind).map(|k| k.scope) {
-        Some(Scope::Regional) => policy.allows(region),
-        _ => true,
+    !kinds::is_regional(kind) || policy.allows(region)
+}
+
+/// For each resource of `mapping`, the keys its kind's listing adds for other resources'
+/// `includeActions` and not for its own ([`kinds::Kind::extra_keys`]).
+fn keys_to_strip(mapping: &Mapping) -> Vec<Vec<&'static str>> {
+    mapping
+        .resources
+        .iter()
+        .map(|r| {
+            let Some(kind) = kinds::find(&r.kind) else {
+                return Vec::new();
+            };
+            let listed = kind.union(
+                mapping
+                    .resources
+                    .iter()
+                    .filter(|other| other.kind == r.kind)
+                    .map(|other| other.include_actions.as_slice()),
+            );
+            kind.extra_keys(&listed, &kind.requested(&r.include_actions))
+        })
+        .collect()
+}
+
+/// A copy of `raw` without the `Properties` keys `keys`, the other keys in their order.
+fn without_properties(raw: &Value, keys: &[&str]) -> Value {
+    let mut own = raw.clone();
+    if let Some(Value::Object(properties)) = own.get_mut("Properties") {
+        for key in keys {
+            properties.shift_remove(*key);
+        }
     }
+    own
 }

@@ -408,13 +408,10 @@ async fn collect_and_load(
         discovery.accounts,
         collect::Plan {
             kinds: used.into_values().collect(),
-            regions: mapping
+            selectors: mapping
                 .resources
                 .iter()
-                .map(|r| collect::KindRegions {
-                    kind: r.kind.clone(),
-                    policy: r.region_policy.clone(),
-                })
+                .map(collect::ResourceSelector::of)
                 .collect(),
             partition: aws.partition,
             max_accounts: aws.max_concurrent_accounts,
@@ -445,7 +442,9 @@ async fn collect_and_load(
         },
     );
     while let Some(page) = collection.pages.recv().await {
-        engine.page(page.kind, &page.region, &page.items).await;
+        engine
+            .page(page.kind, page.region.as_deref(), &page.items)
+            .await;
     }
     let seen = engine.finish(&mut report).await;
     let collected = collection.finish().await?;

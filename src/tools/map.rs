@@ -6,7 +6,7 @@
 
 use serde_json::{Value, json};
 
-use crate::aws::kinds::{self, Scope};
+use crate::aws::kinds;
 use crate::mapping::{FieldIssue, Item, Mapping, Outcome};
 
 /// Reads raw items: one JSON value, an array of them, or a stream of values (JSON lines).
@@ -23,7 +23,7 @@ pub fn parse_items(text: &str) -> Result<Vec<Value>, String> {
 
 /// Maps `items` of `kind` with every resource of that kind in `mapping`.
 pub fn map_items(mapping: &Mapping, kind: &str, items: &[Value]) -> Value {
-    let regional = kinds::find(kind).is_some_and(|k| k.scope == Scope::Regional);
+    let regional = kinds::is_regional(kind);
     let mut entities = Vec::new();
     let mut dropped = Vec::new();
     let mut nulls = Vec::new();

@@ -2,7 +2,8 @@
 //!
 //! Checks, in order: the port app config's shape; every JQ expression compiles; every kind
 //! is one this program lists (an unsupported kind would make every run partial); aws-v3's
-//! `includeActions` limit; and, for resources whose blueprint is a constant, that the
+//! `includeActions` limit, and that every name in it is an action of the kind (aws-v3, and a
+//! run here, ignore other names, so the fields the user expects would never come); and, for resources whose blueprint is a constant, that the
 //! blueprint exists and has every mapped property and relation, and that every property or
 //! relation it requires is mapped (Port rejects the entity otherwise).
 
@@ -86,9 +87,10 @@ pub fn mapping(config: &Value, blueprints: &[Value], options: CompileOptions) ->
             hint: Some("every mapping value is a jq expression; a string literal is written '\"text\"' in YAML".into()),
         }));
     }
-    let supported: Vec<&str> = kinds::REGISTRY.iter().map(|k| k.name).collect();
+    let supported: Vec<&str> = kinds::all().map(|k| k.name).collect();
     for (i, r) in parsed.resources.iter().enumerate() {
-        if kinds::find(&r.kind).is_none() {
+        let kind = kinds::find(&r.kind);
+        if kind.is_none() {
             findings.push(Finding {
                 level: Level::Error,
                 place: place(i, &r.kind, "kind"),
@@ -109,9 +111,36 @@ pub fn mapping(config: &Value, blueprints: &[Value], options: CompileOptions) ->
                 hint: None,
             });
         }
+        if let Some(kind) = kind {
+            check_actions(i, r, kind, &mut findings);
+        }
         check_blueprint(i, r, blueprints, &mut findings);
     }
     findings
+}
+
+/// Every `includeActions` name is one of the kind's actions.
+fn check_actions(
+    i: usize,
+    r: &crate::mapping::config::ResourceConfig,
+    kind: &kinds::Kind,
+    findings: &mut Vec<Finding>,
+) {
+    let unknown: Vec<&str> = kind.unaccepted(&r.selector.include_actions).collect();
+    if unknown.is_empty() {
+        return;
+    }
+    findings.push(Finding {
+        level: Level::Error,
+        place: place(i, &r.kind, "selector.includeActions"),
+        expression: None,
+        message: format!(
+            "{} is not an action of {}: it would be ignored and what it adds never listed",
+            unknown.join(", "),
+            kind.name
+        ),
+        hint: Some(kind.describe_actions()),
+    });
 }
 
 fn check_blueprint(

@@ -6,7 +6,7 @@
 pub mod helm;
 pub mod jq_oracle;
 
-pub use aws_catalog_sync_harness::{aws_proxy, moto, port_fake};
+pub use aws_catalog_sync_harness::{aws_proxy, default_mapping_in_regions, moto, port_fake};
 
 use std::process::Output;
 
@@ -180,21 +180,6 @@ pub fn our_datasource() -> String {
         "port-ocean/aws-v3/{}/{IDENTIFIER}/exporter",
         env!("CARGO_PKG_VERSION")
     )
-}
-
-/// The embedded default mapping with a region allow-list on the regional kinds.
-pub fn default_mapping_in_regions(regions: &[&str]) -> Value {
-    let mut config: Value =
-        serde_yaml::from_str(include_str!("../../resources/port-app-config.yml")).unwrap();
-    for r in config["resources"].as_array_mut().unwrap() {
-        if matches!(
-            r["kind"].as_str(),
-            Some("AWS::EC2::Instance" | "AWS::ECS::Cluster")
-        ) {
-            r["selector"]["regionPolicy"] = json!({"allow": regions});
-        }
-    }
-    config
 }
 
 /// What a run of the binary produced.

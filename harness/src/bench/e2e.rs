@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::{Measured, child_command, floor, measure, mib};
 use crate::aws_proxy::AwsProxy;
@@ -127,7 +127,7 @@ async fn one_size(product: &Path, members: u32) -> Result<SizeResult, String> {
         "identifier": IDENTIFIER,
         "installationAppType": "aws-v3",
         "version": "0.0.0",
-        "config": mapping_in_seeded_regions(),
+        "config": crate::default_mapping_in_regions(&REGIONS),
         "arePortResourcesInitialized": false,
     }));
 
@@ -159,22 +159,6 @@ async fn one_size(product: &Path, members: u32) -> Result<SizeResult, String> {
         floor_requests,
         runs,
     })
-}
-
-/// The default mapping, regional kinds allowed in the seeded regions only.
-fn mapping_in_seeded_regions() -> Value {
-    let mut config = aws_catalog_sync::port::defaults::port_app_config();
-    if let Some(resources) = config["resources"].as_array_mut() {
-        for r in resources {
-            if matches!(
-                r["kind"].as_str(),
-                Some("AWS::EC2::Instance" | "AWS::ECS::Cluster")
-            ) {
-                r["selector"]["regionPolicy"] = json!({ "allow": REGIONS });
-            }
-        }
-    }
-    config
 }
 
 async fn sail_once(

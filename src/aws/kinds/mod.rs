@@ -1,27 +1,110 @@
-//! Resource kinds: one file per `AWS::X::Y`, and the registry that names them.
+//! Resource kinds: one descriptor per `AWS::X::Y`, grouped by service, and the registry that
+//! is the only list of them.
 //!
-//! A kind declares its CloudFormation name, its [`Scope`], and a `list` function that pages
-//! through the AWS API for one account (and region) and emits raw items of the aws-v3 shape:
+//! A [`Kind`] says everything the rest of the program knows about a kind:
+//! - `name`: the CloudFormation type, exactly as aws-v3 spells it;
+//! - `scope`, a [`Scope`]: account-level (no AWS call and no region), global (listed once per
+//!   account through one allowed region's endpoint) or regional (once per enabled region some
+//!   resource's `regionPolicy` allows, and only where the service exists when it is not in
+//!   every region, [`Regions::Only`]);
+//! - `list`: pages through the AWS API for one account (and region) and emits raw items of
+//!   the aws-v3 shape:
 //!
-//! ```json
-//! {"Type": "AWS::X::Y", "Properties": {…PascalCase…}, "__ExtraContext": {"AccountId": "…", "Region": "…"}}
-//! ```
+//!   ```json
+//!   {"Type": "AWS::X::Y", "Properties": {…PascalCase…}, "__ExtraContext": {"AccountId": "…", "Region": "…"}}
+//!   ```
+//!
+//! - `default_actions` and `optional_actions`: aws-v3's action classes, by name. Defaults
+//!   always run; an optional one runs when a resource names it in `selector.includeActions`.
+//!   Each [`Action`] lists the IAM actions it needs, and an optional one the `Properties` keys
+//!   it adds;
+//! - `fixture`: aws-v3's raw example of the kind and the keys a listed item must share with
+//!   it ([`Fixture`]), which `tests/kinds.rs` checks every kind against.
+//!
+//! The supported-kind list of `validate`, its `includeActions` check, the scope checks of
+//! collection, of the engine and of `map`, and the tests' regional kinds all read the
+//! registry ([`all`], [`find`], [`is_regional`]); nothing else lists kinds.
 //!
 //! Properties hold only keys AWS returned (absent, not `null`), timestamps as RFC 3339,
 //! nested values in the API's own casing — the shape users' mappings read. The SDK types
 //! are not `Serialize`, so each kind converts explicitly; [`Props`] keeps that short.
 //!
-//! Adding a kind: a new file here, one line in [`REGISTRY`], one moto-backed test.
+//! ## Listing functions
+//!
+//! A kind lists with a plain `async fn list(ctx: ListCtx, emit: Emit) -> Result<(), AwsError>`.
+//! The descriptor holds it as a [`ListFn`], a function pointer returning a boxed future, so
+//! that kinds whose futures have different types share one table; `lister!(list)` makes that
+//! pointer from the `async fn` (a function that boxes the future, the only boxing there
+//! is), so no kind writes a shim of its own.
+//!
+//! ## Optional actions
+//!
+//! A kind is listed once per run whatever the number of resources that use it. Its
+//! [`ListCtx::actions`] is the union of the `includeActions` of those resources, keeping only
+//! names of the kind's optional actions ([`Kind::union`]); names a kind does not accept are
+//! ignored at run time as aws-v3 does (with a warning; `validate` reports them as errors).
+//! When the resources of a kind ask for different actions, each one then maps items that
+//! carry only what its own `includeActions` would have produced: the engine removes the keys
+//! of the other actions ([`Kind::extra_keys`]) from a copy, and only for those resources.
+//!
+//! ## Adding a kind
+//!
+//! Its file, its registry entry and its test; nothing else changes:
+//!
+//! 1. **Its file**, `kinds/<service>/<kind>.rs`: `pub const KIND: Kind` (name, scope,
+//!    `list: lister!(list)`, actions with their IAM actions and added keys, fixture) and the
+//!    `async fn list` (SDK paginators go through [`ListCtx::next_page`], which paces the
+//!    calls and fails a looping listing). Helpers shared by a service's kinds live in
+//!    `kinds/<service>/mod.rs`.
+//! 2. **Its registry entry**: its module name in its service's `kinds![…]` line
+//!    (`kinds/ec2/mod.rs`: `kinds![instance, volume];`), which declares the module and adds
+//!    its `KIND` to the registry. A new service is a directory whose `mod.rs` holds that line,
+//!    plus `mod <service>;` and `<service>::KINDS` in `REGISTRY` here.
+//! 3. **Its test**, in `tests/kinds.rs`: a moto-backed test that lists a resource of the
+//!    kind (seeded, or created by the test through the SDK) — through the library's `list`
+//!    or the real binary, whose raw examples sent to Port are the items — and checks it with
+//!    `assert_kind_shape`, which reads `KIND.fixture`; aws-v3's raw example must be in
+//!    `tests/fixtures/aws-v3-raw/<fixture.example>.json` (`every_kind_has_its_aws_v3_example`
+//!    fails otherwise).
+//!
+//! The README's kinds table gets its row.
 
-mod account_info;
-mod ec2_instance;
-mod ecs_cluster;
-mod s3_bucket;
+/// Makes a kind's [`ListFn`] from its `async fn list(ListCtx, Emit)`. It is a function
+/// item of its own (not a closure in the `KIND` constant): `list` reads `KIND.name`, and
+/// checking that the future is `Send` from inside the constant would be a cycle.
+macro_rules! lister {
+    ($list:path) => {{
+        fn start(
+            ctx: $crate::aws::kinds::ListCtx,
+            emit: $crate::aws::kinds::Emit,
+        ) -> $crate::aws::kinds::ListFuture {
+            Box::pin($list(ctx, emit))
+        }
+        start
+    }};
+}
+
+/// A service's part of the registry: declares each kind module of the service
+/// (`kinds/<service>/<kind>.rs`) and lists their `KIND`s as the service's `KINDS`.
+macro_rules! kinds {
+    ($($kind:ident),+ $(,)?) => {
+        $(mod $kind;)+
+        /// This service's kinds: its part of the registry.
+        pub const KINDS: &[super::Kind] = &[$($kind::KIND),+];
+    };
+}
+
+mod account;
+mod ec2;
+mod ecs;
+mod s3;
 
 use std::sync::Arc;
 
+use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::DateTime;
 use aws_smithy_types::date_time::Format;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use futures::future::BoxFuture;
 use serde_json::{Map, Value, json};
 use tokio::sync::mpsc;
@@ -29,16 +112,199 @@ use tokio::sync::mpsc;
 use super::AwsError;
 use super::accounts::Account;
 use crate::config::Partition;
+use crate::pagination::Cursors;
+
+/// Every supported kind, service by service: each service's `kinds![…]` line is its part.
+/// Read it through [`all`] and [`find`].
+static REGISTRY: &[&[Kind]] = &[account::KINDS, s3::KINDS, ec2::KINDS, ecs::KINDS];
+
+/// Every supported kind.
+pub fn all() -> impl Iterator<Item = &'static Kind> {
+    REGISTRY.iter().flat_map(|service| service.iter())
+}
+
+/// Looks a kind up by its `AWS::X::Y` name.
+pub fn find(name: &str) -> Option<&'static Kind> {
+    all().find(|k| k.name == name)
+}
+
+/// Whether `name` is a supported kind listed region by region (so `regionPolicy` filters
+/// its items).
+pub fn is_regional(name: &str) -> bool {
+    find(name).is_some_and(Kind::is_regional)
+}
+
+/// A registered kind.
+pub struct Kind {
+    /// CloudFormation type name, `AWS::X::Y`.
+    pub name: &'static str,
+    /// Where it is listed.
+    pub scope: Scope,
+    /// Lists one (account, region) of the kind.
+    pub list: ListFn,
+    /// aws-v3's actions that always run; the first one's IAM actions include the listing
+    /// call's.
+    pub default_actions: &'static [Action],
+    /// aws-v3's actions a resource may add with `selector.includeActions`.
+    pub optional_actions: &'static [Action],
+    /// What `tests/kinds.rs` checks a listed item against.
+    pub fixture: Fixture,
+}
 
 /// Where a kind is listed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scope {
-    /// Once per account, no AWS call (e.g. `AWS::Account::Info`).
+    /// Once per account, with no AWS call and no region (e.g. `AWS::Account::Info`).
     Account,
-    /// Once per account through one region's endpoint (e.g. S3 buckets).
+    /// Once per account through one allowed region's endpoint (e.g. S3 buckets, which
+    /// `ListBuckets` returns whatever their region): `regionPolicy` picks the endpoint and
+    /// does not filter items.
     Global,
-    /// Once per enabled region of each account.
-    Regional,
+    /// Once per enabled region of each account that some resource of the kind allows,
+    /// within the regions the service exists in.
+    Regional(Regions),
+}
+
+/// The regions a regional kind's service exists in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Regions {
+    /// Every region.
+    All,
+    /// Only these (aws-v3's per-exporter allow-lists, e.g. MemoryDB users or SES): other
+    /// regions are never called, and an account with none of them enabled is skipped with a
+    /// warning.
+    Only(&'static [&'static str]),
+}
+
+impl Regions {
+    /// Whether the service exists in `region`.
+    pub fn includes(&self, region: &str) -> bool {
+        match self {
+            Regions::All => true,
+            Regions::Only(list) => list.contains(&region),
+        }
+    }
+}
+
+/// One of aws-v3's action classes of a kind.
+#[derive(Debug)]
+pub struct Action {
+    /// aws-v3's class name, what `includeActions` names (e.g. `GetBucketLocationAction`).
+    pub name: &'static str,
+    /// The IAM actions it needs (e.g. `s3:GetBucketLocation`), for least-privilege policies.
+    pub iam: &'static [&'static str],
+    /// The `Properties` keys only this action sets. For an optional action these are the
+    /// keys a resource that did not ask for it must not see.
+    pub adds: &'static [&'static str],
+}
+
+/// Test data of a kind, read by `tests/kinds.rs`.
+#[derive(Debug)]
+pub struct Fixture {
+    /// aws-v3's raw example, `tests/fixtures/aws-v3-raw/<example>.json`.
+    pub example: &'static str,
+    /// `Properties` keys every listed item of a seeded resource has, each one also in the
+    /// example with the same JSON type.
+    pub keys: &'static [&'static str],
+}
+
+impl Kind {
+    /// Whether it is listed region by region.
+    pub fn is_regional(&self) -> bool {
+        matches!(self.scope, Scope::Regional(_))
+    }
+
+    /// The `includeActions` names it accepts: its default actions (which run anyway) then
+    /// its optional ones.
+    pub fn accepted(&self) -> impl Iterator<Item = &'static str> + use<> {
+        self.default_actions
+            .iter()
+            .chain(self.optional_actions)
+            .map(|a| a.name)
+    }
+
+    /// Its actions in words, for messages about `includeActions`.
+    pub fn describe_actions(&self) -> String {
+        let names = |actions: &[Action]| {
+            actions
+                .iter()
+                .map(|a| a.name)
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let optional = match self.optional_actions {
+            [] => "no optional actions".to_string(),
+            some => format!("optional actions {}", names(some)),
+        };
+        match self.default_actions {
+            [] => format!("{} has {optional}", self.name),
+            some => format!(
+                "{} has {optional} (its default actions, which always run: {})",
+                self.name,
+                names(some)
+            ),
+        }
+    }
+
+    /// The names in a resource's `includeActions` that it does not accept (aws-v3 ignores
+    /// them).
+    pub fn unaccepted<'n>(&self, include: &'n [String]) -> impl Iterator<Item = &'n str> {
+        include
+            .iter()
+            .map(String::as_str)
+            .filter(|n| !self.accepted().any(|a| a == *n))
+    }
+
+    /// The optional actions a resource's `includeActions` asks for.
+    pub fn requested(&self, include: &[String]) -> Actions {
+        self.union([include])
+    }
+
+    /// The optional actions any of `includes` asks for: what one listing serving all those
+    /// resources runs.
+    pub fn union<'a>(&self, includes: impl IntoIterator<Item = &'a [String]> + Clone) -> Actions {
+        Actions(
+            self.optional_actions
+                .iter()
+                .filter(|a| {
+                    includes
+                        .clone()
+                        .into_iter()
+                        .any(|include| include.iter().any(|n| n == a.name))
+                })
+                .map(|a| a.name)
+                .collect(),
+        )
+    }
+
+    /// The `Properties` keys a listing that ran `listed` adds beyond what `wanted` would
+    /// have produced: what a resource asking for `wanted` must not see. Empty when the two
+    /// are the same.
+    pub fn extra_keys(&self, listed: &Actions, wanted: &Actions) -> Vec<&'static str> {
+        self.optional_actions
+            .iter()
+            .filter(|a| listed.runs(a) && !wanted.runs(a))
+            .flat_map(|a| a.adds.iter().copied())
+            .collect()
+    }
+}
+
+/// Optional actions of one kind, by name, in the kind's order: what a listing runs beyond
+/// the defaults. Built by [`Kind::requested`] and [`Kind::union`], so it only holds actions
+/// the kind declares.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Actions(Arc<[&'static str]>);
+
+impl Actions {
+    /// Whether `action` is one of them.
+    pub fn runs(&self, action: &Action) -> bool {
+        self.0.contains(&action.name)
+    }
+
+    /// Their names.
+    pub fn names(&self) -> &[&'static str] {
+        &self.0
+    }
 }
 
 /// What a kind's `list` gets.
@@ -46,12 +312,16 @@ pub enum Scope {
 pub struct ListCtx {
     /// The account, with credentials acting in it.
     pub account: Arc<Account>,
-    /// Region to call (for `Scope::Account`, the account config's region).
+    /// Region to call. Account-scoped kinds are not listed in a region (their pages carry
+    /// none); they get the account config's region for whatever call they make.
     pub region: String,
     /// AWS partition, for ARNs built in code.
     pub partition: Partition,
     /// Per-(account, service) request pacing, when `maxRequestsPerSecond` is set.
     pub pacer: Option<Arc<Pacer>>,
+    /// The optional actions to run: the union of the `includeActions` of the mapping's
+    /// resources of this kind, restricted to the kind's own optional actions.
+    pub actions: Actions,
 }
 
 /// Paces AWS calls per (account id, service).
@@ -79,6 +349,39 @@ impl ListCtx {
         if let Some(p) = &self.pacer {
             p.until_key_ready(&(self.account.id.clone(), service)).await;
         }
+    }
+
+    /// The next page of an SDK paginator (`page` is its `next()`): paced as a call of
+    /// `operation`'s service, AWS's error as an [`AwsError`] of `operation`
+    /// (`ec2:DescribeInstances`), and the page's cursor (`token`) checked in `cursors`:
+    /// the SDK's paginators end quietly on a token repeated at once and loop on a longer
+    /// cycle, so any repeat fails the unit instead. `None` when the listing is over.
+    pub(crate) async fn next_page<O, E, R>(
+        &self,
+        operation: &'static str,
+        cursors: &mut Cursors,
+        page: impl Future<Output = Option<Result<O, SdkError<E, R>>>>,
+        token: impl FnOnce(&O) -> Option<&str>,
+    ) -> Result<Option<O>, AwsError>
+    where
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+        R: std::fmt::Debug + Send + Sync + 'static,
+    {
+        let service = operation.split_once(':').map_or(operation, |(s, _)| s);
+        self.pace(service).await;
+        let Some(page) = page.await else {
+            return Ok(None);
+        };
+        let page = page.map_err(|e| AwsError::from_sdk(operation, e))?;
+        cursors
+            .next(token(&page))
+            .map_err(|e| AwsError::other(operation, e.to_string()))?;
+        Ok(Some(page))
+    }
+
+    /// Whether this listing runs the optional `action`.
+    pub fn runs(&self, action: &Action) -> bool {
+        self.actions.runs(action)
     }
 
     /// `{"AccountId": …, "Region": …}`.
@@ -114,31 +417,11 @@ impl Emit {
     }
 }
 
-/// Lists one (account, region) of a kind.
-pub type ListFn = fn(ListCtx, Emit) -> BoxFuture<'static, Result<(), AwsError>>;
+/// A started listing of one unit.
+pub type ListFuture = BoxFuture<'static, Result<(), AwsError>>;
 
-/// A registered kind.
-pub struct Kind {
-    /// CloudFormation type name.
-    pub name: &'static str,
-    /// Where it is listed.
-    pub scope: Scope,
-    /// The lister.
-    pub list: ListFn,
-}
-
-/// Every supported kind.
-pub static REGISTRY: &[Kind] = &[
-    account_info::KIND,
-    s3_bucket::KIND,
-    ec2_instance::KIND,
-    ecs_cluster::KIND,
-];
-
-/// Looks a kind up by its `AWS::X::Y` name.
-pub fn find(name: &str) -> Option<&'static Kind> {
-    REGISTRY.iter().find(|k| k.name == name)
-}
+/// Lists one (account, region) of a kind; made by `lister!` from the kind's `async fn list`.
+pub type ListFn = fn(ListCtx, Emit) -> ListFuture;
 
 /// A raw item.
 pub fn item(
@@ -220,4 +503,119 @@ pub fn obj(f: impl FnOnce(&mut Props)) -> Value {
     let mut p = Props::default();
     f(&mut p);
     Value::Object(p.build())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn nothing(_: ListCtx, _: Emit) -> ListFuture {
+        Box::pin(async { Ok(()) })
+    }
+
+    const A: Action = Action {
+        name: "AAction",
+        iam: &["svc:A"],
+        adds: &["A1", "A2"],
+    };
+    const B: Action = Action {
+        name: "BAction",
+        iam: &["svc:B"],
+        adds: &["B1"],
+    };
+
+    static TWO_OPTIONS: Kind = Kind {
+        name: "AWS::Test::Kind",
+        scope: Scope::Regional(Regions::All),
+        list: nothing,
+        default_actions: &[Action {
+            name: "ListAction",
+            iam: &["svc:List"],
+            adds: &[],
+        }],
+        optional_actions: &[A, B],
+        fixture: Fixture {
+            example: "none",
+            keys: &[],
+        },
+    };
+
+    fn names(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn a_listing_runs_the_union_and_each_resource_loses_only_what_it_did_not_ask_for() {
+        let k = &TWO_OPTIONS;
+        let first = names(&["BAction", "ListAction"]);
+        let second = names(&["AAction", "Nope"]);
+        let third = names(&[]);
+        let union = k.union([first.as_slice(), second.as_slice(), third.as_slice()]);
+        // Kind order, whatever the order asked in; defaults and unknown names are not in it.
+        assert_eq!(union.names(), ["AAction", "BAction"]);
+        assert!(union.runs(&A) && union.runs(&B));
+        assert_eq!(k.extra_keys(&union, &k.requested(&first)), ["A1", "A2"]);
+        assert_eq!(k.extra_keys(&union, &k.requested(&second)), ["B1"]);
+        assert_eq!(
+            k.extra_keys(&union, &k.requested(&third)),
+            ["A1", "A2", "B1"]
+        );
+        // The common case: every resource asks for the same, nothing to remove.
+        assert!(k.extra_keys(&union, &union).is_empty());
+        assert!(k.union([third.as_slice()]).names().is_empty());
+    }
+
+    #[test]
+    fn unknown_action_names_are_told_apart_from_default_and_optional_ones() {
+        let k = &TWO_OPTIONS;
+        let asked = names(&["ListAction", "AAction", "Nope", "aaction"]);
+        assert_eq!(
+            k.unaccepted(&asked).collect::<Vec<_>>(),
+            ["Nope", "aaction"]
+        );
+        assert_eq!(
+            k.accepted().collect::<Vec<_>>(),
+            ["ListAction", "AAction", "BAction"]
+        );
+        assert_eq!(
+            k.describe_actions(),
+            "AWS::Test::Kind has optional actions AAction, BAction (its default actions, which always run: ListAction)"
+        );
+    }
+
+    #[test]
+    fn the_registry_is_consistent() {
+        let mut seen = std::collections::BTreeSet::new();
+        for k in all() {
+            assert!(seen.insert(k.name), "{} is registered twice", k.name);
+            assert!(std::ptr::eq(find(k.name).unwrap(), k));
+            assert_eq!(k.name.split("::").count(), 3, "{}", k.name);
+            assert!(k.name.starts_with("AWS::"), "{}", k.name);
+            assert_eq!(is_regional(k.name), k.is_regional());
+            // Every kind that calls AWS says which calls, for least-privilege policies.
+            if k.scope != Scope::Account {
+                assert!(!k.default_actions.is_empty(), "{}", k.name);
+            }
+            let mut actions = std::collections::BTreeSet::new();
+            for a in k.default_actions.iter().chain(k.optional_actions) {
+                assert!(actions.insert(a.name), "{}: {} twice", k.name, a.name);
+                assert!(
+                    !a.iam.is_empty(),
+                    "{}: {} needs no IAM action?",
+                    k.name,
+                    a.name
+                );
+                for iam in a.iam {
+                    let (service, operation) = iam.split_once(':').unwrap();
+                    assert!(!service.is_empty() && operation.starts_with(char::is_uppercase));
+                }
+            }
+            for a in k.optional_actions {
+                assert!(!a.adds.is_empty(), "{}: {} adds no key", k.name, a.name);
+            }
+        }
+        assert!(find("AWS::EC2::Instance").is_some_and(Kind::is_regional));
+        assert!(!is_regional("AWS::S3::Bucket") && !is_regional("AWS::Account::Info"));
+        assert!(!is_regional("AWS::No::Such"));
+    }
 }

@@ -11,36 +11,52 @@
 //! what botocore returns and aws-v3 passes through.
 
 use aws_sdk_ecs::types::{Cluster, ClusterField, Failure};
-use futures::future::BoxFuture;
 use serde_json::{Map, Value, json};
 
-use super::{Emit, Kind, ListCtx, Props, Scope, item, obj};
 use crate::aws::AwsError;
+use crate::aws::kinds::{
+    Action, Emit, Fixture, Kind, ListCtx, Props, Regions, Scope, item, obj,
+};
 use crate::pagination::Cursors;
 
 pub const KIND: Kind = Kind {
     name: "AWS::ECS::Cluster",
-    scope: Scope::Regional,
-    list: start,
+    scope: Scope::Regional(Regions::All),
+    list: lister!(list),
+    default_actions: &[Action {
+        name: "DescribeClustersAction",
+        iam: &["ecs:ListClusters", "ecs:DescribeClusters"],
+        adds: &[],
+    }],
+    optional_actions: &[],
+    fixture: Fixture {
+        example: "ecs-cluster",
+        keys: &[
+            "ClusterName",
+            "ClusterArn",
+            "CapacityProviders",
+            "ClusterSettings",
+            "DefaultCapacityProviderStrategy",
+            "Tags",
+            "Status",
+            "RunningTasksCount",
+            "ActiveServicesCount",
+            "PendingTasksCount",
+            "RegisteredContainerInstancesCount",
+        ],
+    },
 };
-
-fn start(ctx: ListCtx, emit: Emit) -> BoxFuture<'static, Result<(), AwsError>> {
-    Box::pin(list(ctx, emit))
-}
 
 async fn list(ctx: ListCtx, emit: Emit) -> Result<(), AwsError> {
     let ecs = aws_sdk_ecs::Client::new(&ctx.sdk_config());
     let mut pages = ecs.list_clusters().into_paginator().send();
     let mut cursors = Cursors::default();
-    loop {
-        ctx.pace("ecs").await;
-        let Some(page) = pages.next().await else {
-            break;
-        };
-        let page = page.map_err(|e| AwsError::from_sdk("ecs:ListClusters", e))?;
-        cursors
-            .next(page.next_token())
-            .map_err(|e| AwsError::other("ecs:ListClusters", e.to_string()))?;
+    while let Some(page) = ctx
+        .next_page("ecs:ListClusters", &mut cursors, pages.next(), |p| {
+            p.next_token()
+        })
+        .await?
+    {
         for arns in page.cluster_arns().chunks(100) {
             ctx.pace("ecs").await;
             let described = ecs

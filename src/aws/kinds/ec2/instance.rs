@@ -5,37 +5,55 @@
 //! and `Groups`.
 
 use aws_sdk_ec2::types::{GroupIdentifier, Instance, Reservation};
-use futures::future::BoxFuture;
 use serde_json::{Map, Value, json};
 
-use super::{Emit, Kind, ListCtx, Props, Scope, item, obj};
+use super::tag;
 use crate::aws::AwsError;
+use crate::aws::kinds::{
+    Action, Emit, Fixture, Kind, ListCtx, Props, Regions, Scope, item, obj,
+};
 use crate::pagination::Cursors;
 
 pub const KIND: Kind = Kind {
     name: "AWS::EC2::Instance",
-    scope: Scope::Regional,
-    list: start,
+    scope: Scope::Regional(Regions::All),
+    list: lister!(list),
+    default_actions: &[Action {
+        name: "DescribeInstancesAction",
+        iam: &["ec2:DescribeInstances"],
+        adds: &[],
+    }],
+    optional_actions: &[],
+    fixture: Fixture {
+        example: "ec2-instance",
+        keys: &[
+            "InstanceId",
+            "InstanceType",
+            "State",
+            "PrivateIpAddress",
+            "ImageId",
+            "SubnetId",
+            "VpcId",
+            "LaunchTime",
+            "Placement",
+            "Monitoring",
+            "SecurityGroups",
+            "Tags",
+            "Architecture",
+        ],
+    },
 };
-
-fn start(ctx: ListCtx, emit: Emit) -> BoxFuture<'static, Result<(), AwsError>> {
-    Box::pin(list(ctx, emit))
-}
 
 async fn list(ctx: ListCtx, emit: Emit) -> Result<(), AwsError> {
     let ec2 = aws_sdk_ec2::Client::new(&ctx.sdk_config());
     let mut pages = ec2.describe_instances().into_paginator().send();
-    // The paginator ends quietly on a token repeated at once, and loops on a longer cycle.
     let mut cursors = Cursors::default();
-    loop {
-        ctx.pace("ec2").await;
-        let Some(page) = pages.next().await else {
-            break;
-        };
-        let page = page.map_err(|e| AwsError::from_sdk("ec2:DescribeInstances", e))?;
-        cursors
-            .next(page.next_token())
-            .map_err(|e| AwsError::other("ec2:DescribeInstances", e.to_string()))?;
+    while let Some(page) = ctx
+        .next_page("ec2:DescribeInstances", &mut cursors, pages.next(), |p| {
+            p.next_token()
+        })
+        .await?
+    {
         let mut items = Vec::new();
         for reservation in page.reservations() {
             let extra = reservation_context(&ctx, reservation);
@@ -180,11 +198,7 @@ fn properties(i: &Instance) -> Map<String, Value> {
             i.state_reason()
                 .map(|s| json!({"Code": s.code(), "Message": s.message()})),
         )
-        .list(
-            "Tags",
-            i.tags(),
-            |t| json!({"Key": t.key(), "Value": t.value()}),
-        )
+        .list("Tags", i.tags(), tag)
         .str(
             "VirtualizationType",
             i.virtualization_type().map(|v| v.as_str()),

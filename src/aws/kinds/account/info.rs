@@ -1,20 +1,22 @@
 //! `AWS::Account::Info`: one item per account the run can access, `{Id, Name}`, no AWS
-//! call and no `__ExtraContext` (as aws-v3).
+//! call and no `__ExtraContext` (as aws-v3, which has no actions for it either).
 
-use futures::future::BoxFuture;
 use serde_json::json;
 
-use super::{AwsError, Emit, Kind, ListCtx, Scope, item};
+use crate::aws::AwsError;
+use crate::aws::kinds::{Emit, Fixture, Kind, ListCtx, Scope, item};
 
 pub const KIND: Kind = Kind {
     name: "AWS::Account::Info",
     scope: Scope::Account,
-    list: start,
+    list: lister!(list),
+    default_actions: &[],
+    optional_actions: &[],
+    fixture: Fixture {
+        example: "account-info",
+        keys: &["Id", "Name"],
+    },
 };
-
-fn start(ctx: ListCtx, emit: Emit) -> BoxFuture<'static, Result<(), AwsError>> {
-    Box::pin(list(ctx, emit))
-}
 
 async fn list(ctx: ListCtx, emit: Emit) -> Result<(), AwsError> {
     let mut props = serde_json::Map::new();

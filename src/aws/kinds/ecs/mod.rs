@@ -1,0 +1,3 @@
+//! ECS kinds.
+
+kinds![cluster];

@@ -1,0 +1,3 @@
+//! S3 kinds.
+
+kinds![bucket];
