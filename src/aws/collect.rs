@@ -31,46 +31,46 @@ const CHANNEL_PAGES: usize = 64;
 
 /// A (kind, account, region) whose listing failed.
 #[derive(Debug, Clone)]
-pub struct UnitFailure {
+pub(crate) struct UnitFailure {
     /// Kind (`*` when every kind of the account was affected).
-    pub kind: String,
+    pub(crate) kind: String,
     /// Account id.
-    pub account: String,
+    pub(crate) account: String,
     /// Region (`*` for all, empty for account-scoped kinds).
-    pub region: String,
+    pub(crate) region: String,
     /// AWS's code and message.
-    pub reason: String,
+    pub(crate) reason: String,
 }
 
 /// A page of raw items and where it came from.
-pub struct Page {
+pub(crate) struct Page {
     /// The kind's `AWS::X::Y` name.
-    pub kind: &'static str,
+    pub(crate) kind: &'static str,
     /// The region listed; `None` for account-scoped kinds, which are not listed in a region
     /// (so no `regionPolicy` applies to them).
-    pub region: Option<Arc<str>>,
+    pub(crate) region: Option<Arc<str>>,
     /// Raw items of the aws-v3 shape.
-    pub items: Vec<Value>,
+    pub(crate) items: Vec<Value>,
 }
 
 /// What one mapping resource asks of the listing of its kind.
 #[derive(Debug, Clone)]
-pub struct ResourceSelector {
+pub(crate) struct ResourceSelector {
     /// Index in `resources[]`, for messages.
-    pub resource: usize,
+    pub(crate) resource: usize,
     /// The kind's `AWS::X::Y` name.
-    pub kind: String,
+    pub(crate) kind: String,
     /// `selector.regionPolicy`: the kind is listed in a region when one of its resources
     /// allows it.
-    pub policy: RegionPolicy,
+    pub(crate) policy: RegionPolicy,
     /// `selector.includeActions`: the kind's listing runs the optional actions any of its
     /// resources names.
-    pub include_actions: Vec<String>,
+    pub(crate) include_actions: Vec<String>,
 }
 
 impl ResourceSelector {
     /// A compiled resource's selector.
-    pub fn of(resource: &Resource) -> ResourceSelector {
+    pub(crate) fn of(resource: &Resource) -> ResourceSelector {
         ResourceSelector {
             resource: resource.index,
             kind: resource.kind.clone(),
@@ -81,41 +81,41 @@ impl ResourceSelector {
 }
 
 /// What to list, and how much at once.
-pub struct Plan {
+pub(crate) struct Plan {
     /// Kinds to list, each once.
-    pub kinds: Vec<&'static Kind>,
+    pub(crate) kinds: Vec<&'static Kind>,
     /// The selectors of the mapping's resources, one per resource.
-    pub selectors: Vec<ResourceSelector>,
+    pub(crate) selectors: Vec<ResourceSelector>,
     /// AWS partition, for ARNs built in code and the default region.
-    pub partition: Partition,
+    pub(crate) partition: Partition,
     /// Accounts processed at once.
-    pub max_accounts: usize,
+    pub(crate) max_accounts: usize,
     /// Units of one account listed at once.
-    pub max_regions: usize,
+    pub(crate) max_regions: usize,
     /// Per-(account, service) request pacing.
-    pub pacer: Option<Arc<Pacer>>,
+    pub(crate) pacer: Option<Arc<Pacer>>,
 }
 
 /// What collection found apart from the items.
 #[derive(Debug, Default)]
-pub struct Collected {
+pub(crate) struct Collected {
     /// Distinct regions listed, summed over accounts.
-    pub regions: usize,
+    pub(crate) regions: usize,
     /// Units that failed.
-    pub failures: Vec<UnitFailure>,
+    pub(crate) failures: Vec<UnitFailure>,
 }
 
 /// A collection under way: read [`Collection::pages`] to the end, then [`Collection::finish`].
 /// Dropping it stops the listing (a cancelled run must not keep calling AWS).
-pub struct Collection {
+pub(crate) struct Collection {
     /// Pages as they are listed; closed when every unit is done.
-    pub pages: mpsc::Receiver<Page>,
+    pub(crate) pages: mpsc::Receiver<Page>,
     task: AbortOnDrop<Vec<Collected>>,
 }
 
 impl Collection {
     /// Waits for the listing to end and sums up what each account found.
-    pub async fn finish(mut self) -> Result<Collected, CollectError> {
+    pub(crate) async fn finish(mut self) -> Result<Collected, CollectError> {
         let per_account = (&mut self.task.0)
             .await
             .map_err(|e| CollectError::TaskFailed(e.to_string()))?;
@@ -129,7 +129,7 @@ impl Collection {
 }
 
 /// Starts listing every unit of `plan` in `accounts`, on its own task.
-pub fn start(accounts: Vec<Account>, plan: Plan) -> Collection {
+pub(crate) fn start(accounts: Vec<Account>, plan: Plan) -> Collection {
     let (tx, rx) = mpsc::channel::<Page>(CHANNEL_PAGES);
     let task = tokio::spawn(collect(accounts, plan, tx).in_current_span());
     Collection {
@@ -186,7 +186,7 @@ async fn collect(accounts: Vec<Account>, plan: Plan, tx: mpsc::Sender<Page>) -> 
 
 /// Collection itself broke (not an AWS failure, which is a [`UnitFailure`]).
 #[derive(Debug, thiserror::Error)]
-pub enum CollectError {
+pub(crate) enum CollectError {
     /// The listing task panicked or was cancelled.
     #[error("the collection task did not finish: {0}")]
     TaskFailed(String),

@@ -96,7 +96,7 @@ fn deletion_summary(deleted: u64, possibly: u64) -> String {
 
 impl RunError {
     /// Whether the problem is in the user's input (exit code 2) rather than at run time.
-    pub fn is_invalid_input(&self) -> bool {
+    pub(crate) fn is_invalid_input(&self) -> bool {
         matches!(self, RunError::Mapping(_))
     }
 }

@@ -10,7 +10,7 @@ use crate::aws::kinds;
 use crate::mapping::{FieldIssue, Item, Mapping, Outcome};
 
 /// Reads raw items: one JSON value, an array of them, or a stream of values (JSON lines).
-pub fn parse_items(text: &str) -> Result<Vec<Value>, String> {
+pub(crate) fn parse_items(text: &str) -> Result<Vec<Value>, String> {
     let mut values = Vec::new();
     for v in serde_json::Deserializer::from_str(text).into_iter::<Value>() {
         values.push(v.map_err(|e| format!("input is not JSON: {e}"))?);
@@ -22,7 +22,7 @@ pub fn parse_items(text: &str) -> Result<Vec<Value>, String> {
 }
 
 /// Maps `items` of `kind` with every resource of that kind in `mapping`.
-pub fn map_items(mapping: &Mapping, kind: &str, items: &[Value]) -> Value {
+pub(crate) fn map_items(mapping: &Mapping, kind: &str, items: &[Value]) -> Value {
     let regional = kinds::is_regional(kind);
     let mut entities = Vec::new();
     let mut dropped = Vec::new();

@@ -1,5 +1,5 @@
 //! Offline tools over the mapping: `validate` (find every problem before a run) and `map`
 //! (show what a mapping makes of given raw items). Neither writes anywhere.
 
-pub mod map;
-pub mod validate;
+pub(crate) mod map;
+pub(crate) mod validate;

@@ -19,7 +19,7 @@ use crate::mapping::{CompileOptions, Mapping, MappingError};
 
 /// How bad a finding is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Level {
+pub(crate) enum Level {
     /// The run would fail, be partial, or write wrong data.
     Error,
     /// Worth a look; the run works.
@@ -28,17 +28,17 @@ pub enum Level {
 
 /// One problem, with where it is and what to do.
 #[derive(Debug, Clone)]
-pub struct Finding {
+pub(crate) struct Finding {
     /// Severity.
-    pub level: Level,
+    pub(crate) level: Level,
     /// `resources[i] (kind) field` or `settings`.
-    pub place: String,
+    pub(crate) place: String,
     /// The expression involved, if any.
-    pub expression: Option<String>,
+    pub(crate) expression: Option<String>,
     /// What is wrong.
-    pub message: String,
+    pub(crate) message: String,
     /// What to do about it.
-    pub hint: Option<String>,
+    pub(crate) hint: Option<String>,
 }
 
 impl fmt::Display for Finding {
@@ -63,7 +63,11 @@ fn place(index: usize, kind: &str, field: &str) -> String {
 }
 
 /// Checks a port app config against the kind registry and `blueprints`.
-pub fn mapping(config: &Value, blueprints: &[Value], options: CompileOptions) -> Vec<Finding> {
+pub(crate) fn mapping(
+    config: &Value,
+    blueprints: &[Value],
+    options: CompileOptions,
+) -> Vec<Finding> {
     let mut findings = Vec::new();
     let parsed = match PortAppConfig::from_json(config) {
         Ok(p) => p,

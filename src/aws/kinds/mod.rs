@@ -328,14 +328,14 @@ pub struct ListCtx {
 pub type Pacer = governor::DefaultKeyedRateLimiter<(String, &'static str)>;
 
 /// A pacer allowing `per_second` requests per (account, service).
-pub fn pacer(per_second: u32) -> Option<Arc<Pacer>> {
+pub(crate) fn pacer(per_second: u32) -> Option<Arc<Pacer>> {
     std::num::NonZeroU32::new(per_second)
         .map(|n| Arc::new(governor::RateLimiter::keyed(governor::Quota::per_second(n))))
 }
 
 impl ListCtx {
     /// The account config pointed at this context's region.
-    pub fn sdk_config(&self) -> aws_config::SdkConfig {
+    pub(crate) fn sdk_config(&self) -> aws_config::SdkConfig {
         self.account
             .config
             .to_builder()
@@ -344,7 +344,7 @@ impl ListCtx {
     }
 
     /// Counts a call to `service` and waits until it is allowed.
-    pub async fn pace(&self, service: &'static str) {
+    pub(crate) async fn pace(&self, service: &'static str) {
         crate::metrics::aws_call(service);
         if let Some(p) = &self.pacer {
             p.until_key_ready(&(self.account.id.clone(), service)).await;
@@ -385,7 +385,7 @@ impl ListCtx {
     }
 
     /// `{"AccountId": …, "Region": …}`.
-    pub fn extra_context(&self) -> Map<String, Value> {
+    pub(crate) fn extra_context(&self) -> Map<String, Value> {
         let mut m = Map::new();
         m.insert("AccountId".into(), json!(self.account.id));
         m.insert("Region".into(), json!(self.region));
@@ -424,7 +424,7 @@ pub type ListFuture = BoxFuture<'static, Result<(), AwsError>>;
 pub type ListFn = fn(ListCtx, Emit) -> ListFuture;
 
 /// A raw item.
-pub fn item(
+pub(crate) fn item(
     kind: &str,
     properties: Map<String, Value>,
     extra: Option<Map<String, Value>>,
@@ -440,11 +440,11 @@ pub fn item(
 
 /// Builds a `Properties` object, skipping absent values.
 #[derive(Default)]
-pub struct Props(pub Map<String, Value>);
+pub(crate) struct Props(pub(crate) Map<String, Value>);
 
 impl Props {
     /// Sets `key` when `value` is present.
-    pub fn opt<V: Into<Value>>(&mut self, key: &str, value: Option<V>) -> &mut Self {
+    pub(crate) fn opt<V: Into<Value>>(&mut self, key: &str, value: Option<V>) -> &mut Self {
         if let Some(v) = value {
             self.0.insert(key.to_string(), v.into());
         }
@@ -452,17 +452,17 @@ impl Props {
     }
 
     /// Sets `key` to a string when present.
-    pub fn str(&mut self, key: &str, value: Option<&str>) -> &mut Self {
+    pub(crate) fn str(&mut self, key: &str, value: Option<&str>) -> &mut Self {
         self.opt(key, value)
     }
 
     /// Sets `key` to an RFC 3339 timestamp when present.
-    pub fn time(&mut self, key: &str, value: Option<&DateTime>) -> &mut Self {
+    pub(crate) fn time(&mut self, key: &str, value: Option<&DateTime>) -> &mut Self {
         self.opt(key, value.map(time))
     }
 
     /// Sets `key` to an already-built value.
-    pub fn val(&mut self, key: &str, value: Value) -> &mut Self {
+    pub(crate) fn val(&mut self, key: &str, value: Value) -> &mut Self {
         self.0.insert(key.to_string(), value);
         self
     }
@@ -470,7 +470,7 @@ impl Props {
     /// Sets `key` to a list that may be absent: the SDK gives an empty slice both for an
     /// absent list and an empty one, so empty means absent (e.g. EC2's `Tags`, which AWS
     /// omits for untagged instances).
-    pub fn list<T>(&mut self, key: &str, items: &[T], f: impl Fn(&T) -> Value) -> &mut Self {
+    pub(crate) fn list<T>(&mut self, key: &str, items: &[T], f: impl Fn(&T) -> Value) -> &mut Self {
         if !items.is_empty() {
             self.all(key, items, f);
         }
@@ -479,27 +479,27 @@ impl Props {
 
     /// Sets `key` to a list AWS always returns, possibly empty (e.g. EC2's
     /// `SecurityGroups`).
-    pub fn all<T>(&mut self, key: &str, items: &[T], f: impl Fn(&T) -> Value) -> &mut Self {
+    pub(crate) fn all<T>(&mut self, key: &str, items: &[T], f: impl Fn(&T) -> Value) -> &mut Self {
         self.0
             .insert(key.to_string(), Value::Array(items.iter().map(f).collect()));
         self
     }
 
     /// The finished object.
-    pub fn build(&mut self) -> Map<String, Value> {
+    pub(crate) fn build(&mut self) -> Map<String, Value> {
         std::mem::take(&mut self.0)
     }
 }
 
 /// RFC 3339, `Z` for UTC (what aws-v3's pydantic models print).
-pub fn time(t: &DateTime) -> Value {
+pub(crate) fn time(t: &DateTime) -> Value {
     t.fmt(Format::DateTime)
         .map(Value::String)
         .unwrap_or(Value::Null)
 }
 
 /// A sub-object built with [`Props`].
-pub fn obj(f: impl FnOnce(&mut Props)) -> Value {
+pub(crate) fn obj(f: impl FnOnce(&mut Props)) -> Value {
     let mut p = Props::default();
     f(&mut p);
     Value::Object(p.build())
