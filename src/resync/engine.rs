@@ -7,7 +7,7 @@
 //! aws-v3 would have given it. Entities go straight to the [`Loader`] (which back-pressures when its
 //! bulk requests are all in flight) and only their identity is kept, in [`Seen`], for
 //! reconciliation. Nothing else grows with the number of items, which is what keeps a
-//! run's memory flat (the engine benchmark, `aws-catalog-sync bench engine`, checks it).
+//! run's memory flat (the engine benchmark, `cargo perf engine` in the harness, checks it).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
