@@ -42,7 +42,7 @@ pub use report::Report;
 use crate::aws::collect::{self, CollectError};
 use crate::aws::kinds;
 use crate::aws::{AwsError, accounts, credentials};
-use crate::config::Settings;
+use crate::config::{AwsSettings, Settings};
 use crate::mapping::{CompileOptions, Mapping, MappingError};
 use crate::port::integration::{self, ResyncStatus};
 use crate::port::{self, PortError};
@@ -361,15 +361,9 @@ async fn cancelled(
     error
 }
 
-async fn collect_and_load(
-    settings: &Settings,
-    client: &Arc<port::Client>,
-    mapping: &Mapping,
-    run_id: &str,
-) -> Result<(Report, reconcile::Seen), RunError> {
-    let mut report = Report::new(run_id.to_string());
-
-    // Kinds the mapping uses, each listed once.
+/// The kinds the mapping uses, each once; a kind this program does not support is recorded
+/// in the report (its resources are skipped and the run is partial).
+fn kinds_used(mapping: &Mapping, report: &mut Report) -> Vec<&'static kinds::Kind> {
     let mut used: BTreeMap<&'static str, &'static kinds::Kind> = BTreeMap::new();
     for r in &mapping.resources {
         match kinds::find(&r.kind) {
@@ -382,8 +376,12 @@ async fn collect_and_load(
             }
         }
     }
+    used.into_values().collect()
+}
 
-    // Accounts are listed once for all kinds, so a resource's own bound applies to all.
+/// The AWS settings of this run: accounts are listed once for all kinds, so a resource's
+/// own `maxConcurrentAccounts` bounds them all.
+fn aws_settings(settings: &Settings, mapping: &Mapping) -> AwsSettings {
     let mut aws = settings.aws.clone();
     if let Some(n) = mapping.max_concurrent_accounts
         && n < aws.max_concurrent_accounts
@@ -394,6 +392,21 @@ async fn collect_and_load(
         );
         aws.max_concurrent_accounts = n;
     }
+    aws
+}
+
+/// Steps 3–4: discover accounts, then collect, map and load as one stream (accounts,
+/// regions and bulk requests each bounded); the report so far and what the run produced.
+async fn collect_and_load(
+    settings: &Settings,
+    client: &Arc<port::Client>,
+    mapping: &Mapping,
+    run_id: &str,
+) -> Result<(Report, reconcile::Seen), RunError> {
+    let mut report = Report::new(run_id.to_string());
+
+    let kinds = kinds_used(mapping, &mut report);
+    let aws = aws_settings(settings, mapping);
     let base = credentials::base_config(&aws).await;
     let discovery = accounts::discover(&base, &aws).await?;
     report.accounts_ok = discovery.accounts.len();
@@ -407,7 +420,7 @@ async fn collect_and_load(
     let mut collection = collect::start(
         discovery.accounts,
         collect::Plan {
-            kinds: used.into_values().collect(),
+            kinds,
             selectors: mapping
                 .resources
                 .iter()
