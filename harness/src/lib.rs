@@ -7,7 +7,8 @@
 //! - [`aws_proxy`]: a fault-injecting, request-counting proxy in front of moto;
 //! - [`port_fake`]: Port's REST API, strict the way Port is;
 //! - [`demo`] and [`bench`]: the `harness demo` and `harness bench` commands;
-//! - [`product`]: where the product binary they run is;
+//! - [`product`]: where the product binary they run is; [`run`]: runs it (or the harness)
+//!   with exactly the environment a test gives;
 //! - [`default_mapping_in_regions`]: the product's default mapping restricted to seeded
 //!   regions (what the tests and the benchmark run).
 //!
@@ -19,6 +20,7 @@ pub mod demo;
 pub mod moto;
 pub mod port_fake;
 pub mod product;
+pub mod run;
 
 use serde_json::{Value, json};
 

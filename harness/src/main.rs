@@ -60,7 +60,9 @@ enum BenchCommand {
 }
 
 fn main() -> ExitCode {
-    limit_malloc_arenas();
+    // As the product's main: `bench engine-child` runs the product's engine in this
+    // process and must measure the same memory behaviour.
+    aws_catalog_sync::cli::limit_malloc_arenas();
     let cli = Cli::parse();
     // The engine runs in this process under `bench engine-child`: log as the product does.
     aws_catalog_sync::logging::init(std::env::var("APPLICATION__LOG_LEVEL").ok().as_deref());
@@ -92,17 +94,4 @@ fn main() -> ExitCode {
         }
     });
     ExitCode::from(code)
-}
-
-/// The product's `main` limits glibc to two malloc arenas (see its `limit_malloc_arenas`);
-/// `bench engine-child` runs the product's engine in this process, so it does the same to
-/// measure the same memory behaviour. `MALLOC_ARENA_MAX` in the environment still wins.
-fn limit_malloc_arenas() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    if std::env::var_os("MALLOC_ARENA_MAX").is_none() {
-        // SAFETY: called first thing in main, before any other thread exists.
-        unsafe {
-            libc::mallopt(libc::M_ARENA_MAX, 2);
-        }
-    }
 }

@@ -2,38 +2,19 @@
 //! it claims to count and fail loudly when the measured run fails. (The numbers
 //! themselves come from a release build; see docs/performance.md.)
 
-use std::process::Output;
-
-/// What a run of the harness produced.
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
+use aws_catalog_sync_harness::run::{Run, run};
 
 /// Runs the harness binary with exactly `env` (plus PATH/HOME), in an empty directory so no
 /// `.env` or `config.yaml` reaches the product it runs.
 async fn run_binary(args: &[&str], env: &[(String, String)]) -> Run {
     let dir = tempfile::tempdir().unwrap();
-    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_harness"));
-    cmd.args(args).current_dir(dir.path()).env_clear();
-    for key in ["PATH", "HOME"] {
-        if let Ok(v) = std::env::var(key) {
-            cmd.env(key, v);
-        }
-    }
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let out: Output = tokio::time::timeout(std::time::Duration::from_secs(180), cmd.output())
-        .await
-        .expect("the harness finishes within 3 minutes")
-        .expect("the harness runs");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    run(
+        std::path::Path::new(env!("CARGO_BIN_EXE_harness")),
+        dir.path(),
+        args,
+        env,
+    )
+    .await
 }
 
 /// MOTO_VENV / CARGO_TARGET_DIR locate the test venv, AWS_CATALOG_SYNC_BIN the product

@@ -112,8 +112,10 @@ pub fn main() -> ExitCode {
 /// glibc gives every thread that allocates its own arena (up to 8 per core), and memory
 /// freed in one cannot serve another: with the mapping on one thread and bulk requests on
 /// the runtime's workers, two arenas keep peak RSS about 3 MiB lower at no measurable CPU
-/// cost (docs/performance.md). `MALLOC_ARENA_MAX` in the environment still wins.
-fn limit_malloc_arenas() {
+/// cost (docs/performance.md). `MALLOC_ARENA_MAX` in the environment still wins. Public
+/// for the harness, whose engine benchmark runs this library's engine in its own process:
+/// call it first thing in `main`, before any other thread exists.
+pub fn limit_malloc_arenas() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     if std::env::var_os("MALLOC_ARENA_MAX").is_none() {
         // SAFETY: called first thing in main, before any other thread exists.

@@ -6,9 +6,9 @@
 pub mod helm;
 pub mod jq_oracle;
 
+pub use aws_catalog_sync_harness::run::Run;
 pub use aws_catalog_sync_harness::{aws_proxy, default_mapping_in_regions, moto, port_fake};
 
-use std::process::Output;
 
 use serde_json::{Value, json};
 
@@ -182,20 +182,6 @@ pub fn our_datasource() -> String {
     )
 }
 
-/// What a run of the binary produced.
-pub struct Run {
-    pub code: i32,
-    pub stdout: String,
-    pub stderr: String,
-}
-
-impl Run {
-    /// Both streams, for leak checks.
-    pub fn all_output(&self) -> String {
-        format!("{}\n{}", self.stdout, self.stderr)
-    }
-}
-
 /// The binary under test: this build's, or `AWS_CATALOG_SYNC_BIN` when set (to show that a
 /// new test fails on an older build).
 pub fn binary() -> String {
@@ -213,25 +199,7 @@ pub async fn run_binary(args: &[&str], env: &[(String, String)]) -> Run {
 /// Runs the real binary like [`run_binary`], in `dir` (which may hold a `.env` or a
 /// `config.yaml` the test put there).
 pub async fn run_binary_in(dir: &std::path::Path, args: &[&str], env: &[(String, String)]) -> Run {
-    let mut cmd = tokio::process::Command::new(binary());
-    cmd.args(args).current_dir(dir).env_clear();
-    for key in ["PATH", "HOME"] {
-        if let Ok(v) = std::env::var(key) {
-            cmd.env(key, v);
-        }
-    }
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let out: Output = tokio::time::timeout(std::time::Duration::from_secs(180), cmd.output())
-        .await
-        .expect("the binary finishes within 3 minutes")
-        .expect("the binary runs");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    aws_catalog_sync_harness::run::run(std::path::Path::new(&binary()), dir, args, env).await
 }
 
 /// The binary, started in an empty directory with exactly `env` (plus PATH) and its output
