@@ -507,3 +507,436 @@ async fn ec2_volume_attribute_action_adds_auto_enable_io() {
     let e = w.port.entity("ebsVolume", &id).unwrap();
     assert_eq!(e["properties"]["autoEnableIo"], true);
 }
+
+/// An empty world (one member, nothing seeded) where the test creates ECS resources itself
+/// in moto's management account (the static test keys' account), eu-west-1: a cluster
+/// `zinc`, task definition `zinc-web` registered twice (revision 1 then deregistered, so
+/// only revision 2 is ACTIVE), and a service `web` of revision 2 tagged `team=platform`.
+/// `resources` is the mapping. Returns the world, the cluster ARN, the service ARN and the
+/// ARN of the active task definition.
+async fn world_with_an_ecs_service(resources: Value) -> (World, String, String, String) {
+    let w = World::start(&[
+        "--members",
+        "1",
+        "--instances-per-region",
+        "0",
+        "--clusters-per-region",
+        "0",
+        "--buckets-per-account",
+        "0",
+    ])
+    .await;
+    use aws_sdk_ecs::types::{ContainerDefinition, LaunchType, PortMapping, Tag};
+    let config = aws_config::defaults(BehaviorVersion::latest())
+        .endpoint_url(w.moto.url())
+        .region(Region::new("eu-west-1"))
+        .credentials_provider(Credentials::new("testing", "testing", None, None, "test"))
+        .load()
+        .await;
+    let ecs = aws_sdk_ecs::Client::new(&config);
+    let cluster = ecs
+        .create_cluster()
+        .cluster_name("zinc")
+        .send()
+        .await
+        .unwrap()
+        .cluster
+        .unwrap()
+        .cluster_arn
+        .unwrap();
+    let mut revisions = Vec::new();
+    for _ in 0..2 {
+        let registered = ecs
+            .register_task_definition()
+            .family("zinc-web")
+            .network_mode(aws_sdk_ecs::types::NetworkMode::Awsvpc)
+            .requires_compatibilities(aws_sdk_ecs::types::Compatibility::Fargate)
+            .cpu("256")
+            .memory("512")
+            .container_definitions(
+                ContainerDefinition::builder()
+                    .name("web")
+                    .image("nginx:1.27")
+                    .essential(true)
+                    .port_mappings(PortMapping::builder().container_port(80).build())
+                    .build(),
+            )
+            .tags(Tag::builder().key("team").value("platform").build())
+            .send()
+            .await
+            .unwrap();
+        revisions.push(
+            registered
+                .task_definition
+                .unwrap()
+                .task_definition_arn
+                .unwrap(),
+        );
+    }
+    ecs.deregister_task_definition()
+        .task_definition(&revisions[0])
+        .send()
+        .await
+        .unwrap();
+    let service = ecs
+        .create_service()
+        .cluster(&cluster)
+        .service_name("web")
+        .task_definition(&revisions[1])
+        .desired_count(1)
+        .launch_type(LaunchType::Fargate)
+        .tags(Tag::builder().key("team").value("platform").build())
+        .send()
+        .await
+        .unwrap()
+        .service
+        .unwrap()
+        .service_arn
+        .unwrap();
+    for bp in ["ecsService", "ecsTaskDefinition"] {
+        w.port.put_blueprint(json!({
+            "identifier": bp,
+            "title": bp,
+            "schema": {"properties": {"status": {"type": "string"}}},
+        }));
+    }
+    w.seed_integration(json!({ "resources": resources }));
+    (w, cluster, service, revisions[1].clone())
+}
+
+/// A mapping resource of `kind` listed in eu-west-1, making `blueprint` entities
+/// identified by `.Properties.<id>`.
+fn ecs_resource(kind: &str, blueprint: &str, id: &str) -> Value {
+    json!({
+        "kind": kind,
+        "selector": {"query": "true", "regionPolicy": {"allow": ["eu-west-1"]}},
+        "port": {"entity": {"mappings": {
+            "identifier": format!(".Properties.{id}"),
+            "title": format!(".Properties.{id}"),
+            "blueprint": format!("\"{blueprint}\""),
+            "properties": {"status": ".Properties.Status"},
+        }}},
+    })
+}
+
+/// Every `Properties` key of `item` is one aws-v3's model declares (its `ignore` policy:
+/// the example has every declared key) and none is null.
+fn assert_only_declared_keys(item: &Value) {
+    let kind = kinds::find(item["Type"].as_str().unwrap()).unwrap();
+    let example = example(kind.fixture.example);
+    let declared = keys(&example["Properties"]);
+    let props = &item["Properties"];
+    for k in keys(props) {
+        assert!(
+            declared.contains(&k),
+            "{k} is not declared by aws-v3: {props:#}"
+        );
+        assert!(!props[&k].is_null(), "{k} is null");
+    }
+}
+
+/// `AWS::ECS::Service` through the real binary: the raw item sent to Port has aws-v3's
+/// shape key for key — declared keys only, PascalCase, nested ECS camelCase, RFC 3339
+/// timestamps, `__ExtraContext` with `ClusterArn` — and the entity is made of it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ecs_services_have_the_aws_v3_shape() {
+    let (w, cluster, service, task) = world_with_an_ecs_service(json!([ecs_resource(
+        "AWS::ECS::Service",
+        "ecsService",
+        "ServiceArn"
+    )]))
+    .await;
+    let run = run_binary(&["sail"], &w.env()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+
+    let examples = w.port.examples(IDENTIFIER, "AWS::ECS::Service");
+    assert_eq!(examples.len(), 1, "{examples:#?}");
+    let item = &examples[0];
+    assert_eq!(keys(item), keys(&example("ecs-service")), "{item:#}");
+    assert_kind_shape(item);
+    assert_only_declared_keys(item);
+    let props = &item["Properties"];
+    assert_eq!(props["ServiceArn"], json!(service));
+    assert_eq!(props["ServiceName"], "web");
+    assert_eq!(props["ClusterArn"], json!(cluster));
+    assert_eq!(props["TaskDefinition"], json!(task));
+    assert_eq!(props["DesiredCount"], 1);
+    assert_eq!(props["LaunchType"], "FARGATE");
+    assert_eq!(props["Status"], "ACTIVE");
+    assert_eq!(props["Tags"], json!([{"key": "team", "value": "platform"}]));
+    // moto 5.2.5 returns no `createdAt` for a service: absent, not null (the epoch
+    // seconds AWS sends are covered by `ecs_service_epoch_timestamps_are_rfc3339`).
+    assert!(props.get("CreatedAt").is_none(), "{props}");
+    assert_eq!(props["Deployments"][0]["status"], "PRIMARY");
+    assert!(
+        props["Deployments"][0]["createdAt"]
+            .as_str()
+            .is_some_and(|t| t.ends_with('Z')),
+        "{props}"
+    );
+    assert_eq!(
+        item["__ExtraContext"],
+        json!({"AccountId": MANAGEMENT, "Region": "eu-west-1", "ClusterArn": cluster})
+    );
+    // One DescribeServices call for the cluster's one page of services, with tags.
+    assert_eq!(w.proxy.hits("DescribeServices"), 1);
+
+    let e = w.port.entity("ecsService", &service).unwrap();
+    assert_eq!(e["properties"]["status"], "ACTIVE");
+}
+
+/// `AWS::ECS::TaskDefinition` through the real binary: only the ACTIVE revision (revision
+/// 1 was deregistered), described with its tags, in aws-v3's shape key for key.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ecs_task_definitions_have_the_aws_v3_shape() {
+    let (w, _, _, task) = world_with_an_ecs_service(json!([ecs_resource(
+        "AWS::ECS::TaskDefinition",
+        "ecsTaskDefinition",
+        "TaskDefinitionArn"
+    )]))
+    .await;
+    let run = run_binary(&["sail"], &w.env()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+
+    let examples = w.port.examples(IDENTIFIER, "AWS::ECS::TaskDefinition");
+    assert_eq!(examples.len(), 1, "{examples:#?}");
+    let item = &examples[0];
+    assert_eq!(
+        keys(item),
+        keys(&example("ecs-task-definition")),
+        "{item:#}"
+    );
+    assert_kind_shape(item);
+    assert_only_declared_keys(item);
+    let props = &item["Properties"];
+    assert_eq!(props["TaskDefinitionArn"], json!(task));
+    assert_eq!(props["Family"], "zinc-web");
+    assert_eq!(props["Revision"], 2);
+    assert_eq!(props["Status"], "ACTIVE");
+    assert_eq!(props["Cpu"], "256");
+    assert_eq!(props["Memory"], "512");
+    assert_eq!(props["NetworkMode"], "awsvpc");
+    assert_eq!(props["RequiresCompatibilities"], json!(["FARGATE"]));
+    assert_eq!(props["Tags"], json!([{"key": "team", "value": "platform"}]));
+    let container = &props["ContainerDefinitions"][0];
+    assert_eq!(container["name"], "web");
+    assert_eq!(container["image"], "nginx:1.27");
+    assert_eq!(container["portMappings"][0]["containerPort"], 80);
+    // moto 5.2.5 returns no `registeredAt`: absent, not null.
+    assert!(props.get("RegisteredAt").is_none(), "{props}");
+    assert_eq!(
+        item["__ExtraContext"],
+        json!({"AccountId": MANAGEMENT, "Region": "eu-west-1"})
+    );
+    assert_eq!(w.proxy.hits("DescribeTaskDefinition"), 1);
+    assert!(w.port.entity("ecsTaskDefinition", &task).is_some());
+}
+
+/// A failed `ListServices` fails the unit: the run ends partial (exit 3) and the service
+/// entity a previous run made is not deleted as if the service were gone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ecs_service_a_failed_list_services_fails_the_unit() {
+    let (w, _, service, _) = world_with_an_ecs_service(json!([ecs_resource(
+        "AWS::ECS::Service",
+        "ecsService",
+        "ServiceArn"
+    )]))
+    .await;
+    w.port.put_entity(
+        json!({"identifier": service, "blueprint": "ecsService"}),
+        &support::our_datasource(),
+    );
+    w.proxy.add_rule(Rule {
+        action: "ListServices".into(),
+        status: 500,
+        code: "ServerException".into(),
+        times: 10_000,
+        ..Default::default()
+    });
+    let run = run_binary(&["sail", "--once"], &w.env()).await;
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert!(w.proxy.hits("ListServices") >= 1);
+    assert_eq!(w.proxy.hits("DescribeServices"), 0);
+    assert!(
+        w.port.entity("ecsService", &service).is_some(),
+        "the service from the last run is kept"
+    );
+    assert!(run.stderr.contains("ecs:ListServices"), "{}", run.stderr);
+}
+
+/// A failed `DescribeServices` does not fail the unit (aws-v3 logs it and goes on): the
+/// service is sent with its `ServiceArn` only, and the warning names the account, region
+/// and kind.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ecs_service_a_failed_describe_services_sends_the_service_arn_only() {
+    let (w, cluster, service, _) = world_with_an_ecs_service(json!([ecs_resource(
+        "AWS::ECS::Service",
+        "ecsService",
+        "ServiceArn"
+    )]))
+    .await;
+    w.proxy.add_rule(Rule {
+        action: "DescribeServices".into(),
+        status: 400,
+        code: "AccessDeniedException".into(),
+        times: 10_000,
+        ..Default::default()
+    });
+    let run = run_binary(&["sail"], &w.env()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let examples = w.port.examples(IDENTIFIER, "AWS::ECS::Service");
+    assert_eq!(
+        examples,
+        vec![json!({
+            "Type": "AWS::ECS::Service",
+            "Properties": {"ServiceArn": service},
+            "__ExtraContext": {"AccountId": MANAGEMENT, "Region": "eu-west-1", "ClusterArn": cluster},
+        })]
+    );
+    let line = run
+        .stderr
+        .lines()
+        .find(|l| l.contains("could not describe the services"))
+        .expect("the failure is logged");
+    for part in [MANAGEMENT, "eu-west-1", "AWS::ECS::Service", "AccessDenied"] {
+        assert!(line.contains(part), "{part} in {line}");
+    }
+}
+
+/// What AWS sends that moto does not: timestamps as epoch seconds (top-level and nested)
+/// become RFC 3339 as aws-v3 writes them, and keys aws-v3's models do not declare
+/// (`currentServiceDeployment`, `compatibilities`, `registeredBy`, …) are dropped. The
+/// proxy answers `DescribeServices` and `DescribeTaskDefinition` with canned ECS bodies.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ecs_epoch_timestamps_are_rfc3339_and_undeclared_keys_are_dropped() {
+    let (w, cluster, service, task) = world_with_an_ecs_service(json!([
+        ecs_resource("AWS::ECS::Service", "ecsService", "ServiceArn"),
+        ecs_resource(
+            "AWS::ECS::TaskDefinition",
+            "ecsTaskDefinition",
+            "TaskDefinitionArn"
+        ),
+    ]))
+    .await;
+    w.proxy.add_rule(Rule {
+        action: "DescribeServices".into(),
+        body: Some(
+            json!({"services": [{
+                "serviceArn": service, "serviceName": "web", "clusterArn": cluster,
+                "status": "ACTIVE", "desiredCount": 1, "runningCount": 1, "pendingCount": 0,
+                "createdAt": 1703123456.789, "createdBy": "arn:aws:iam::123456789012:role/admin",
+                "currentServiceDeployment": "arn:aws:ecs:eu-west-1:123456789012:service-deployment/zinc/web/x",
+                "resourceManagementType": "CUSTOMER",
+                "deployments": [{"id": "ecs-svc/1", "status": "PRIMARY", "createdAt": 1703123456, "updatedAt": 1703123457.5}],
+                "events": [{"id": "e1", "message": "steady", "createdAt": 1703123458.25}],
+                "tags": [],
+            }], "failures": []})
+            .to_string(),
+        ),
+        times: 10,
+        ..Default::default()
+    });
+    w.proxy.add_rule(Rule {
+        action: "DescribeTaskDefinition".into(),
+        body: Some(
+            json!({"taskDefinition": {
+                "taskDefinitionArn": task, "family": "zinc-web", "revision": 2, "status": "ACTIVE",
+                "containerDefinitions": [], "compatibilities": ["EC2", "FARGATE"],
+                "registeredAt": 1703123456.789, "registeredBy": "arn:aws:iam::123456789012:role/admin",
+            }})
+            .to_string(),
+        ),
+        times: 10,
+        ..Default::default()
+    });
+    let run = run_binary(&["sail"], &w.env()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+
+    let services = w.port.examples(IDENTIFIER, "AWS::ECS::Service");
+    assert_eq!(services.len(), 1, "{services:#?}");
+    assert_eq!(
+        services[0]["Properties"],
+        json!({
+            "ClusterArn": cluster,
+            "CreatedAt": "2023-12-21T01:50:56.789Z",
+            "CreatedBy": "arn:aws:iam::123456789012:role/admin",
+            "Deployments": [{"id": "ecs-svc/1", "status": "PRIMARY",
+                "createdAt": "2023-12-21T01:50:56Z", "updatedAt": "2023-12-21T01:50:57.5Z"}],
+            "DesiredCount": 1,
+            "Events": [{"id": "e1", "message": "steady", "createdAt": "2023-12-21T01:50:58.25Z"}],
+            "PendingCount": 0,
+            "RunningCount": 1,
+            "ServiceArn": service,
+            "ServiceName": "web",
+            "Status": "ACTIVE",
+            "Tags": [],
+        })
+    );
+    assert_only_declared_keys(&services[0]);
+
+    let definitions = w.port.examples(IDENTIFIER, "AWS::ECS::TaskDefinition");
+    assert_eq!(definitions.len(), 1, "{definitions:#?}");
+    // No `tags` in the response: `Tags` is `[]`, as aws-v3 sets it.
+    assert_eq!(
+        definitions[0]["Properties"],
+        json!({
+            "TaskDefinitionArn": task,
+            "Family": "zinc-web",
+            "Revision": 2,
+            "Status": "ACTIVE",
+            "ContainerDefinitions": [],
+            "Tags": [],
+            "RegisteredAt": "2023-12-21T01:50:56.789Z",
+        })
+    );
+    assert_only_declared_keys(&definitions[0]);
+}
+
+/// The user examples of the ECS kinds, `resources/kinds/<example>.yml` with the blueprint
+/// `resources/kinds/<example>.blueprint.json` beside the default ones, pass `validate`
+/// (kinds, JQ, blueprint properties and relations).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ecs_kind_user_examples_pass_validate() {
+    for example in ["ecs-service", "ecs-task-definition"] {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/resources");
+        let port = support::port_fake::PortFake::start().await;
+        let config: Value = serde_yaml::from_str(
+            &std::fs::read_to_string(format!("{dir}/kinds/{example}.yml")).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(
+            config["resources"].as_array().unwrap().len(),
+            1,
+            "{example}"
+        );
+        port.put_integration(
+            json!({"identifier": IDENTIFIER, "installationAppType": "aws-v3", "config": config}),
+        );
+        let blueprints: Vec<Value> =
+            serde_json::from_str(include_str!("../resources/blueprints.json")).unwrap();
+        for bp in blueprints {
+            port.put_blueprint(bp);
+        }
+        port.put_blueprint(
+            serde_json::from_str(
+                &std::fs::read_to_string(format!("{dir}/kinds/{example}.blueprint.json")).unwrap(),
+            )
+            .unwrap(),
+        );
+        let mut env = Vec::new();
+        support::set(
+            &mut env,
+            "OCEAN__PORT__CLIENT_ID",
+            support::port_fake::PortFake::CLIENT_ID,
+        );
+        support::set(
+            &mut env,
+            "OCEAN__PORT__CLIENT_SECRET",
+            support::port_fake::PortFake::CLIENT_SECRET,
+        );
+        support::set(&mut env, "OCEAN__PORT__BASE_URL", &port.url());
+        support::set(&mut env, "OCEAN__INTEGRATION__IDENTIFIER", IDENTIFIER);
+        let run = run_binary(&["validate"], &env).await;
+        assert_eq!(run.code, 0, "{example}: {}{}", run.stdout, run.stderr);
+    }
+}
