@@ -507,3 +507,218 @@ async fn ec2_volume_attribute_action_adds_auto_enable_io() {
     let e = w.port.entity("ebsVolume", &id).unwrap();
     assert_eq!(e["properties"]["autoEnableIo"], true);
 }
+
+/// The blueprint and resource of `AWS::Organizations::Account` tests: the listed item's
+/// fields, read as they are.
+fn organizations_world_mapping(w: &World, include: Value) {
+    w.port.put_blueprint(json!({
+        "identifier": "organizationsAccount",
+        "title": "Organizations Account",
+        "schema": {"properties": {
+            "item": {"type": "object"},
+            "status": {"type": "string"},
+        }},
+    }));
+    w.seed_integration(json!({"resources": [{
+        "kind": "AWS::Organizations::Account",
+        "selector": {"query": "true", "includeActions": include},
+        "port": {"entity": {"mappings": {
+            "identifier": ".Properties.Id",
+            "title": ".Properties.Name",
+            "blueprint": "\"organizationsAccount\"",
+            "properties": {"item": ".", "status": ".Properties.Status"},
+        }}},
+    }]}));
+}
+
+async fn organizations_client(w: &World) -> aws_sdk_organizations::Client {
+    let config = aws_config::defaults(BehaviorVersion::latest())
+        .endpoint_url(w.moto.url())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("testing", "testing", None, None, "test"))
+        .load()
+        .await;
+    aws_sdk_organizations::Client::new(&config)
+}
+
+/// `AWS::Organizations::Account` lists the organization once per run (not once per
+/// account), from the management account, in every state (a closed account is listed,
+/// unlike account discovery's ACTIVE filter), with aws-v3's keys and no `__ExtraContext`;
+/// `ListParentsAction` and `ListTagsForResourceAction` add `Parents` and `Tags`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn organizations_accounts_are_listed_once_in_every_state_with_parents_and_tags() {
+    let w = World::start(&[
+        "--members",
+        "2",
+        "--regions",
+        "eu-west-1",
+        "--instances-per-region",
+        "0",
+        "--clusters-per-region",
+        "0",
+    ])
+    .await;
+    let org = organizations_client(&w).await;
+    let members = w.members();
+    let closed = members[0]["id"].as_str().unwrap().to_string();
+    let tagged = members[1]["id"].as_str().unwrap().to_string();
+    org.close_account()
+        .account_id(&closed)
+        .send()
+        .await
+        .unwrap();
+    org.tag_resource()
+        .resource_id(&tagged)
+        .tags(
+            aws_sdk_organizations::types::Tag::builder()
+                .key("team")
+                .value("platform")
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    // The seed puts members in OUs: what moto answers for each account is the expectation.
+    let mut parents = std::collections::BTreeMap::new();
+    for id in w.account_ids() {
+        let out = org.list_parents().child_id(&id).send().await.unwrap();
+        let list: Vec<Value> = out
+            .parents()
+            .iter()
+            .map(|p| json!({"Id": p.id(), "Type": p.r#type().unwrap().as_str()}))
+            .collect();
+        assert!(!list.is_empty());
+        parents.insert(id, Value::Array(list));
+    }
+    w.proxy.reset_hits();
+    organizations_world_mapping(
+        &w,
+        json!(["ListParentsAction", "ListTagsForResourceAction"]),
+    );
+    let run = run_binary(&["sail"], &w.env()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+
+    let operations = w.proxy.operations();
+    let calls = |op: &str| operations.get(op).copied().unwrap_or(0);
+    // One for account discovery, one for the kind: not one per account.
+    assert_eq!(calls("organizations:ListAccounts"), 2, "{operations:?}");
+    let ids = w.account_ids();
+    assert_eq!(
+        calls("organizations:ListParents"),
+        ids.len(),
+        "{operations:?}"
+    );
+    for id in &ids {
+        let e = w
+            .port
+            .entity("organizationsAccount", id)
+            .unwrap_or_else(|| panic!("no entity for {id}: {}", run.stderr));
+        let item = &e["properties"]["item"];
+        assert_kind_shape(item);
+        assert_eq!(item["Type"], "AWS::Organizations::Account");
+        assert!(item.get("__ExtraContext").is_none(), "{item}");
+        assert_eq!(item["Properties"]["Id"], id.as_str());
+        assert_eq!(item["Properties"]["Parents"], parents[id], "{item}");
+        let status = if *id == closed { "SUSPENDED" } else { "ACTIVE" };
+        assert_eq!(item["Properties"]["Status"], status, "{item}");
+        assert_eq!(item["Properties"]["State"], status, "{item}");
+        let tags = if *id == tagged {
+            json!([{"Key": "team", "Value": "platform"}])
+        } else {
+            json!([])
+        };
+        assert_eq!(item["Properties"]["Tags"], tags, "{item}");
+    }
+    assert_eq!(w.port.entities().len(), ids.len(), "{:?}", w.catalog_keys());
+}
+
+/// aws-v3 tries each account's session until one lists the organization. When the
+/// management account's `ListAccounts` fails, the next account's listing is used (here a
+/// canned one); an account that lists no account at all (moto's member accounts) is not
+/// taken as an empty organization. When every account fails, the unit fails: the run is
+/// partial, and the account entities of the previous run are not deleted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn organizations_accounts_come_from_the_next_account_and_never_from_an_empty_answer() {
+    let w = World::start(&[
+        "--members",
+        "2",
+        "--regions",
+        "eu-west-1",
+        "--instances-per-region",
+        "0",
+        "--clusters-per-region",
+        "0",
+    ])
+    .await;
+    organizations_world_mapping(&w, json!([]));
+    let denied = |skip: usize, times: usize| Rule {
+        action: "ListAccounts".into(),
+        status: 400,
+        code: "AccessDeniedException".into(),
+        times,
+        skip,
+        ..Rule::default()
+    };
+    // Discovery's ListAccounts passes; the kind's first attempt (the management account,
+    // accountRoleArn's) is denied; the next account answers a canned organization.
+    w.proxy.add_rule(denied(1, 1));
+    w.proxy.add_rule(Rule {
+        action: "ListAccounts".into(),
+        status: 200,
+        times: 1,
+        body: Some(
+            json!({"Accounts": [{
+                "Id": "210987654321",
+                "Arn": "arn:aws:organizations::123456789012:account/o-x/210987654321",
+                "Email": "canned@example.com",
+                "Name": "canned",
+                "Status": "PENDING_CLOSURE",
+                "State": "PENDING_CLOSURE",
+                "JoinedMethod": "INVITED",
+                "JoinedTimestamp": 1.7e9,
+            }]})
+            .to_string(),
+        ),
+        ..Rule::default()
+    });
+    let run = run_binary(&["sail"], &w.env()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let canned = w
+        .port
+        .entity("organizationsAccount", "210987654321")
+        .unwrap_or_else(|| panic!("{:?}\n{}", w.catalog_keys(), run.stderr));
+    assert_eq!(canned["properties"]["status"], "PENDING_CLOSURE");
+    assert_eq!(
+        canned["properties"]["item"]["Properties"]["JoinedTimestamp"],
+        "2023-11-14T22:13:20Z"
+    );
+    assert!(run.stderr.contains("trying the next one"), "{}", run.stderr);
+
+    // A clean run lists the real organization (and deletes the canned account).
+    w.proxy.clear_rules();
+    let run = run_binary(&["sail"], &w.env()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let before = w.catalog_keys();
+    assert_eq!(before.len(), w.account_ids().len(), "{before:?}");
+
+    // The management account denied, the members answering an empty list (as moto's do):
+    // no account listed the organization, so partial and nothing deleted.
+    w.proxy.add_rule(denied(1, 1));
+    let run = run_binary(&["sail"], &w.env()).await;
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    for needle in [
+        "no account could list the organization",
+        "listed no account",
+    ] {
+        assert!(run.stderr.contains(needle), "{needle} in {}", run.stderr);
+    }
+    assert_eq!(w.catalog_keys(), before);
+
+    // Every attempt denied: the same.
+    w.proxy.clear_rules();
+    w.proxy.add_rule(denied(1, 100));
+    let run = run_binary(&["sail"], &w.env()).await;
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert_eq!(w.catalog_keys(), before);
+}

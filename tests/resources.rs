@@ -46,7 +46,10 @@ async fn every_kind_has_a_mapping_and_blueprint_that_validate_clean() {
         let config: Value = serde_yaml::from_str(&mapping_text).unwrap();
         let resources = config["resources"].as_array().cloned().unwrap_or_default();
         let [resource] = resources.as_slice() else {
-            problems.push(format!("{}: {example}.yml must hold ONE resource", kind.name));
+            problems.push(format!(
+                "{}: {example}.yml must hold ONE resource",
+                kind.name
+            ));
             continue;
         };
         if resource["kind"] != kind.name {
@@ -87,7 +90,9 @@ async fn every_kind_has_a_mapping_and_blueprint_that_validate_clean() {
     for entry in std::fs::read_dir(&dir).unwrap() {
         let name = entry.unwrap().file_name().to_string_lossy().into_owned();
         if !expected_files.contains(&name) {
-            problems.push(format!("resources/kinds/{name} belongs to no registered kind"));
+            problems.push(format!(
+                "resources/kinds/{name} belongs to no registered kind"
+            ));
         }
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
@@ -141,5 +146,9 @@ async fn validate_checks_against_the_blueprints_file_added_to_the_defaults() {
     )
     .await;
     assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
-    assert!(run.stdout.contains("string \"identifier\""), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("string \"identifier\""),
+        "{}",
+        run.stdout
+    );
 }

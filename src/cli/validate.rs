@@ -50,8 +50,8 @@ fn blueprints_with(files: &[PathBuf]) -> Result<(Vec<Value>, String), String> {
 fn read_blueprints(path: &Path) -> Result<Vec<Value>, String> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    let v: Value = serde_json::from_str(&text)
-        .map_err(|e| format!("{} is not JSON: {e}", path.display()))?;
+    let v: Value =
+        serde_json::from_str(&text).map_err(|e| format!("{} is not JSON: {e}", path.display()))?;
     let list = match v {
         Value::Array(list) => list,
         one => vec![one],
@@ -112,23 +112,25 @@ pub(super) async fn run(mapping_file: Option<PathBuf>, blueprint_files: &[PathBu
             .is_none_or(|s| s.allow_environment_variables_jq_access),
     };
     let (config, blueprints, source) = match &mapping_file {
-        Some(path) => match read_mapping(path).and_then(|c| Ok((c, blueprints_with(blueprint_files)?))) {
-            Ok((c, (blueprints, against))) => (
-                Some(c),
-                blueprints,
-                format!("{} (against {against})", path.display()),
-            ),
-            Err(e) => {
-                findings.push(Finding {
-                    level: Level::Error,
-                    place: "mapping".into(),
-                    expression: None,
-                    message: e,
-                    hint: None,
-                });
-                (None, Vec::new(), path.display().to_string())
+        Some(path) => {
+            match read_mapping(path).and_then(|c| Ok((c, blueprints_with(blueprint_files)?))) {
+                Ok((c, (blueprints, against))) => (
+                    Some(c),
+                    blueprints,
+                    format!("{} (against {against})", path.display()),
+                ),
+                Err(e) => {
+                    findings.push(Finding {
+                        level: Level::Error,
+                        place: "mapping".into(),
+                        expression: None,
+                        message: e,
+                        hint: None,
+                    });
+                    (None, Vec::new(), path.display().to_string())
+                }
             }
-        },
+        }
         None => match &settings {
             None => (None, Vec::new(), "Port (settings unusable)".into()),
             Some(settings) => match from_port(settings).await {

@@ -9,7 +9,6 @@ pub mod jq_oracle;
 pub use aws_catalog_sync_harness::run::Run;
 pub use aws_catalog_sync_harness::{aws_proxy, default_mapping_in_regions, moto, port_fake};
 
-
 use serde_json::{Value, json};
 
 use port_fake::PortFake;
