@@ -722,3 +722,292 @@ async fn organizations_accounts_come_from_the_next_account_and_never_from_an_emp
     assert_eq!(run.code, 3, "{}", run.stderr);
     assert_eq!(w.catalog_keys(), before);
 }
+
+/// A world whose management account (moto's account for the static test keys) has two
+/// buckets of its own in us-east-1: `h5-configured`, with a public access block, ownership
+/// controls and default encryption set, and `h5-plain`, with none of them; and a mapping of
+/// `AWS::S3::Bucket` running aws-v3's three configuration actions, each item kept whole.
+async fn world_with_configured_buckets() -> World {
+    use aws_sdk_s3::types::{
+        ObjectOwnership, OwnershipControls, OwnershipControlsRule, PublicAccessBlockConfiguration,
+        ServerSideEncryption, ServerSideEncryptionByDefault, ServerSideEncryptionConfiguration,
+        ServerSideEncryptionRule,
+    };
+    let w = World::start(&[
+        "--members",
+        "1",
+        "--regions",
+        "eu-west-1",
+        "--instances-per-region",
+        "0",
+        "--clusters-per-region",
+        "0",
+    ])
+    .await;
+    let config = aws_config::defaults(BehaviorVersion::latest())
+        .endpoint_url(w.moto.url())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("testing", "testing", None, None, "test"))
+        .load()
+        .await;
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&config)
+            .force_path_style(true)
+            .build(),
+    );
+    for name in ["h5-configured", "h5-plain"] {
+        s3.create_bucket().bucket(name).send().await.unwrap();
+    }
+    s3.put_public_access_block()
+        .bucket("h5-configured")
+        .public_access_block_configuration(
+            PublicAccessBlockConfiguration::builder()
+                .block_public_acls(true)
+                .ignore_public_acls(true)
+                .block_public_policy(false)
+                .restrict_public_buckets(true)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    s3.put_bucket_ownership_controls()
+        .bucket("h5-configured")
+        .ownership_controls(
+            OwnershipControls::builder()
+                .rules(
+                    OwnershipControlsRule::builder()
+                        .object_ownership(ObjectOwnership::BucketOwnerEnforced)
+                        .build()
+                        .unwrap(),
+                )
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    s3.put_bucket_encryption()
+        .bucket("h5-configured")
+        .server_side_encryption_configuration(
+            ServerSideEncryptionConfiguration::builder()
+                .rules(
+                    ServerSideEncryptionRule::builder()
+                        .apply_server_side_encryption_by_default(
+                            ServerSideEncryptionByDefault::builder()
+                                .sse_algorithm(ServerSideEncryption::AwsKms)
+                                .kms_master_key_id("alias/h5")
+                                .build()
+                                .unwrap(),
+                        )
+                        .bucket_key_enabled(true)
+                        .build(),
+                )
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    w.port.put_blueprint(json!({
+        "identifier": "bucketItem",
+        "title": "bucket item",
+        "schema": {"properties": {"item": {"type": "object"}}},
+    }));
+    w.seed_integration(json!({"resources": [{
+        "kind": "AWS::S3::Bucket",
+        "selector": {"query": ".Properties.BucketName | startswith(\"h5-\")", "includeActions": [
+            "GetPublicAccessBlockAction",
+            "GetBucketOwnershipControlsAction",
+            "GetBucketEncryptionAction",
+        ]},
+        "port": {"entity": {"mappings": {
+            "identifier": ".Properties.BucketName",
+            "blueprint": "\"bucketItem\"",
+            "properties": {"item": "."},
+        }}},
+    }]}));
+    w
+}
+
+fn bucket_properties(w: &World, name: &str) -> Value {
+    w.port
+        .entity("bucketItem", name)
+        .unwrap_or_else(|| panic!("no entity for {name}: {:?}", w.catalog_keys()))["properties"]
+        ["item"]["Properties"]
+        .clone()
+}
+
+/// aws-v3's S3 configuration actions: `PublicAccessBlockConfiguration`,
+/// `OwnershipControls` and `BucketEncryption` (the `ServerSideEncryptionConfiguration`) as
+/// S3 answers them, after `Tags` in aws-v3's model order; a bucket without such a
+/// configuration has the key absent (aws-v3 catches S3's "not found" like any error), not
+/// `null`, and that is no enrichment failure.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s3_configuration_actions_add_aws_v3_keys() {
+    let w = world_with_configured_buckets().await;
+    let run = run_binary(&["sail"], &w.env()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let configured = bucket_properties(&w, "h5-configured");
+    assert_eq!(
+        configured["PublicAccessBlockConfiguration"],
+        json!({"BlockPublicAcls": true, "IgnorePublicAcls": true, "BlockPublicPolicy": false, "RestrictPublicBuckets": true}),
+        "{configured:#}"
+    );
+    assert_eq!(
+        configured["OwnershipControls"],
+        json!({"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}),
+        "{configured:#}"
+    );
+    assert_eq!(
+        configured["BucketEncryption"],
+        json!({"Rules": [{
+            "ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": "alias/h5"},
+            "BucketKeyEnabled": true,
+        }]}),
+        "{configured:#}"
+    );
+    let keys: Vec<&str> = configured
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "BucketName",
+            "Arn",
+            "CreationDate",
+            "Tags",
+            "BucketEncryption",
+            "PublicAccessBlockConfiguration",
+            "OwnershipControls"
+        ]
+    );
+    let plain = bucket_properties(&w, "h5-plain");
+    for key in ["PublicAccessBlockConfiguration", "OwnershipControls"] {
+        assert!(plain.get(key).is_none(), "{key} in {plain:#}");
+    }
+    assert!(
+        !run.stderr.contains("enrichment call failed"),
+        "{}",
+        run.stderr
+    );
+}
+
+/// A failed enrichment call (here `GetBucketEncryption`, denied) leaves its key out and
+/// keeps the item, as aws-v3 does; it is logged with the account, region, kind and action,
+/// and counted in `/metrics` as `aws_enrichment_failures_total{kind,action}`. The run is
+/// complete: enrichment never fails a unit.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_enrichment_call_leaves_its_key_out_keeps_the_item_and_is_counted() {
+    let w = world_with_configured_buckets().await;
+    w.proxy.add_rule(Rule {
+        action: "GETBucketencryption".into(),
+        status: 403,
+        code: "AccessDenied".into(),
+        times: 1000,
+        ..Rule::default()
+    });
+    let mut env = w.env();
+    support::set(
+        &mut env,
+        "OCEAN__EVENT_LISTENER",
+        r#"{"type":"WEBHOOK","appHost":"http://localhost"}"#,
+    );
+    let port = support::free_port();
+    support::set(&mut env, "APPLICATION__PORT", &port.to_string());
+    support::set(&mut env, "APPLICATION__LOG_LEVEL", "WARNING");
+    let (mut child, _dir) = support::spawn(&[], &env);
+    let url = format!("http://127.0.0.1:{port}");
+    let http = reqwest::Client::new();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(90);
+    let ready = |path: &'static str| {
+        let (http, url) = (http.clone(), url.clone());
+        async move {
+            http.get(format!("{url}{path}"))
+                .send()
+                .await
+                .is_ok_and(|r| r.status() == 200)
+        }
+    };
+    while !ready("/health/ready").await {
+        assert!(std::time::Instant::now() < deadline, "never ready");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let posted = http.post(format!("{url}/resync")).send().await.unwrap();
+    assert_eq!(posted.status(), 202);
+    while !w
+        .port
+        .resync_states(IDENTIFIER)
+        .iter()
+        .any(|s| s == "completed" || s == "failed")
+    {
+        assert!(std::time::Instant::now() < deadline, "the run never ended");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let metrics = http
+        .get(format!("{url}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    support::kill(&child, "TERM");
+    let _ = child.wait().await;
+    let mut stderr = String::new();
+    if let Some(mut pipe) = child.stderr.take() {
+        use tokio::io::AsyncReadExt;
+        let _ = pipe.read_to_string(&mut stderr).await;
+    }
+    assert!(
+        w.port
+            .resync_states(IDENTIFIER)
+            .iter()
+            .any(|s| s == "completed"),
+        "{stderr}"
+    );
+
+    let configured = bucket_properties(&w, "h5-configured");
+    assert!(
+        configured.get("BucketEncryption").is_none(),
+        "{configured:#}"
+    );
+    // The bucket's other actions still ran.
+    assert_eq!(
+        configured["OwnershipControls"],
+        json!({"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]})
+    );
+    let failed = w.proxy.hits("GETBucketencryption");
+    assert!(failed >= 2, "both buckets' calls denied: {failed}");
+    let line = metrics
+        .lines()
+        .find(|l| {
+            l.starts_with("aws_catalog_sync_aws_enrichment_failures_total{")
+                && l.contains("action=\"GetBucketEncryptionAction\"")
+        })
+        .unwrap_or_else(|| panic!("no enrichment failure counter in:\n{metrics}"));
+    assert!(line.contains("kind=\"AWS::S3::Bucket\""), "{line}");
+    let count: f64 = line.rsplit(' ').next().unwrap().parse().unwrap();
+    // One per bucket of the run whose call failed (every bucket of every account).
+    assert_eq!(
+        count as usize,
+        w.manifest["buckets"].as_array().unwrap().len() + 2,
+        "{line}"
+    );
+    let warning = stderr
+        .lines()
+        .find(|l| l.contains("enrichment call failed") && l.contains("h5-configured"))
+        .unwrap_or_else(|| panic!("no warning in:\n{stderr}"));
+    for needle in [
+        MANAGEMENT,
+        "us-east-1",
+        "AWS::S3::Bucket",
+        "GetBucketEncryptionAction",
+        "s3:GetBucketEncryption failed",
+    ] {
+        assert!(warning.contains(needle), "{needle} in {warning}");
+    }
+}
