@@ -1011,3 +1011,100 @@ async fn a_failed_enrichment_call_leaves_its_key_out_keeps_the_item_and_is_count
         assert!(warning.contains(needle), "{needle} in {warning}");
     }
 }
+
+/// `DescribeInstanceStatusAction` merges each instance's status object into `Properties`
+/// as aws-v3 does (`InstanceStatus`, `SystemStatus`, `InstanceState`, `AvailabilityZone`,
+/// … — the kind passes every key). aws-v3 asks instance by instance; here one call per
+/// page asks for all the page's instances, whose answer per instance is the same, so each
+/// instance's keys are what its own call answers. When the batch call fails, each instance
+/// is asked on its own; an instance whose call fails too keeps its item without status
+/// keys, and the failure is counted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ec2_instance_status_action_adds_the_status_keys_in_one_call_per_page() {
+    let w = World::start(&[
+        "--members",
+        "1",
+        "--regions",
+        "eu-west-1",
+        "--instances-per-region",
+        "3",
+        "--clusters-per-region",
+        "0",
+    ])
+    .await;
+    w.port.put_blueprint(json!({
+        "identifier": "instanceItem",
+        "title": "instance item",
+        "schema": {"properties": {"item": {"type": "object"}}},
+    }));
+    w.seed_integration(json!({"resources": [{
+        "kind": "AWS::EC2::Instance",
+        "selector": {"query": "true", "includeActions": ["DescribeInstanceStatusAction"],
+            "regionPolicy": {"allow": ["eu-west-1"]}},
+        "port": {"entity": {"mappings": {
+            "identifier": ".Properties.InstanceId",
+            "blueprint": "\"instanceItem\"",
+            "properties": {"item": "."},
+        }}},
+    }]}));
+    let run = run_binary(&["sail"], &w.env()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let instances = w.manifest["instances"].as_array().unwrap();
+    assert!(instances.len() >= 3);
+    let operations = w.proxy.operations();
+    // One call per (account, region) page, not one per instance.
+    assert_eq!(
+        operations.get("ec2:DescribeInstanceStatus").copied(),
+        operations.get("ec2:DescribeInstances").copied(),
+        "{operations:?}"
+    );
+    for i in instances {
+        let id = i["id"].as_str().unwrap();
+        let e = w.port.entity("instanceItem", id).unwrap();
+        let props = &e["properties"]["item"]["Properties"];
+        assert_eq!(props["InstanceId"], id);
+        assert_eq!(props["InstanceState"], props["State"], "{props:#}");
+        assert_eq!(
+            props["AvailabilityZone"], props["Placement"]["AvailabilityZone"],
+            "{props:#}"
+        );
+        for key in ["InstanceStatus", "SystemStatus"] {
+            assert!(props[key]["Status"].is_string(), "{key} in {props:#}");
+            assert!(props[key]["Details"].is_array(), "{key} in {props:#}");
+        }
+    }
+
+    // The batch call fails, and so does the single call of the first instance: the others
+    // get their statuses from their own calls; the first keeps its item without them.
+    w.proxy.reset_hits();
+    w.proxy.add_rule(Rule {
+        action: "DescribeInstanceStatus".into(),
+        status: 400,
+        code: "InvalidInstanceID.NotFound".into(),
+        times: 2 * w.account_ids().len(),
+        ..Rule::default()
+    });
+    let run = run_binary(&["sail"], &w.env()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let mut without = 0;
+    for i in instances {
+        let id = i["id"].as_str().unwrap();
+        let e = w.port.entity("instanceItem", id).unwrap();
+        let props = &e["properties"]["item"]["Properties"];
+        if props.get("InstanceStatus").is_none() {
+            without += 1;
+            assert!(props.get("SystemStatus").is_none(), "{props:#}");
+            assert_eq!(props["InstanceId"], id);
+        }
+    }
+    let failures = run
+        .stderr
+        .lines()
+        .filter(|l| {
+            l.contains("enrichment call failed") && l.contains("DescribeInstanceStatusAction")
+        })
+        .count();
+    assert!(without >= 1, "{}", run.stderr);
+    assert_eq!(without, failures, "{}", run.stderr);
+    assert!(without < instances.len());
+}
