@@ -3,7 +3,8 @@
 //!
 //! A [`Kind`] says everything the rest of the program knows about a kind:
 //! - `name`: the CloudFormation type, exactly as aws-v3 spells it;
-//! - `scope`, a [`Scope`]: account-level (no AWS call and no region), global (listed once per
+//! - `scope`, a [`Scope`]: account-level (no AWS call and no region), organization-level
+//!   (listed once per run, from the first account that can), global (listed once per
 //!   account through one allowed region's endpoint) or regional (once per enabled region some
 //!   resource's `regionPolicy` allows, and only where the service exists when it is not in
 //!   every region, [`Regions::Only`]);
