@@ -29,6 +29,12 @@ struct KindLabel {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ActionLabel {
+    kind: String,
+    action: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct ServiceLabel {
     service: String,
 }
@@ -50,6 +56,7 @@ struct Metrics {
     items: Family<KindLabel, Counter>,
     aws_calls: Family<ServiceLabel, Counter>,
     aws_errors: Family<ServiceLabel, Counter>,
+    enrichment_failures: Family<ActionLabel, Counter>,
     port_calls: Family<EndpointLabel, Counter>,
     port_retries: Family<EndpointLabel, Counter>,
 }
@@ -67,6 +74,7 @@ static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
         items: Family::default(),
         aws_calls: Family::default(),
         aws_errors: Family::default(),
+        enrichment_failures: Family::default(),
         port_calls: Family::default(),
         port_retries: Family::default(),
         registry: Registry::default(),
@@ -120,6 +128,11 @@ static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
         "aws_errors",
         "Failed (kind, account, region) listings, per service",
         m.aws_errors.clone(),
+    );
+    registry.register(
+        "aws_enrichment_failures",
+        "Failed enrichment calls (the item is kept without that action's fields), per kind and aws-v3 action",
+        m.enrichment_failures.clone(),
     );
     registry.register(
         "port_calls",
@@ -220,6 +233,17 @@ pub(crate) fn aws_call(service: &str) {
         .aws_calls
         .get_or_create(&ServiceLabel {
             service: service.into(),
+        })
+        .inc();
+}
+
+/// Counts a failed enrichment call of `kind`'s `action` (aws-v3's class name).
+pub(crate) fn enrichment_failed(kind: &str, action: &str) {
+    METRICS
+        .enrichment_failures
+        .get_or_create(&ActionLabel {
+            kind: kind.into(),
+            action: action.into(),
         })
         .inc();
 }

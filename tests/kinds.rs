@@ -940,3 +940,604 @@ async fn ecs_kind_user_examples_pass_validate() {
         assert_eq!(run.code, 0, "{example}: {}{}", run.stdout, run.stderr);
     }
 }
+
+/// The blueprint and resource of `AWS::Organizations::Account` tests: the listed item's
+/// fields, read as they are.
+fn organizations_world_mapping(w: &World, include: Value) {
+    w.port.put_blueprint(json!({
+        "identifier": "organizationsAccount",
+        "title": "Organizations Account",
+        "schema": {"properties": {
+            "item": {"type": "object"},
+            "status": {"type": "string"},
+        }},
+    }));
+    w.seed_integration(json!({"resources": [{
+        "kind": "AWS::Organizations::Account",
+        "selector": {"query": "true", "includeActions": include},
+        "port": {"entity": {"mappings": {
+            "identifier": ".Properties.Id",
+            "title": ".Properties.Name",
+            "blueprint": "\"organizationsAccount\"",
+            "properties": {"item": ".", "status": ".Properties.Status"},
+        }}},
+    }]}));
+}
+
+async fn organizations_client(w: &World) -> aws_sdk_organizations::Client {
+    let config = aws_config::defaults(BehaviorVersion::latest())
+        .endpoint_url(w.moto.url())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("testing", "testing", None, None, "test"))
+        .load()
+        .await;
+    aws_sdk_organizations::Client::new(&config)
+}
+
+/// `AWS::Organizations::Account` lists the organization once per run (not once per
+/// account), from the management account, in every state (a closed account is listed,
+/// unlike account discovery's ACTIVE filter), with aws-v3's keys and no `__ExtraContext`;
+/// `ListParentsAction` and `ListTagsForResourceAction` add `Parents` and `Tags`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn organizations_accounts_are_listed_once_in_every_state_with_parents_and_tags() {
+    let w = World::start(&[
+        "--members",
+        "2",
+        "--regions",
+        "eu-west-1",
+        "--instances-per-region",
+        "0",
+        "--clusters-per-region",
+        "0",
+    ])
+    .await;
+    let org = organizations_client(&w).await;
+    let members = w.members();
+    let closed = members[0]["id"].as_str().unwrap().to_string();
+    let tagged = members[1]["id"].as_str().unwrap().to_string();
+    org.close_account()
+        .account_id(&closed)
+        .send()
+        .await
+        .unwrap();
+    org.tag_resource()
+        .resource_id(&tagged)
+        .tags(
+            aws_sdk_organizations::types::Tag::builder()
+                .key("team")
+                .value("platform")
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    // The seed puts members in OUs: what moto answers for each account is the expectation.
+    let mut parents = std::collections::BTreeMap::new();
+    for id in w.account_ids() {
+        let out = org.list_parents().child_id(&id).send().await.unwrap();
+        let list: Vec<Value> = out
+            .parents()
+            .iter()
+            .map(|p| json!({"Id": p.id(), "Type": p.r#type().unwrap().as_str()}))
+            .collect();
+        assert!(!list.is_empty());
+        parents.insert(id, Value::Array(list));
+    }
+    w.proxy.reset_hits();
+    organizations_world_mapping(
+        &w,
+        json!(["ListParentsAction", "ListTagsForResourceAction"]),
+    );
+    let run = run_binary(&["sail"], &w.env()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+
+    let operations = w.proxy.operations();
+    let calls = |op: &str| operations.get(op).copied().unwrap_or(0);
+    // One for account discovery, one for the kind: not one per account.
+    assert_eq!(calls("organizations:ListAccounts"), 2, "{operations:?}");
+    let ids = w.account_ids();
+    assert_eq!(
+        calls("organizations:ListParents"),
+        ids.len(),
+        "{operations:?}"
+    );
+    for id in &ids {
+        let e = w
+            .port
+            .entity("organizationsAccount", id)
+            .unwrap_or_else(|| panic!("no entity for {id}: {}", run.stderr));
+        let item = &e["properties"]["item"];
+        assert_kind_shape(item);
+        assert_eq!(item["Type"], "AWS::Organizations::Account");
+        assert!(item.get("__ExtraContext").is_none(), "{item}");
+        assert_eq!(item["Properties"]["Id"], id.as_str());
+        assert_eq!(item["Properties"]["Parents"], parents[id], "{item}");
+        let status = if *id == closed { "SUSPENDED" } else { "ACTIVE" };
+        assert_eq!(item["Properties"]["Status"], status, "{item}");
+        assert_eq!(item["Properties"]["State"], status, "{item}");
+        let tags = if *id == tagged {
+            json!([{"Key": "team", "Value": "platform"}])
+        } else {
+            json!([])
+        };
+        assert_eq!(item["Properties"]["Tags"], tags, "{item}");
+    }
+    assert_eq!(w.port.entities().len(), ids.len(), "{:?}", w.catalog_keys());
+}
+
+/// aws-v3 tries each account's session until one lists the organization. When the
+/// management account's `ListAccounts` fails, the next account's listing is used (here a
+/// canned one); an account that lists no account at all (moto's member accounts) is not
+/// taken as an empty organization. When every account fails, the unit fails: the run is
+/// partial, and the account entities of the previous run are not deleted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn organizations_accounts_come_from_the_next_account_and_never_from_an_empty_answer() {
+    let w = World::start(&[
+        "--members",
+        "2",
+        "--regions",
+        "eu-west-1",
+        "--instances-per-region",
+        "0",
+        "--clusters-per-region",
+        "0",
+    ])
+    .await;
+    organizations_world_mapping(&w, json!([]));
+    let denied = |skip: usize, times: usize| Rule {
+        action: "ListAccounts".into(),
+        status: 400,
+        code: "AccessDeniedException".into(),
+        times,
+        skip,
+        ..Rule::default()
+    };
+    // Discovery's ListAccounts passes; the kind's first attempt (the management account,
+    // accountRoleArn's) is denied; the next account answers a canned organization.
+    w.proxy.add_rule(denied(1, 1));
+    w.proxy.add_rule(Rule {
+        action: "ListAccounts".into(),
+        status: 200,
+        times: 1,
+        body: Some(
+            json!({"Accounts": [{
+                "Id": "210987654321",
+                "Arn": "arn:aws:organizations::123456789012:account/o-x/210987654321",
+                "Email": "canned@example.com",
+                "Name": "canned",
+                "Status": "PENDING_CLOSURE",
+                "State": "PENDING_CLOSURE",
+                "JoinedMethod": "INVITED",
+                "JoinedTimestamp": 1.7e9,
+            }]})
+            .to_string(),
+        ),
+        ..Rule::default()
+    });
+    let run = run_binary(&["sail"], &w.env()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let canned = w
+        .port
+        .entity("organizationsAccount", "210987654321")
+        .unwrap_or_else(|| panic!("{:?}\n{}", w.catalog_keys(), run.stderr));
+    assert_eq!(canned["properties"]["status"], "PENDING_CLOSURE");
+    assert_eq!(
+        canned["properties"]["item"]["Properties"]["JoinedTimestamp"],
+        "2023-11-14T22:13:20Z"
+    );
+    assert!(run.stderr.contains("trying the next one"), "{}", run.stderr);
+
+    // A clean run lists the real organization (and deletes the canned account).
+    w.proxy.clear_rules();
+    let run = run_binary(&["sail"], &w.env()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let before = w.catalog_keys();
+    assert_eq!(before.len(), w.account_ids().len(), "{before:?}");
+
+    // The management account denied, the members answering an empty list (as moto's do):
+    // no account listed the organization, so partial and nothing deleted.
+    w.proxy.add_rule(denied(1, 1));
+    let run = run_binary(&["sail"], &w.env()).await;
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    for needle in [
+        "no account could list the organization",
+        "listed no account",
+    ] {
+        assert!(run.stderr.contains(needle), "{needle} in {}", run.stderr);
+    }
+    assert_eq!(w.catalog_keys(), before);
+
+    // Every attempt denied: the same.
+    w.proxy.clear_rules();
+    w.proxy.add_rule(denied(1, 100));
+    let run = run_binary(&["sail"], &w.env()).await;
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert_eq!(w.catalog_keys(), before);
+}
+
+/// A world whose management account (moto's account for the static test keys) has two
+/// buckets of its own in us-east-1: `h5-configured`, with a public access block, ownership
+/// controls and default encryption set, and `h5-plain`, with none of them; and a mapping of
+/// `AWS::S3::Bucket` running aws-v3's three configuration actions, each item kept whole.
+async fn world_with_configured_buckets() -> World {
+    use aws_sdk_s3::types::{
+        ObjectOwnership, OwnershipControls, OwnershipControlsRule, PublicAccessBlockConfiguration,
+        ServerSideEncryption, ServerSideEncryptionByDefault, ServerSideEncryptionConfiguration,
+        ServerSideEncryptionRule,
+    };
+    let w = World::start(&[
+        "--members",
+        "1",
+        "--regions",
+        "eu-west-1",
+        "--instances-per-region",
+        "0",
+        "--clusters-per-region",
+        "0",
+    ])
+    .await;
+    let config = aws_config::defaults(BehaviorVersion::latest())
+        .endpoint_url(w.moto.url())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("testing", "testing", None, None, "test"))
+        .load()
+        .await;
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&config)
+            .force_path_style(true)
+            .build(),
+    );
+    for name in ["h5-configured", "h5-plain"] {
+        s3.create_bucket().bucket(name).send().await.unwrap();
+    }
+    s3.put_public_access_block()
+        .bucket("h5-configured")
+        .public_access_block_configuration(
+            PublicAccessBlockConfiguration::builder()
+                .block_public_acls(true)
+                .ignore_public_acls(true)
+                .block_public_policy(false)
+                .restrict_public_buckets(true)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    s3.put_bucket_ownership_controls()
+        .bucket("h5-configured")
+        .ownership_controls(
+            OwnershipControls::builder()
+                .rules(
+                    OwnershipControlsRule::builder()
+                        .object_ownership(ObjectOwnership::BucketOwnerEnforced)
+                        .build()
+                        .unwrap(),
+                )
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    s3.put_bucket_encryption()
+        .bucket("h5-configured")
+        .server_side_encryption_configuration(
+            ServerSideEncryptionConfiguration::builder()
+                .rules(
+                    ServerSideEncryptionRule::builder()
+                        .apply_server_side_encryption_by_default(
+                            ServerSideEncryptionByDefault::builder()
+                                .sse_algorithm(ServerSideEncryption::AwsKms)
+                                .kms_master_key_id("alias/h5")
+                                .build()
+                                .unwrap(),
+                        )
+                        .bucket_key_enabled(true)
+                        .build(),
+                )
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    w.port.put_blueprint(json!({
+        "identifier": "bucketItem",
+        "title": "bucket item",
+        "schema": {"properties": {"item": {"type": "object"}}},
+    }));
+    w.seed_integration(json!({"resources": [{
+        "kind": "AWS::S3::Bucket",
+        "selector": {"query": ".Properties.BucketName | startswith(\"h5-\")", "includeActions": [
+            "GetPublicAccessBlockAction",
+            "GetBucketOwnershipControlsAction",
+            "GetBucketEncryptionAction",
+        ]},
+        "port": {"entity": {"mappings": {
+            "identifier": ".Properties.BucketName",
+            "blueprint": "\"bucketItem\"",
+            "properties": {"item": "."},
+        }}},
+    }]}));
+    w
+}
+
+fn bucket_properties(w: &World, name: &str) -> Value {
+    w.port
+        .entity("bucketItem", name)
+        .unwrap_or_else(|| panic!("no entity for {name}: {:?}", w.catalog_keys()))["properties"]
+        ["item"]["Properties"]
+        .clone()
+}
+
+/// aws-v3's S3 configuration actions: `PublicAccessBlockConfiguration`,
+/// `OwnershipControls` and `BucketEncryption` (the `ServerSideEncryptionConfiguration`) as
+/// S3 answers them, after `Tags` in aws-v3's model order; a bucket without such a
+/// configuration has the key absent (aws-v3 catches S3's "not found" like any error), not
+/// `null`, and that is no enrichment failure.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s3_configuration_actions_add_aws_v3_keys() {
+    let w = world_with_configured_buckets().await;
+    let run = run_binary(&["sail"], &w.env()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let configured = bucket_properties(&w, "h5-configured");
+    assert_eq!(
+        configured["PublicAccessBlockConfiguration"],
+        json!({"BlockPublicAcls": true, "IgnorePublicAcls": true, "BlockPublicPolicy": false, "RestrictPublicBuckets": true}),
+        "{configured:#}"
+    );
+    assert_eq!(
+        configured["OwnershipControls"],
+        json!({"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}),
+        "{configured:#}"
+    );
+    assert_eq!(
+        configured["BucketEncryption"],
+        json!({"Rules": [{
+            "ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": "alias/h5"},
+            "BucketKeyEnabled": true,
+        }]}),
+        "{configured:#}"
+    );
+    let keys: Vec<&str> = configured
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "BucketName",
+            "Arn",
+            "CreationDate",
+            "Tags",
+            "BucketEncryption",
+            "PublicAccessBlockConfiguration",
+            "OwnershipControls"
+        ]
+    );
+    let plain = bucket_properties(&w, "h5-plain");
+    for key in ["PublicAccessBlockConfiguration", "OwnershipControls"] {
+        assert!(plain.get(key).is_none(), "{key} in {plain:#}");
+    }
+    assert!(
+        !run.stderr.contains("enrichment call failed"),
+        "{}",
+        run.stderr
+    );
+}
+
+/// A failed enrichment call (here `GetBucketEncryption`, denied) leaves its key out and
+/// keeps the item, as aws-v3 does; it is logged with the account, region, kind and action,
+/// and counted in `/metrics` as `aws_enrichment_failures_total{kind,action}`. The run is
+/// complete: enrichment never fails a unit.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_enrichment_call_leaves_its_key_out_keeps_the_item_and_is_counted() {
+    let w = world_with_configured_buckets().await;
+    w.proxy.add_rule(Rule {
+        action: "GETBucketencryption".into(),
+        status: 403,
+        code: "AccessDenied".into(),
+        times: 1000,
+        ..Rule::default()
+    });
+    let mut env = w.env();
+    support::set(
+        &mut env,
+        "OCEAN__EVENT_LISTENER",
+        r#"{"type":"WEBHOOK","appHost":"http://localhost"}"#,
+    );
+    let port = support::free_port();
+    support::set(&mut env, "APPLICATION__PORT", &port.to_string());
+    support::set(&mut env, "APPLICATION__LOG_LEVEL", "WARNING");
+    let (mut child, _dir) = support::spawn(&[], &env);
+    let url = format!("http://127.0.0.1:{port}");
+    let http = reqwest::Client::new();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(90);
+    let ready = |path: &'static str| {
+        let (http, url) = (http.clone(), url.clone());
+        async move {
+            http.get(format!("{url}{path}"))
+                .send()
+                .await
+                .is_ok_and(|r| r.status() == 200)
+        }
+    };
+    while !ready("/health/ready").await {
+        assert!(std::time::Instant::now() < deadline, "never ready");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let posted = http.post(format!("{url}/resync")).send().await.unwrap();
+    assert_eq!(posted.status(), 202);
+    while !w
+        .port
+        .resync_states(IDENTIFIER)
+        .iter()
+        .any(|s| s == "completed" || s == "failed")
+    {
+        assert!(std::time::Instant::now() < deadline, "the run never ended");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let metrics = http
+        .get(format!("{url}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    support::kill(&child, "TERM");
+    let _ = child.wait().await;
+    let mut stderr = String::new();
+    if let Some(mut pipe) = child.stderr.take() {
+        use tokio::io::AsyncReadExt;
+        let _ = pipe.read_to_string(&mut stderr).await;
+    }
+    assert!(
+        w.port
+            .resync_states(IDENTIFIER)
+            .iter()
+            .any(|s| s == "completed"),
+        "{stderr}"
+    );
+
+    let configured = bucket_properties(&w, "h5-configured");
+    assert!(
+        configured.get("BucketEncryption").is_none(),
+        "{configured:#}"
+    );
+    // The bucket's other actions still ran.
+    assert_eq!(
+        configured["OwnershipControls"],
+        json!({"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]})
+    );
+    let failed = w.proxy.hits("GETBucketencryption");
+    assert!(failed >= 2, "both buckets' calls denied: {failed}");
+    let line = metrics
+        .lines()
+        .find(|l| {
+            l.starts_with("aws_catalog_sync_aws_enrichment_failures_total{")
+                && l.contains("action=\"GetBucketEncryptionAction\"")
+        })
+        .unwrap_or_else(|| panic!("no enrichment failure counter in:\n{metrics}"));
+    assert!(line.contains("kind=\"AWS::S3::Bucket\""), "{line}");
+    let count: f64 = line.rsplit(' ').next().unwrap().parse().unwrap();
+    // One per bucket of the run whose call failed (every bucket of every account).
+    assert_eq!(
+        count as usize,
+        w.manifest["buckets"].as_array().unwrap().len() + 2,
+        "{line}"
+    );
+    let warning = stderr
+        .lines()
+        .find(|l| l.contains("enrichment call failed") && l.contains("h5-configured"))
+        .unwrap_or_else(|| panic!("no warning in:\n{stderr}"));
+    for needle in [
+        MANAGEMENT,
+        "us-east-1",
+        "AWS::S3::Bucket",
+        "GetBucketEncryptionAction",
+        "s3:GetBucketEncryption failed",
+    ] {
+        assert!(warning.contains(needle), "{needle} in {warning}");
+    }
+}
+
+/// `DescribeInstanceStatusAction` merges each instance's status object into `Properties`
+/// as aws-v3 does (`InstanceStatus`, `SystemStatus`, `InstanceState`, `AvailabilityZone`,
+/// … — the kind passes every key). aws-v3 asks instance by instance; here one call per
+/// page asks for all the page's instances, whose answer per instance is the same, so each
+/// instance's keys are what its own call answers. When the batch call fails, each instance
+/// is asked on its own; an instance whose call fails too keeps its item without status
+/// keys, and the failure is counted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ec2_instance_status_action_adds_the_status_keys_in_one_call_per_page() {
+    let w = World::start(&[
+        "--members",
+        "1",
+        "--regions",
+        "eu-west-1",
+        "--instances-per-region",
+        "3",
+        "--clusters-per-region",
+        "0",
+    ])
+    .await;
+    w.port.put_blueprint(json!({
+        "identifier": "instanceItem",
+        "title": "instance item",
+        "schema": {"properties": {"item": {"type": "object"}}},
+    }));
+    w.seed_integration(json!({"resources": [{
+        "kind": "AWS::EC2::Instance",
+        "selector": {"query": "true", "includeActions": ["DescribeInstanceStatusAction"],
+            "regionPolicy": {"allow": ["eu-west-1"]}},
+        "port": {"entity": {"mappings": {
+            "identifier": ".Properties.InstanceId",
+            "blueprint": "\"instanceItem\"",
+            "properties": {"item": "."},
+        }}},
+    }]}));
+    let run = run_binary(&["sail"], &w.env()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let instances = w.manifest["instances"].as_array().unwrap();
+    assert!(instances.len() >= 3);
+    let operations = w.proxy.operations();
+    // One call per (account, region) page, not one per instance.
+    assert_eq!(
+        operations.get("ec2:DescribeInstanceStatus").copied(),
+        operations.get("ec2:DescribeInstances").copied(),
+        "{operations:?}"
+    );
+    for i in instances {
+        let id = i["id"].as_str().unwrap();
+        let e = w.port.entity("instanceItem", id).unwrap();
+        let props = &e["properties"]["item"]["Properties"];
+        assert_eq!(props["InstanceId"], id);
+        assert_eq!(props["InstanceState"], props["State"], "{props:#}");
+        assert_eq!(
+            props["AvailabilityZone"], props["Placement"]["AvailabilityZone"],
+            "{props:#}"
+        );
+        for key in ["InstanceStatus", "SystemStatus"] {
+            assert!(props[key]["Status"].is_string(), "{key} in {props:#}");
+            assert!(props[key]["Details"].is_array(), "{key} in {props:#}");
+        }
+    }
+
+    // The batch call fails, and so does the single call of the first instance: the others
+    // get their statuses from their own calls; the first keeps its item without them.
+    w.proxy.reset_hits();
+    w.proxy.add_rule(Rule {
+        action: "DescribeInstanceStatus".into(),
+        status: 400,
+        code: "InvalidInstanceID.NotFound".into(),
+        times: 2 * w.account_ids().len(),
+        ..Rule::default()
+    });
+    let run = run_binary(&["sail"], &w.env()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let mut without = 0;
+    for i in instances {
+        let id = i["id"].as_str().unwrap();
+        let e = w.port.entity("instanceItem", id).unwrap();
+        let props = &e["properties"]["item"]["Properties"];
+        if props.get("InstanceStatus").is_none() {
+            without += 1;
+            assert!(props.get("SystemStatus").is_none(), "{props:#}");
+            assert_eq!(props["InstanceId"], id);
+        }
+    }
+    let failures = run
+        .stderr
+        .lines()
+        .filter(|l| {
+            l.contains("enrichment call failed") && l.contains("DescribeInstanceStatusAction")
+        })
+        .count();
+    assert!(without >= 1, "{}", run.stderr);
+    assert_eq!(without, failures, "{}", run.stderr);
+    assert!(without < instances.len());
+}

@@ -77,7 +77,7 @@ async fn validate_reports_include_actions_the_kind_does_not_have() {
     assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
     for needle in [
         "error   resources[1] (AWS::S3::Bucket) selector.includeActions: DescribeInstanceStatusAction is not an action of AWS::S3::Bucket",
-        "hint: AWS::S3::Bucket has optional actions GetBucketLocationAction (its default actions, which always run: ListBucketsAction, GetBucketTaggingAction)",
+        "hint: AWS::S3::Bucket has optional actions GetPublicAccessBlockAction, GetBucketOwnershipControlsAction, GetBucketEncryptionAction, GetBucketLocationAction (its default actions, which always run: ListBucketsAction, GetBucketTaggingAction)",
         "1 error(s)",
     ] {
         assert!(

@@ -19,6 +19,7 @@ use serde_json::Value;
 use tokio::sync::mpsc;
 use tracing::Instrument;
 
+use super::AwsError;
 use super::accounts::Account;
 use super::kinds::{Actions, Emit, Kind, ListCtx, Pacer, Regions, Scope};
 use super::regions;
@@ -94,6 +95,9 @@ pub(crate) struct Plan {
     pub(crate) max_regions: usize,
     /// Per-(account, service) request pacing.
     pub(crate) pacer: Option<Arc<Pacer>>,
+    /// The account organization-scoped kinds are listed from first: `accountRoleArn`'s,
+    /// where discovery listed the organization.
+    pub(crate) organization_account: Option<String>,
 }
 
 /// What collection found apart from the items.
@@ -139,13 +143,18 @@ pub(crate) fn start(accounts: Vec<Account>, plan: Plan) -> Collection {
 }
 
 async fn collect(accounts: Vec<Account>, plan: Plan, tx: mpsc::Sender<Page>) -> Vec<Collected> {
-    let needs_regions = plan.kinds.iter().any(|k| k.scope != Scope::Account);
+    let needs_regions = plan
+        .kinds
+        .iter()
+        .any(|k| matches!(k.scope, Scope::Global | Scope::Regional(_)));
     let total_accounts = accounts.len();
     let done = std::sync::atomic::AtomicUsize::new(0);
     let listings = &listings(&plan);
     let plan = &plan;
     let done = &done;
-    stream::iter(accounts.into_iter().map(Arc::new))
+    let accounts: Vec<Arc<Account>> = accounts.into_iter().map(Arc::new).collect();
+    let organization = organization_units(&accounts, listings, plan, tx.clone());
+    let per_account = stream::iter(accounts.clone())
         .map(|account| {
             let tx = tx.clone();
             async move {
@@ -180,8 +189,86 @@ async fn collect(accounts: Vec<Account>, plan: Plan, tx: mpsc::Sender<Page>) -> 
             }
         })
         .buffer_unordered(plan.max_accounts)
-        .collect::<Vec<_>>()
-        .await
+        .collect::<Vec<_>>();
+    let (mut collected, organization) = tokio::join!(per_account, organization);
+    collected.push(organization);
+    collected
+}
+
+/// Lists each organization-scoped kind once: from one account after the other (the
+/// organization account first), until a listing succeeds. A failed attempt is logged and
+/// the next account tried, as aws-v3 does; the kind fails only when every account failed.
+async fn organization_units(
+    accounts: &[Arc<Account>],
+    listings: &[Listing<'_>],
+    plan: &Plan,
+    tx: mpsc::Sender<Page>,
+) -> Collected {
+    let mut order: Vec<&Arc<Account>> = accounts.iter().collect();
+    if let Some(first) = &plan.organization_account {
+        // A stable sort keeps discovery order for the others.
+        order.sort_by_key(|a| a.id != *first);
+    }
+    let mut failures = Vec::new();
+    for listing in listings
+        .iter()
+        .filter(|l| l.kind.scope == Scope::Organization)
+    {
+        let kind = listing.kind.name;
+        let mut tried = Vec::new();
+        let mut listed = false;
+        for account in &order {
+            let unit = Unit {
+                kind: listing.kind,
+                account: Arc::clone(account),
+                region: None,
+                actions: listing.actions.clone(),
+            };
+            match list_unit(unit, plan, tx.clone()).await {
+                // An organization has at least its management account: an empty answer is
+                // an account that does not see the organization (emulators answer so for
+                // member accounts), not an organization without accounts, which would make
+                // every account entity look deleted. Nothing was sent, so go on.
+                Ok(0) => {
+                    tracing::warn!(kind, account = %account.id, "this account listed no account of the organization; trying the next one");
+                    tried.push(format!("{}: listed no account", account.id));
+                }
+                Ok(items) => {
+                    tracing::info!(kind, account = %account.id, items, "organization listed");
+                    listed = true;
+                    break;
+                }
+                Err(e) => {
+                    tracing::warn!(kind, account = %account.id, error = %e, "cannot list the organization from this account; trying the next one");
+                    tried.push(format!("{}: {e}", account.id));
+                }
+            }
+        }
+        if !listed {
+            tracing::error!(
+                kind,
+                tried = tried.len(),
+                "no account could list the organization; the run is partial"
+            );
+            failures.push(UnitFailure {
+                kind: kind.to_string(),
+                account: "*".into(),
+                region: String::new(),
+                reason: format!(
+                    "no account could list the organization ({})",
+                    if tried.is_empty() {
+                        "no account to try".to_string()
+                    } else {
+                        tried.join("; ")
+                    }
+                ),
+            });
+        }
+    }
+    Collected {
+        regions: 0,
+        failures,
+    }
 }
 
 /// Collection itself broke (not an AWS failure, which is a [`UnitFailure`]).
@@ -272,6 +359,8 @@ fn plan_units(
         };
         match kind.scope {
             Scope::Account => units.push(unit(None)),
+            // Listed once per run, by `organization_units`.
+            Scope::Organization => {}
             Scope::Global => {
                 let allowed = allowed_regions(listing, enabled);
                 let region = allowed
@@ -316,6 +405,34 @@ fn allowed_regions<'e>(listing: &Listing, enabled: &'e [String]) -> Vec<&'e Stri
 
 /// Lists one unit into the channel; a failure is returned, not raised, so the rest goes on.
 async fn run_unit(unit: Unit, plan: &Plan, tx: mpsc::Sender<Page>) -> Option<UnitFailure> {
+    let kind = unit.kind.name;
+    let account = unit.account.id.clone();
+    let region = unit.region.clone();
+    match list_unit(unit, plan, tx).await {
+        // A region the account has not opted into: nothing can exist there.
+        Err(e) if e.code() == Some("OptInRequired") => {
+            tracing::info!(kind, account = %account, region = region.as_deref(), "region not enabled for this account; skipped");
+            None
+        }
+        Ok(items) => {
+            tracing::debug!(kind, account = %account, region = region.as_deref(), items, "listed");
+            None
+        }
+        Err(e) => {
+            tracing::error!(kind, account = %account, region = region.as_deref(), error = %e, "listing failed; the run is partial");
+            Some(UnitFailure {
+                kind: kind.to_string(),
+                account,
+                // The report's rendering: empty for an account-scoped kind.
+                region: region.unwrap_or_default(),
+                reason: e.to_string(),
+            })
+        }
+    }
+}
+
+/// Lists one unit into the channel; the number of items listed.
+async fn list_unit(unit: Unit, plan: &Plan, tx: mpsc::Sender<Page>) -> Result<usize, AwsError> {
     let (page_tx, mut page_rx) = mpsc::channel::<Vec<Value>>(4);
     let region_for_call = match &unit.region {
         Some(region) => region.clone(),
@@ -355,27 +472,7 @@ async fn run_unit(unit: Unit, plan: &Plan, tx: mpsc::Sender<Page>) -> Option<Uni
     };
     tracing::debug!(kind, account = %unit.account.id, region = unit.region.as_deref(), "listing");
     let (result, items) = tokio::join!((unit.kind.list)(ctx, Emit::new(page_tx)), forward);
-    match result {
-        // A region the account has not opted into: nothing can exist there.
-        Err(e) if e.code() == Some("OptInRequired") => {
-            tracing::info!(kind, account = %unit.account.id, region = unit.region.as_deref(), "region not enabled for this account; skipped");
-            None
-        }
-        Ok(()) => {
-            tracing::debug!(kind, account = %unit.account.id, region = unit.region.as_deref(), items, "listed");
-            None
-        }
-        Err(e) => {
-            tracing::error!(kind, account = %unit.account.id, region = unit.region.as_deref(), error = %e, "listing failed; the run is partial");
-            Some(UnitFailure {
-                kind: kind.to_string(),
-                account: unit.account.id.clone(),
-                // The report's rendering: empty for an account-scoped kind.
-                region: unit.region.unwrap_or_default(),
-                reason: e.to_string(),
-            })
-        }
-    }
+    result.map(|()| items)
 }
 
 #[cfg(test)]
@@ -417,6 +514,7 @@ mod tests {
             max_accounts: 1,
             max_regions: 1,
             pacer: None,
+            organization_account: None,
         }
     }
 

@@ -58,6 +58,11 @@ enum Command {
         /// A port app config file (YAML or JSON), checked against the default blueprints.
         #[arg(long, conflicts_with = "from_port")]
         mapping: Option<std::path::PathBuf>,
+        /// With --mapping: a blueprint file (one blueprint JSON object, or an array of
+        /// them) checked against in addition to the default blueprints; a blueprint of the
+        /// file replaces the default one with the same identifier. Repeatable.
+        #[arg(long, requires = "mapping")]
+        blueprints: Vec<std::path::PathBuf>,
         /// The integration's mapping and the blueprints in Port (the default; reads only).
         #[arg(long)]
         from_port: bool,
@@ -98,7 +103,11 @@ pub fn main() -> ExitCode {
         dry_run: false,
     }) {
         Command::Sail { once, dry_run } => runtime.block_on(sail::run(once, dry_run)),
-        Command::Validate { mapping, .. } => runtime.block_on(validate::run(mapping)),
+        Command::Validate {
+            mapping,
+            blueprints,
+            ..
+        } => runtime.block_on(validate::run(mapping, &blueprints)),
         Command::Map {
             mapping,
             kind,

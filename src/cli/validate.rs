@@ -1,7 +1,7 @@
-//! `validate [--mapping FILE | --from-port]`: the settings and a mapping checked without
-//! writing anything.
+//! `validate [--mapping FILE [--blueprints FILE]… | --from-port]`: the settings and a
+//! mapping checked without writing anything.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
@@ -22,8 +22,53 @@ fn settings_finding(message: String) -> Finding {
     }
 }
 
-/// `validate [--mapping FILE | --from-port]`.
-pub(super) async fn run(mapping_file: Option<PathBuf>) -> u8 {
+/// The default blueprints with those of `files` (each one blueprint object or an array of
+/// them) added; a file's blueprint replaces the default one with the same identifier, so a
+/// user's variant of a default blueprint is checked as the user has it.
+fn blueprints_with(files: &[PathBuf]) -> Result<(Vec<Value>, String), String> {
+    let mut all = defaults::blueprints();
+    for path in files {
+        for bp in read_blueprints(path)? {
+            let id = bp.get("identifier").cloned();
+            all.retain(|b| b.get("identifier") != id.as_ref());
+            all.push(bp);
+        }
+    }
+    let names = files
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>();
+    let against = match names.as_slice() {
+        [] => "the default blueprints".to_string(),
+        some => format!("the default blueprints and {}", some.join(", ")),
+    };
+    Ok((all, against))
+}
+
+/// The blueprints of one file: a blueprint object or an array of them, each with a string
+/// `identifier`.
+fn read_blueprints(path: &Path) -> Result<Vec<Value>, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let v: Value =
+        serde_json::from_str(&text).map_err(|e| format!("{} is not JSON: {e}", path.display()))?;
+    let list = match v {
+        Value::Array(list) => list,
+        one => vec![one],
+    };
+    for bp in &list {
+        if !bp.get("identifier").is_some_and(Value::is_string) {
+            return Err(format!(
+                "{}: a blueprint is a JSON object with a string \"identifier\"",
+                path.display()
+            ));
+        }
+    }
+    Ok(list)
+}
+
+/// `validate [--mapping FILE [--blueprints FILE]… | --from-port]`.
+pub(super) async fn run(mapping_file: Option<PathBuf>, blueprint_files: &[PathBuf]) -> u8 {
     let mut findings = Vec::new();
     let sources = match Sources::from_process() {
         Ok(s) => Some(s),
@@ -67,23 +112,25 @@ pub(super) async fn run(mapping_file: Option<PathBuf>) -> u8 {
             .is_none_or(|s| s.allow_environment_variables_jq_access),
     };
     let (config, blueprints, source) = match &mapping_file {
-        Some(path) => match read_mapping(path) {
-            Ok(c) => (
-                Some(c),
-                defaults::blueprints(),
-                format!("{} (against the default blueprints)", path.display()),
-            ),
-            Err(e) => {
-                findings.push(Finding {
-                    level: Level::Error,
-                    place: "mapping".into(),
-                    expression: None,
-                    message: e,
-                    hint: None,
-                });
-                (None, Vec::new(), path.display().to_string())
+        Some(path) => {
+            match read_mapping(path).and_then(|c| Ok((c, blueprints_with(blueprint_files)?))) {
+                Ok((c, (blueprints, against))) => (
+                    Some(c),
+                    blueprints,
+                    format!("{} (against {against})", path.display()),
+                ),
+                Err(e) => {
+                    findings.push(Finding {
+                        level: Level::Error,
+                        place: "mapping".into(),
+                        expression: None,
+                        message: e,
+                        hint: None,
+                    });
+                    (None, Vec::new(), path.display().to_string())
+                }
             }
-        },
+        }
         None => match &settings {
             None => (None, Vec::new(), "Port (settings unusable)".into()),
             Some(settings) => match from_port(settings).await {

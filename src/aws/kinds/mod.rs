@@ -3,7 +3,8 @@
 //!
 //! A [`Kind`] says everything the rest of the program knows about a kind:
 //! - `name`: the CloudFormation type, exactly as aws-v3 spells it;
-//! - `scope`, a [`Scope`]: account-level (no AWS call and no region), global (listed once per
+//! - `scope`, a [`Scope`]: account-level (no AWS call and no region), organization-level
+//!   (listed once per run, from the first account that can), global (listed once per
 //!   account through one allowed region's endpoint) or regional (once per enabled region some
 //!   resource's `regionPolicy` allows, and only where the service exists when it is not in
 //!   every region, [`Regions::Only`]);
@@ -97,6 +98,7 @@ macro_rules! kinds {
 mod account;
 mod ec2;
 mod ecs;
+mod organizations;
 mod s3;
 
 use std::sync::Arc;
@@ -116,7 +118,13 @@ use crate::pagination::Cursors;
 
 /// Every supported kind, service by service: each service's `kinds![…]` line is its part.
 /// Read it through [`all`] and [`find`].
-static REGISTRY: &[&[Kind]] = &[account::KINDS, s3::KINDS, ec2::KINDS, ecs::KINDS];
+static REGISTRY: &[&[Kind]] = &[
+    account::KINDS,
+    organizations::KINDS,
+    s3::KINDS,
+    ec2::KINDS,
+    ecs::KINDS,
+];
 
 /// Every supported kind.
 pub fn all() -> impl Iterator<Item = &'static Kind> {
@@ -156,6 +164,12 @@ pub struct Kind {
 pub enum Scope {
     /// Once per account, with no AWS call and no region (e.g. `AWS::Account::Info`).
     Account,
+    /// Once per run, not per account: the kind lists the whole organization (e.g.
+    /// `AWS::Organizations::Account`). Collection tries the run's accounts one at a time —
+    /// the account of `accountRoleArn` first when set, then discovery order — and stops at
+    /// the first listing that succeeds; the unit fails only when every account fails. Not
+    /// listed in a region, so `regionPolicy` does not apply.
+    Organization,
     /// Once per account through one allowed region's endpoint (e.g. S3 buckets, which
     /// `ListBuckets` returns whatever their region): `regionPolicy` picks the endpoint and
     /// does not filter items.
@@ -312,7 +326,7 @@ impl Actions {
 pub struct ListCtx {
     /// The account, with credentials acting in it.
     pub account: Arc<Account>,
-    /// Region to call. Account-scoped kinds are not listed in a region (their pages carry
+    /// Region to call. Account- and organization-scoped kinds are not listed in a region (their pages carry
     /// none); they get the account config's region for whatever call they make.
     pub region: String,
     /// AWS partition, for ARNs built in code.
@@ -382,6 +396,29 @@ impl ListCtx {
     /// Whether this listing runs the optional `action`.
     pub fn runs(&self, action: &Action) -> bool {
         self.actions.runs(action)
+    }
+
+    /// A failed enrichment call of `kind`'s `action` for `resource`: the item is kept
+    /// without the action's fields (as aws-v3 does), so the failure is logged with where it
+    /// happened and counted in `/metrics` (`aws_enrichment_failures_total{kind,action}`)
+    /// instead of failing the unit.
+    pub(crate) fn enrichment_failed(
+        &self,
+        kind: &'static str,
+        action: &Action,
+        resource: &str,
+        error: &AwsError,
+    ) {
+        crate::metrics::enrichment_failed(kind, action.name);
+        tracing::warn!(
+            account = %self.account.id,
+            region = %self.region,
+            kind,
+            action = action.name,
+            resource,
+            error = %error,
+            "enrichment call failed; the item is kept without its fields"
+        );
     }
 
     /// `{"AccountId": …, "Region": …}`.

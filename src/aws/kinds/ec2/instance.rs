@@ -3,8 +3,26 @@
 //! Properties use the API's PascalCase keys. `__ExtraContext` carries `AccountId`,
 //! `Region` and, like aws-v3, the reservation's `ReservationId`, `OwnerId`, `RequesterId`
 //! and `Groups`.
+//!
+//! Optional: `DescribeInstanceStatusAction` ([`STATUS`]). aws-v3 calls
+//! `DescribeInstanceStatus(InstanceIds=[id], IncludeAllInstances=true)` once per instance
+//! and merges the answer's status object into `Properties` (the kind's policy is `allow`,
+//! so every key passes: `InstanceStatus`, `SystemStatus`, `InstanceState`, `Events`,
+//! `AvailabilityZone`, … and, overwriting the instance's own, `InstanceId`, `Operator`,
+//! `OutpostArn`, which are the same facts). Here one call asks for the statuses of up to
+//! 100 instances of a page (the API's limit for `InstanceIds`): each instance's status
+//! object is the same as its own call would answer, so the items are identical, with 1 call
+//! instead of up to 100. A batch call fails as a whole when one id is bad (e.g. an instance
+//! gone since `DescribeInstances`), so a failed batch falls back to aws-v3's one call per
+//! instance, [`ENRICH_CONCURRENCY`] at a time; an instance whose own call fails has no
+//! status keys (logged and counted, [`ListCtx::enrichment_failed`]). aws-v3 drops a failed
+//! instance's entry from the list it then merges by position, shifting the statuses of
+//! the instances after it onto the wrong ones; that is not reproduced.
 
-use aws_sdk_ec2::types::{GroupIdentifier, Instance, Reservation};
+use std::collections::HashMap;
+
+use aws_sdk_ec2::types::{GroupIdentifier, Instance, InstanceStatus, Reservation};
+use futures::StreamExt;
 use serde_json::{Map, Value, json};
 
 use super::tag;
@@ -13,6 +31,7 @@ use crate::aws::kinds::{
     Action, Emit, Fixture, Kind, ListCtx, Props, Regions, Scope, item, obj,
 };
 use crate::pagination::Cursors;
+use aws_smithy_types::DateTime;
 
 pub const KIND: Kind = Kind {
     name: "AWS::EC2::Instance",
@@ -23,7 +42,7 @@ pub const KIND: Kind = Kind {
         iam: &["ec2:DescribeInstances"],
         adds: &[],
     }],
-    optional_actions: &[],
+    optional_actions: &[STATUS],
     fixture: Fixture {
         example: "ec2-instance",
         keys: &[
@@ -44,6 +63,29 @@ pub const KIND: Kind = Kind {
     },
 };
 
+/// `DescribeInstanceStatusAction`: the instance's status object merged into `Properties`.
+/// `adds` lists the keys only it sets (`InstanceId`, `Operator` and `OutpostArn` are the
+/// instance's own too).
+const STATUS: Action = Action {
+    name: "DescribeInstanceStatusAction",
+    iam: &["ec2:DescribeInstanceStatus"],
+    adds: &[
+        "InstanceStatus",
+        "SystemStatus",
+        "InstanceState",
+        "Events",
+        "AvailabilityZone",
+        "AvailabilityZoneId",
+        "AttachedEbsStatus",
+    ],
+};
+
+/// Instance ids per `DescribeInstanceStatus` call (the API's limit).
+const STATUS_BATCH: usize = 100;
+
+/// Per-instance status calls at once, when a batch call failed.
+const ENRICH_CONCURRENCY: usize = 8;
+
 async fn list(ctx: ListCtx, emit: Emit) -> Result<(), AwsError> {
     let ec2 = aws_sdk_ec2::Client::new(&ctx.sdk_config());
     let mut pages = ec2.describe_instances().into_paginator().send();
@@ -54,16 +96,214 @@ async fn list(ctx: ListCtx, emit: Emit) -> Result<(), AwsError> {
         })
         .await?
     {
+        let statuses = if ctx.runs(&STATUS) {
+            let ids: Vec<String> = page
+                .reservations()
+                .iter()
+                .flat_map(|r| r.instances())
+                .filter_map(|i| i.instance_id().map(str::to_string))
+                .collect();
+            statuses(&ctx, &ec2, &ids).await
+        } else {
+            HashMap::new()
+        };
         let mut items = Vec::new();
         for reservation in page.reservations() {
             let extra = reservation_context(&ctx, reservation);
             for instance in reservation.instances() {
-                items.push(item(KIND.name, properties(instance), Some(extra.clone())));
+                let mut props = properties(instance);
+                if let Some(Value::Object(status)) =
+                    instance.instance_id().and_then(|id| statuses.get(id))
+                {
+                    // aws-v3's dict merge: the status's keys replace or follow the
+                    // instance's.
+                    props.extend(status.clone());
+                }
+                items.push(item(KIND.name, props, Some(extra.clone())));
             }
         }
         emit.send(items).await?;
     }
     Ok(())
+}
+
+/// The status objects of `ids`, by instance id: batched calls, and for a batch that fails,
+/// one call per instance. Instances whose call failed are missing.
+async fn statuses(
+    ctx: &ListCtx,
+    ec2: &aws_sdk_ec2::Client,
+    ids: &[String],
+) -> HashMap<String, Value> {
+    let mut out = HashMap::new();
+    for chunk in ids.chunks(STATUS_BATCH) {
+        match describe_statuses(ctx, ec2, chunk).await {
+            Ok(found) => out.extend(found),
+            Err(e) => {
+                tracing::debug!(account = %ctx.account.id, region = %ctx.region, instances = chunk.len(), error = %e, "batched DescribeInstanceStatus failed; asking instance by instance");
+                let single: Vec<(String, Result<Statuses, AwsError>)> =
+                    futures::stream::iter(chunk.iter().cloned())
+                        .map(|id| async move {
+                            let r = describe_statuses(ctx, ec2, std::slice::from_ref(&id)).await;
+                            (id, r)
+                        })
+                        .buffered(ENRICH_CONCURRENCY)
+                        .collect()
+                        .await;
+                for (id, r) in single {
+                    match r {
+                        Ok(found) => out.extend(found),
+                        Err(e) => ctx.enrichment_failed(KIND.name, &STATUS, &id, &e),
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Status objects by instance id, as one call answered them.
+type Statuses = Vec<(String, Value)>;
+
+/// `DescribeInstanceStatus(InstanceIds=ids, IncludeAllInstances=true)`, every page.
+async fn describe_statuses(
+    ctx: &ListCtx,
+    ec2: &aws_sdk_ec2::Client,
+    ids: &[String],
+) -> Result<Statuses, AwsError> {
+    let mut pages = ec2
+        .describe_instance_status()
+        .set_instance_ids(Some(ids.to_vec()))
+        .include_all_instances(true)
+        .into_paginator()
+        .send();
+    let mut cursors = Cursors::default();
+    let mut out = Vec::new();
+    while let Some(page) = ctx
+        .next_page(
+            "ec2:DescribeInstanceStatus",
+            &mut cursors,
+            pages.next(),
+            |p| p.next_token(),
+        )
+        .await?
+    {
+        for s in page.instance_statuses() {
+            if let Some(id) = s.instance_id() {
+                out.push((id.to_string(), status_json(s)));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// A status summary (`InstanceStatus`, `SystemStatus`, `AttachedEbsStatus`):
+/// `{Details: [{ImpairedSince, Name, Status}], Status}`.
+fn summary<D>(
+    details: &[D],
+    status: Option<&str>,
+    detail: impl Fn(&D) -> (Option<&DateTime>, Option<&str>, Option<&str>),
+) -> Value {
+    obj(|o| {
+        // EC2 always answers the details (e.g. `reachability`).
+        o.all("Details", details, |d| {
+            let (since, name, status) = detail(d);
+            obj(|o| {
+                o.time("ImpairedSince", since)
+                    .str("Name", name)
+                    .str("Status", status);
+            })
+        })
+        .str("Status", status);
+    })
+}
+
+/// One `InstanceStatuses` entry, as botocore gives it (keys in the API's order).
+fn status_json(s: &InstanceStatus) -> Value {
+    obj(|o| {
+        o.str("AvailabilityZone", s.availability_zone())
+            .str("AvailabilityZoneId", s.availability_zone_id())
+            .str("OutpostArn", s.outpost_arn())
+            .opt(
+                "Operator",
+                s.operator().map(|op| {
+                    obj(|o| {
+                        o.opt("Managed", op.managed())
+                            .str("Principal", op.principal())
+                            .opt("HiddenByDefault", op.hidden_by_default());
+                    })
+                }),
+            )
+            // The SDK gives no events and an absent list alike; EC2 leaves the list out
+            // when an instance has no scheduled event.
+            .list("Events", s.events(), |e| {
+                obj(|o| {
+                    o.str("InstanceEventId", e.instance_event_id())
+                        .str("Code", e.code().map(|c| c.as_str()))
+                        .str("Description", e.description())
+                        .time("NotAfter", e.not_after())
+                        .time("NotBefore", e.not_before())
+                        .time("NotBeforeDeadline", e.not_before_deadline());
+                })
+            })
+            .str("InstanceId", s.instance_id())
+            .opt(
+                "InstanceState",
+                s.instance_state().map(|st| {
+                    obj(|o| {
+                        o.opt("Code", st.code())
+                            .str("Name", st.name().map(|n| n.as_str()));
+                    })
+                }),
+            )
+            .opt(
+                "InstanceStatus",
+                s.instance_status().map(|x| {
+                    summary(
+                        x.details(),
+                        x.status().map(|v| v.as_str()),
+                        |d| {
+                            (
+                                d.impaired_since(),
+                                d.name().map(|v| v.as_str()),
+                                d.status().map(|v| v.as_str()),
+                            )
+                        },
+                    )
+                }),
+            )
+            .opt(
+                "SystemStatus",
+                s.system_status().map(|x| {
+                    summary(
+                        x.details(),
+                        x.status().map(|v| v.as_str()),
+                        |d| {
+                            (
+                                d.impaired_since(),
+                                d.name().map(|v| v.as_str()),
+                                d.status().map(|v| v.as_str()),
+                            )
+                        },
+                    )
+                }),
+            )
+            .opt(
+                "AttachedEbsStatus",
+                s.attached_ebs_status().map(|x| {
+                    summary(
+                        x.details(),
+                        x.status().map(|v| v.as_str()),
+                        |d| {
+                            (
+                                d.impaired_since(),
+                                d.name().map(|v| v.as_str()),
+                                d.status().map(|v| v.as_str()),
+                            )
+                        },
+                    )
+                }),
+            );
+    })
 }
 
 fn groups(groups: &[GroupIdentifier]) -> Value {

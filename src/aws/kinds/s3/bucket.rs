@@ -1,25 +1,28 @@
 //! `AWS::S3::Bucket` (global): `s3:ListBuckets` once per account, then
 //! `GetBucketTagging` per bucket (aws-v3's default actions). `NoSuchTagSet` means `[]`;
-//! any other tagging failure leaves `Tags` out for that bucket with a warning — enrichment
-//! never fails the kind, as in aws-v3.
+//! any other tagging failure leaves `Tags` out for that bucket — enrichment never fails the
+//! kind, as in aws-v3 — and is logged and counted ([`ListCtx::enrichment_failed`]).
 //!
-//! Optional: `GetBucketLocationAction` ([`LOCATION`]). aws-v3's other optional actions
-//! (`GetPublicAccessBlockAction`, `GetBucketOwnershipControlsAction`,
-//! `GetBucketEncryptionAction`) are not implemented yet, so not declared: `validate` reports
-//! them instead of letting a run ignore them.
+//! Optional, aws-v3's four: [`PUBLIC_ACCESS_BLOCK`], [`OWNERSHIP_CONTROLS`],
+//! [`ENCRYPTION`], [`LOCATION`]. Each is one call per bucket, all of a bucket's calls at
+//! once and [`ENRICH_CONCURRENCY`] buckets at a time. A failed call leaves its key out for
+//! that bucket, as aws-v3 does. The bucket having no such configuration
+//! (`NoSuchPublicAccessBlockConfiguration`, `OwnershipControlsNotFoundError`,
+//! `ServerSideEncryptionConfigurationNotFoundError`) leaves the key out too (aws-v3's code
+//! catches it like any error: no key, not `null`), but is not a failure: it is not counted.
 //!
 //! `ListBuckets` returns every bucket whatever its region, so the region only chooses the
 //! endpoint. Tagging is asked in the bucket's own region when `ListBuckets` tells it
 //! (`BucketRegion`), since S3 redirects cross-region calls. `__ExtraContext` holds
 //! `AccountId` only, like aws-v3.
 
-use aws_sdk_s3::types::Bucket;
+use aws_sdk_s3::types::{Bucket, ServerSideEncryptionConfiguration};
 use futures::StreamExt;
 use serde_json::{Map, Value, json};
 
 use crate::aws::AwsError;
 use crate::aws::credentials::s3_force_path_style;
-use crate::aws::kinds::{Action, Emit, Fixture, Kind, ListCtx, Props, Scope, item};
+use crate::aws::kinds::{Action, Emit, Fixture, Kind, ListCtx, Props, Scope, item, obj};
 use crate::pagination::Cursors;
 
 pub const KIND: Kind = Kind {
@@ -38,12 +41,39 @@ pub const KIND: Kind = Kind {
             adds: &[],
         },
     ],
-    optional_actions: &[LOCATION],
+    optional_actions: &[PUBLIC_ACCESS_BLOCK, OWNERSHIP_CONTROLS, ENCRYPTION, LOCATION],
     fixture: Fixture {
         example: "s3-bucket",
         keys: &["BucketName", "Arn", "CreationDate", "Tags"],
     },
 };
+
+/// `GetPublicAccessBlockAction`: `PublicAccessBlockConfiguration`
+/// (`{BlockPublicAcls, IgnorePublicAcls, BlockPublicPolicy, RestrictPublicBuckets}`).
+const PUBLIC_ACCESS_BLOCK: Action = Action {
+    name: "GetPublicAccessBlockAction",
+    iam: &["s3:GetBucketPublicAccessBlock"],
+    adds: &["PublicAccessBlockConfiguration"],
+};
+
+/// `GetBucketOwnershipControlsAction`: `OwnershipControls` (`{Rules: [{ObjectOwnership}]}`).
+const OWNERSHIP_CONTROLS: Action = Action {
+    name: "GetBucketOwnershipControlsAction",
+    iam: &["s3:GetBucketOwnershipControls"],
+    adds: &["OwnershipControls"],
+};
+
+/// `GetBucketEncryptionAction`: `BucketEncryption`, the `ServerSideEncryptionConfiguration`
+/// (`{Rules: [{ApplyServerSideEncryptionByDefault: {SSEAlgorithm, KMSMasterKeyID},
+/// BucketKeyEnabled, BlockedEncryptionTypes}]}`).
+const ENCRYPTION: Action = Action {
+    name: "GetBucketEncryptionAction",
+    iam: &["s3:GetEncryptionConfiguration"],
+    adds: &["BucketEncryption"],
+};
+
+/// The default tagging action, for failure counts.
+const TAGGING: &Action = &KIND.default_actions[1];
 
 /// `GetBucketLocationAction`: `LocationConstraint` as `GetBucketLocation` answers it —
 /// `null` for us-east-1, whose constraint S3 answers empty (botocore reads `None`, which
@@ -110,34 +140,68 @@ async fn bucket_item(ctx: &ListCtx, b: &Bucket) -> Value {
         )
         .time("CreationDate", b.creation_date());
     let s3 = client(ctx, b.bucket_region().unwrap_or(&ctx.region));
-    let (tagging, location) = tokio::join!(
+    let s3 = &s3;
+    // Each optional call only when asked for, paced as an S3 call.
+    let optional = |action: &'static Action| async move {
+        if ctx.runs(action) {
+            ctx.pace("s3").await;
+            true
+        } else {
+            false
+        }
+    };
+    let (tagging, public_access, ownership, encryption, location) = tokio::join!(
         async {
             ctx.pace("s3").await;
             s3.get_bucket_tagging().bucket(name).send().await
         },
         async {
-            if !ctx.runs(&LOCATION) {
+            if !optional(&PUBLIC_ACCESS_BLOCK).await {
                 return None;
             }
-            ctx.pace("s3").await;
+            Some(s3.get_public_access_block().bucket(name).send().await)
+        },
+        async {
+            if !optional(&OWNERSHIP_CONTROLS).await {
+                return None;
+            }
+            Some(s3.get_bucket_ownership_controls().bucket(name).send().await)
+        },
+        async {
+            if !optional(&ENCRYPTION).await {
+                return None;
+            }
+            Some(s3.get_bucket_encryption().bucket(name).send().await)
+        },
+        async {
+            if !optional(&LOCATION).await {
+                return None;
+            }
             Some(s3.get_bucket_location().bucket(name).send().await)
         }
     );
-    // aws-v3's model order: LocationConstraint, then Tags.
-    match location {
-        None => {}
-        Some(Ok(out)) => {
-            let constraint = out
-                .location_constraint()
-                .map(|c| c.as_str())
-                .filter(|c| !c.is_empty());
-            p.val("LocationConstraint", json!(constraint));
-        }
-        Some(Err(e)) => {
-            let e = AwsError::from_sdk("s3:GetBucketLocation", e);
-            tracing::warn!(account = %ctx.account.id, bucket = name, error = %e, "could not read the bucket's location");
-        }
-    }
+    // aws-v3's model order: LocationConstraint, Tags, then BucketEncryption,
+    // PublicAccessBlockConfiguration, OwnershipControls.
+    enrich(
+        ctx,
+        &mut p,
+        name,
+        &LOCATION,
+        // Every bucket has a location: any error is a failure.
+        None,
+        location.map(|r| {
+            r.map(|out| {
+                // `null` for us-east-1, whose constraint S3 answers empty (botocore reads
+                // `None`, which aws-v3 writes as `null`).
+                let constraint = out
+                    .location_constraint()
+                    .map(|c| c.as_str())
+                    .filter(|c| !c.is_empty());
+                json!(constraint)
+            })
+            .map_err(|e| AwsError::from_sdk("s3:GetBucketLocation", e))
+        }),
+    );
     match tagging {
         Ok(out) => {
             p.val(
@@ -155,11 +219,111 @@ async fn bucket_item(ctx: &ListCtx, b: &Bucket) -> Value {
             if e.code() == Some("NoSuchTagSet") {
                 p.val("Tags", json!([]));
             } else {
-                tracing::warn!(account = %ctx.account.id, bucket = name, error = %e, "could not read bucket tags");
+                ctx.enrichment_failed(KIND.name, TAGGING, name, &e);
             }
         }
     }
+    enrich(
+        ctx,
+        &mut p,
+        name,
+        &ENCRYPTION,
+        Some("ServerSideEncryptionConfigurationNotFoundError"),
+        encryption.map(|r| {
+            r.map(|out| encryption_json(out.server_side_encryption_configuration()))
+                .map_err(|e| AwsError::from_sdk("s3:GetBucketEncryption", e))
+        }),
+    );
+    enrich(
+        ctx,
+        &mut p,
+        name,
+        &PUBLIC_ACCESS_BLOCK,
+        Some("NoSuchPublicAccessBlockConfiguration"),
+        public_access.map(|r| {
+            r.map(|out| {
+                let c = out.public_access_block_configuration();
+                obj(|o| {
+                    o.opt("BlockPublicAcls", c.and_then(|c| c.block_public_acls()))
+                        .opt("IgnorePublicAcls", c.and_then(|c| c.ignore_public_acls()))
+                        .opt("BlockPublicPolicy", c.and_then(|c| c.block_public_policy()))
+                        .opt(
+                            "RestrictPublicBuckets",
+                            c.and_then(|c| c.restrict_public_buckets()),
+                        );
+                })
+            })
+            .map_err(|e| AwsError::from_sdk("s3:GetPublicAccessBlock", e))
+        }),
+    );
+    enrich(
+        ctx,
+        &mut p,
+        name,
+        &OWNERSHIP_CONTROLS,
+        Some("OwnershipControlsNotFoundError"),
+        ownership.map(|r| {
+            r.map(|out| {
+                let rules = out.ownership_controls().map(|c| c.rules()).unwrap_or(&[]);
+                json!({"Rules": rules
+                    .iter()
+                    .map(|r| json!({"ObjectOwnership": r.object_ownership().as_str()}))
+                    .collect::<Vec<_>>()})
+            })
+            .map_err(|e| AwsError::from_sdk("s3:GetBucketOwnershipControls", e))
+        }),
+    );
     let mut extra = Map::new();
     extra.insert("AccountId".into(), json!(ctx.account.id));
     item(KIND.name, p.build(), Some(extra))
+}
+
+/// Sets an optional action's key from its call's result (`None`: not asked for). An error
+/// whose code is `not_configured` (the bucket has no such configuration) leaves the key out
+/// quietly; any other leaves it out as a counted enrichment failure.
+fn enrich(
+    ctx: &ListCtx,
+    p: &mut Props,
+    bucket: &str,
+    action: &'static Action,
+    not_configured: Option<&str>,
+    result: Option<Result<Value, AwsError>>,
+) {
+    match result {
+        None => {}
+        Some(Ok(v)) => {
+            p.val(action.adds[0], v);
+        }
+        Some(Err(e)) if not_configured.is_some() && e.code() == not_configured => {
+            tracing::debug!(account = %ctx.account.id, bucket, action = action.name, "the bucket has no such configuration; the key is left out, as in aws-v3");
+        }
+        Some(Err(e)) => ctx.enrichment_failed(KIND.name, action, bucket, &e),
+    }
+}
+
+/// `GetBucketEncryption`'s `ServerSideEncryptionConfiguration`, in the API's casing.
+fn encryption_json(c: Option<&ServerSideEncryptionConfiguration>) -> Value {
+    let rules = c.map(|c| c.rules()).unwrap_or(&[]);
+    json!({"Rules": rules.iter().map(|r| obj(|o| {
+        o.opt(
+            "ApplyServerSideEncryptionByDefault",
+            r.apply_server_side_encryption_by_default().map(|d| {
+                obj(|o| {
+                    o.str("SSEAlgorithm", Some(d.sse_algorithm().as_str()))
+                        .str("KMSMasterKeyID", d.kms_master_key_id());
+                })
+            }),
+        )
+        .opt("BucketKeyEnabled", r.bucket_key_enabled())
+        .opt(
+            "BlockedEncryptionTypes",
+            r.blocked_encryption_types().map(|b| {
+                json!({"EncryptionType": b
+                    .encryption_type()
+                    .iter()
+                    .map(|t| t.as_str())
+                    .collect::<Vec<_>>()})
+            }),
+        );
+    })).collect::<Vec<_>>()})
 }

@@ -1,0 +1,3 @@
+//! AWS Organizations kinds.
+
+kinds![account];
