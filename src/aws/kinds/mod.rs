@@ -100,6 +100,7 @@ mod ec2;
 mod ecs;
 mod organizations;
 mod s3;
+mod sqs;
 
 use std::sync::Arc;
 
@@ -124,6 +125,7 @@ static REGISTRY: &[&[Kind]] = &[
     s3::KINDS,
     ec2::KINDS,
     ecs::KINDS,
+    sqs::KINDS,
 ];
 
 /// Every supported kind.
