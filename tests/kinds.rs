@@ -1732,3 +1732,161 @@ async fn sqs_a_failed_list_queues_fails_the_unit() {
     );
     assert!(run.stderr.contains("sqs:ListQueues"), "{}", run.stderr);
 }
+
+/// An empty world (one member) where the test creates an SNS topic `h6-alerts` itself in
+/// moto's management account, eu-west-1, display name `Alerts`, tagged `team=platform`.
+/// The mapping has one `AWS::SNS::Topic` resource with `include` as its `includeActions`.
+/// Returns the world and the topic's ARN.
+async fn world_with_a_topic(include: Value) -> (World, String) {
+    let w = World::start(&[
+        "--members",
+        "1",
+        "--instances-per-region",
+        "0",
+        "--clusters-per-region",
+        "0",
+        "--buckets-per-account",
+        "0",
+    ])
+    .await;
+    let config = aws_config::defaults(BehaviorVersion::latest())
+        .endpoint_url(w.moto.url())
+        .region(Region::new("eu-west-1"))
+        .credentials_provider(Credentials::new("testing", "testing", None, None, "test"))
+        .load()
+        .await;
+    let created = aws_sdk_sns::Client::new(&config)
+        .create_topic()
+        .name("h6-alerts")
+        .attributes("DisplayName", "Alerts")
+        .tags(
+            aws_sdk_sns::types::Tag::builder()
+                .key("team")
+                .value("platform")
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    w.port.put_blueprint(json!({
+        "identifier": "snsTopic",
+        "title": "SNS topic",
+        "schema": {"properties": {
+            "displayName": {"type": "string"},
+            "subscriptionsPending": {"type": "number"},
+            "team": {"type": "string"},
+        }},
+    }));
+    w.seed_integration(json!({"resources": [{
+        "kind": "AWS::SNS::Topic",
+        "selector": {
+            "query": "true",
+            "regionPolicy": {"allow": ["eu-west-1"]},
+            "includeActions": include,
+        },
+        "port": {"entity": {"mappings": {
+            "identifier": ".Properties.TopicArn",
+            "title": ".Properties.DisplayName",
+            "blueprint": "\"snsTopic\"",
+            "properties": {
+                "displayName": ".Properties.DisplayName",
+                "subscriptionsPending": ".Properties.SubscriptionsPending",
+                "team": "(.Properties.Tags // [])[] | select(.Key == \"team\") | .Value",
+            },
+        }}},
+    }]}));
+    (w, created.topic_arn().unwrap().to_string())
+}
+
+/// `AWS::SNS::Topic` through the real binary, with `GetTopicTagsAction`: the raw item has
+/// aws-v3's shape — declared attributes only, counts as numbers, `Tags` as
+/// `[{Key, Value}]`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sns_topics_have_the_aws_v3_shape() {
+    let (w, arn) = world_with_a_topic(json!(["GetTopicTagsAction"])).await;
+    let run = run_binary(&["sail"], &w.env()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+
+    let examples = w.port.examples(IDENTIFIER, "AWS::SNS::Topic");
+    assert_eq!(examples.len(), 1, "{examples:#?}");
+    let item = &examples[0];
+    assert_eq!(item["Type"], "AWS::SNS::Topic");
+    assert_kind_shape(item);
+    let props = &item["Properties"];
+    assert_eq!(props["TopicArn"], json!(arn));
+    assert_eq!(props["Owner"], MANAGEMENT);
+    assert_eq!(props["DisplayName"], "Alerts");
+    assert_eq!(props["SubscriptionsConfirmed"], 0);
+    assert_eq!(props["SubscriptionsPending"], 0);
+    assert_eq!(props["Tags"], json!([{"Key": "team", "Value": "platform"}]));
+    // The first key is the listing's, as in aws-v3's model order.
+    assert_eq!(keys_in_order(props)[0], "TopicArn");
+    assert_eq!(
+        item["__ExtraContext"],
+        json!({"AccountId": MANAGEMENT, "Region": "eu-west-1"})
+    );
+    assert_eq!(w.proxy.hits("ListTagsForResource"), 1);
+
+    let e = w.port.entity("snsTopic", &arn).unwrap();
+    assert_eq!(e["title"], "Alerts");
+    assert_eq!(e["properties"]["subscriptionsPending"], 0);
+    assert_eq!(e["properties"]["team"], "platform");
+}
+
+fn keys_in_order(v: &Value) -> Vec<String> {
+    v.as_object().unwrap().keys().cloned().collect()
+}
+
+/// Without `GetTopicTagsAction` no tag call is made and `Tags` is absent; a failed
+/// `GetTopicAttributes` keeps the topic with its `TopicArn` only and is counted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sns_a_failed_get_topic_attributes_keeps_the_topic_arn_only() {
+    let (w, arn) = world_with_a_topic(json!([])).await;
+    w.proxy.add_rule(Rule {
+        action: "GetTopicAttributes".into(),
+        status: 403,
+        code: "AuthorizationError".into(),
+        times: 1000,
+        ..Rule::default()
+    });
+    let run = run_binary(&["sail"], &w.env()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let examples = w.port.examples(IDENTIFIER, "AWS::SNS::Topic");
+    assert_eq!(examples.len(), 1, "{examples:#?}");
+    assert_eq!(examples[0]["Properties"], json!({"TopicArn": arn}));
+    assert_eq!(w.proxy.hits("ListTagsForResource"), 0);
+    let warning = run
+        .stderr
+        .lines()
+        .find(|l| l.contains("enrichment call failed") && l.contains("h6-alerts"))
+        .unwrap_or_else(|| panic!("no warning in:\n{}", run.stderr));
+    assert!(warning.contains("GetTopicAttributesAction"), "{warning}");
+}
+
+/// A failed `ListTopics` fails the unit (exit 3, the topic's entity from the last run is
+/// kept), never an empty list.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sns_a_failed_list_topics_fails_the_unit() {
+    let (w, arn) = world_with_a_topic(json!([])).await;
+    w.port.put_entity(
+        json!({"identifier": arn, "blueprint": "snsTopic"}),
+        &support::our_datasource(),
+    );
+    w.proxy.add_rule(Rule {
+        action: "ListTopics".into(),
+        status: 500,
+        code: "InternalError".into(),
+        times: 10_000,
+        ..Default::default()
+    });
+    let run = run_binary(&["sail", "--once"], &w.env()).await;
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert!(w.proxy.hits("ListTopics") >= 1);
+    assert_eq!(w.proxy.hits("GetTopicAttributes"), 0);
+    assert!(
+        w.port.entity("snsTopic", &arn).is_some(),
+        "the topic from the last run is kept"
+    );
+    assert!(run.stderr.contains("sns:ListTopics"), "{}", run.stderr);
+}

@@ -96,10 +96,12 @@ macro_rules! kinds {
 }
 
 mod account;
+mod attributes;
 mod ec2;
 mod ecs;
 mod organizations;
 mod s3;
+mod sns;
 mod sqs;
 
 use std::sync::Arc;
@@ -126,6 +128,7 @@ static REGISTRY: &[&[Kind]] = &[
     ec2::KINDS,
     ecs::KINDS,
     sqs::KINDS,
+    sns::KINDS,
 ];
 
 /// Every supported kind.

@@ -5,7 +5,7 @@
 //! aws-v3's model is `forbid`: `Properties` hold only its declared keys, in its declared
 //! order ([`ATTRIBUTES`]). SQS answers every attribute as a string; aws-v3's model types
 //! some of them, so `"30"` becomes `30` and `"true"` becomes `true` as pydantic coerces
-//! them ([`coerce`]), and the timestamps stay the epoch-second strings SQS sends.
+//! them ([`typed`]), and the timestamps stay the epoch-second strings SQS sends.
 //! `QueueName` is declared by aws-v3 but never set, so it is never there.
 //!
 //! Where aws-v3 would fail the whole batch — an attribute its model does not declare (the
@@ -22,13 +22,12 @@
 //! queue's call fails with anything but not-found or access-denied; here only that queue's
 //! are missing. `__ExtraContext` is `{AccountId, Region}`.
 
-use std::collections::HashMap;
-
 use aws_sdk_sqs::types::QueueAttributeName;
 use futures::StreamExt;
 use serde_json::{Map, Value, json};
 
 use crate::aws::AwsError;
+use crate::aws::kinds::attributes::{Ty, typed};
 use crate::aws::kinds::{Action, Emit, Fixture, Kind, ListCtx, Regions, Scope, item};
 use crate::pagination::Cursors;
 
@@ -77,14 +76,6 @@ const TAGS: Action = Action {
     iam: &["sqs:ListQueueTags"],
     adds: &["Tags"],
 };
-
-/// How aws-v3's model types an attribute.
-#[derive(Clone, Copy)]
-enum Ty {
-    Str,
-    Int,
-    Bool,
-}
 
 /// aws-v3's declared attributes after `QueueUrl`, in its model's order (its JSON dump's
 /// key order), with their types. `Tags` comes last.
@@ -168,7 +159,11 @@ async fn queue_item(ctx: &ListCtx, sqs: &aws_sdk_sqs::Client, url: &str) -> Valu
     match attributes {
         Ok(out) => {
             if let Some(attributes) = out.attributes() {
-                declared(ctx, url, attributes, &mut p);
+                let by_name = attributes
+                    .iter()
+                    .map(|(k, v)| (k.as_str(), v.as_str()))
+                    .collect();
+                typed(ctx, url, &by_name, ATTRIBUTES, &mut p);
             }
         }
         Err(e) => ctx.enrichment_failed(
@@ -200,73 +195,4 @@ async fn queue_item(ctx: &ListCtx, sqs: &aws_sdk_sqs::Client, url: &str) -> Valu
         ),
     }
     item(KIND.name, p, Some(ctx.extra_context()))
-}
-
-/// Adds the attributes aws-v3 declares, typed as it types them, in its order; any other is
-/// left out.
-fn declared(
-    ctx: &ListCtx,
-    url: &str,
-    attributes: &HashMap<QueueAttributeName, String>,
-    p: &mut Map<String, Value>,
-) {
-    let by_name: HashMap<&str, &str> = attributes
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
-    for (name, ty) in ATTRIBUTES {
-        let Some(raw) = by_name.get(name) else {
-            continue;
-        };
-        match coerce(raw, *ty) {
-            Some(v) => {
-                p.insert((*name).to_string(), v);
-            }
-            None => {
-                tracing::warn!(account = %ctx.account.id, region = %ctx.region, queue = url, attribute = name, value = raw, "queue attribute is not of the type aws-v3 declares; left out");
-            }
-        }
-    }
-    for name in by_name.keys() {
-        if !ATTRIBUTES.iter().any(|(n, _)| n == name) {
-            tracing::debug!(account = %ctx.account.id, region = %ctx.region, queue = url, attribute = name, "queue attribute aws-v3 does not declare; left out");
-        }
-    }
-}
-
-/// An attribute string as pydantic's lax mode reads it into aws-v3's declared type: an
-/// integer from its decimal digits, a boolean from `true`/`false` and pydantic's other
-/// spellings. `None` when pydantic would reject it.
-fn coerce(raw: &str, ty: Ty) -> Option<Value> {
-    match ty {
-        Ty::Str => Some(json!(raw)),
-        Ty::Int => raw
-            .trim()
-            .replace('_', "")
-            .parse::<i64>()
-            .ok()
-            .map(Value::from),
-        Ty::Bool => match raw.trim().to_ascii_lowercase().as_str() {
-            "true" | "1" | "yes" | "on" | "t" | "y" => Some(json!(true)),
-            "false" | "0" | "no" | "off" | "f" | "n" => Some(json!(false)),
-            _ => None,
-        },
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn attribute_strings_are_coerced_as_pydantic_does() {
-        assert_eq!(coerce("30", Ty::Int), Some(json!(30)));
-        assert_eq!(coerce("262144", Ty::Int), Some(json!(262144)));
-        assert_eq!(coerce("true", Ty::Bool), Some(json!(true)));
-        assert_eq!(coerce("False", Ty::Bool), Some(json!(false)));
-        assert_eq!(coerce("1676665337", Ty::Str), Some(json!("1676665337")));
-        assert_eq!(coerce("thirty", Ty::Int), None);
-        assert_eq!(coerce("3.5", Ty::Int), None);
-        assert_eq!(coerce("maybe", Ty::Bool), None);
-    }
 }
