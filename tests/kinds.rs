@@ -1541,3 +1541,352 @@ async fn ec2_instance_status_action_adds_the_status_keys_in_one_call_per_page() 
     assert_eq!(without, failures, "{}", run.stderr);
     assert!(without < instances.len());
 }
+
+/// An empty world (one member) where the test creates an SQS queue `h6-orders` itself in
+/// moto's management account, eu-west-1: visibility timeout 45, tagged `team=platform`.
+/// The mapping has one `AWS::SQS::Queue` resource with `include` as its `includeActions`.
+/// Returns the world and the queue's URL.
+async fn world_with_a_queue(include: Value) -> (World, String) {
+    let w = World::start(&[
+        "--members",
+        "1",
+        "--instances-per-region",
+        "0",
+        "--clusters-per-region",
+        "0",
+        "--buckets-per-account",
+        "0",
+    ])
+    .await;
+    let config = aws_config::defaults(BehaviorVersion::latest())
+        .endpoint_url(w.moto.url())
+        .region(Region::new("eu-west-1"))
+        .credentials_provider(Credentials::new("testing", "testing", None, None, "test"))
+        .load()
+        .await;
+    let created = aws_sdk_sqs::Client::new(&config)
+        .create_queue()
+        .queue_name("h6-orders")
+        .attributes(
+            aws_sdk_sqs::types::QueueAttributeName::VisibilityTimeout,
+            "45",
+        )
+        .tags("team", "platform")
+        .send()
+        .await
+        .unwrap();
+    w.port.put_blueprint(json!({
+        "identifier": "sqsQueue",
+        "title": "SQS queue",
+        "schema": {"properties": {
+            "visibilityTimeout": {"type": "number"},
+            "team": {"type": "string"},
+        }},
+    }));
+    w.seed_integration(json!({"resources": [{
+        "kind": "AWS::SQS::Queue",
+        "selector": {
+            "query": "true",
+            "regionPolicy": {"allow": ["eu-west-1"]},
+            "includeActions": include,
+        },
+        "port": {"entity": {"mappings": {
+            "identifier": ".Properties.QueueArn",
+            "title": ".Properties.QueueUrl",
+            "blueprint": "\"sqsQueue\"",
+            "properties": {
+                "visibilityTimeout": ".Properties.VisibilityTimeout",
+                "team": ".Properties.Tags.team",
+            },
+        }}},
+    }]}));
+    (w, created.queue_url().unwrap().to_string())
+}
+
+/// `AWS::SQS::Queue` through the real binary, with `ListQueueTagsAction`: the raw item has
+/// aws-v3's shape — only its declared keys, attribute strings typed as its model types
+/// them, epoch-second timestamps as strings, no `QueueName`, `Tags` a map.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqs_queues_have_the_aws_v3_shape() {
+    let (w, url) = world_with_a_queue(json!(["ListQueueTagsAction"])).await;
+    let run = run_binary(&["sail"], &w.env()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+
+    let examples = w.port.examples(IDENTIFIER, "AWS::SQS::Queue");
+    assert_eq!(examples.len(), 1, "{examples:#?}");
+    let item = &examples[0];
+    assert_eq!(item["Type"], "AWS::SQS::Queue");
+    assert_kind_shape(item);
+    let props = &item["Properties"];
+    let arn = format!("arn:aws:sqs:eu-west-1:{MANAGEMENT}:h6-orders");
+    assert_eq!(props["QueueUrl"], json!(url));
+    assert_eq!(props["QueueArn"], json!(arn));
+    assert_eq!(props["VisibilityTimeout"], 45);
+    assert_eq!(props["DelaySeconds"], 0);
+    assert!(props["MaximumMessageSize"].is_u64(), "{props}");
+    assert_eq!(props["ApproximateNumberOfMessages"], 0);
+    // Epoch seconds as SQS sends them, a string (moto's have a fraction).
+    assert!(
+        props["CreatedTimestamp"]
+            .as_str()
+            .is_some_and(|t| t.parse::<f64>().is_ok()),
+        "{props}"
+    );
+    assert_eq!(props["Tags"], json!({"team": "platform"}));
+    assert!(props.get("QueueName").is_none(), "{props}");
+    // aws-v3's model is `forbid`: nothing beyond its declared keys.
+    let declared = [
+        "QueueUrl",
+        "QueueArn",
+        "ApproximateNumberOfMessages",
+        "ApproximateNumberOfMessagesNotVisible",
+        "ApproximateNumberOfMessagesDelayed",
+        "CreatedTimestamp",
+        "LastModifiedTimestamp",
+        "VisibilityTimeout",
+        "MaximumMessageSize",
+        "MessageRetentionPeriod",
+        "DelaySeconds",
+        "ReceiveMessageWaitTimeSeconds",
+        "Policy",
+        "RedrivePolicy",
+        "RedriveAllowPolicy",
+        "KmsMasterKeyId",
+        "KmsDataKeyReusePeriodSeconds",
+        "SqsManagedSseEnabled",
+        "FifoQueue",
+        "ContentBasedDeduplication",
+        "DeduplicationScope",
+        "FifoThroughputLimit",
+        "Tags",
+    ];
+    for k in keys(props) {
+        assert!(
+            declared.contains(&k.as_str()),
+            "{k} is not declared by aws-v3"
+        );
+    }
+    assert_eq!(
+        item["__ExtraContext"],
+        json!({"AccountId": MANAGEMENT, "Region": "eu-west-1"})
+    );
+    assert_eq!(w.proxy.hits("ListQueueTags"), 1);
+
+    let e = w.port.entity("sqsQueue", &arn).unwrap();
+    assert_eq!(e["properties"]["visibilityTimeout"], 45);
+    assert_eq!(e["properties"]["team"], "platform");
+}
+
+/// Without `ListQueueTagsAction` no tag call is made and `Tags` is absent; a failed
+/// `GetQueueAttributes` keeps the queue with its `QueueUrl` only (aws-v3's
+/// `ListQueuesAction` still builds the item) and is counted as an enrichment failure.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqs_a_failed_get_queue_attributes_keeps_the_queue_url_only() {
+    let (w, url) = world_with_a_queue(json!([])).await;
+    w.proxy.add_rule(Rule {
+        action: "GetQueueAttributes".into(),
+        status: 403,
+        code: "AccessDenied".into(),
+        times: 1000,
+        ..Rule::default()
+    });
+    let run = run_binary(&["sail"], &w.env()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let examples = w.port.examples(IDENTIFIER, "AWS::SQS::Queue");
+    assert_eq!(examples.len(), 1, "{examples:#?}");
+    assert_eq!(examples[0]["Properties"], json!({"QueueUrl": url}));
+    assert_eq!(w.proxy.hits("ListQueueTags"), 0);
+    assert!(w.proxy.hits("GetQueueAttributes") >= 1);
+    let warning = run
+        .stderr
+        .lines()
+        .find(|l| l.contains("enrichment call failed") && l.contains("h6-orders"))
+        .unwrap_or_else(|| panic!("no warning in:\n{}", run.stderr));
+    assert!(warning.contains("GetQueueAttributesAction"), "{warning}");
+}
+
+/// A failed `ListQueues` fails the unit (exit 3, the queue's entity from the last run is
+/// kept), never an empty list.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqs_a_failed_list_queues_fails_the_unit() {
+    let (w, _) = world_with_a_queue(json!([])).await;
+    let arn = format!("arn:aws:sqs:eu-west-1:{MANAGEMENT}:h6-orders");
+    w.port.put_entity(
+        json!({"identifier": arn, "blueprint": "sqsQueue"}),
+        &support::our_datasource(),
+    );
+    w.proxy.add_rule(Rule {
+        action: "ListQueues".into(),
+        status: 500,
+        code: "InternalError".into(),
+        times: 10_000,
+        ..Default::default()
+    });
+    let run = run_binary(&["sail", "--once"], &w.env()).await;
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert!(w.proxy.hits("ListQueues") >= 1);
+    assert_eq!(w.proxy.hits("GetQueueAttributes"), 0);
+    assert!(
+        w.port.entity("sqsQueue", &arn).is_some(),
+        "the queue from the last run is kept"
+    );
+    assert!(run.stderr.contains("sqs:ListQueues"), "{}", run.stderr);
+}
+
+/// An empty world (one member) where the test creates an SNS topic `h6-alerts` itself in
+/// moto's management account, eu-west-1, display name `Alerts`, tagged `team=platform`.
+/// The mapping has one `AWS::SNS::Topic` resource with `include` as its `includeActions`.
+/// Returns the world and the topic's ARN.
+async fn world_with_a_topic(include: Value) -> (World, String) {
+    let w = World::start(&[
+        "--members",
+        "1",
+        "--instances-per-region",
+        "0",
+        "--clusters-per-region",
+        "0",
+        "--buckets-per-account",
+        "0",
+    ])
+    .await;
+    let config = aws_config::defaults(BehaviorVersion::latest())
+        .endpoint_url(w.moto.url())
+        .region(Region::new("eu-west-1"))
+        .credentials_provider(Credentials::new("testing", "testing", None, None, "test"))
+        .load()
+        .await;
+    let created = aws_sdk_sns::Client::new(&config)
+        .create_topic()
+        .name("h6-alerts")
+        .attributes("DisplayName", "Alerts")
+        .tags(
+            aws_sdk_sns::types::Tag::builder()
+                .key("team")
+                .value("platform")
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    w.port.put_blueprint(json!({
+        "identifier": "snsTopic",
+        "title": "SNS topic",
+        "schema": {"properties": {
+            "displayName": {"type": "string"},
+            "subscriptionsPending": {"type": "number"},
+            "team": {"type": "string"},
+        }},
+    }));
+    w.seed_integration(json!({"resources": [{
+        "kind": "AWS::SNS::Topic",
+        "selector": {
+            "query": "true",
+            "regionPolicy": {"allow": ["eu-west-1"]},
+            "includeActions": include,
+        },
+        "port": {"entity": {"mappings": {
+            "identifier": ".Properties.TopicArn",
+            "title": ".Properties.DisplayName",
+            "blueprint": "\"snsTopic\"",
+            "properties": {
+                "displayName": ".Properties.DisplayName",
+                "subscriptionsPending": ".Properties.SubscriptionsPending",
+                "team": "(.Properties.Tags // [])[] | select(.Key == \"team\") | .Value",
+            },
+        }}},
+    }]}));
+    (w, created.topic_arn().unwrap().to_string())
+}
+
+/// `AWS::SNS::Topic` through the real binary, with `GetTopicTagsAction`: the raw item has
+/// aws-v3's shape — declared attributes only, counts as numbers, `Tags` as
+/// `[{Key, Value}]`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sns_topics_have_the_aws_v3_shape() {
+    let (w, arn) = world_with_a_topic(json!(["GetTopicTagsAction"])).await;
+    let run = run_binary(&["sail"], &w.env()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+
+    let examples = w.port.examples(IDENTIFIER, "AWS::SNS::Topic");
+    assert_eq!(examples.len(), 1, "{examples:#?}");
+    let item = &examples[0];
+    assert_eq!(item["Type"], "AWS::SNS::Topic");
+    assert_kind_shape(item);
+    let props = &item["Properties"];
+    assert_eq!(props["TopicArn"], json!(arn));
+    assert_eq!(props["Owner"], MANAGEMENT);
+    assert_eq!(props["DisplayName"], "Alerts");
+    assert_eq!(props["SubscriptionsConfirmed"], 0);
+    assert_eq!(props["SubscriptionsPending"], 0);
+    assert_eq!(props["Tags"], json!([{"Key": "team", "Value": "platform"}]));
+    // The first key is the listing's, as in aws-v3's model order.
+    assert_eq!(keys_in_order(props)[0], "TopicArn");
+    assert_eq!(
+        item["__ExtraContext"],
+        json!({"AccountId": MANAGEMENT, "Region": "eu-west-1"})
+    );
+    assert_eq!(w.proxy.hits("ListTagsForResource"), 1);
+
+    let e = w.port.entity("snsTopic", &arn).unwrap();
+    assert_eq!(e["title"], "Alerts");
+    assert_eq!(e["properties"]["subscriptionsPending"], 0);
+    assert_eq!(e["properties"]["team"], "platform");
+}
+
+fn keys_in_order(v: &Value) -> Vec<String> {
+    v.as_object().unwrap().keys().cloned().collect()
+}
+
+/// Without `GetTopicTagsAction` no tag call is made and `Tags` is absent; a failed
+/// `GetTopicAttributes` keeps the topic with its `TopicArn` only and is counted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sns_a_failed_get_topic_attributes_keeps_the_topic_arn_only() {
+    let (w, arn) = world_with_a_topic(json!([])).await;
+    w.proxy.add_rule(Rule {
+        action: "GetTopicAttributes".into(),
+        status: 403,
+        code: "AuthorizationError".into(),
+        times: 1000,
+        ..Rule::default()
+    });
+    let run = run_binary(&["sail"], &w.env()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let examples = w.port.examples(IDENTIFIER, "AWS::SNS::Topic");
+    assert_eq!(examples.len(), 1, "{examples:#?}");
+    assert_eq!(examples[0]["Properties"], json!({"TopicArn": arn}));
+    assert_eq!(w.proxy.hits("ListTagsForResource"), 0);
+    let warning = run
+        .stderr
+        .lines()
+        .find(|l| l.contains("enrichment call failed") && l.contains("h6-alerts"))
+        .unwrap_or_else(|| panic!("no warning in:\n{}", run.stderr));
+    assert!(warning.contains("GetTopicAttributesAction"), "{warning}");
+}
+
+/// A failed `ListTopics` fails the unit (exit 3, the topic's entity from the last run is
+/// kept), never an empty list.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sns_a_failed_list_topics_fails_the_unit() {
+    let (w, arn) = world_with_a_topic(json!([])).await;
+    w.port.put_entity(
+        json!({"identifier": arn, "blueprint": "snsTopic"}),
+        &support::our_datasource(),
+    );
+    w.proxy.add_rule(Rule {
+        action: "ListTopics".into(),
+        status: 500,
+        code: "InternalError".into(),
+        times: 10_000,
+        ..Default::default()
+    });
+    let run = run_binary(&["sail", "--once"], &w.env()).await;
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert!(w.proxy.hits("ListTopics") >= 1);
+    assert_eq!(w.proxy.hits("GetTopicAttributes"), 0);
+    assert!(
+        w.port.entity("snsTopic", &arn).is_some(),
+        "the topic from the last run is kept"
+    );
+    assert!(run.stderr.contains("sns:ListTopics"), "{}", run.stderr);
+}

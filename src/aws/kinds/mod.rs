@@ -96,10 +96,13 @@ macro_rules! kinds {
 }
 
 mod account;
+mod attributes;
 mod ec2;
 mod ecs;
 mod organizations;
 mod s3;
+mod sns;
+mod sqs;
 
 use std::sync::Arc;
 
@@ -124,6 +127,8 @@ static REGISTRY: &[&[Kind]] = &[
     s3::KINDS,
     ec2::KINDS,
     ecs::KINDS,
+    sqs::KINDS,
+    sns::KINDS,
 ];
 
 /// Every supported kind.

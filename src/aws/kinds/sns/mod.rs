@@ -1,0 +1,3 @@
+//! SNS kinds.
+
+kinds![topic];

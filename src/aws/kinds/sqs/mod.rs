@@ -1,0 +1,3 @@
+//! SQS kinds.
+
+kinds![queue];
