@@ -1541,3 +1541,248 @@ async fn ec2_instance_status_action_adds_the_status_keys_in_one_call_per_page() 
     assert_eq!(without, failures, "{}", run.stderr);
     assert!(without < instances.len());
 }
+
+/// A world with one Lambda function `zinc-fn` in eu-west-1 of the management account (with
+/// environment variables and two tags, created through the SDK against moto) and a
+/// `lambdaFunction` mapping of `AWS::Lambda::Function` asking for `include`. Returns the
+/// world and the function's ARN.
+async fn world_with_a_lambda_function(include: Value) -> (World, String) {
+    let w = World::start(&[
+        "--members",
+        "1",
+        "--instances-per-region",
+        "0",
+        "--clusters-per-region",
+        "0",
+        "--buckets-per-account",
+        "0",
+    ])
+    .await;
+    // moto checks that the execution role exists; the tests have no IAM SDK, and moto reads
+    // the service from the credential scope, so a plain query-protocol call creates it.
+    let created = reqwest::Client::new()
+        .post(w.moto.url())
+        .header(
+            "Authorization",
+            "AWS4-HMAC-SHA256 Credential=testing/20250101/us-east-1/iam/aws4_request, \
+             SignedHeaders=host, Signature=0",
+        )
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(format!(
+            "Action=CreateRole&Version=2010-05-08&RoleName=zinc-fn-role&AssumeRolePolicyDocument={}",
+            urlencoding::encode("{}")
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert!(created.status().is_success(), "{:?}", created.text().await);
+    let config = aws_config::defaults(BehaviorVersion::latest())
+        .endpoint_url(w.moto.url())
+        .region(Region::new("eu-west-1"))
+        .credentials_provider(Credentials::new("testing", "testing", None, None, "test"))
+        .load()
+        .await;
+    use aws_sdk_lambda::primitives::Blob;
+    use aws_sdk_lambda::types::{Environment, FunctionCode, Runtime};
+    // An empty zip archive (its end-of-central-directory record): moto stores the code
+    // without running it.
+    let mut zip = b"PK\x05\x06".to_vec();
+    zip.extend([0u8; 18]);
+    let arn = aws_sdk_lambda::Client::new(&config)
+        .create_function()
+        .function_name("zinc-fn")
+        .runtime(Runtime::Python312)
+        .role(format!("arn:aws:iam::{MANAGEMENT}:role/zinc-fn-role"))
+        .handler("index.handler")
+        .description("zinc function")
+        .timeout(30)
+        .memory_size(256)
+        .code(FunctionCode::builder().zip_file(Blob::new(zip)).build())
+        .environment(Environment::builder().variables("STAGE", "prod").build())
+        .tags("team", "platform")
+        .tags("tier", "web")
+        .send()
+        .await
+        .unwrap()
+        .function_arn
+        .unwrap();
+    w.port.put_blueprint(json!({
+        "identifier": "lambdaFunction",
+        "title": "Lambda function",
+        "schema": {"properties": {
+            "runtime": {"type": "string"},
+            "team": {"type": "string"},
+        }},
+    }));
+    w.seed_integration(json!({"resources": [{
+        "kind": "AWS::Lambda::Function",
+        "selector": {
+            "query": "true",
+            "regionPolicy": {"allow": ["eu-west-1"]},
+            "includeActions": include,
+        },
+        "port": {"entity": {"mappings": {
+            "identifier": ".Properties.FunctionArn",
+            "title": ".Properties.FunctionName",
+            "blueprint": "\"lambdaFunction\"",
+            "properties": {
+                "runtime": ".Properties.Runtime",
+                "team": ".Properties.Tags.team",
+            },
+        }}},
+    }]}));
+    (w, arn)
+}
+
+/// `AWS::Lambda::Function` through the real binary, with `ListTagsAction`: the raw item
+/// sent to Port is aws-v3's key for key — the declared keys moto returned, in the model's
+/// order, the ones moto sends as `null` (`KMSKeyArn`, `SigningJobArn`, `VpcConfig`, …) absent as
+/// botocore drops them, `Tags` as a map — and the entity is made of it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lambda_functions_have_the_aws_v3_shape_with_list_tags_action() {
+    let (w, arn) = world_with_a_lambda_function(json!(["ListTagsAction"])).await;
+    let run = run_binary(&["sail"], &w.env()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+
+    let examples = w.port.examples(IDENTIFIER, "AWS::Lambda::Function");
+    assert_eq!(examples.len(), 1, "{examples:#?}");
+    let item = &examples[0];
+    assert_kind_shape(item);
+    let props = &item["Properties"];
+    let order: Vec<&str> = props
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        order,
+        [
+            "Architectures",
+            "CodeSha256",
+            "CodeSize",
+            "Description",
+            "Environment",
+            "EphemeralStorage",
+            "FunctionArn",
+            "FunctionName",
+            "Handler",
+            "LastModified",
+            "LastUpdateStatus",
+            "Layers",
+            "MemorySize",
+            "PackageType",
+            "Role",
+            "Runtime",
+            "SnapStart",
+            "State",
+            "Tags",
+            "Timeout",
+            "TracingConfig",
+            "Version",
+        ],
+        "{props:#}"
+    );
+    assert_eq!(props["FunctionArn"], json!(arn));
+    assert_eq!(props["FunctionName"], "zinc-fn");
+    assert_eq!(props["Runtime"], "python3.12");
+    assert_eq!(props["Handler"], "index.handler");
+    assert_eq!(props["Description"], "zinc function");
+    assert_eq!(props["Timeout"], 30);
+    assert_eq!(props["MemorySize"], 256);
+    assert_eq!(props["Version"], "$LATEST");
+    assert_eq!(props["PackageType"], "Zip");
+    assert_eq!(
+        props["Environment"],
+        json!({"Variables": {"STAGE": "prod"}})
+    );
+    assert_eq!(props["Tags"], json!({"team": "platform", "tier": "web"}));
+    assert_eq!(
+        item["__ExtraContext"],
+        json!({"AccountId": MANAGEMENT, "Region": "eu-west-1"})
+    );
+    assert_eq!(w.proxy.hits("ListTags"), 1);
+
+    let e = w.port.entity("lambdaFunction", &arn).unwrap();
+    assert_eq!(e["properties"]["runtime"], "python3.12");
+    assert_eq!(e["properties"]["team"], "platform");
+}
+
+/// Without `ListTagsAction` no `ListTags` call is made and `Tags` is absent; a failed
+/// `ListTags` (denied) keeps the item without `Tags`, the run complete, and is logged as an
+/// enrichment failure naming the account, region, kind and action.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lambda_tags_are_absent_without_the_action_and_when_list_tags_fails() {
+    let (w, arn) = world_with_a_lambda_function(json!([])).await;
+    let run = run_binary(&["sail"], &w.env()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let examples = w.port.examples(IDENTIFIER, "AWS::Lambda::Function");
+    assert_eq!(examples.len(), 1, "{examples:#?}");
+    assert!(
+        examples[0]["Properties"].get("Tags").is_none(),
+        "{examples:#?}"
+    );
+    assert_eq!(w.proxy.hits("ListTags"), 0);
+
+    let (w, arn2) = world_with_a_lambda_function(json!(["ListTagsAction"])).await;
+    w.proxy.add_rule(Rule {
+        action: "ListTags".into(),
+        status: 403,
+        code: "AccessDeniedException".into(),
+        times: 10_000,
+        ..Default::default()
+    });
+    let run = run_binary(&["sail"], &w.env()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let examples = w.port.examples(IDENTIFIER, "AWS::Lambda::Function");
+    assert_eq!(examples.len(), 1, "{examples:#?}");
+    let props = &examples[0]["Properties"];
+    assert!(props.get("Tags").is_none(), "{props:#}");
+    assert_eq!(props["FunctionArn"], json!(arn2));
+    assert!(w.proxy.hits("ListTags") >= 1);
+    assert!(w.port.entity("lambdaFunction", &arn2).is_some());
+    let warning = run
+        .stderr
+        .lines()
+        .find(|l| l.contains("enrichment call failed"))
+        .unwrap_or_else(|| panic!("no warning in:\n{}", run.stderr));
+    for needle in [
+        MANAGEMENT,
+        "eu-west-1",
+        "AWS::Lambda::Function",
+        "ListTagsAction",
+    ] {
+        assert!(warning.contains(needle), "{needle} in {warning}");
+    }
+    assert_eq!(arn, arn2);
+}
+
+/// A failed `ListFunctions` fails the unit: the run ends partial (exit 3) and the entity a
+/// previous run made is kept, not deleted as if the function were gone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lambda_a_failed_list_functions_fails_the_unit() {
+    let (w, arn) = world_with_a_lambda_function(json!([])).await;
+    w.port.put_entity(
+        json!({"identifier": arn, "blueprint": "lambdaFunction"}),
+        &support::our_datasource(),
+    );
+    w.proxy.add_rule(Rule {
+        action: "ListFunctions".into(),
+        status: 500,
+        code: "ServiceException".into(),
+        times: 10_000,
+        ..Default::default()
+    });
+    let run = run_binary(&["sail", "--once"], &w.env()).await;
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert!(w.proxy.hits("ListFunctions") >= 1);
+    assert!(
+        w.port.entity("lambdaFunction", &arn).is_some(),
+        "the function from the last run is kept"
+    );
+    assert!(
+        run.stderr.contains("lambda:ListFunctions"),
+        "{}",
+        run.stderr
+    );
+}

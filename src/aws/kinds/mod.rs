@@ -98,13 +98,19 @@ macro_rules! kinds {
 mod account;
 mod ec2;
 mod ecs;
+mod lambda;
 mod organizations;
 mod s3;
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::interceptors::Intercept;
+use aws_smithy_runtime_api::client::interceptors::context::AfterDeserializationInterceptorContextRef;
 use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::DateTime;
+use aws_smithy_types::config_bag::ConfigBag;
 use aws_smithy_types::date_time::Format;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use futures::future::BoxFuture;
@@ -124,6 +130,7 @@ static REGISTRY: &[&[Kind]] = &[
     s3::KINDS,
     ec2::KINDS,
     ecs::KINDS,
+    lambda::KINDS,
 ];
 
 /// Every supported kind.
@@ -540,6 +547,44 @@ pub(crate) fn obj(f: impl FnOnce(&mut Props)) -> Value {
     let mut p = Props::default();
     f(&mut p);
     Value::Object(p.build())
+}
+
+/// An interceptor keeping the JSON body of the response its call got (the last attempt's),
+/// for [`RawJson::take`] once the call returned. One per call. For JSON and REST-JSON
+/// services (ECS, Lambda, …): a kind keeps nested values exactly as AWS sent them instead of
+/// converting SDK types back member by member, and loses no member this SDK does not know.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct RawJson(Arc<Mutex<Option<Value>>>);
+
+impl RawJson {
+    /// The response body, when the call got one that is JSON.
+    pub(crate) fn take(&self) -> Option<Value> {
+        self.0.lock().ok().and_then(|mut body| body.take())
+    }
+}
+
+impl Intercept for RawJson {
+    fn name(&self) -> &'static str {
+        "RawJson"
+    }
+
+    fn read_after_deserialization(
+        &self,
+        context: &AfterDeserializationInterceptorContextRef<'_>,
+        _: &RuntimeComponents,
+        _: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        // Non-streaming operations have their body in memory once deserialized.
+        let body = context
+            .response()
+            .body()
+            .bytes()
+            .and_then(|b| serde_json::from_slice(b).ok());
+        if let Ok(mut slot) = self.0.lock() {
+            *slot = body;
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]
