@@ -96,6 +96,7 @@ macro_rules! kinds {
 }
 
 mod account;
+mod dynamodb;
 mod ec2;
 mod ecs;
 mod lambda;
@@ -131,6 +132,7 @@ static REGISTRY: &[&[Kind]] = &[
     ec2::KINDS,
     ecs::KINDS,
     lambda::KINDS,
+    dynamodb::KINDS,
 ];
 
 /// Every supported kind.
@@ -584,6 +586,19 @@ impl Intercept for RawJson {
             *slot = body;
         }
         Ok(())
+    }
+}
+
+/// Removes object members that are `null`, at any depth: botocore leaves them out of what
+/// it parses, so aws-v3 never sees them (for kinds reading [`RawJson`]).
+pub(crate) fn drop_nulls(v: &mut Value) {
+    match v {
+        Value::Object(m) => {
+            m.retain(|_, v| !v.is_null());
+            m.values_mut().for_each(drop_nulls);
+        }
+        Value::Array(items) => items.iter_mut().for_each(drop_nulls),
+        _ => {}
     }
 }
 

@@ -20,7 +20,9 @@ use futures::StreamExt;
 use serde_json::{Map, Value};
 
 use crate::aws::AwsError;
-use crate::aws::kinds::{Action, Emit, Fixture, Kind, ListCtx, RawJson, Regions, Scope, item};
+use crate::aws::kinds::{
+    Action, Emit, Fixture, Kind, ListCtx, RawJson, Regions, Scope, drop_nulls, item,
+};
 use crate::pagination::Cursors;
 
 pub const KIND: Kind = Kind {
@@ -209,19 +211,6 @@ fn properties(function: Value, tags: Option<Value>) -> Map<String, Value> {
             Some((k.to_string(), v))
         })
         .collect()
-}
-
-/// Removes object members that are `null`, at any depth: botocore leaves them out of what
-/// it parses, so aws-v3 never sees them.
-fn drop_nulls(v: &mut Value) {
-    match v {
-        Value::Object(m) => {
-            m.retain(|_, v| !v.is_null());
-            m.values_mut().for_each(drop_nulls);
-        }
-        Value::Array(items) => items.iter_mut().for_each(drop_nulls),
-        _ => {}
-    }
 }
 
 #[cfg(test)]
