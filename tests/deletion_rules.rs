@@ -103,10 +103,10 @@ async fn a_failed_resource_with_a_constant_blueprint_blocks_only_that_blueprint(
 async fn an_unsupported_kind_blocks_its_blueprint() {
     let mut config = mapping();
     config["resources"].as_array_mut().unwrap().push(json!({
-        "kind": "AWS::Lambda::Function",
+        "kind": "AWS::CodeBuild::Project",
         "selector": {"query": "true"},
         "port": {"entity": {"mappings": {
-            "identifier": ".Properties.FunctionArn",
+            "identifier": ".Properties.Arn",
             "blueprint": "\"s3Bucket\"",
         }}}
     }));

@@ -1890,3 +1890,513 @@ async fn sns_a_failed_list_topics_fails_the_unit() {
     );
     assert!(run.stderr.contains("sns:ListTopics"), "{}", run.stderr);
 }
+
+/// A world with one Lambda function `zinc-fn` in eu-west-1 of the management account (with
+/// environment variables and two tags, created through the SDK against moto) and a
+/// `lambdaFunction` mapping of `AWS::Lambda::Function` asking for `include`. Returns the
+/// world and the function's ARN.
+async fn world_with_a_lambda_function(include: Value) -> (World, String) {
+    let w = World::start(&[
+        "--members",
+        "1",
+        "--instances-per-region",
+        "0",
+        "--clusters-per-region",
+        "0",
+        "--buckets-per-account",
+        "0",
+    ])
+    .await;
+    // moto checks that the execution role exists; the tests have no IAM SDK, and moto reads
+    // the service from the credential scope, so a plain query-protocol call creates it.
+    let created = reqwest::Client::new()
+        .post(w.moto.url())
+        .header(
+            "Authorization",
+            "AWS4-HMAC-SHA256 Credential=testing/20250101/us-east-1/iam/aws4_request, \
+             SignedHeaders=host, Signature=0",
+        )
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(format!(
+            "Action=CreateRole&Version=2010-05-08&RoleName=zinc-fn-role&AssumeRolePolicyDocument={}",
+            urlencoding::encode("{}")
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert!(created.status().is_success(), "{:?}", created.text().await);
+    let config = aws_config::defaults(BehaviorVersion::latest())
+        .endpoint_url(w.moto.url())
+        .region(Region::new("eu-west-1"))
+        .credentials_provider(Credentials::new("testing", "testing", None, None, "test"))
+        .load()
+        .await;
+    use aws_sdk_lambda::primitives::Blob;
+    use aws_sdk_lambda::types::{Environment, FunctionCode, Runtime};
+    // An empty zip archive (its end-of-central-directory record): moto stores the code
+    // without running it.
+    let mut zip = b"PK\x05\x06".to_vec();
+    zip.extend([0u8; 18]);
+    let arn = aws_sdk_lambda::Client::new(&config)
+        .create_function()
+        .function_name("zinc-fn")
+        .runtime(Runtime::Python312)
+        .role(format!("arn:aws:iam::{MANAGEMENT}:role/zinc-fn-role"))
+        .handler("index.handler")
+        .description("zinc function")
+        .timeout(30)
+        .memory_size(256)
+        .code(FunctionCode::builder().zip_file(Blob::new(zip)).build())
+        .environment(Environment::builder().variables("STAGE", "prod").build())
+        .tags("team", "platform")
+        .tags("tier", "web")
+        .send()
+        .await
+        .unwrap()
+        .function_arn
+        .unwrap();
+    w.port.put_blueprint(json!({
+        "identifier": "lambdaFunction",
+        "title": "Lambda function",
+        "schema": {"properties": {
+            "runtime": {"type": "string"},
+            "team": {"type": "string"},
+        }},
+    }));
+    w.seed_integration(json!({"resources": [{
+        "kind": "AWS::Lambda::Function",
+        "selector": {
+            "query": "true",
+            "regionPolicy": {"allow": ["eu-west-1"]},
+            "includeActions": include,
+        },
+        "port": {"entity": {"mappings": {
+            "identifier": ".Properties.FunctionArn",
+            "title": ".Properties.FunctionName",
+            "blueprint": "\"lambdaFunction\"",
+            "properties": {
+                "runtime": ".Properties.Runtime",
+                "team": ".Properties.Tags.team",
+            },
+        }}},
+    }]}));
+    (w, arn)
+}
+
+/// `AWS::Lambda::Function` through the real binary, with `ListTagsAction`: the raw item
+/// sent to Port is aws-v3's key for key — the declared keys moto returned, in the model's
+/// order, the ones moto sends as `null` (`KMSKeyArn`, `SigningJobArn`, `VpcConfig`, …) absent as
+/// botocore drops them, `Tags` as a map — and the entity is made of it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lambda_functions_have_the_aws_v3_shape_with_list_tags_action() {
+    let (w, arn) = world_with_a_lambda_function(json!(["ListTagsAction"])).await;
+    let run = run_binary(&["sail"], &w.env()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+
+    let examples = w.port.examples(IDENTIFIER, "AWS::Lambda::Function");
+    assert_eq!(examples.len(), 1, "{examples:#?}");
+    let item = &examples[0];
+    assert_kind_shape(item);
+    let props = &item["Properties"];
+    let order: Vec<&str> = props
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        order,
+        [
+            "Architectures",
+            "CodeSha256",
+            "CodeSize",
+            "Description",
+            "Environment",
+            "EphemeralStorage",
+            "FunctionArn",
+            "FunctionName",
+            "Handler",
+            "LastModified",
+            "LastUpdateStatus",
+            "Layers",
+            "MemorySize",
+            "PackageType",
+            "Role",
+            "Runtime",
+            "SnapStart",
+            "State",
+            "Tags",
+            "Timeout",
+            "TracingConfig",
+            "Version",
+        ],
+        "{props:#}"
+    );
+    assert_eq!(props["FunctionArn"], json!(arn));
+    assert_eq!(props["FunctionName"], "zinc-fn");
+    assert_eq!(props["Runtime"], "python3.12");
+    assert_eq!(props["Handler"], "index.handler");
+    assert_eq!(props["Description"], "zinc function");
+    assert_eq!(props["Timeout"], 30);
+    assert_eq!(props["MemorySize"], 256);
+    assert_eq!(props["Version"], "$LATEST");
+    assert_eq!(props["PackageType"], "Zip");
+    assert_eq!(
+        props["Environment"],
+        json!({"Variables": {"STAGE": "prod"}})
+    );
+    assert_eq!(props["Tags"], json!({"team": "platform", "tier": "web"}));
+    assert_eq!(
+        item["__ExtraContext"],
+        json!({"AccountId": MANAGEMENT, "Region": "eu-west-1"})
+    );
+    assert_eq!(w.proxy.hits("ListTags"), 1);
+
+    let e = w.port.entity("lambdaFunction", &arn).unwrap();
+    assert_eq!(e["properties"]["runtime"], "python3.12");
+    assert_eq!(e["properties"]["team"], "platform");
+}
+
+/// Without `ListTagsAction` no `ListTags` call is made and `Tags` is absent; a failed
+/// `ListTags` (denied) keeps the item without `Tags`, the run complete, and is logged as an
+/// enrichment failure naming the account, region, kind and action.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lambda_tags_are_absent_without_the_action_and_when_list_tags_fails() {
+    let (w, arn) = world_with_a_lambda_function(json!([])).await;
+    let run = run_binary(&["sail"], &w.env()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let examples = w.port.examples(IDENTIFIER, "AWS::Lambda::Function");
+    assert_eq!(examples.len(), 1, "{examples:#?}");
+    assert!(
+        examples[0]["Properties"].get("Tags").is_none(),
+        "{examples:#?}"
+    );
+    assert_eq!(w.proxy.hits("ListTags"), 0);
+
+    let (w, arn2) = world_with_a_lambda_function(json!(["ListTagsAction"])).await;
+    w.proxy.add_rule(Rule {
+        action: "ListTags".into(),
+        status: 403,
+        code: "AccessDeniedException".into(),
+        times: 10_000,
+        ..Default::default()
+    });
+    let run = run_binary(&["sail"], &w.env()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let examples = w.port.examples(IDENTIFIER, "AWS::Lambda::Function");
+    assert_eq!(examples.len(), 1, "{examples:#?}");
+    let props = &examples[0]["Properties"];
+    assert!(props.get("Tags").is_none(), "{props:#}");
+    assert_eq!(props["FunctionArn"], json!(arn2));
+    assert!(w.proxy.hits("ListTags") >= 1);
+    assert!(w.port.entity("lambdaFunction", &arn2).is_some());
+    let warning = run
+        .stderr
+        .lines()
+        .find(|l| l.contains("enrichment call failed"))
+        .unwrap_or_else(|| panic!("no warning in:\n{}", run.stderr));
+    for needle in [
+        MANAGEMENT,
+        "eu-west-1",
+        "AWS::Lambda::Function",
+        "ListTagsAction",
+    ] {
+        assert!(warning.contains(needle), "{needle} in {warning}");
+    }
+    assert_eq!(arn, arn2);
+}
+
+/// A failed `ListFunctions` fails the unit: the run ends partial (exit 3) and the entity a
+/// previous run made is kept, not deleted as if the function were gone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lambda_a_failed_list_functions_fails_the_unit() {
+    let (w, arn) = world_with_a_lambda_function(json!([])).await;
+    w.port.put_entity(
+        json!({"identifier": arn, "blueprint": "lambdaFunction"}),
+        &support::our_datasource(),
+    );
+    w.proxy.add_rule(Rule {
+        action: "ListFunctions".into(),
+        status: 500,
+        code: "ServiceException".into(),
+        times: 10_000,
+        ..Default::default()
+    });
+    let run = run_binary(&["sail", "--once"], &w.env()).await;
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert!(w.proxy.hits("ListFunctions") >= 1);
+    assert!(
+        w.port.entity("lambdaFunction", &arn).is_some(),
+        "the function from the last run is kept"
+    );
+    assert!(
+        run.stderr.contains("lambda:ListFunctions"),
+        "{}",
+        run.stderr
+    );
+}
+
+/// A world with one DynamoDB table `zinc-orders` in eu-west-1 of the management account
+/// (provisioned, hash and range key, two tags, point-in-time recovery on; created through
+/// the SDK against moto) and a `dynamodbTable` mapping asking for `include`. Returns the
+/// world and the table's ARN.
+async fn world_with_a_dynamodb_table(include: Value) -> (World, String) {
+    let w = World::start(&[
+        "--members",
+        "1",
+        "--instances-per-region",
+        "0",
+        "--clusters-per-region",
+        "0",
+        "--buckets-per-account",
+        "0",
+    ])
+    .await;
+    use aws_sdk_dynamodb::types::{
+        AttributeDefinition, KeySchemaElement, KeyType, PointInTimeRecoverySpecification,
+        ProvisionedThroughput, ScalarAttributeType, Tag,
+    };
+    let config = aws_config::defaults(BehaviorVersion::latest())
+        .endpoint_url(w.moto.url())
+        .region(Region::new("eu-west-1"))
+        .credentials_provider(Credentials::new("testing", "testing", None, None, "test"))
+        .load()
+        .await;
+    let ddb = aws_sdk_dynamodb::Client::new(&config);
+    let key = |name: &str, t: KeyType| {
+        KeySchemaElement::builder()
+            .attribute_name(name)
+            .key_type(t)
+            .build()
+            .unwrap()
+    };
+    let attr = |name: &str| {
+        AttributeDefinition::builder()
+            .attribute_name(name)
+            .attribute_type(ScalarAttributeType::S)
+            .build()
+            .unwrap()
+    };
+    let arn = ddb
+        .create_table()
+        .table_name("zinc-orders")
+        .key_schema(key("id", KeyType::Hash))
+        .key_schema(key("sortKey", KeyType::Range))
+        .attribute_definitions(attr("id"))
+        .attribute_definitions(attr("sortKey"))
+        .provisioned_throughput(
+            ProvisionedThroughput::builder()
+                .read_capacity_units(5)
+                .write_capacity_units(5)
+                .build()
+                .unwrap(),
+        )
+        .tags(
+            Tag::builder()
+                .key("team")
+                .value("platform")
+                .build()
+                .unwrap(),
+        )
+        .tags(Tag::builder().key("tier").value("data").build().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .table_description
+        .unwrap()
+        .table_arn
+        .unwrap();
+    ddb.update_continuous_backups()
+        .table_name("zinc-orders")
+        .point_in_time_recovery_specification(
+            PointInTimeRecoverySpecification::builder()
+                .point_in_time_recovery_enabled(true)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    w.port.put_blueprint(json!({
+        "identifier": "dynamodbTable",
+        "title": "DynamoDB table",
+        "schema": {"properties": {"status": {"type": "string"}}},
+    }));
+    w.seed_integration(json!({"resources": [{
+        "kind": "AWS::DynamoDB::Table",
+        "selector": {
+            "query": "true",
+            "regionPolicy": {"allow": ["eu-west-1"]},
+            "includeActions": include,
+        },
+        "port": {"entity": {"mappings": {
+            "identifier": ".Properties.TableArn",
+            "title": ".Properties.TableName",
+            "blueprint": "\"dynamodbTable\"",
+            "properties": {"status": ".Properties.TableStatus"},
+        }}},
+    }]}));
+    (w, arn)
+}
+
+/// `AWS::DynamoDB::Table` through the real binary with both optional actions: the raw item
+/// is aws-v3's — `{TableName, TableArn}` (the ARN built as aws-v3 builds it) merged with
+/// `DescribeTable`'s `Table`, declared keys first in the model's order, `CreationDateTime`
+/// and `EarliestRestorableDateTime` as RFC 3339, `Tags` as `[{Key, Value}]`,
+/// `ContinuousBackupsDescription` — one call of each per table.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dynamodb_tables_have_the_aws_v3_shape_with_tags_and_backup_status() {
+    let (w, arn) =
+        world_with_a_dynamodb_table(json!(["GetTableTagsAction", "GetTableBackupStatusAction"]))
+            .await;
+    let run = run_binary(&["sail"], &w.env()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+
+    let examples = w.port.examples(IDENTIFIER, "AWS::DynamoDB::Table");
+    assert_eq!(examples.len(), 1, "{examples:#?}");
+    let item = &examples[0];
+    assert_eq!(keys(item), keys(&example("dynamodb-table")), "{item:#}");
+    assert_kind_shape(item);
+    let props = &item["Properties"];
+    assert_eq!(
+        arn,
+        format!("arn:aws:dynamodb:eu-west-1:{MANAGEMENT}:table/zinc-orders")
+    );
+    assert_eq!(props["TableArn"], json!(arn));
+    assert_eq!(props["TableName"], "zinc-orders");
+    assert_eq!(props["TableStatus"], "ACTIVE");
+    assert_eq!(props["ItemCount"], 0);
+    assert_eq!(
+        props["KeySchema"],
+        json!([{"AttributeName": "id", "KeyType": "HASH"},
+               {"AttributeName": "sortKey", "KeyType": "RANGE"}])
+    );
+    assert_eq!(props["ProvisionedThroughput"]["ReadCapacityUnits"], 5);
+    assert!(
+        props["CreationDateTime"]
+            .as_str()
+            .is_some_and(|t| t.ends_with('Z') && t.contains('T')),
+        "{props:#}"
+    );
+    assert_eq!(
+        props["Tags"],
+        json!([{"Key": "team", "Value": "platform"}, {"Key": "tier", "Value": "data"}])
+    );
+    let backups = &props["ContinuousBackupsDescription"];
+    assert_eq!(backups["ContinuousBackupsStatus"], "ENABLED", "{backups:#}");
+    assert_eq!(
+        backups["PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"],
+        "ENABLED"
+    );
+    // Declared keys first in aws-v3's model order, `Tags` and the backups last of them.
+    let order: Vec<&str> = props
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(&order[..2], ["TableName", "TableArn"], "{order:?}");
+    let tags_at = order.iter().position(|k| *k == "Tags").unwrap();
+    assert_eq!(
+        order[tags_at + 1],
+        "ContinuousBackupsDescription",
+        "{order:?}"
+    );
+    // moto 5.2.5 sends no `TableId`: absent.
+    assert!(props.get("TableId").is_none(), "{props:#}");
+    for k in [
+        "TableStatus",
+        "CreationDateTime",
+        "KeySchema",
+        "WarmThroughput",
+    ] {
+        assert!(
+            order.iter().position(|o| o == &k).unwrap() < tags_at,
+            "{k} in {order:?}"
+        );
+    }
+    assert_eq!(
+        item["__ExtraContext"],
+        json!({"AccountId": MANAGEMENT, "Region": "eu-west-1"})
+    );
+    assert_eq!(w.proxy.hits("DescribeTable"), 1);
+    assert_eq!(w.proxy.hits("ListTagsOfResource"), 1);
+    assert_eq!(w.proxy.hits("DescribeContinuousBackups"), 1);
+    let e = w.port.entity("dynamodbTable", &arn).unwrap();
+    assert_eq!(e["properties"]["status"], "ACTIVE");
+}
+
+/// Without optional actions only `DescribeTable` is called and neither `Tags` nor
+/// `ContinuousBackupsDescription` is set; a failed `DescribeTable` keeps the table as
+/// `{TableName, TableArn}` (aws-v3's `ListTablesAction` alone), logged as an enrichment
+/// failure, run complete.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dynamodb_without_actions_and_with_a_failed_describe_table() {
+    let (w, arn) = world_with_a_dynamodb_table(json!([])).await;
+    let run = run_binary(&["sail"], &w.env()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let examples = w.port.examples(IDENTIFIER, "AWS::DynamoDB::Table");
+    assert_eq!(examples.len(), 1, "{examples:#?}");
+    let props = &examples[0]["Properties"];
+    assert!(props.get("Tags").is_none(), "{props:#}");
+    assert!(
+        props.get("ContinuousBackupsDescription").is_none(),
+        "{props:#}"
+    );
+    assert_eq!(props["TableStatus"], "ACTIVE");
+    assert_eq!(w.proxy.hits("ListTagsOfResource"), 0);
+    assert_eq!(w.proxy.hits("DescribeContinuousBackups"), 0);
+
+    let (w, _) = world_with_a_dynamodb_table(json!([])).await;
+    w.proxy.add_rule(Rule {
+        action: "DescribeTable".into(),
+        status: 400,
+        code: "AccessDeniedException".into(),
+        times: 10_000,
+        ..Default::default()
+    });
+    let run = run_binary(&["sail"], &w.env()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let examples = w.port.examples(IDENTIFIER, "AWS::DynamoDB::Table");
+    assert_eq!(examples.len(), 1, "{examples:#?}");
+    assert_eq!(
+        examples[0]["Properties"],
+        json!({"TableName": "zinc-orders", "TableArn": arn})
+    );
+    assert!(w.port.entity("dynamodbTable", &arn).is_some());
+    let warning = run
+        .stderr
+        .lines()
+        .find(|l| l.contains("enrichment call failed"))
+        .unwrap_or_else(|| panic!("no warning in:\n{}", run.stderr));
+    for needle in ["eu-west-1", "AWS::DynamoDB::Table", "GetTableDetailsAction"] {
+        assert!(warning.contains(needle), "{needle} in {warning}");
+    }
+}
+
+/// A failed `ListTables` fails the unit: exit 3, and the table entity a previous run made
+/// is kept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dynamodb_a_failed_list_tables_fails_the_unit() {
+    let (w, arn) = world_with_a_dynamodb_table(json!([])).await;
+    w.port.put_entity(
+        json!({"identifier": arn, "blueprint": "dynamodbTable"}),
+        &support::our_datasource(),
+    );
+    w.proxy.add_rule(Rule {
+        action: "ListTables".into(),
+        status: 500,
+        code: "InternalServerError".into(),
+        times: 10_000,
+        ..Default::default()
+    });
+    let run = run_binary(&["sail", "--once"], &w.env()).await;
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert!(w.proxy.hits("ListTables") >= 1);
+    assert_eq!(w.proxy.hits("DescribeTable"), 0);
+    assert!(
+        w.port.entity("dynamodbTable", &arn).is_some(),
+        "the table from the last run is kept"
+    );
+    assert!(run.stderr.contains("dynamodb:ListTables"), "{}", run.stderr);
+}

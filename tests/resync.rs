@@ -319,13 +319,13 @@ async fn entity_failures_and_unsupported_kinds_make_the_run_partial() {
     config["resources"]
         .as_array_mut()
         .unwrap()
-        .push(json!({"kind": "AWS::Lambda::Function", "selector": {"query": "true"},
-                     "port": {"entity": {"mappings": {"identifier": ".Properties.FunctionArn", "blueprint": "\"lambda\""}}}}));
+        .push(json!({"kind": "AWS::CodeBuild::Project", "selector": {"query": "true"},
+                     "port": {"entity": {"mappings": {"identifier": ".Properties.Arn", "blueprint": "\"codebuildProject\""}}}}));
     w.seed_integration(config);
     let run = run_binary(&["sail", "--once"], &w.env()).await;
     assert_eq!(run.code, 3, "{}", run.stderr);
     assert!(
-        run.stderr.contains("AWS::Lambda::Function"),
+        run.stderr.contains("AWS::CodeBuild::Project"),
         "{}",
         run.stderr
     );

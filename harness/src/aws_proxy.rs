@@ -18,7 +18,8 @@ use axum::response::{IntoResponse, Response};
 /// Answer the next `times` requests whose action is `action` with an error instead of forwarding.
 ///
 /// `action` is the form `Action` of query-protocol requests (STS, EC2, …) or the suffix of the
-/// `X-Amz-Target` header (after the last `.`) for JSON-protocol ones (Organizations, ECS, …).
+/// `X-Amz-Target` header (after the last `.`) for JSON-protocol ones (Organizations, ECS, …),
+/// or the operation named from the path for REST ones (S3, Lambda).
 /// Query-protocol requests get an XML error body, JSON-protocol ones `{"__type", "message"}`.
 ///
 /// Variants: `delay_ms` waits that long first (with `status` 0 the request is then forwarded:
@@ -253,6 +254,12 @@ fn classify(
         c.action = Some(s3_operation(method, path, query));
         return c;
     }
+    if c.service.as_deref() == Some("lambda") {
+        // REST-JSON: JSON error bodies, the operation named from the path.
+        c.json = true;
+        c.action = Some(lambda_operation(method, path));
+        return c;
+    }
     let form = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -301,6 +308,19 @@ fn s3_operation(method: &str, path: &str, query: Option<&str>) -> String {
         ("HEAD", 1, _) => "HeadBucket".into(),
         (m, 1, s) => format!("{m}Bucket{s}"),
         (m, _, s) => format!("{m}Object{s}"),
+    }
+}
+
+/// Lambda's REST operations a sync uses, named as in the API reference; anything else as
+/// `<METHOD><path's second segment>`.
+fn lambda_operation(method: &str, path: &str) -> String {
+    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+    match (method, segments.as_slice()) {
+        ("GET", [_, "functions"]) => "ListFunctions".into(),
+        ("GET", [_, "functions", _]) => "GetFunction".into(),
+        ("GET", [_, "tags", ..]) => "ListTags".into(),
+        (m, [_, resource, ..]) => format!("{m}{resource}"),
+        (m, _) => m.to_string(),
     }
 }
 

@@ -279,7 +279,7 @@ mod tests {
         r[2]["port"]["entity"]["mappings"]["properties"]["colour"] = json!(".x");
         r[1]["port"]["entity"]["mappings"]["relations"]["owner"] = json!(".y");
         r[3]["port"]["entity"]["mappings"]["blueprint"] = json!("\"nope\"");
-        r[0]["kind"] = json!("AWS::Lambda::Function");
+        r[0]["kind"] = json!("AWS::CodeBuild::Project");
         let f = mapping(&config, &defaults::blueprints(), CompileOptions::default());
         let text: Vec<String> = f.iter().map(|f| f.to_string()).collect();
         let has = |needle: &str| text.iter().any(|t| t.contains(needle));
@@ -294,7 +294,7 @@ mod tests {
         );
         assert!(has("blueprint \"nope\" does not exist"), "{text:#?}");
         assert!(
-            has("resources[0] (AWS::Lambda::Function) kind"),
+            has("resources[0] (AWS::CodeBuild::Project) kind"),
             "{text:#?}"
         );
         assert_eq!(f.len(), 5, "{text:#?}");

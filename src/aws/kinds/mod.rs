@@ -97,17 +97,24 @@ macro_rules! kinds {
 
 mod account;
 mod attributes;
+mod dynamodb;
 mod ec2;
 mod ecs;
+mod lambda;
 mod organizations;
 mod s3;
 mod sns;
 mod sqs;
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::interceptors::Intercept;
+use aws_smithy_runtime_api::client::interceptors::context::AfterDeserializationInterceptorContextRef;
 use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::DateTime;
+use aws_smithy_types::config_bag::ConfigBag;
 use aws_smithy_types::date_time::Format;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use futures::future::BoxFuture;
@@ -129,6 +136,8 @@ static REGISTRY: &[&[Kind]] = &[
     ecs::KINDS,
     sqs::KINDS,
     sns::KINDS,
+    lambda::KINDS,
+    dynamodb::KINDS,
 ];
 
 /// Every supported kind.
@@ -545,6 +554,57 @@ pub(crate) fn obj(f: impl FnOnce(&mut Props)) -> Value {
     let mut p = Props::default();
     f(&mut p);
     Value::Object(p.build())
+}
+
+/// An interceptor keeping the JSON body of the response its call got (the last attempt's),
+/// for [`RawJson::take`] once the call returned. One per call. For JSON and REST-JSON
+/// services (ECS, Lambda, …): a kind keeps nested values exactly as AWS sent them instead of
+/// converting SDK types back member by member, and loses no member this SDK does not know.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct RawJson(Arc<Mutex<Option<Value>>>);
+
+impl RawJson {
+    /// The response body, when the call got one that is JSON.
+    pub(crate) fn take(&self) -> Option<Value> {
+        self.0.lock().ok().and_then(|mut body| body.take())
+    }
+}
+
+impl Intercept for RawJson {
+    fn name(&self) -> &'static str {
+        "RawJson"
+    }
+
+    fn read_after_deserialization(
+        &self,
+        context: &AfterDeserializationInterceptorContextRef<'_>,
+        _: &RuntimeComponents,
+        _: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        // Non-streaming operations have their body in memory once deserialized.
+        let body = context
+            .response()
+            .body()
+            .bytes()
+            .and_then(|b| serde_json::from_slice(b).ok());
+        if let Ok(mut slot) = self.0.lock() {
+            *slot = body;
+        }
+        Ok(())
+    }
+}
+
+/// Removes object members that are `null`, at any depth: botocore leaves them out of what
+/// it parses, so aws-v3 never sees them (for kinds reading [`RawJson`]).
+pub(crate) fn drop_nulls(v: &mut Value) {
+    match v {
+        Value::Object(m) => {
+            m.retain(|_, v| !v.is_null());
+            m.values_mut().for_each(drop_nulls);
+        }
+        Value::Array(items) => items.iter_mut().for_each(drop_nulls),
+        _ => {}
+    }
 }
 
 #[cfg(test)]

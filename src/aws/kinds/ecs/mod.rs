@@ -4,59 +4,17 @@
 //! botocore returns them (aws-v3 declares them `dict[str, Any]`): container definitions,
 //! deployments, network configurations and the like have dozens of nested members that the
 //! SDK types would have to be converted back from one by one, and any member this SDK does
-//! not know yet would be lost. So those kinds read the response's own JSON ([`RawJson`])
+//! not know yet would be lost. So those kinds read the response's own JSON ([`RawJson`](super::RawJson))
 //! and keep the declared keys of it; only timestamps, epoch seconds on the wire, become
 //! RFC 3339 ([`stamp`]) as aws-v3's JSON dump writes them.
 
-use std::sync::{Arc, Mutex};
-
-use aws_smithy_runtime_api::box_error::BoxError;
-use aws_smithy_runtime_api::client::interceptors::Intercept;
-use aws_smithy_runtime_api::client::interceptors::context::AfterDeserializationInterceptorContextRef;
-use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::DateTime;
-use aws_smithy_types::config_bag::ConfigBag;
 use serde_json::{Map, Value};
 
+pub(super) use super::RawJson;
 use super::time;
 
 kinds![cluster, service, task_definition];
-
-/// An interceptor keeping the JSON body of the response its call got (the last attempt's),
-/// for [`RawJson::take`] once the call returned. One per call.
-#[derive(Debug, Clone, Default)]
-struct RawJson(Arc<Mutex<Option<Value>>>);
-
-impl RawJson {
-    /// The response body, when the call got one that is JSON.
-    fn take(&self) -> Option<Value> {
-        self.0.lock().ok().and_then(|mut body| body.take())
-    }
-}
-
-impl Intercept for RawJson {
-    fn name(&self) -> &'static str {
-        "RawJson"
-    }
-
-    fn read_after_deserialization(
-        &self,
-        context: &AfterDeserializationInterceptorContextRef<'_>,
-        _: &RuntimeComponents,
-        _: &mut ConfigBag,
-    ) -> Result<(), BoxError> {
-        // Non-streaming operations have their body in memory once deserialized.
-        let body = context
-            .response()
-            .body()
-            .bytes()
-            .and_then(|b| serde_json::from_slice(b).ok());
-        if let Ok(mut slot) = self.0.lock() {
-            *slot = body;
-        }
-        Ok(())
-    }
-}
 
 /// aws-v3's `Properties` of a raw ECS object: each `(camelCase, PascalCase)` declared key
 /// that AWS returned, renamed, in the declared order; undeclared keys are dropped (aws-v3's

@@ -1,0 +1,3 @@
+//! DynamoDB kinds.
+
+kinds![table];

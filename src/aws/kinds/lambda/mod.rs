@@ -1,0 +1,3 @@
+//! Lambda kinds.
+
+kinds![function];
