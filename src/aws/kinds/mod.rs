@@ -99,6 +99,7 @@ mod account;
 mod ec2;
 mod ecs;
 mod organizations;
+mod rds;
 mod s3;
 
 use std::sync::Arc;
@@ -124,6 +125,7 @@ static REGISTRY: &[&[Kind]] = &[
     s3::KINDS,
     ec2::KINDS,
     ecs::KINDS,
+    rds::KINDS,
 ];
 
 /// Every supported kind.
