@@ -10,7 +10,7 @@ use serde_json::Value;
 use super::{Action, ListCtx, Props, obj};
 use crate::aws::AwsError;
 
-kinds![db_instance];
+kinds![db_instance, db_cluster];
 
 /// Resources whose tags are asked for at once per (account, region) listing: aws-v3 calls
 /// `ListTagsForResource` once per resource of a page, all at once; here at most this many.
