@@ -15,6 +15,7 @@
 //! the describe call gave, as in aws-v3). A failed call keeps the cluster's item with the
 //! describe call's `TagList`, logged and counted.
 
+use aws_sdk_rds::types;
 use serde_json::{Map, Value, json};
 
 use super::{sent, tag, tags_of};
@@ -118,21 +119,21 @@ async fn list(ctx: ListCtx, emit: Emit) -> Result<(), AwsError> {
 }
 
 /// Every member AWS returned for the cluster.
-fn properties(c: &aws_sdk_rds::types::DbCluster) -> Map<String, Value> {
+fn properties(c: &types::DbCluster) -> Map<String, Value> {
     match db_cluster(c) {
         Value::Object(m) => m,
         _ => Map::new(),
     }
 }
 
-fn db_cluster_option_group_status(x: &aws_sdk_rds::types::DbClusterOptionGroupStatus) -> Value {
+fn db_cluster_option_group_status(x: &types::DbClusterOptionGroupStatus) -> Value {
     obj(|o| {
         o.str("DBClusterOptionGroupName", x.db_cluster_option_group_name.as_deref());
         o.str("Status", x.status.as_deref());
     })
 }
 
-fn db_cluster_status_info(x: &aws_sdk_rds::types::DbClusterStatusInfo) -> Value {
+fn db_cluster_status_info(x: &types::DbClusterStatusInfo) -> Value {
     obj(|o| {
         o.str("StatusType", x.status_type.as_deref());
         o.opt("Normal", x.normal);
@@ -141,7 +142,7 @@ fn db_cluster_status_info(x: &aws_sdk_rds::types::DbClusterStatusInfo) -> Value 
     })
 }
 
-fn db_cluster_member(x: &aws_sdk_rds::types::DbClusterMember) -> Value {
+fn db_cluster_member(x: &types::DbClusterMember) -> Value {
     obj(|o| {
         o.str("DBInstanceIdentifier", x.db_instance_identifier.as_deref());
         o.opt("IsClusterWriter", x.is_cluster_writer);
@@ -150,14 +151,14 @@ fn db_cluster_member(x: &aws_sdk_rds::types::DbClusterMember) -> Value {
     })
 }
 
-fn vpc_security_group_membership(x: &aws_sdk_rds::types::VpcSecurityGroupMembership) -> Value {
+fn vpc_security_group_membership(x: &types::VpcSecurityGroupMembership) -> Value {
     obj(|o| {
         o.str("VpcSecurityGroupId", x.vpc_security_group_id.as_deref());
         o.str("Status", x.status.as_deref());
     })
 }
 
-fn db_cluster_role(x: &aws_sdk_rds::types::DbClusterRole) -> Value {
+fn db_cluster_role(x: &types::DbClusterRole) -> Value {
     obj(|o| {
         o.str("RoleArn", x.role_arn.as_deref());
         o.str("Status", x.status.as_deref());
@@ -165,14 +166,14 @@ fn db_cluster_role(x: &aws_sdk_rds::types::DbClusterRole) -> Value {
     })
 }
 
-fn pending_cloudwatch_logs_exports(x: &aws_sdk_rds::types::PendingCloudwatchLogsExports) -> Value {
+fn pending_cloudwatch_logs_exports(x: &types::PendingCloudwatchLogsExports) -> Value {
     obj(|o| {
         sent(o, "LogTypesToEnable", x.log_types_to_enable.as_ref(), |v| json!(v));
         sent(o, "LogTypesToDisable", x.log_types_to_disable.as_ref(), |v| json!(v));
     })
 }
 
-fn rds_custom_cluster_configuration(x: &aws_sdk_rds::types::RdsCustomClusterConfiguration) -> Value {
+fn rds_custom_cluster_configuration(x: &types::RdsCustomClusterConfiguration) -> Value {
     obj(|o| {
         o.str("InterconnectSubnetId", x.interconnect_subnet_id.as_deref());
         o.str("TransitGatewayMulticastDomainId", x.transit_gateway_multicast_domain_id.as_deref());
@@ -180,16 +181,19 @@ fn rds_custom_cluster_configuration(x: &aws_sdk_rds::types::RdsCustomClusterConf
     })
 }
 
-fn certificate_details(x: &aws_sdk_rds::types::CertificateDetails) -> Value {
+fn certificate_details(x: &types::CertificateDetails) -> Value {
     obj(|o| {
         o.str("CAIdentifier", x.ca_identifier.as_deref());
         o.time("ValidTill", x.valid_till.as_ref());
     })
 }
 
-fn cluster_pending_modified_values(x: &aws_sdk_rds::types::ClusterPendingModifiedValues) -> Value {
+fn cluster_pending_modified_values(x: &types::ClusterPendingModifiedValues) -> Value {
     obj(|o| {
-        o.opt("PendingCloudwatchLogsExports", x.pending_cloudwatch_logs_exports.as_ref().map(pending_cloudwatch_logs_exports));
+        o.opt(
+            "PendingCloudwatchLogsExports",
+            x.pending_cloudwatch_logs_exports.as_ref().map(pending_cloudwatch_logs_exports),
+        );
         o.str("DBClusterIdentifier", x.db_cluster_identifier.as_deref());
         o.str("MasterUserPassword", x.master_user_password.as_deref());
         o.opt("IAMDatabaseAuthenticationEnabled", x.iam_database_authentication_enabled);
@@ -197,13 +201,16 @@ fn cluster_pending_modified_values(x: &aws_sdk_rds::types::ClusterPendingModifie
         o.opt("BackupRetentionPeriod", x.backup_retention_period);
         o.str("StorageType", x.storage_type.as_deref());
         o.opt("AllocatedStorage", x.allocated_storage);
-        o.opt("RdsCustomClusterConfiguration", x.rds_custom_cluster_configuration.as_ref().map(rds_custom_cluster_configuration));
+        o.opt(
+            "RdsCustomClusterConfiguration",
+            x.rds_custom_cluster_configuration.as_ref().map(rds_custom_cluster_configuration),
+        );
         o.opt("Iops", x.iops);
         o.opt("CertificateDetails", x.certificate_details.as_ref().map(certificate_details));
     })
 }
 
-fn scaling_configuration_info(x: &aws_sdk_rds::types::ScalingConfigurationInfo) -> Value {
+fn scaling_configuration_info(x: &types::ScalingConfigurationInfo) -> Value {
     obj(|o| {
         o.opt("MinCapacity", x.min_capacity);
         o.opt("MaxCapacity", x.max_capacity);
@@ -214,7 +221,7 @@ fn scaling_configuration_info(x: &aws_sdk_rds::types::ScalingConfigurationInfo) 
     })
 }
 
-fn domain_membership(x: &aws_sdk_rds::types::DomainMembership) -> Value {
+fn domain_membership(x: &types::DomainMembership) -> Value {
     obj(|o| {
         o.str("Domain", x.domain.as_deref());
         o.str("Status", x.status.as_deref());
@@ -226,7 +233,7 @@ fn domain_membership(x: &aws_sdk_rds::types::DomainMembership) -> Value {
     })
 }
 
-fn serverless_v2_scaling_configuration_info(x: &aws_sdk_rds::types::ServerlessV2ScalingConfigurationInfo) -> Value {
+fn serverless_v2_scaling(x: &types::ServerlessV2ScalingConfigurationInfo) -> Value {
     obj(|o| {
         o.opt("MinCapacity", x.min_capacity);
         o.opt("MaxCapacity", x.max_capacity);
@@ -234,7 +241,7 @@ fn serverless_v2_scaling_configuration_info(x: &aws_sdk_rds::types::ServerlessV2
     })
 }
 
-fn master_user_secret(x: &aws_sdk_rds::types::MasterUserSecret) -> Value {
+fn master_user_secret(x: &types::MasterUserSecret) -> Value {
     obj(|o| {
         o.str("SecretArn", x.secret_arn.as_deref());
         o.str("SecretStatus", x.secret_status.as_deref());
@@ -242,14 +249,14 @@ fn master_user_secret(x: &aws_sdk_rds::types::MasterUserSecret) -> Value {
     })
 }
 
-fn limitless_database(x: &aws_sdk_rds::types::LimitlessDatabase) -> Value {
+fn limitless_database(x: &types::LimitlessDatabase) -> Value {
     obj(|o| {
         o.str("Status", x.status.as_ref().map(|v| v.as_str()));
         o.opt("MinRequiredACU", x.min_required_acu);
     })
 }
 
-fn db_cluster(x: &aws_sdk_rds::types::DbCluster) -> Value {
+fn db_cluster(x: &types::DbCluster) -> Value {
     obj(|o| {
         o.opt("AllocatedStorage", x.allocated_storage);
         sent(o, "AvailabilityZones", x.availability_zones.as_ref(), |v| json!(v));
@@ -271,7 +278,11 @@ fn db_cluster(x: &aws_sdk_rds::types::DbCluster) -> Value {
         o.time("LatestRestorableTime", x.latest_restorable_time.as_ref());
         o.opt("Port", x.port);
         o.str("MasterUsername", x.master_username.as_deref());
-        sent(o, "DBClusterOptionGroupMemberships", x.db_cluster_option_group_memberships.as_ref(), db_cluster_option_group_status);
+        sent(
+            o,
+            "DBClusterOptionGroupMemberships",
+            x.db_cluster_option_group_memberships.as_ref(), db_cluster_option_group_status,
+        );
         o.str("PreferredBackupWindow", x.preferred_backup_window.as_deref());
         o.str("PreferredMaintenanceWindow", x.preferred_maintenance_window.as_deref());
         o.str("UpgradeRolloutOrder", x.upgrade_rollout_order.as_ref().map(|v| v.as_str()));
@@ -293,17 +304,33 @@ fn db_cluster(x: &aws_sdk_rds::types::DbCluster) -> Value {
         o.time("EarliestBacktrackTime", x.earliest_backtrack_time.as_ref());
         o.opt("BacktrackWindow", x.backtrack_window);
         o.opt("BacktrackConsumedChangeRecords", x.backtrack_consumed_change_records);
-        sent(o, "EnabledCloudwatchLogsExports", x.enabled_cloudwatch_logs_exports.as_ref(), |v| json!(v));
+        sent(
+            o,
+            "EnabledCloudwatchLogsExports",
+            x.enabled_cloudwatch_logs_exports.as_ref(), |v| json!(v),
+        );
         o.opt("Capacity", x.capacity);
-        o.opt("PendingModifiedValues", x.pending_modified_values.as_ref().map(cluster_pending_modified_values));
+        o.opt(
+            "PendingModifiedValues",
+            x.pending_modified_values.as_ref().map(cluster_pending_modified_values),
+        );
         o.str("EngineMode", x.engine_mode.as_deref());
-        o.opt("ScalingConfigurationInfo", x.scaling_configuration_info.as_ref().map(scaling_configuration_info));
-        o.opt("RdsCustomClusterConfiguration", x.rds_custom_cluster_configuration.as_ref().map(rds_custom_cluster_configuration));
+        o.opt(
+            "ScalingConfigurationInfo",
+            x.scaling_configuration_info.as_ref().map(scaling_configuration_info),
+        );
+        o.opt(
+            "RdsCustomClusterConfiguration",
+            x.rds_custom_cluster_configuration.as_ref().map(rds_custom_cluster_configuration),
+        );
         o.str("DBClusterInstanceClass", x.db_cluster_instance_class.as_deref());
         o.str("StorageType", x.storage_type.as_deref());
         o.opt("Iops", x.iops);
         o.opt("StorageThroughput", x.storage_throughput);
-        o.time("IOOptimizedNextAllowedModificationTime", x.io_optimized_next_allowed_modification_time.as_ref());
+        o.time(
+            "IOOptimizedNextAllowedModificationTime",
+            x.io_optimized_next_allowed_modification_time.as_ref(),
+        );
         o.opt("PubliclyAccessible", x.publicly_accessible);
         o.opt("AutoMinorVersionUpgrade", x.auto_minor_version_upgrade);
         o.opt("DeletionProtection", x.deletion_protection);
@@ -317,11 +344,17 @@ fn db_cluster(x: &aws_sdk_rds::types::DbCluster) -> Value {
         sent(o, "DomainMemberships", x.domain_memberships.as_ref(), domain_membership);
         sent(o, "TagList", x.tag_list.as_ref(), tag);
         o.str("GlobalClusterIdentifier", x.global_cluster_identifier.as_deref());
-        o.str("GlobalWriteForwardingStatus", x.global_write_forwarding_status.as_ref().map(|v| v.as_str()));
+        o.str(
+            "GlobalWriteForwardingStatus",
+            x.global_write_forwarding_status.as_ref().map(|v| v.as_str()),
+        );
         o.opt("GlobalWriteForwardingRequested", x.global_write_forwarding_requested);
         o.str("NetworkType", x.network_type.as_deref());
         o.time("AutomaticRestartTime", x.automatic_restart_time.as_ref());
-        o.opt("ServerlessV2ScalingConfiguration", x.serverless_v2_scaling_configuration.as_ref().map(serverless_v2_scaling_configuration_info));
+        o.opt(
+            "ServerlessV2ScalingConfiguration",
+            x.serverless_v2_scaling_configuration.as_ref().map(serverless_v2_scaling),
+        );
         o.str("ServerlessV2PlatformVersion", x.serverless_v2_platform_version.as_deref());
         o.opt("MonitoringInterval", x.monitoring_interval);
         o.str("MonitoringRoleArn", x.monitoring_role_arn.as_deref());
@@ -331,7 +364,10 @@ fn db_cluster(x: &aws_sdk_rds::types::DbCluster) -> Value {
         o.opt("PerformanceInsightsRetentionPeriod", x.performance_insights_retention_period);
         o.str("DBSystemId", x.db_system_id.as_deref());
         o.opt("MasterUserSecret", x.master_user_secret.as_ref().map(master_user_secret));
-        o.str("LocalWriteForwardingStatus", x.local_write_forwarding_status.as_ref().map(|v| v.as_str()));
+        o.str(
+            "LocalWriteForwardingStatus",
+            x.local_write_forwarding_status.as_ref().map(|v| v.as_str()),
+        );
         o.str("AwsBackupRecoveryPointArn", x.aws_backup_recovery_point_arn.as_deref());
         o.opt("LimitlessDatabase", x.limitless_database.as_ref().map(limitless_database));
         o.str("ClusterScalabilityType", x.cluster_scalability_type.as_ref().map(|v| v.as_str()));
