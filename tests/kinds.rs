@@ -2400,3 +2400,523 @@ async fn dynamodb_a_failed_list_tables_fails_the_unit() {
     );
     assert!(run.stderr.contains("dynamodb:ListTables"), "{}", run.stderr);
 }
+
+/// aws-v3's `DbInstanceProperties` keys as its JSON dump writes them (by alias: `Port`,
+/// `EnableIAMDatabaseAuthentication`, `EnablePerformanceInsights`, `VPCSecurityGroups`
+/// where the API says `DbInstancePort`, `IAMDatabaseAuthenticationEnabled`,
+/// `PerformanceInsightsEnabled`, `VpcSecurityGroups`).
+const RDS_DB_INSTANCE_DECLARED: [&str; 56] = [
+    "AllocatedStorage",
+    "AutoMinorVersionUpgrade",
+    "AvailabilityZone",
+    "BackupRetentionPeriod",
+    "CACertificateIdentifier",
+    "CharacterSetName",
+    "CopyTagsToSnapshot",
+    "DBInstanceArn",
+    "DBInstanceClass",
+    "DBInstanceIdentifier",
+    "Port",
+    "DBInstanceStatus",
+    "DBName",
+    "DBParameterGroups",
+    "DBSecurityGroups",
+    "DBSubnetGroup",
+    "DbiResourceId",
+    "DomainMemberships",
+    "EnableIAMDatabaseAuthentication",
+    "EnablePerformanceInsights",
+    "Endpoint",
+    "Engine",
+    "EngineVersion",
+    "EnhancedMonitoringResourceArn",
+    "InstanceCreateTime",
+    "Iops",
+    "KmsKeyId",
+    "LatestRestorableTime",
+    "LicenseModel",
+    "MasterUsername",
+    "MonitoringInterval",
+    "MonitoringRoleArn",
+    "MultiAZ",
+    "OptionGroupMemberships",
+    "PendingModifiedValues",
+    "PreferredBackupWindow",
+    "PreferredMaintenanceWindow",
+    "PubliclyAccessible",
+    "ReadReplicaDBInstanceIdentifiers",
+    "SecondaryAvailabilityZone",
+    "StorageEncrypted",
+    "StorageType",
+    "Tags",
+    "VPCSecurityGroups",
+    "DatabaseInsightsMode",
+    "DeletionProtection",
+    "AssociatedRoles",
+    "CustomerOwnedIpEnabled",
+    "ActivityStreamStatus",
+    "BackupTarget",
+    "NetworkType",
+    "StorageThroughput",
+    "CertificateDetails",
+    "DedicatedLogVolume",
+    "IsStorageConfigUpgradeAvailable",
+    "EngineLifecycleSupport",
+];
+
+/// An empty world (one member) where the test creates, in moto's management account,
+/// eu-west-1, a PostgreSQL DB instance `zinc` tagged `team=platform`; the mapping makes an
+/// `rdsDbInstance` entity per instance holding the whole raw item, with `include` as
+/// `includeActions`. Returns the world and the instance's ARN.
+async fn world_with_a_db_instance(include: Value) -> (World, String) {
+    let w = World::start(&[
+        "--members",
+        "1",
+        "--instances-per-region",
+        "0",
+        "--clusters-per-region",
+        "0",
+        "--buckets-per-account",
+        "0",
+    ])
+    .await;
+    let config = aws_config::defaults(BehaviorVersion::latest())
+        .endpoint_url(w.moto.url())
+        .region(Region::new("eu-west-1"))
+        .credentials_provider(Credentials::new("testing", "testing", None, None, "test"))
+        .load()
+        .await;
+    let created = aws_sdk_rds::Client::new(&config)
+        .create_db_instance()
+        .db_instance_identifier("zinc")
+        .db_instance_class("db.t3.micro")
+        .engine("postgres")
+        .allocated_storage(20)
+        .master_username("admin")
+        .master_user_password("not-a-secret-1")
+        .db_name("app")
+        .tags(
+            aws_sdk_rds::types::Tag::builder()
+                .key("team")
+                .value("platform")
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let arn = created.db_instance.and_then(|i| i.db_instance_arn).unwrap();
+    w.port.put_blueprint(json!({
+        "identifier": "rdsDbInstance",
+        "title": "RDS DB instance",
+        "schema": {"properties": {"item": {"type": "object"}}},
+    }));
+    rds_db_instance_mapping(&w, include);
+    (w, arn)
+}
+
+fn rds_db_instance_mapping(w: &World, include: Value) {
+    w.seed_integration(json!({"resources": [{
+        "kind": "AWS::RDS::DBInstance",
+        "selector": {
+            "query": "true",
+            "regionPolicy": {"allow": ["eu-west-1"]},
+            "includeActions": include,
+        },
+        "port": {"entity": {"mappings": {
+            "identifier": ".Properties.DBInstanceIdentifier",
+            "blueprint": "\"rdsDbInstance\"",
+            "properties": {"item": "."},
+        }}},
+    }]}));
+}
+
+/// `AWS::RDS::DBInstance` through the real binary: aws-v3's declared keys only (by their
+/// aliases), `TagList` dropped, `Tags` only with `ListTagsForResourceAction` (one call per
+/// instance), and a failed tags call keeps the item without `Tags`, logged and counted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rds_db_instances_have_the_aws_v3_shape_and_tags_only_with_the_action() {
+    let (w, arn) = world_with_a_db_instance(json!([])).await;
+    let run = run_binary(&["sail"], &w.env()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+
+    let examples = w.port.examples(IDENTIFIER, "AWS::RDS::DBInstance");
+    assert_eq!(examples.len(), 1, "{examples:#?}");
+    let item = &examples[0];
+    assert_eq!(
+        keys(item),
+        keys(&json!({"Type": 0, "Properties": 0, "__ExtraContext": 0})),
+        "{item:#}"
+    );
+    assert_eq!(item["Type"], "AWS::RDS::DBInstance");
+    assert_kind_shape(item);
+    let props = &item["Properties"];
+    for k in keys(props) {
+        assert!(
+            RDS_DB_INSTANCE_DECLARED.contains(&k.as_str()),
+            "{k} is not declared by aws-v3: {props:#}"
+        );
+    }
+    // Key for key: the keys botocore returns for this instance with moto 5.2.5 that
+    // aws-v3 declares, by alias (`TagList` and `EnabledCloudwatchLogsExports` dropped).
+    let botocore: BTreeSet<String> = serde_json::from_value(json!([
+        "AllocatedStorage",
+        "AssociatedRoles",
+        "AutoMinorVersionUpgrade",
+        "AvailabilityZone",
+        "BackupRetentionPeriod",
+        "CACertificateIdentifier",
+        "CopyTagsToSnapshot",
+        "DBInstanceArn",
+        "DBInstanceClass",
+        "DBInstanceIdentifier",
+        "DBInstanceStatus",
+        "DBName",
+        "DBParameterGroups",
+        "DBSecurityGroups",
+        "Port",
+        "DbiResourceId",
+        "DeletionProtection",
+        "DomainMemberships",
+        "Endpoint",
+        "Engine",
+        "EngineVersion",
+        "EnableIAMDatabaseAuthentication",
+        "InstanceCreateTime",
+        "LatestRestorableTime",
+        "LicenseModel",
+        "MasterUsername",
+        "MonitoringInterval",
+        "MultiAZ",
+        "OptionGroupMemberships",
+        "PreferredBackupWindow",
+        "PreferredMaintenanceWindow",
+        "ReadReplicaDBInstanceIdentifiers",
+        "StorageEncrypted",
+        "StorageType",
+        "VPCSecurityGroups"
+    ]))
+    .unwrap();
+    assert_eq!(keys(props), botocore, "{props:#}");
+    assert_eq!(props["DBInstanceArn"], json!(arn));
+    assert_eq!(props["DBInstanceIdentifier"], "zinc");
+    assert_eq!(props["DBInstanceClass"], "db.t3.micro");
+    assert_eq!(props["Engine"], "postgres");
+    assert_eq!(props["DBName"], "app");
+    assert_eq!(props["AllocatedStorage"], 20);
+    assert_eq!(props["MasterUsername"], "admin");
+    assert_eq!(props["MultiAZ"], false);
+    // aws-v3 dumps by alias: the API's names never appear.
+    assert_eq!(props["Port"], 5432);
+    assert_eq!(props["EnableIAMDatabaseAuthentication"], false);
+    assert_eq!(props["VPCSecurityGroups"][0]["Status"], "active");
+    for api_name in [
+        "DbInstancePort",
+        "IAMDatabaseAuthenticationEnabled",
+        "VpcSecurityGroups",
+        "TagList",
+        "Tags",
+        "EnabledCloudwatchLogsExports",
+    ] {
+        assert!(props.get(api_name).is_none(), "{api_name} in {props:#}");
+    }
+    // Nested values in botocore's shape; lists AWS sent empty stay `[]`.
+    assert_eq!(props["Endpoint"]["Port"], 5432);
+    assert!(props["Endpoint"]["Address"].is_string(), "{props:#}");
+    assert_eq!(props["DBSecurityGroups"], json!([]));
+    assert_eq!(
+        props["DBParameterGroups"][0]["ParameterApplyStatus"],
+        "in-sync"
+    );
+    assert!(
+        props["InstanceCreateTime"]
+            .as_str()
+            .is_some_and(|t| t.ends_with('Z')),
+        "{props:#}"
+    );
+    assert_eq!(
+        item["__ExtraContext"],
+        json!({"AccountId": MANAGEMENT, "Region": "eu-west-1"})
+    );
+    assert_eq!(w.proxy.hits("ListTagsForResource"), 0);
+    assert!(w.port.entity("rdsDbInstance", "zinc").is_some());
+
+    // The optional action: one ListTagsForResource per instance, `Tags` from its TagList.
+    rds_db_instance_mapping(&w, json!(["ListTagsForResourceAction"]));
+    w.proxy.reset_hits();
+    let run = run_binary(&["sail"], &w.env()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(w.proxy.hits("ListTagsForResource"), 1);
+    let e = w.port.entity("rdsDbInstance", "zinc").unwrap();
+    let props = &e["properties"]["item"]["Properties"];
+    assert_eq!(props["Tags"], json!([{"Key": "team", "Value": "platform"}]));
+    assert_eq!(props["DBInstanceArn"], json!(arn));
+
+    // A failed tags call: the item is still sent, without `Tags`; logged and counted.
+    w.proxy.add_rule(Rule {
+        action: "ListTagsForResource".into(),
+        status: 500,
+        code: "InternalFailure".into(),
+        times: 10_000,
+        ..Default::default()
+    });
+    let run = run_binary(&["sail"], &w.env()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let e = w.port.entity("rdsDbInstance", "zinc").unwrap();
+    let props = &e["properties"]["item"]["Properties"];
+    assert!(props.get("Tags").is_none(), "{props:#}");
+    assert_eq!(props["DBInstanceIdentifier"], "zinc");
+    assert!(
+        run.stderr
+            .lines()
+            .any(|l| l.contains("enrichment call failed")
+                && l.contains("ListTagsForResourceAction")
+                && l.contains("AWS::RDS::DBInstance")),
+        "{}",
+        run.stderr
+    );
+}
+
+/// A failed `DescribeDBInstances` fails the unit: the run ends partial (exit 3) and the
+/// instance entity a previous run made is kept, not deleted as if the instance were gone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rds_db_instance_a_failed_describe_fails_the_unit() {
+    let (w, _) = world_with_a_db_instance(json!(["ListTagsForResourceAction"])).await;
+    w.port.put_entity(
+        json!({"identifier": "zinc", "blueprint": "rdsDbInstance"}),
+        &support::our_datasource(),
+    );
+    w.proxy.add_rule(Rule {
+        action: "DescribeDBInstances".into(),
+        status: 500,
+        code: "InternalFailure".into(),
+        times: 10_000,
+        ..Default::default()
+    });
+    let run = run_binary(&["sail", "--once"], &w.env()).await;
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert!(w.proxy.hits("DescribeDBInstances") >= 1);
+    assert_eq!(w.proxy.hits("ListTagsForResource"), 0);
+    assert!(
+        w.port.entity("rdsDbInstance", "zinc").is_some(),
+        "the instance from the last run is kept"
+    );
+    assert!(
+        run.stderr.contains("rds:DescribeDBInstances"),
+        "{}",
+        run.stderr
+    );
+}
+
+/// An empty world (one member) where the test creates, in moto's management account,
+/// eu-west-1, an Aurora PostgreSQL cluster `copper` tagged `team=data`; the mapping makes an
+/// `rdsDbCluster` entity per cluster holding the whole raw item, with `include` as
+/// `includeActions`. Returns the world and the cluster's ARN.
+async fn world_with_a_db_cluster(include: Value) -> (World, String) {
+    let w = World::start(&[
+        "--members",
+        "1",
+        "--instances-per-region",
+        "0",
+        "--clusters-per-region",
+        "0",
+        "--buckets-per-account",
+        "0",
+    ])
+    .await;
+    let config = aws_config::defaults(BehaviorVersion::latest())
+        .endpoint_url(w.moto.url())
+        .region(Region::new("eu-west-1"))
+        .credentials_provider(Credentials::new("testing", "testing", None, None, "test"))
+        .load()
+        .await;
+    let created = aws_sdk_rds::Client::new(&config)
+        .create_db_cluster()
+        .db_cluster_identifier("copper")
+        .engine("aurora-postgresql")
+        .master_username("admin")
+        .master_user_password("not-a-secret-1")
+        .tags(
+            aws_sdk_rds::types::Tag::builder()
+                .key("team")
+                .value("data")
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let arn = created.db_cluster.and_then(|c| c.db_cluster_arn).unwrap();
+    w.port.put_blueprint(json!({
+        "identifier": "rdsDbCluster",
+        "title": "RDS DB cluster",
+        "schema": {"properties": {"item": {"type": "object"}}},
+    }));
+    w.seed_integration(json!({"resources": [{
+        "kind": "AWS::RDS::DBCluster",
+        "selector": {
+            "query": "true",
+            "regionPolicy": {"allow": ["eu-west-1"]},
+            "includeActions": include,
+        },
+        "port": {"entity": {"mappings": {
+            "identifier": ".Properties.DBClusterIdentifier",
+            "blueprint": "\"rdsDbCluster\"",
+            "properties": {"item": "."},
+        }}},
+    }]}));
+    (w, arn)
+}
+
+/// `AWS::RDS::DBCluster` through the real binary, with `ListTagsForResourceAction`: every
+/// key AWS returned passes (aws-v3's `allow`), in the API's names, `TagList` from the
+/// describe call and the action, nested values and timestamps as botocore's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rds_db_clusters_have_the_aws_v3_shape_with_every_key_aws_returned() {
+    let (w, arn) = world_with_a_db_cluster(json!(["ListTagsForResourceAction"])).await;
+    let run = run_binary(&["sail"], &w.env()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+
+    let examples = w.port.examples(IDENTIFIER, "AWS::RDS::DBCluster");
+    assert_eq!(examples.len(), 1, "{examples:#?}");
+    let item = &examples[0];
+    assert_eq!(keys(item), keys(&example("rds-db-cluster")), "{item:#}");
+    assert_kind_shape(item);
+    let props = &item["Properties"];
+    // Key for key what botocore (boto3 1.x with moto 5.2.5) returns for this cluster:
+    // aws-v3's `allow` passes all of it.
+    let botocore: BTreeSet<String> = serde_json::from_value(json!([
+        "AllocatedStorage",
+        "AssociatedRoles",
+        "AutoMinorVersionUpgrade",
+        "AvailabilityZones",
+        "BacktrackWindow",
+        "BackupRetentionPeriod",
+        "ClusterCreateTime",
+        "CopyTagsToSnapshot",
+        "CrossAccountClone",
+        "DBClusterArn",
+        "DBClusterIdentifier",
+        "DBClusterMembers",
+        "DBClusterParameterGroup",
+        "DBSubnetGroup",
+        "DbClusterResourceId",
+        "DeletionProtection",
+        "DomainMemberships",
+        "EarliestRestorableTime",
+        "EnabledCloudwatchLogsExports",
+        "Endpoint",
+        "Engine",
+        "EngineMode",
+        "EngineVersion",
+        "GlobalWriteForwardingRequested",
+        "HostedZoneId",
+        "HttpEndpointEnabled",
+        "IAMDatabaseAuthenticationEnabled",
+        "KmsKeyId",
+        "LatestRestorableTime",
+        "MasterUsername",
+        "MultiAZ",
+        "NetworkType",
+        "Port",
+        "PreferredBackupWindow",
+        "PreferredMaintenanceWindow",
+        "PubliclyAccessible",
+        "ReadReplicaIdentifiers",
+        "ReaderEndpoint",
+        "ScalingConfigurationInfo",
+        "Status",
+        "StorageEncrypted",
+        "StorageType",
+        "TagList",
+        "VpcSecurityGroups"
+    ]))
+    .unwrap();
+    assert_eq!(keys(props), botocore, "{props:#}");
+    assert_eq!(props["ScalingConfigurationInfo"], json!({}));
+    assert_eq!(props["DBClusterArn"], json!(arn));
+    assert_eq!(props["DBClusterIdentifier"], "copper");
+    assert_eq!(props["Engine"], "aurora-postgresql");
+    assert_eq!(props["Status"], "available");
+    assert_eq!(props["Port"], 5432);
+    assert_eq!(props["MasterUsername"], "admin");
+    assert_eq!(props["DBSubnetGroup"], "default");
+    assert_eq!(props["TagList"], json!([{"Key": "team", "Value": "data"}]));
+    // Keys aws-v3's model does not declare pass too (`allow`), as AWS sent them.
+    assert!(props["DBClusterParameterGroup"].is_string(), "{props:#}");
+    assert!(props["HostedZoneId"].is_string(), "{props:#}");
+    assert_eq!(props["ReadReplicaIdentifiers"], json!([]));
+    assert_eq!(props["EnabledCloudwatchLogsExports"], json!([]));
+    assert_eq!(props["DBClusterMembers"], json!([]));
+    assert!(
+        props["AvailabilityZones"]
+            .as_array()
+            .is_some_and(|a| !a.is_empty())
+    );
+    for t in [
+        "ClusterCreateTime",
+        "EarliestRestorableTime",
+        "LatestRestorableTime",
+    ] {
+        assert!(
+            props[t].as_str().is_some_and(|s| s.ends_with('Z')),
+            "{t} in {props:#}"
+        );
+    }
+    // aws-v3's own `Tags` field is never set by its code.
+    assert!(props.get("Tags").is_none(), "{props:#}");
+    assert_eq!(
+        item["__ExtraContext"],
+        json!({"AccountId": MANAGEMENT, "Region": "eu-west-1"})
+    );
+    assert_eq!(w.proxy.hits("ListTagsForResource"), 1);
+    assert!(w.port.entity("rdsDbCluster", "copper").is_some());
+
+    // A failed tags call keeps the item, with the describe call's `TagList`; counted.
+    w.proxy.add_rule(Rule {
+        action: "ListTagsForResource".into(),
+        status: 500,
+        code: "InternalFailure".into(),
+        times: 10_000,
+        ..Default::default()
+    });
+    let run = run_binary(&["sail"], &w.env()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let e = w.port.entity("rdsDbCluster", "copper").unwrap();
+    let props = &e["properties"]["item"]["Properties"];
+    assert_eq!(props["TagList"], json!([{"Key": "team", "Value": "data"}]));
+    assert!(
+        run.stderr
+            .lines()
+            .any(|l| l.contains("enrichment call failed") && l.contains("AWS::RDS::DBCluster")),
+        "{}",
+        run.stderr
+    );
+}
+
+/// A failed `DescribeDBClusters` fails the unit: exit 3, the previous run's entity kept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rds_db_cluster_a_failed_describe_fails_the_unit() {
+    let (w, _) = world_with_a_db_cluster(json!([])).await;
+    w.port.put_entity(
+        json!({"identifier": "copper", "blueprint": "rdsDbCluster"}),
+        &support::our_datasource(),
+    );
+    w.proxy.add_rule(Rule {
+        action: "DescribeDBClusters".into(),
+        status: 500,
+        code: "InternalFailure".into(),
+        times: 10_000,
+        ..Default::default()
+    });
+    let run = run_binary(&["sail", "--once"], &w.env()).await;
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert!(w.proxy.hits("DescribeDBClusters") >= 1);
+    assert!(
+        w.port.entity("rdsDbCluster", "copper").is_some(),
+        "the cluster from the last run is kept"
+    );
+    assert!(
+        run.stderr.contains("rds:DescribeDBClusters"),
+        "{}",
+        run.stderr
+    );
+}

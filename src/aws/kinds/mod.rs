@@ -102,6 +102,7 @@ mod ec2;
 mod ecs;
 mod lambda;
 mod organizations;
+mod rds;
 mod s3;
 mod sns;
 mod sqs;
@@ -138,6 +139,7 @@ static REGISTRY: &[&[Kind]] = &[
     sns::KINDS,
     lambda::KINDS,
     dynamodb::KINDS,
+    rds::KINDS,
 ];
 
 /// Every supported kind.
