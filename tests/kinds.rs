@@ -25,12 +25,7 @@ async fn list(kind: &str, region: &str) -> (Vec<Value>, String, Value) {
 async fn list_with(kind: &str, region: &str, include: &[&str]) -> (Vec<Value>, String, Value) {
     let moto = support::moto::Moto::start().await.unwrap();
     let manifest = moto.seed(&["--members", "1"]).await.unwrap();
-    let base = aws_config::defaults(BehaviorVersion::latest())
-        .endpoint_url(moto.url())
-        .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new("testing", "testing", None, None, "test"))
-        .load()
-        .await;
+    let base = moto_config(&moto.url(), "us-east-1").await;
     let settings = Settings::from_sources(&Sources {
         env: vec![
             ("OCEAN__PORT__CLIENT_ID".into(), "x".into()),
@@ -391,12 +386,7 @@ async fn world_with_a_volume(include: Value) -> (World, String) {
     ])
     .await;
     use aws_sdk_ec2::types::{ResourceType, Tag, TagSpecification, VolumeType};
-    let config = aws_config::defaults(BehaviorVersion::latest())
-        .endpoint_url(w.moto.url())
-        .region(Region::new("eu-west-1"))
-        .credentials_provider(Credentials::new("testing", "testing", None, None, "test"))
-        .load()
-        .await;
+    let config = moto_config(&w.moto.url(), "eu-west-1").await;
     let created = aws_sdk_ec2::Client::new(&config)
         .create_volume()
         .availability_zone("eu-west-1a")
@@ -527,12 +517,7 @@ async fn world_with_an_ecs_service(resources: Value) -> (World, String, String, 
     ])
     .await;
     use aws_sdk_ecs::types::{ContainerDefinition, LaunchType, PortMapping, Tag};
-    let config = aws_config::defaults(BehaviorVersion::latest())
-        .endpoint_url(w.moto.url())
-        .region(Region::new("eu-west-1"))
-        .credentials_provider(Credentials::new("testing", "testing", None, None, "test"))
-        .load()
-        .await;
+    let config = moto_config(&w.moto.url(), "eu-west-1").await;
     let ecs = aws_sdk_ecs::Client::new(&config);
     let cluster = ecs
         .create_cluster()
@@ -965,12 +950,7 @@ fn organizations_world_mapping(w: &World, include: Value) {
 }
 
 async fn organizations_client(w: &World) -> aws_sdk_organizations::Client {
-    let config = aws_config::defaults(BehaviorVersion::latest())
-        .endpoint_url(w.moto.url())
-        .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new("testing", "testing", None, None, "test"))
-        .load()
-        .await;
+    let config = moto_config(&w.moto.url(), "us-east-1").await;
     aws_sdk_organizations::Client::new(&config)
 }
 
@@ -1177,12 +1157,7 @@ async fn world_with_configured_buckets() -> World {
         "0",
     ])
     .await;
-    let config = aws_config::defaults(BehaviorVersion::latest())
-        .endpoint_url(w.moto.url())
-        .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new("testing", "testing", None, None, "test"))
-        .load()
-        .await;
+    let config = moto_config(&w.moto.url(), "us-east-1").await;
     let s3 = aws_sdk_s3::Client::from_conf(
         aws_sdk_s3::config::Builder::from(&config)
             .force_path_style(true)
@@ -1558,12 +1533,7 @@ async fn world_with_a_queue(include: Value) -> (World, String) {
         "0",
     ])
     .await;
-    let config = aws_config::defaults(BehaviorVersion::latest())
-        .endpoint_url(w.moto.url())
-        .region(Region::new("eu-west-1"))
-        .credentials_provider(Credentials::new("testing", "testing", None, None, "test"))
-        .load()
-        .await;
+    let config = moto_config(&w.moto.url(), "eu-west-1").await;
     let created = aws_sdk_sqs::Client::new(&config)
         .create_queue()
         .queue_name("h6-orders")
@@ -1749,12 +1719,7 @@ async fn world_with_a_topic(include: Value) -> (World, String) {
         "0",
     ])
     .await;
-    let config = aws_config::defaults(BehaviorVersion::latest())
-        .endpoint_url(w.moto.url())
-        .region(Region::new("eu-west-1"))
-        .credentials_provider(Credentials::new("testing", "testing", None, None, "test"))
-        .load()
-        .await;
+    let config = moto_config(&w.moto.url(), "eu-west-1").await;
     let created = aws_sdk_sns::Client::new(&config)
         .create_topic()
         .name("h6-alerts")
@@ -1925,12 +1890,7 @@ async fn world_with_a_lambda_function(include: Value) -> (World, String) {
         .await
         .unwrap();
     assert!(created.status().is_success(), "{:?}", created.text().await);
-    let config = aws_config::defaults(BehaviorVersion::latest())
-        .endpoint_url(w.moto.url())
-        .region(Region::new("eu-west-1"))
-        .credentials_provider(Credentials::new("testing", "testing", None, None, "test"))
-        .load()
-        .await;
+    let config = moto_config(&w.moto.url(), "eu-west-1").await;
     use aws_sdk_lambda::primitives::Blob;
     use aws_sdk_lambda::types::{Environment, FunctionCode, Runtime};
     // An empty zip archive (its end-of-central-directory record): moto stores the code
@@ -2156,12 +2116,7 @@ async fn world_with_a_dynamodb_table(include: Value) -> (World, String) {
         AttributeDefinition, KeySchemaElement, KeyType, PointInTimeRecoverySpecification,
         ProvisionedThroughput, ScalarAttributeType, Tag,
     };
-    let config = aws_config::defaults(BehaviorVersion::latest())
-        .endpoint_url(w.moto.url())
-        .region(Region::new("eu-west-1"))
-        .credentials_provider(Credentials::new("testing", "testing", None, None, "test"))
-        .load()
-        .await;
+    let config = moto_config(&w.moto.url(), "eu-west-1").await;
     let ddb = aws_sdk_dynamodb::Client::new(&config);
     let key = |name: &str, t: KeyType| {
         KeySchemaElement::builder()
@@ -2480,12 +2435,7 @@ async fn world_with_a_db_instance(include: Value) -> (World, String) {
         "0",
     ])
     .await;
-    let config = aws_config::defaults(BehaviorVersion::latest())
-        .endpoint_url(w.moto.url())
-        .region(Region::new("eu-west-1"))
-        .credentials_provider(Credentials::new("testing", "testing", None, None, "test"))
-        .load()
-        .await;
+    let config = moto_config(&w.moto.url(), "eu-west-1").await;
     let created = aws_sdk_rds::Client::new(&config)
         .create_db_instance()
         .db_instance_identifier("zinc")
@@ -2723,12 +2673,7 @@ async fn world_with_a_db_cluster(include: Value) -> (World, String) {
         "0",
     ])
     .await;
-    let config = aws_config::defaults(BehaviorVersion::latest())
-        .endpoint_url(w.moto.url())
-        .region(Region::new("eu-west-1"))
-        .credentials_provider(Credentials::new("testing", "testing", None, None, "test"))
-        .load()
-        .await;
+    let config = moto_config(&w.moto.url(), "eu-west-1").await;
     let created = aws_sdk_rds::Client::new(&config)
         .create_db_cluster()
         .db_cluster_identifier("copper")
@@ -2919,4 +2864,15 @@ async fn rds_db_cluster_a_failed_describe_fails_the_unit() {
         "{}",
         run.stderr
     );
+}
+
+/// An SDK config talking to moto directly (not through the proxy) with the static test
+/// keys (moto's management account), for tests that create their own resources.
+async fn moto_config(url: &str, region: &str) -> aws_config::SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest())
+        .endpoint_url(url)
+        .region(Region::new(region.to_string()))
+        .credentials_provider(Credentials::new("testing", "testing", None, None, "test"))
+        .load()
+        .await
 }
