@@ -727,26 +727,16 @@ async fn ecs_service_a_failed_list_services_fails_the_unit() {
         "ServiceArn"
     )]))
     .await;
-    w.port.put_entity(
-        json!({"identifier": service, "blueprint": "ecsService"}),
-        &support::our_datasource(),
-    );
-    w.proxy.add_rule(Rule {
-        action: "ListServices".into(),
-        status: 500,
-        code: "ServerException".into(),
-        times: 10_000,
-        ..Default::default()
-    });
-    let run = run_binary(&["sail", "--once"], &w.env()).await;
-    assert_eq!(run.code, 3, "{}", run.stderr);
-    assert!(w.proxy.hits("ListServices") >= 1);
-    assert_eq!(w.proxy.hits("DescribeServices"), 0);
-    assert!(
-        w.port.entity("ecsService", &service).is_some(),
-        "the service from the last run is kept"
-    );
-    assert!(run.stderr.contains("ecs:ListServices"), "{}", run.stderr);
+    a_failed_listing_fails_the_unit(
+        &w,
+        ListingFailure {
+            operation: "ecs:ListServices",
+            code: "ServerException",
+            not_called: Some("DescribeServices"),
+            kept: ("ecsService", &service),
+        },
+    )
+    .await;
 }
 
 /// A failed `DescribeServices` does not fail the unit (aws-v3 logs it and goes on): the
@@ -1681,26 +1671,16 @@ async fn sqs_a_failed_get_queue_attributes_keeps_the_queue_url_only() {
 async fn sqs_a_failed_list_queues_fails_the_unit() {
     let (w, _) = world_with_a_queue(json!([])).await;
     let arn = format!("arn:aws:sqs:eu-west-1:{MANAGEMENT}:h6-orders");
-    w.port.put_entity(
-        json!({"identifier": arn, "blueprint": "sqsQueue"}),
-        &support::our_datasource(),
-    );
-    w.proxy.add_rule(Rule {
-        action: "ListQueues".into(),
-        status: 500,
-        code: "InternalError".into(),
-        times: 10_000,
-        ..Default::default()
-    });
-    let run = run_binary(&["sail", "--once"], &w.env()).await;
-    assert_eq!(run.code, 3, "{}", run.stderr);
-    assert!(w.proxy.hits("ListQueues") >= 1);
-    assert_eq!(w.proxy.hits("GetQueueAttributes"), 0);
-    assert!(
-        w.port.entity("sqsQueue", &arn).is_some(),
-        "the queue from the last run is kept"
-    );
-    assert!(run.stderr.contains("sqs:ListQueues"), "{}", run.stderr);
+    a_failed_listing_fails_the_unit(
+        &w,
+        ListingFailure {
+            operation: "sqs:ListQueues",
+            code: "InternalError",
+            not_called: Some("GetQueueAttributes"),
+            kept: ("sqsQueue", &arn),
+        },
+    )
+    .await;
 }
 
 /// An empty world (one member) where the test creates an SNS topic `h6-alerts` itself in
@@ -1834,26 +1814,16 @@ async fn sns_a_failed_get_topic_attributes_keeps_the_topic_arn_only() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sns_a_failed_list_topics_fails_the_unit() {
     let (w, arn) = world_with_a_topic(json!([])).await;
-    w.port.put_entity(
-        json!({"identifier": arn, "blueprint": "snsTopic"}),
-        &support::our_datasource(),
-    );
-    w.proxy.add_rule(Rule {
-        action: "ListTopics".into(),
-        status: 500,
-        code: "InternalError".into(),
-        times: 10_000,
-        ..Default::default()
-    });
-    let run = run_binary(&["sail", "--once"], &w.env()).await;
-    assert_eq!(run.code, 3, "{}", run.stderr);
-    assert!(w.proxy.hits("ListTopics") >= 1);
-    assert_eq!(w.proxy.hits("GetTopicAttributes"), 0);
-    assert!(
-        w.port.entity("snsTopic", &arn).is_some(),
-        "the topic from the last run is kept"
-    );
-    assert!(run.stderr.contains("sns:ListTopics"), "{}", run.stderr);
+    a_failed_listing_fails_the_unit(
+        &w,
+        ListingFailure {
+            operation: "sns:ListTopics",
+            code: "InternalError",
+            not_called: Some("GetTopicAttributes"),
+            kept: ("snsTopic", &arn),
+        },
+    )
+    .await;
 }
 
 /// A world with one Lambda function `zinc-fn` in eu-west-1 of the management account (with
@@ -2071,29 +2041,16 @@ async fn lambda_tags_are_absent_without_the_action_and_when_list_tags_fails() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lambda_a_failed_list_functions_fails_the_unit() {
     let (w, arn) = world_with_a_lambda_function(json!([])).await;
-    w.port.put_entity(
-        json!({"identifier": arn, "blueprint": "lambdaFunction"}),
-        &support::our_datasource(),
-    );
-    w.proxy.add_rule(Rule {
-        action: "ListFunctions".into(),
-        status: 500,
-        code: "ServiceException".into(),
-        times: 10_000,
-        ..Default::default()
-    });
-    let run = run_binary(&["sail", "--once"], &w.env()).await;
-    assert_eq!(run.code, 3, "{}", run.stderr);
-    assert!(w.proxy.hits("ListFunctions") >= 1);
-    assert!(
-        w.port.entity("lambdaFunction", &arn).is_some(),
-        "the function from the last run is kept"
-    );
-    assert!(
-        run.stderr.contains("lambda:ListFunctions"),
-        "{}",
-        run.stderr
-    );
+    a_failed_listing_fails_the_unit(
+        &w,
+        ListingFailure {
+            operation: "lambda:ListFunctions",
+            code: "ServiceException",
+            not_called: None,
+            kept: ("lambdaFunction", &arn),
+        },
+    )
+    .await;
 }
 
 /// A world with one DynamoDB table `zinc-orders` in eu-west-1 of the management account
@@ -2334,26 +2291,16 @@ async fn dynamodb_without_actions_and_with_a_failed_describe_table() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dynamodb_a_failed_list_tables_fails_the_unit() {
     let (w, arn) = world_with_a_dynamodb_table(json!([])).await;
-    w.port.put_entity(
-        json!({"identifier": arn, "blueprint": "dynamodbTable"}),
-        &support::our_datasource(),
-    );
-    w.proxy.add_rule(Rule {
-        action: "ListTables".into(),
-        status: 500,
-        code: "InternalServerError".into(),
-        times: 10_000,
-        ..Default::default()
-    });
-    let run = run_binary(&["sail", "--once"], &w.env()).await;
-    assert_eq!(run.code, 3, "{}", run.stderr);
-    assert!(w.proxy.hits("ListTables") >= 1);
-    assert_eq!(w.proxy.hits("DescribeTable"), 0);
-    assert!(
-        w.port.entity("dynamodbTable", &arn).is_some(),
-        "the table from the last run is kept"
-    );
-    assert!(run.stderr.contains("dynamodb:ListTables"), "{}", run.stderr);
+    a_failed_listing_fails_the_unit(
+        &w,
+        ListingFailure {
+            operation: "dynamodb:ListTables",
+            code: "InternalServerError",
+            not_called: Some("DescribeTable"),
+            kept: ("dynamodbTable", &arn),
+        },
+    )
+    .await;
 }
 
 /// aws-v3's `DbInstanceProperties` keys as its JSON dump writes them (by alias: `Port`,
@@ -2631,30 +2578,16 @@ async fn rds_db_instances_have_the_aws_v3_shape_and_tags_only_with_the_action() 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rds_db_instance_a_failed_describe_fails_the_unit() {
     let (w, _) = world_with_a_db_instance(json!(["ListTagsForResourceAction"])).await;
-    w.port.put_entity(
-        json!({"identifier": "zinc", "blueprint": "rdsDbInstance"}),
-        &support::our_datasource(),
-    );
-    w.proxy.add_rule(Rule {
-        action: "DescribeDBInstances".into(),
-        status: 500,
-        code: "InternalFailure".into(),
-        times: 10_000,
-        ..Default::default()
-    });
-    let run = run_binary(&["sail", "--once"], &w.env()).await;
-    assert_eq!(run.code, 3, "{}", run.stderr);
-    assert!(w.proxy.hits("DescribeDBInstances") >= 1);
-    assert_eq!(w.proxy.hits("ListTagsForResource"), 0);
-    assert!(
-        w.port.entity("rdsDbInstance", "zinc").is_some(),
-        "the instance from the last run is kept"
-    );
-    assert!(
-        run.stderr.contains("rds:DescribeDBInstances"),
-        "{}",
-        run.stderr
-    );
+    a_failed_listing_fails_the_unit(
+        &w,
+        ListingFailure {
+            operation: "rds:DescribeDBInstances",
+            code: "InternalFailure",
+            not_called: Some("ListTagsForResource"),
+            kept: ("rdsDbInstance", "zinc"),
+        },
+    )
+    .await;
 }
 
 /// An empty world (one member) where the test creates, in moto's management account,
@@ -2841,29 +2774,16 @@ async fn rds_db_clusters_have_the_aws_v3_shape_with_every_key_aws_returned() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rds_db_cluster_a_failed_describe_fails_the_unit() {
     let (w, _) = world_with_a_db_cluster(json!([])).await;
-    w.port.put_entity(
-        json!({"identifier": "copper", "blueprint": "rdsDbCluster"}),
-        &support::our_datasource(),
-    );
-    w.proxy.add_rule(Rule {
-        action: "DescribeDBClusters".into(),
-        status: 500,
-        code: "InternalFailure".into(),
-        times: 10_000,
-        ..Default::default()
-    });
-    let run = run_binary(&["sail", "--once"], &w.env()).await;
-    assert_eq!(run.code, 3, "{}", run.stderr);
-    assert!(w.proxy.hits("DescribeDBClusters") >= 1);
-    assert!(
-        w.port.entity("rdsDbCluster", "copper").is_some(),
-        "the cluster from the last run is kept"
-    );
-    assert!(
-        run.stderr.contains("rds:DescribeDBClusters"),
-        "{}",
-        run.stderr
-    );
+    a_failed_listing_fails_the_unit(
+        &w,
+        ListingFailure {
+            operation: "rds:DescribeDBClusters",
+            code: "InternalFailure",
+            not_called: None,
+            kept: ("rdsDbCluster", "copper"),
+        },
+    )
+    .await;
 }
 
 /// An SDK config talking to moto directly (not through the proxy) with the static test
@@ -2875,4 +2795,49 @@ async fn moto_config(url: &str, region: &str) -> aws_config::SdkConfig {
         .credentials_provider(Credentials::new("testing", "testing", None, None, "test"))
         .load()
         .await
+}
+
+/// How a kind's listing call is made to fail, and what the run must then show.
+struct ListingFailure<'a> {
+    /// `service:Operation` of the listing call, answered with HTTP 500 every time.
+    operation: &'a str,
+    /// The AWS error code of that answer.
+    code: &'a str,
+    /// A call that must not be made (nothing is enriched from a failed listing).
+    not_called: Option<&'a str>,
+    /// (blueprint, identifier) of an entity of the last run that must be kept.
+    kept: (&'a str, &'a str),
+}
+
+/// Seeds `kept` as an entity of this integration, makes the listing call fail and runs
+/// once: the run is partial (exit 3, so nothing of the kind is deleted), the call was made,
+/// `not_called` was not, the entity is kept, and the error names the operation.
+async fn a_failed_listing_fails_the_unit(w: &World, failure: ListingFailure<'_>) {
+    let (blueprint, id) = failure.kept;
+    w.port.put_entity(
+        json!({"identifier": id, "blueprint": blueprint}),
+        &support::our_datasource(),
+    );
+    let action = failure
+        .operation
+        .split_once(':')
+        .map_or(failure.operation, |(_, a)| a);
+    w.proxy.add_rule(Rule {
+        action: action.into(),
+        status: 500,
+        code: failure.code.into(),
+        times: 10_000,
+        ..Default::default()
+    });
+    let run = run_binary(&["sail", "--once"], &w.env()).await;
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert!(w.proxy.hits(action) >= 1);
+    if let Some(call) = failure.not_called {
+        assert_eq!(w.proxy.hits(call), 0, "{call} after a failed listing");
+    }
+    assert!(
+        w.port.entity(blueprint, id).is_some(),
+        "the {blueprint} entity from the last run is kept"
+    );
+    assert!(run.stderr.contains(failure.operation), "{}", run.stderr);
 }
