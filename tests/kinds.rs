@@ -2841,3 +2841,213 @@ async fn a_failed_listing_fails_the_unit(w: &World, failure: ListingFailure<'_>)
     );
     assert!(run.stderr.contains(failure.operation), "{}", run.stderr);
 }
+
+/// A world with one ECR repository `zinc/app` in eu-west-1 of the management account
+/// (immutable tags, scan on push, two tags; created through the SDK against moto) and an
+/// `ecrRepository` mapping asking for `include`. Returns the world and the repository's ARN.
+async fn world_with_an_ecr_repository(include: Value) -> (World, String) {
+    let w = World::start(&[
+        "--members",
+        "1",
+        "--instances-per-region",
+        "0",
+        "--clusters-per-region",
+        "0",
+        "--buckets-per-account",
+        "0",
+    ])
+    .await;
+    let config = moto_config(&w.moto.url(), "eu-west-1").await;
+    use aws_sdk_ecr::types::{ImageScanningConfiguration, ImageTagMutability, Tag};
+    let tag = |k: &str, v: &str| Tag::builder().key(k).value(v).build().unwrap();
+    let arn = aws_sdk_ecr::Client::new(&config)
+        .create_repository()
+        .repository_name("zinc/app")
+        .image_tag_mutability(ImageTagMutability::Immutable)
+        .image_scanning_configuration(
+            ImageScanningConfiguration::builder()
+                .scan_on_push(true)
+                .build(),
+        )
+        .tags(tag("team", "platform"))
+        .tags(tag("tier", "web"))
+        .send()
+        .await
+        .unwrap()
+        .repository
+        .and_then(|r| r.repository_arn)
+        .unwrap();
+    w.port.put_blueprint(json!({
+        "identifier": "ecrRepository",
+        "title": "ECR repository",
+        "schema": {"properties": {
+            "uri": {"type": "string"},
+            "team": {"type": "string"},
+        }},
+    }));
+    w.seed_integration(json!({"resources": [{
+        "kind": "AWS::ECR::Repository",
+        "selector": {
+            "query": "true",
+            "regionPolicy": {"allow": ["eu-west-1"]},
+            "includeActions": include,
+        },
+        "port": {"entity": {"mappings": {
+            "identifier": ".Properties.RepositoryArn",
+            "title": ".Properties.RepositoryName",
+            "blueprint": "\"ecrRepository\"",
+            "properties": {
+                "uri": ".Properties.RepositoryUri",
+                "team": "(.Properties.Tags // [] | map(select(.Key == \"team\")) | .[0].Value)",
+            },
+        }}},
+    }]}));
+    (w, arn)
+}
+
+/// `AWS::ECR::Repository` through the real binary, with `ListTagsForResourceAction`: the
+/// raw item sent to Port is aws-v3's key for key — the declared keys moto returned,
+/// PascalCase in the model's order, nested values in ECR's camelCase as aws-v3's
+/// `dict[str, Any]` fields keep them, `CreatedAt` RFC 3339, `Tags` as `[{Key, Value}]` —
+/// and the entity is made of it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ecr_repositories_have_the_aws_v3_shape_with_list_tags_for_resource_action() {
+    let (w, arn) = world_with_an_ecr_repository(json!(["ListTagsForResourceAction"])).await;
+    let run = run_binary(&["sail"], &w.env()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+
+    let examples = w.port.examples(IDENTIFIER, "AWS::ECR::Repository");
+    assert_eq!(examples.len(), 1, "{examples:#?}");
+    let item = &examples[0];
+    assert_kind_shape(item);
+    let props = &item["Properties"];
+    let order: Vec<&str> = props
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        order,
+        [
+            "RepositoryName",
+            "RepositoryArn",
+            "RepositoryUri",
+            "RegistryId",
+            "CreatedAt",
+            "ImageTagMutability",
+            "ImageScanningConfiguration",
+            "EncryptionConfiguration",
+            "Tags",
+        ],
+        "{props:#}"
+    );
+    assert_eq!(props["RepositoryArn"], json!(arn));
+    assert_eq!(props["RepositoryName"], "zinc/app");
+    assert_eq!(props["RegistryId"], MANAGEMENT);
+    assert_eq!(
+        props["RepositoryUri"],
+        format!("{MANAGEMENT}.dkr.ecr.eu-west-1.amazonaws.com/zinc/app")
+    );
+    assert_eq!(props["ImageTagMutability"], "IMMUTABLE");
+    assert_eq!(
+        props["ImageScanningConfiguration"],
+        json!({"scanOnPush": true})
+    );
+    assert_eq!(
+        props["EncryptionConfiguration"],
+        json!({"encryptionType": "AES256"})
+    );
+    let created = props["CreatedAt"].as_str().unwrap();
+    assert!(created.ends_with('Z') && created.contains('T'), "{created}");
+    assert_eq!(
+        props["Tags"],
+        json!([{"Key": "team", "Value": "platform"}, {"Key": "tier", "Value": "web"}])
+    );
+    assert_eq!(
+        item["__ExtraContext"],
+        json!({"AccountId": MANAGEMENT, "Region": "eu-west-1"})
+    );
+    assert_eq!(w.proxy.hits("ListTagsForResource"), 1);
+
+    let e = w.port.entity("ecrRepository", &arn).unwrap();
+    assert_eq!(e["properties"]["team"], "platform");
+}
+
+/// Without `ListTagsForResourceAction` no tags call is made and `Tags` is absent; a failed
+/// `ListTagsForResource` (denied) keeps the item without `Tags`, the run complete, and is
+/// logged as an enrichment failure naming the account, region, kind and action.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ecr_tags_are_absent_without_the_action_and_when_list_tags_for_resource_fails() {
+    let (w, _) = world_with_an_ecr_repository(json!([])).await;
+    let run = run_binary(&["sail"], &w.env()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let examples = w.port.examples(IDENTIFIER, "AWS::ECR::Repository");
+    assert_eq!(examples.len(), 1, "{examples:#?}");
+    assert!(
+        examples[0]["Properties"].get("Tags").is_none(),
+        "{examples:#?}"
+    );
+    assert_eq!(w.proxy.hits("ListTagsForResource"), 0);
+
+    let (w, arn) = world_with_an_ecr_repository(json!(["ListTagsForResourceAction"])).await;
+    w.proxy.add_rule(Rule {
+        action: "ListTagsForResource".into(),
+        status: 400,
+        code: "AccessDeniedException".into(),
+        times: 10_000,
+        ..Default::default()
+    });
+    let run = run_binary(&["sail"], &w.env()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let examples = w.port.examples(IDENTIFIER, "AWS::ECR::Repository");
+    assert_eq!(examples.len(), 1, "{examples:#?}");
+    let props = &examples[0]["Properties"];
+    assert!(props.get("Tags").is_none(), "{props:#}");
+    assert_eq!(props["RepositoryArn"], json!(arn));
+    assert!(w.proxy.hits("ListTagsForResource") >= 1);
+    assert!(w.port.entity("ecrRepository", &arn).is_some());
+    let warning = run
+        .stderr
+        .lines()
+        .find(|l| l.contains("enrichment call failed"))
+        .unwrap_or_else(|| panic!("no warning in:\n{}", run.stderr));
+    for needle in [
+        MANAGEMENT,
+        "eu-west-1",
+        "AWS::ECR::Repository",
+        "ListTagsForResourceAction",
+    ] {
+        assert!(warning.contains(needle), "{needle} in {warning}");
+    }
+}
+
+/// A failed `DescribeRepositories` fails the unit: the run ends partial (exit 3) and the
+/// entity a previous run made is kept, not deleted as if the repository were gone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ecr_a_failed_describe_repositories_fails_the_unit() {
+    let (w, arn) = world_with_an_ecr_repository(json!([])).await;
+    w.port.put_entity(
+        json!({"identifier": arn, "blueprint": "ecrRepository"}),
+        &support::our_datasource(),
+    );
+    w.proxy.add_rule(Rule {
+        action: "DescribeRepositories".into(),
+        status: 500,
+        code: "ServerException".into(),
+        times: 10_000,
+        ..Default::default()
+    });
+    let run = run_binary(&["sail", "--once"], &w.env()).await;
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert!(w.proxy.hits("DescribeRepositories") >= 1);
+    assert!(
+        w.port.entity("ecrRepository", &arn).is_some(),
+        "the repository from the last run is kept"
+    );
+    assert!(
+        run.stderr.contains("ecr:DescribeRepositories"),
+        "{}",
+        run.stderr
+    );
+}

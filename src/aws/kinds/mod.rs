@@ -99,6 +99,7 @@ mod account;
 mod attributes;
 mod dynamodb;
 mod ec2;
+mod ecr;
 mod ecs;
 mod lambda;
 mod organizations;
@@ -140,6 +141,7 @@ static REGISTRY: &[&[Kind]] = &[
     lambda::KINDS,
     dynamodb::KINDS,
     rds::KINDS,
+    ecr::KINDS,
 ];
 
 /// Every supported kind.

@@ -1,0 +1,3 @@
+//! ECR kinds.
+
+kinds![repository];
