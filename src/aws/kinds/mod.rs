@@ -100,6 +100,7 @@ mod attributes;
 mod dynamodb;
 mod ec2;
 mod ecs;
+mod eks;
 mod lambda;
 mod organizations;
 mod rds;
@@ -140,6 +141,7 @@ static REGISTRY: &[&[Kind]] = &[
     lambda::KINDS,
     dynamodb::KINDS,
     rds::KINDS,
+    eks::KINDS,
 ];
 
 /// Every supported kind.
