@@ -3083,3 +3083,30 @@ async fn eks_a_failed_list_clusters_fails_the_unit() {
     );
     assert!(run.stderr.contains("eks:ListClusters"), "{}", run.stderr);
 }
+
+/// A `DescribeCluster` failing with an error aws-v3 does not recover from (HTTP 500) fails
+/// the unit, as aws-v3 re-raises it: run partial (exit 3), the entity of the last run kept,
+/// never deleted as if the cluster were gone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn eks_a_describe_cluster_server_error_fails_the_unit() {
+    let (w, arn) = world_with_an_eks_cluster().await;
+    w.port.put_entity(
+        json!({"identifier": arn, "blueprint": "eksCluster"}),
+        &support::our_datasource(),
+    );
+    w.proxy.add_rule(Rule {
+        action: "DescribeCluster".into(),
+        status: 500,
+        code: "ServerException".into(),
+        times: 10_000,
+        ..Default::default()
+    });
+    let run = run_binary(&["sail", "--once"], &w.env()).await;
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert!(w.proxy.hits("DescribeCluster") >= 1);
+    assert!(
+        w.port.entity("eksCluster", &arn).is_some(),
+        "the cluster from the last run is kept"
+    );
+    assert!(run.stderr.contains("eks:DescribeCluster"), "{}", run.stderr);
+}

@@ -9,13 +9,14 @@
 //! A member AWS sent as `null` is absent (botocore drops it). `Tags` is EKS's map.
 //! `__ExtraContext` is `{AccountId, Region}`.
 //!
-//! A failed `DescribeCluster` leaves that cluster out, as aws-v3 does for not-found and
-//! access-denied errors (it has no data but the name, which no action maps); it is logged
-//! and counted ([`ListCtx::enrichment_failed`]). (aws-v3 fails the whole page for other
-//! errors; here only that cluster is lost.) A failed `ListClusters` fails the unit.
+//! A `DescribeCluster` failing with a not-found or access-denied error leaves that cluster
+//! out, as aws-v3 does (it has no data but the name, which no action maps); it is logged
+//! and counted ([`ListCtx::enrichment_failed`]). Any other failure of it fails the unit, as
+//! aws-v3 re-raises those (so a throttled or failing call never passes for a gone cluster).
+//! A failed `ListClusters` fails the unit.
 
 use aws_smithy_types::DateTime;
-use futures::StreamExt;
+use futures::{StreamExt, TryStreamExt};
 use serde_json::{Map, Value};
 
 use crate::aws::AwsError;
@@ -95,21 +96,28 @@ async fn list(ctx: ListCtx, emit: Emit) -> Result<(), AwsError> {
                 let (ctx, eks) = (ctx.clone(), eks.clone());
                 async move {
                     let properties = describe(&ctx, &eks, &name).await?;
-                    Some(item(KIND.name, properties, Some(ctx.extra_context())))
+                    Ok::<_, AwsError>(
+                        properties.map(|p| item(KIND.name, p, Some(ctx.extra_context()))),
+                    )
                 }
             })
             .buffered(DESCRIBE_CONCURRENCY)
-            .filter_map(std::future::ready)
-            .collect()
-            .await;
+            .try_filter_map(|item| std::future::ready(Ok(item)))
+            .try_collect()
+            .await?;
         emit.send(items).await?;
     }
     Ok(())
 }
 
 /// The `Properties` of one cluster from `DescribeCluster`; `None`, logged and counted, when
-/// the call failed.
-async fn describe(ctx: &ListCtx, eks: &aws_sdk_eks::Client, name: &str) -> Option<Map<String, Value>> {
+/// the call failed with an error aws-v3 recovers from (not found, access denied); the
+/// error for any other failure.
+async fn describe(
+    ctx: &ListCtx,
+    eks: &aws_sdk_eks::Client,
+    name: &str,
+) -> Result<Option<Map<String, Value>>, AwsError> {
     ctx.pace("eks").await;
     let raw = RawJson::default();
     let sent = eks
@@ -121,13 +129,34 @@ async fn describe(ctx: &ListCtx, eks: &aws_sdk_eks::Client, name: &str) -> Optio
         .await;
     let error = match sent {
         Ok(_) => match raw.take().as_mut().and_then(|b| b.get_mut("cluster")) {
-            Some(cluster @ Value::Object(_)) => return Some(properties(cluster.take())),
+            Some(cluster @ Value::Object(_)) => return Ok(Some(properties(cluster.take()))),
             _ => AwsError::other("eks:DescribeCluster", "the answer has no cluster"),
         },
         Err(e) => AwsError::from_sdk("eks:DescribeCluster", e),
     };
+    if !recoverable(&error) {
+        return Err(error);
+    }
     ctx.enrichment_failed(KIND.name, &DESCRIBE, name, &error);
-    None
+    Ok(None)
+}
+
+/// aws-v3's `is_recoverable_aws_exception`: its not-found and access-denied error codes.
+fn recoverable(error: &AwsError) -> bool {
+    const CODES: &[&str] = &[
+        "AccessDenied",
+        "AccessDeniedException",
+        "UnauthorizedOperation",
+        "ResourceNotFoundException",
+        "ResourceNotFound",
+        "ResourceNotFoundFault",
+        "RepositoryPolicyNotFoundException",
+        "LifecyclePolicyNotFoundException",
+        "NotFoundException",
+        "NoSuchBucket",
+        "404",
+    ];
+    error.code().is_some_and(|c| CODES.contains(&c))
 }
 
 /// aws-v3's `Properties` of one EKS `Cluster` (its JSON).
