@@ -3051,3 +3051,238 @@ async fn ecr_a_failed_describe_repositories_fails_the_unit() {
         run.stderr
     );
 }
+
+/// A world with one EKS cluster `zinc-eks` in eu-west-1 of the management account (two
+/// subnets, a security group, two tags; created through the SDK against moto) and an
+/// `eksCluster` mapping. Returns the world and the cluster's ARN.
+async fn world_with_an_eks_cluster() -> (World, String) {
+    let w = World::start(&[
+        "--members",
+        "1",
+        "--instances-per-region",
+        "0",
+        "--clusters-per-region",
+        "0",
+        "--buckets-per-account",
+        "0",
+    ])
+    .await;
+    let config = moto_config(&w.moto.url(), "eu-west-1").await;
+    use aws_sdk_eks::types::VpcConfigRequest;
+    let arn = aws_sdk_eks::Client::new(&config)
+        .create_cluster()
+        .name("zinc-eks")
+        .version("1.29")
+        .role_arn(format!("arn:aws:iam::{MANAGEMENT}:role/zinc-eks-role"))
+        .resources_vpc_config(
+            VpcConfigRequest::builder()
+                .subnet_ids("subnet-aaaa")
+                .subnet_ids("subnet-bbbb")
+                .security_group_ids("sg-cccc")
+                .build(),
+        )
+        .tags("team", "platform")
+        .tags("tier", "web")
+        .send()
+        .await
+        .unwrap()
+        .cluster
+        .unwrap()
+        .arn
+        .unwrap();
+    w.port.put_blueprint(json!({
+        "identifier": "eksCluster",
+        "title": "EKS cluster",
+        "schema": {"properties": {
+            "version": {"type": "string"},
+            "team": {"type": "string"},
+        }},
+    }));
+    w.seed_integration(json!({"resources": [{
+        "kind": "AWS::EKS::Cluster",
+        "selector": {
+            "query": "true",
+            "regionPolicy": {"allow": ["eu-west-1"]},
+        },
+        "port": {"entity": {"mappings": {
+            "identifier": ".Properties.Arn",
+            "title": ".Properties.Name",
+            "blueprint": "\"eksCluster\"",
+            "properties": {
+                "version": ".Properties.Version",
+                "team": ".Properties.Tags.team",
+            },
+        }}},
+    }]}));
+    (w, arn)
+}
+
+/// `AWS::EKS::Cluster` through the real binary (`DescribeClusterAction`, its only action):
+/// the raw item sent to Port is aws-v3's key for key — the declared keys moto returned,
+/// PascalCase in the model's order, nested values in EKS's camelCase, `CreatedAt` RFC 3339,
+/// `Tags` as a map — and the entity is made of it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn eks_clusters_have_the_aws_v3_shape() {
+    let (w, arn) = world_with_an_eks_cluster().await;
+    let run = run_binary(&["sail"], &w.env()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+
+    let examples = w.port.examples(IDENTIFIER, "AWS::EKS::Cluster");
+    assert_eq!(examples.len(), 1, "{examples:#?}");
+    let item = &examples[0];
+    assert_kind_shape(item);
+    let props = &item["Properties"];
+    let keys: Vec<&str> = props
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    let model_order = [
+        "AccessConfig",
+        "Arn",
+        "CertificateAuthority",
+        "ComputeConfig",
+        "CreatedAt",
+        "Endpoint",
+        "Identity",
+        "KubernetesNetworkConfig",
+        "Logging",
+        "Name",
+        "PlatformVersion",
+        "ResourcesVpcConfig",
+        "RoleArn",
+        "Status",
+        "StorageConfig",
+        "Tags",
+        "UpgradePolicy",
+        "Version",
+        "ZonalShiftConfig",
+    ];
+    let mut expected: Vec<&str> = model_order.to_vec();
+    expected.retain(|k| keys.contains(k));
+    assert_eq!(
+        keys, expected,
+        "declared keys only, in the model's order: {props:#}"
+    );
+    assert_eq!(props["Arn"], json!(arn));
+    assert_eq!(props["Name"], "zinc-eks");
+    assert_eq!(props["Version"], "1.29");
+    assert_eq!(
+        props["RoleArn"],
+        json!(format!("arn:aws:iam::{MANAGEMENT}:role/zinc-eks-role"))
+    );
+    assert_eq!(
+        props["ResourcesVpcConfig"]["subnetIds"],
+        json!(["subnet-aaaa", "subnet-bbbb"])
+    );
+    assert_eq!(
+        props["ResourcesVpcConfig"]["securityGroupIds"],
+        json!(["sg-cccc"])
+    );
+    assert_eq!(props["Tags"], json!({"team": "platform", "tier": "web"}));
+    let created = props["CreatedAt"].as_str().unwrap();
+    assert!(
+        created.ends_with('Z') && created.contains('T'),
+        "RFC 3339: {created}"
+    );
+    assert_eq!(
+        item["__ExtraContext"],
+        json!({"AccountId": MANAGEMENT, "Region": "eu-west-1"})
+    );
+    assert_eq!(w.proxy.hits("DescribeCluster"), 1);
+
+    let e = w.port.entity("eksCluster", &arn).unwrap();
+    assert_eq!(e["properties"]["version"], "1.29");
+    assert_eq!(e["properties"]["team"], "platform");
+}
+
+/// A cluster gone between `ListClusters` and `DescribeCluster` (not found) is left out, as
+/// aws-v3 does, keeps the run complete and is logged as an enrichment failure naming the
+/// account, region, kind and action. (A denied describe fails the unit instead: the cluster
+/// exists and was not seen, so its entity must not be deleted.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn eks_a_failed_describe_cluster_leaves_the_cluster_out() {
+    let (w, arn) = world_with_an_eks_cluster().await;
+    w.proxy.add_rule(Rule {
+        action: "DescribeCluster".into(),
+        status: 404,
+        code: "ResourceNotFoundException".into(),
+        times: 10_000,
+        ..Default::default()
+    });
+    let run = run_binary(&["sail"], &w.env()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(w.proxy.hits("DescribeCluster") >= 1);
+    assert!(
+        w.port.examples(IDENTIFIER, "AWS::EKS::Cluster").is_empty(),
+        "no item without DescribeCluster"
+    );
+    assert!(w.port.entity("eksCluster", &arn).is_none());
+    let warning = run
+        .stderr
+        .lines()
+        .find(|l| l.contains("enrichment call failed"))
+        .unwrap_or_else(|| panic!("no warning in:\n{}", run.stderr));
+    for needle in [
+        MANAGEMENT,
+        "eu-west-1",
+        "AWS::EKS::Cluster",
+        "DescribeClusterAction",
+    ] {
+        assert!(warning.contains(needle), "{needle} in {warning}");
+    }
+}
+
+/// A failed `ListClusters` fails the unit: the run ends partial (exit 3) and the entity a
+/// previous run made is kept, not deleted as if the cluster were gone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn eks_a_failed_list_clusters_fails_the_unit() {
+    let (w, arn) = world_with_an_eks_cluster().await;
+    w.port.put_entity(
+        json!({"identifier": arn, "blueprint": "eksCluster"}),
+        &support::our_datasource(),
+    );
+    w.proxy.add_rule(Rule {
+        action: "ListClusters".into(),
+        status: 500,
+        code: "ServerException".into(),
+        times: 10_000,
+        ..Default::default()
+    });
+    let run = run_binary(&["sail", "--once"], &w.env()).await;
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert!(w.proxy.hits("ListClusters") >= 1);
+    assert!(
+        w.port.entity("eksCluster", &arn).is_some(),
+        "the cluster from the last run is kept"
+    );
+    assert!(run.stderr.contains("eks:ListClusters"), "{}", run.stderr);
+}
+
+/// A `DescribeCluster` failing with an error aws-v3 does not recover from (HTTP 500) fails
+/// the unit, as aws-v3 re-raises it: run partial (exit 3), the entity of the last run kept,
+/// never deleted as if the cluster were gone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn eks_a_describe_cluster_server_error_fails_the_unit() {
+    let (w, arn) = world_with_an_eks_cluster().await;
+    w.port.put_entity(
+        json!({"identifier": arn, "blueprint": "eksCluster"}),
+        &support::our_datasource(),
+    );
+    w.proxy.add_rule(Rule {
+        action: "DescribeCluster".into(),
+        status: 500,
+        code: "ServerException".into(),
+        times: 10_000,
+        ..Default::default()
+    });
+    let run = run_binary(&["sail", "--once"], &w.env()).await;
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert!(w.proxy.hits("DescribeCluster") >= 1);
+    assert!(
+        w.port.entity("eksCluster", &arn).is_some(),
+        "the cluster from the last run is kept"
+    );
+    assert!(run.stderr.contains("eks:DescribeCluster"), "{}", run.stderr);
+}

@@ -260,6 +260,12 @@ fn classify(
         c.action = Some(lambda_operation(method, path));
         return c;
     }
+    if c.service.as_deref() == Some("eks") {
+        // REST-JSON as Lambda.
+        c.json = true;
+        c.action = Some(eks_operation(method, path));
+        return c;
+    }
     let form = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -320,6 +326,18 @@ fn lambda_operation(method: &str, path: &str) -> String {
         ("GET", [_, "functions", _]) => "GetFunction".into(),
         ("GET", [_, "tags", ..]) => "ListTags".into(),
         (m, [_, resource, ..]) => format!("{m}{resource}"),
+        (m, _) => m.to_string(),
+    }
+}
+
+/// EKS's REST operations a sync uses, named as in the API reference; anything else as
+/// `<METHOD><path's first segment>`.
+fn eks_operation(method: &str, path: &str) -> String {
+    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+    match (method, segments.as_slice()) {
+        ("GET", ["clusters"]) => "ListClusters".into(),
+        ("GET", ["clusters", _]) => "DescribeCluster".into(),
+        (m, [resource, ..]) => format!("{m}{resource}"),
         (m, _) => m.to_string(),
     }
 }

@@ -101,6 +101,7 @@ mod dynamodb;
 mod ec2;
 mod ecr;
 mod ecs;
+mod eks;
 mod lambda;
 mod organizations;
 mod rds;
@@ -142,6 +143,7 @@ static REGISTRY: &[&[Kind]] = &[
     dynamodb::KINDS,
     rds::KINDS,
     ecr::KINDS,
+    eks::KINDS,
 ];
 
 /// Every supported kind.

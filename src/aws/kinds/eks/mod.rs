@@ -1,0 +1,3 @@
+//! EKS kinds.
+
+kinds![cluster];
