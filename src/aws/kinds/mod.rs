@@ -600,6 +600,32 @@ impl Intercept for RawJson {
     }
 }
 
+/// aws-v3's `ignore` policy over a service's own JSON object: the declared `(from, to)`
+/// keys AWS sent, renamed, in declared order; nulls absent at any depth (botocore drops
+/// them); the `epoch` keys (epoch seconds in AWS's JSON) as RFC 3339, as aws-v3 writes
+/// datetimes.
+pub(crate) fn declared_json(
+    mut object: Map<String, Value>,
+    keys: &[(&str, &str)],
+    epoch: &[&str],
+) -> Map<String, Value> {
+    keys.iter()
+        .filter_map(|(from, to)| {
+            let mut v = object.remove(*from)?;
+            if v.is_null() {
+                return None;
+            }
+            drop_nulls(&mut v);
+            if epoch.contains(from)
+                && let Some(secs) = v.as_f64()
+            {
+                v = time(&DateTime::from_secs_f64(secs));
+            }
+            Some((to.to_string(), v))
+        })
+        .collect()
+}
+
 /// Removes object members that are `null`, at any depth: botocore leaves them out of what
 /// it parses, so aws-v3 never sees them (for kinds reading [`RawJson`]).
 pub(crate) fn drop_nulls(v: &mut Value) {

@@ -15,13 +15,12 @@
 //! as aws-v3 does; it is logged and counted ([`ListCtx::enrichment_failed`]). A failed
 //! `DescribeRepositories` fails the unit.
 
-use aws_smithy_types::DateTime;
 use futures::StreamExt;
 use serde_json::{Map, Value};
 
 use crate::aws::AwsError;
 use crate::aws::kinds::{
-    Action, Emit, Fixture, Kind, ListCtx, RawJson, Regions, Scope, drop_nulls, item, time,
+    Action, Emit, Fixture, Kind, ListCtx, RawJson, Regions, Scope, declared_json, item,
 };
 use crate::pagination::Cursors;
 
@@ -169,21 +168,7 @@ fn properties(repository: Value, tags: Option<Value>) -> Map<String, Value> {
     if let Some(tags) = tags {
         repository.insert("tags".into(), tags);
     }
-    KEYS.iter()
-        .filter_map(|(from, to)| {
-            let mut v = repository.remove(*from)?;
-            if v.is_null() {
-                return None;
-            }
-            drop_nulls(&mut v);
-            if *from == "createdAt"
-                && let Some(secs) = v.as_f64()
-            {
-                v = time(&DateTime::from_secs_f64(secs));
-            }
-            Some((to.to_string(), v))
-        })
-        .collect()
+    declared_json(repository, KEYS, &["createdAt"])
 }
 
 #[cfg(test)]

@@ -15,13 +15,12 @@
 //! aws-v3 re-raises those (so a throttled or failing call never passes for a gone cluster).
 //! A failed `ListClusters` fails the unit.
 
-use aws_smithy_types::DateTime;
 use futures::{StreamExt, TryStreamExt};
 use serde_json::{Map, Value};
 
 use crate::aws::AwsError;
 use crate::aws::kinds::{
-    Action, Emit, Fixture, Kind, ListCtx, RawJson, Regions, Scope, drop_nulls, item, time,
+    Action, Emit, Fixture, Kind, ListCtx, RawJson, Regions, Scope, declared_json, item,
 };
 use crate::pagination::Cursors;
 
@@ -160,24 +159,10 @@ fn recoverable(error: &AwsError) -> bool {
 
 /// aws-v3's `Properties` of one EKS `Cluster` (its JSON).
 fn properties(cluster: Value) -> Map<String, Value> {
-    let Value::Object(mut cluster) = cluster else {
+    let Value::Object(cluster) = cluster else {
         return Map::new();
     };
-    KEYS.iter()
-        .filter_map(|(from, to)| {
-            let mut v = cluster.remove(*from)?;
-            if v.is_null() {
-                return None;
-            }
-            drop_nulls(&mut v);
-            if *to == "CreatedAt"
-                && let Some(secs) = v.as_f64()
-            {
-                v = time(&DateTime::from_secs_f64(secs));
-            }
-            Some((to.to_string(), v))
-        })
-        .collect()
+    declared_json(cluster, KEYS, &["createdAt"])
 }
 
 #[cfg(test)]
