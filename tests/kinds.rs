@@ -65,6 +65,7 @@ async fn list_with(kind: &str, region: &str, include: &[&str]) -> (Vec<Value>, S
         region: region.to_string(),
         partition: settings.aws.partition,
         pacer: None,
+        bounds: Default::default(),
         actions: k.requested(&include),
     };
     let lister = tokio::spawn((k.list)(ctx, Emit::new(tx)));
@@ -833,12 +834,12 @@ async fn ecs_epoch_timestamps_are_rfc3339_and_undeclared_keys_are_dropped() {
         services[0]["Properties"],
         json!({
             "ClusterArn": cluster,
-            "CreatedAt": "2023-12-21T01:50:56.789Z",
+            "CreatedAt": "2023-12-21T01:50:56.789000Z",
             "CreatedBy": "arn:aws:iam::123456789012:role/admin",
             "Deployments": [{"id": "ecs-svc/1", "status": "PRIMARY",
-                "createdAt": "2023-12-21T01:50:56Z", "updatedAt": "2023-12-21T01:50:57.5Z"}],
+                "createdAt": "2023-12-21T01:50:56Z", "updatedAt": "2023-12-21T01:50:57.500000Z"}],
             "DesiredCount": 1,
-            "Events": [{"id": "e1", "message": "steady", "createdAt": "2023-12-21T01:50:58.25Z"}],
+            "Events": [{"id": "e1", "message": "steady", "createdAt": "2023-12-21T01:50:58.250000Z"}],
             "PendingCount": 0,
             "RunningCount": 1,
             "ServiceArn": service,
@@ -861,7 +862,7 @@ async fn ecs_epoch_timestamps_are_rfc3339_and_undeclared_keys_are_dropped() {
             "Status": "ACTIVE",
             "ContainerDefinitions": [],
             "Tags": [],
-            "RegisteredAt": "2023-12-21T01:50:56.789Z",
+            "RegisteredAt": "2023-12-21T01:50:56.789000Z",
         })
     );
     assert_only_declared_keys(&definitions[0]);
@@ -1561,6 +1562,47 @@ async fn world_with_a_queue(include: Value) -> (World, String) {
         }}},
     }]}));
     (w, created.queue_url().unwrap().to_string())
+}
+
+/// Enrichment calls are bounded per (account, service) across regions, not per region: 48
+/// queues of one account in 4 regions, each `GetQueueAttributes` answered slowly, never have
+/// more than `ENRICH_CONCURRENCY` calls in flight (a bound per region let 4 × 8 through).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn enrichment_calls_are_bounded_per_account_and_service_across_regions() {
+    let (w, _) = world_with_a_queue(json!([])).await;
+    let regions = ["eu-west-1", "eu-west-2", "us-east-1", "us-west-2"];
+    for region in regions {
+        let sqs = aws_sdk_sqs::Client::new(&moto_config(&w.moto.url(), region).await);
+        for i in 0..12 {
+            sqs.create_queue()
+                .queue_name(format!("bound-{i}"))
+                .send()
+                .await
+                .unwrap();
+        }
+    }
+    w.seed_integration(json!({"resources": [{
+        "kind": "AWS::SQS::Queue",
+        "selector": {"query": "true", "regionPolicy": {"allow": regions}},
+        "port": {"entity": {"mappings": {
+            "identifier": ".Properties.QueueArn",
+            "blueprint": "\"sqsQueue\"",
+        }}},
+    }]}));
+    w.proxy.add_rule(Rule {
+        action: "GetQueueAttributes".into(),
+        delay_ms: 300,
+        times: 10_000,
+        ..Default::default()
+    });
+    let run = run_binary(&["sail"], &w.env()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(w.proxy.hits("GetQueueAttributes"), 49);
+    let in_flight = w.proxy.max_in_flight("GetQueueAttributes");
+    assert!(
+        (2..=aws_catalog_sync::aws::kinds::ENRICH_CONCURRENCY).contains(&in_flight),
+        "{in_flight} GetQueueAttributes calls in flight at once"
+    );
 }
 
 /// `AWS::SQS::Queue` through the real binary, with `ListQueueTagsAction`: the raw item has
@@ -2770,6 +2812,55 @@ async fn rds_db_clusters_have_the_aws_v3_shape_with_every_key_aws_returned() {
     );
 }
 
+/// A mapping with two `AWS::RDS::DBCluster` resources, one asking for
+/// `ListTagsForResourceAction` and one not: the action replaces the describe call's own
+/// `TagList`, so both entities have the cluster's tags (the one without the action lost them
+/// when the engine stripped the action's key from it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rds_db_cluster_keeps_its_own_tag_list_next_to_a_resource_asking_for_the_tags_action() {
+    let (w, _) = world_with_a_db_cluster(json!([])).await;
+    w.port.put_blueprint(json!({
+        "identifier": "rdsDbClusterTagged",
+        "title": "RDS DB cluster (tags action)",
+        "schema": {"properties": {"tags": {"type": "array"}}},
+    }));
+    w.port.put_blueprint(json!({
+        "identifier": "rdsDbClusterPlain",
+        "title": "RDS DB cluster",
+        "schema": {"properties": {"tags": {"type": "array"}}},
+    }));
+    let resource = |blueprint: &str, include: Value| {
+        json!({
+            "kind": "AWS::RDS::DBCluster",
+            "selector": {
+                "query": "true",
+                "regionPolicy": {"allow": ["eu-west-1"]},
+                "includeActions": include,
+            },
+            "port": {"entity": {"mappings": {
+                "identifier": ".Properties.DBClusterIdentifier",
+                "blueprint": format!("\"{blueprint}\""),
+                "properties": {"tags": ".Properties.TagList"},
+            }}},
+        })
+    };
+    w.seed_integration(json!({"resources": [
+        resource("rdsDbClusterTagged", json!(["ListTagsForResourceAction"])),
+        resource("rdsDbClusterPlain", json!([])),
+    ]}));
+    let run = run_binary(&["sail"], &w.env()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(w.proxy.hits("ListTagsForResource"), 1);
+    for blueprint in ["rdsDbClusterTagged", "rdsDbClusterPlain"] {
+        let e = w.port.entity(blueprint, "copper").unwrap();
+        assert_eq!(
+            e["properties"]["tags"],
+            json!([{"Key": "team", "Value": "data"}]),
+            "{blueprint}: {e:#}"
+        );
+    }
+}
+
 /// A failed `DescribeDBClusters` fails the unit: exit 3, the previous run's entity kept.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rds_db_cluster_a_failed_describe_fails_the_unit() {
@@ -3020,6 +3111,97 @@ async fn ecr_tags_are_absent_without_the_action_and_when_list_tags_for_resource_
     ] {
         assert!(warning.contains(needle), "{needle} in {warning}");
     }
+}
+
+/// `GetRepositoryPolicyAction` and `GetLifecyclePolicyAction` through the real binary: a
+/// repository with both policies gets `RepositoryPolicyText` (the document as AWS sends it)
+/// and `LifecyclePolicy` (the whole answer, as aws-v3 stores botocore's, `ResponseMetadata`
+/// included); a repository with neither gets neither key, and that is not a failure.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ecr_policy_actions_add_the_policy_text_and_the_whole_lifecycle_answer() {
+    let (w, arn) = world_with_an_ecr_repository(json!([
+        "GetRepositoryPolicyAction",
+        "GetLifecyclePolicyAction"
+    ]))
+    .await;
+    let ecr = aws_sdk_ecr::Client::new(&moto_config(&w.moto.url(), "eu-west-1").await);
+    let policy = json!({"Version": "2012-10-17", "Statement": [{
+        "Sid": "pull", "Effect": "Allow", "Principal": "*", "Action": ["ecr:BatchGetImage"],
+    }]})
+    .to_string();
+    ecr.set_repository_policy()
+        .repository_name("zinc/app")
+        .policy_text(&policy)
+        .send()
+        .await
+        .unwrap();
+    let lifecycle = json!({"rules": [{
+        "rulePriority": 1, "description": "old", "action": {"type": "expire"},
+        "selection": {"tagStatus": "untagged", "countType": "sinceImagePushed",
+            "countUnit": "days", "countNumber": 14},
+    }]})
+    .to_string();
+    ecr.put_lifecycle_policy()
+        .repository_name("zinc/app")
+        .lifecycle_policy_text(&lifecycle)
+        .send()
+        .await
+        .unwrap();
+    ecr.create_repository()
+        .repository_name("zinc/bare")
+        .send()
+        .await
+        .unwrap();
+
+    let run = run_binary(&["sail"], &w.env()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        !run.stderr.contains("enrichment call failed"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(w.proxy.hits("GetRepositoryPolicy"), 2);
+    assert_eq!(w.proxy.hits("GetLifecyclePolicy"), 2);
+    let examples = w.port.examples(IDENTIFIER, "AWS::ECR::Repository");
+    let of = |name: &str| {
+        examples
+            .iter()
+            .find(|i| i["Properties"]["RepositoryName"] == name)
+            .unwrap_or_else(|| panic!("{name} in {examples:#?}"))["Properties"]
+            .clone()
+    };
+    let props = of("zinc/app");
+    assert_eq!(props["RepositoryArn"], json!(arn));
+    let text: Value =
+        serde_json::from_str(props["RepositoryPolicyText"].as_str().unwrap()).unwrap();
+    assert_eq!(text, serde_json::from_str::<Value>(&policy).unwrap());
+    let answer = &props["LifecyclePolicy"];
+    assert_eq!(answer["registryId"], MANAGEMENT, "{answer:#}");
+    assert_eq!(answer["repositoryName"], "zinc/app");
+    let text: Value =
+        serde_json::from_str(answer["lifecyclePolicyText"].as_str().unwrap()).unwrap();
+    assert_eq!(text, serde_json::from_str::<Value>(&lifecycle).unwrap());
+    let meta = &answer["ResponseMetadata"];
+    assert_eq!(meta["HTTPStatusCode"], 200, "{meta:#}");
+    assert_eq!(meta["RetryAttempts"], 0);
+    let headers = meta["HTTPHeaders"].as_object().unwrap();
+    assert!(headers.contains_key("content-type"), "{meta:#}");
+    assert!(headers.keys().all(|k| *k == k.to_lowercase()), "{meta:#}");
+    let order: Vec<&str> = props
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        &order[order.len() - 2..],
+        ["LifecyclePolicy", "RepositoryPolicyText"],
+        "aws-v3's model order: {order:?}"
+    );
+
+    let bare = of("zinc/bare");
+    assert!(bare.get("RepositoryPolicyText").is_none(), "{bare:#}");
+    assert!(bare.get("LifecyclePolicy").is_none(), "{bare:#}");
 }
 
 /// A failed `DescribeRepositories` fails the unit: the run ends partial (exit 3) and the

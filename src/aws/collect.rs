@@ -21,7 +21,7 @@ use tracing::Instrument;
 
 use super::AwsError;
 use super::accounts::Account;
-use super::kinds::{Actions, Emit, Kind, ListCtx, Pacer, Regions, Scope};
+use super::kinds::{Actions, Bounds, Emit, Kind, ListCtx, Pacer, Regions, Scope};
 use super::regions;
 use crate::config::Partition;
 use crate::mapping::Resource;
@@ -95,6 +95,8 @@ pub(crate) struct Plan {
     pub(crate) max_regions: usize,
     /// Per-(account, service) request pacing.
     pub(crate) pacer: Option<Arc<Pacer>>,
+    /// Per-(account, service) bound on resources enriched at once, shared by every unit.
+    pub(crate) bounds: Arc<Bounds>,
     /// The account organization-scoped kinds are listed from first: `accountRoleArn`'s,
     /// where discovery listed the organization.
     pub(crate) organization_account: Option<String>,
@@ -448,6 +450,7 @@ async fn list_unit(unit: Unit, plan: &Plan, tx: mpsc::Sender<Page>) -> Result<us
         region: region_for_call,
         partition: plan.partition,
         pacer: plan.pacer.clone(),
+        bounds: plan.bounds.clone(),
         actions: unit.actions.clone(),
     };
     let tag: Option<Arc<str>> = unit.region.as_deref().map(Arc::from);
@@ -514,6 +517,7 @@ mod tests {
             max_accounts: 1,
             max_regions: 1,
             pacer: None,
+            bounds: Default::default(),
             organization_account: None,
         }
     }

@@ -430,6 +430,7 @@ async fn collect_and_load(
             max_accounts: aws.max_concurrent_accounts,
             max_regions: aws.max_concurrent_regions,
             pacer: aws.max_requests_per_second.and_then(kinds::pacer),
+            bounds: Default::default(),
             // `arn:<partition>:iam::<account>:role/…`: the account that lists the organization.
             organization_account: aws
                 .account_role_arn

@@ -109,20 +109,24 @@ mod s3;
 mod sns;
 mod sqs;
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::Intercept;
-use aws_smithy_runtime_api::client::interceptors::context::AfterDeserializationInterceptorContextRef;
+use aws_smithy_runtime_api::client::interceptors::context::{
+    AfterDeserializationInterceptorContextRef, BeforeTransmitInterceptorContextRef,
+};
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::DateTime;
 use aws_smithy_types::config_bag::ConfigBag;
 use aws_smithy_types::date_time::Format;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use futures::StreamExt;
 use futures::future::BoxFuture;
 use serde_json::{Map, Value, json};
-use tokio::sync::mpsc;
+use tokio::sync::{Semaphore, mpsc};
 
 use super::AwsError;
 use super::accounts::Account;
@@ -353,6 +357,8 @@ pub struct ListCtx {
     pub partition: Partition,
     /// Per-(account, service) request pacing, when `maxRequestsPerSecond` is set.
     pub pacer: Option<Arc<Pacer>>,
+    /// Per-(account, service) bound on resources enriched at once ([`ListCtx::per_resource`]).
+    pub bounds: Arc<Bounds>,
     /// The optional actions to run: the union of the `includeActions` of the mapping's
     /// resources of this kind, restricted to the kind's own optional actions.
     pub actions: Actions,
@@ -367,7 +373,57 @@ pub(crate) fn pacer(per_second: u32) -> Option<Arc<Pacer>> {
         .map(|n| Arc::new(governor::RateLimiter::keyed(governor::Quota::per_second(n))))
 }
 
+/// Resources whose enrichment calls run at once per (account, service), across every
+/// region and kind of a run: one account's RDS instances and clusters in 17 regions share
+/// 16, so a large account never has hundreds of calls to one service in flight (AWS
+/// throttles per account and service, and a throttled call is a retried call).
+pub const ENRICH_CONCURRENCY: usize = 16;
+
+/// One semaphore per (account id, service), made on first use.
+#[derive(Debug, Default)]
+pub struct Bounds(Mutex<HashMap<(String, &'static str), Arc<Semaphore>>>);
+
+impl Bounds {
+    fn of(&self, account: &str, service: &'static str) -> Arc<Semaphore> {
+        let mut map = self
+            .0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        map.entry((account.to_string(), service))
+            .or_insert_with(|| Arc::new(Semaphore::new(ENRICH_CONCURRENCY)))
+            .clone()
+    }
+}
+
 impl ListCtx {
+    /// `f` for each of `inputs` (a resource's enrichment calls), in order, at most
+    /// [`ENRICH_CONCURRENCY`] at once for this account and `service` across the whole run.
+    /// A resource's calls must not themselves wait for this bound (no nesting).
+    pub(crate) async fn per_resource<I, T, Fut>(
+        &self,
+        service: &'static str,
+        inputs: I,
+        mut f: impl FnMut(I::Item) -> Fut,
+    ) -> Vec<T>
+    where
+        I: IntoIterator,
+        Fut: Future<Output = T>,
+    {
+        let bound = self.bounds.of(&self.account.id, service);
+        futures::stream::iter(inputs)
+            .map(move |input| {
+                let (bound, call) = (bound.clone(), f(input));
+                async move {
+                    // Never closed: a permit always comes.
+                    let _permit = bound.acquire_owned().await.ok();
+                    call.await
+                }
+            })
+            .buffered(ENRICH_CONCURRENCY)
+            .collect()
+            .await
+    }
+
     /// The account config pointed at this context's region.
     pub(crate) fn sdk_config(&self) -> aws_config::SdkConfig {
         self.account
@@ -548,11 +604,34 @@ impl Props {
     }
 }
 
-/// RFC 3339, `Z` for UTC (what aws-v3's pydantic models print).
+/// A timestamp as aws-v3 writes it: pydantic's JSON form of botocore's datetime,
+/// `YYYY-MM-DDTHH:MM:SS`, then `.ffffff` (always six digits) unless the microseconds are
+/// zero, then `Z` (botocore's datetimes are UTC). Python datetimes hold microseconds, so
+/// the value is first rounded to one.
 pub(crate) fn time(t: &DateTime) -> Value {
-    t.fmt(Format::DateTime)
-        .map(Value::String)
-        .unwrap_or(Value::Null)
+    let micros = t.as_nanos().div_euclid(1_000) + i128::from(t.as_nanos().rem_euclid(1_000) >= 500);
+    let secs = micros.div_euclid(1_000_000);
+    let frac = micros.rem_euclid(1_000_000);
+    let Ok(whole) = i64::try_from(secs).map(DateTime::from_secs) else {
+        return Value::Null;
+    };
+    match whole.fmt(Format::DateTime) {
+        Ok(s) if frac == 0 => Value::String(s),
+        // `…SSZ` → `…SS.ffffffZ`.
+        Ok(s) => Value::String(format!("{}.{frac:06}Z", s.trim_end_matches('Z'))),
+        Err(_) => Value::Null,
+    }
+}
+
+/// [`time`] of epoch seconds as JSON services send them (`1700000000.691`), read as
+/// Python's `fromtimestamp` reads them: to the nearest microsecond, not truncated
+/// (`.691` is `.690999…` in binary).
+pub(crate) fn epoch_time(secs: f64) -> Value {
+    let micros = (secs * 1e6).round() as i64;
+    time(&DateTime::from_secs_and_nanos(
+        micros.div_euclid(1_000_000),
+        (micros.rem_euclid(1_000_000) * 1_000) as u32,
+    ))
 }
 
 /// A sub-object built with [`Props`].
@@ -566,13 +645,39 @@ pub(crate) fn obj(f: impl FnOnce(&mut Props)) -> Value {
 /// for [`RawJson::take`] once the call returned. One per call. For JSON and REST-JSON
 /// services (ECS, Lambda, …): a kind keeps nested values exactly as AWS sent them instead of
 /// converting SDK types back member by member, and loses no member this SDK does not know.
+/// It also keeps what botocore puts in a response's `ResponseMetadata`
+/// ([`RawJson::response_metadata`]), for the aws-v3 actions that store a whole response.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct RawJson(Arc<Mutex<Option<Value>>>);
+pub(crate) struct RawJson(Arc<Mutex<Caught>>);
+
+/// What [`RawJson`] caught of a call.
+#[derive(Debug, Default)]
+struct Caught {
+    body: Option<Value>,
+    status: u16,
+    headers: Map<String, Value>,
+    attempts: u32,
+}
 
 impl RawJson {
     /// The response body, when the call got one that is JSON.
     pub(crate) fn take(&self) -> Option<Value> {
-        self.0.lock().ok().and_then(|mut body| body.take())
+        self.0.lock().ok().and_then(|mut c| c.body.take())
+    }
+
+    /// botocore's `ResponseMetadata` of the call's response: `RequestId` (from
+    /// `x-amzn-requestid`, when AWS sent one), `HTTPStatusCode`, `HTTPHeaders` (every
+    /// header, names lowercased) and `RetryAttempts` (attempts after the first).
+    pub(crate) fn response_metadata(&self) -> Value {
+        let Ok(c) = self.0.lock() else {
+            return Value::Null;
+        };
+        obj(|o| {
+            o.opt("RequestId", c.headers.get("x-amzn-requestid").cloned())
+                .val("HTTPStatusCode", json!(c.status))
+                .val("HTTPHeaders", Value::Object(c.headers.clone()))
+                .val("RetryAttempts", json!(c.attempts.saturating_sub(1)));
+        })
     }
 }
 
@@ -581,20 +686,39 @@ impl Intercept for RawJson {
         "RawJson"
     }
 
+    fn read_before_transmit(
+        &self,
+        _: &BeforeTransmitInterceptorContextRef<'_>,
+        _: &RuntimeComponents,
+        _: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        if let Ok(mut c) = self.0.lock() {
+            c.attempts += 1;
+        }
+        Ok(())
+    }
+
     fn read_after_deserialization(
         &self,
         context: &AfterDeserializationInterceptorContextRef<'_>,
         _: &RuntimeComponents,
         _: &mut ConfigBag,
     ) -> Result<(), BoxError> {
+        let response = context.response();
         // Non-streaming operations have their body in memory once deserialized.
-        let body = context
-            .response()
+        let body = response
             .body()
             .bytes()
             .and_then(|b| serde_json::from_slice(b).ok());
-        if let Ok(mut slot) = self.0.lock() {
-            *slot = body;
+        let headers = response
+            .headers()
+            .iter()
+            .map(|(k, v)| (k.to_ascii_lowercase(), json!(v)))
+            .collect();
+        if let Ok(mut c) = self.0.lock() {
+            c.body = body;
+            c.status = response.status().as_u16();
+            c.headers = headers;
         }
         Ok(())
     }
@@ -619,7 +743,7 @@ pub(crate) fn declared_json(
             if epoch.contains(from)
                 && let Some(secs) = v.as_f64()
             {
-                v = time(&DateTime::from_secs_f64(secs));
+                v = epoch_time(secs);
             }
             Some((to.to_string(), v))
         })
@@ -642,6 +766,26 @@ pub(crate) fn drop_nulls(v: &mut Value) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The strings aws-v3 (pydantic 2, `model_dump(mode="json")`) makes of botocore's
+    /// datetimes, checked by running it: six fraction digits unless there are none, `Z`.
+    #[test]
+    fn timestamps_are_written_digit_for_digit_as_aws_v3_writes_them() {
+        let at = |nanos| time(&DateTime::from_secs_and_nanos(1_714_979_289, nanos));
+        assert_eq!(at(691_000_000), json!("2024-05-06T07:08:09.691000Z"));
+        assert_eq!(at(123_456_000), json!("2024-05-06T07:08:09.123456Z"));
+        assert_eq!(at(0), json!("2024-05-06T07:08:09Z"));
+        // Python keeps microseconds: nanoseconds round to the nearest one.
+        assert_eq!(at(123_456_789), json!("2024-05-06T07:08:09.123457Z"));
+        assert_eq!(at(999_999_600), json!("2024-05-06T07:08:10Z"));
+        // Epoch seconds as JSON services send them, rounded as `fromtimestamp` does.
+        assert_eq!(
+            epoch_time(1_714_979_289.691),
+            json!("2024-05-06T07:08:09.691000Z")
+        );
+        assert_eq!(epoch_time(1_714_979_289.0), json!("2024-05-06T07:08:09Z"));
+        assert_eq!(epoch_time(-0.5), json!("1969-12-31T23:59:59.500000Z"));
+    }
 
     fn nothing(_: ListCtx, _: Emit) -> ListFuture {
         Box::pin(async { Ok(()) })

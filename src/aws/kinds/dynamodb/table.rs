@@ -2,8 +2,8 @@
 //! (aws-v3's default `ListTablesAction` and `GetTableDetailsAction`); optional
 //! `GetTableTagsAction` (`ListTagsOfResource(arn)`, its first page, → `Tags`
 //! `[{Key, Value}]`) and `GetTableBackupStatusAction` (`DescribeContinuousBackups` →
-//! `ContinuousBackupsDescription`). A table's calls run together, [`ENRICH_CONCURRENCY`]
-//! tables at a time per (account, region).
+//! `ContinuousBackupsDescription`). A table's calls run together, [`ENRICH_CONCURRENCY`](crate::aws::kinds::ENRICH_CONCURRENCY)
+//! tables at a time per (account, service).
 //!
 //! As aws-v3: each item starts from `{TableName, TableArn}`, the ARN built from the
 //! partition, region, account and name (what `ListTablesAction` gives), and the describe's
@@ -19,15 +19,13 @@
 //! does; it is logged and counted ([`ListCtx::enrichment_failed`]). A failed `ListTables`
 //! fails the unit.
 
-use futures::StreamExt;
 use serde_json::{Map, Value, json};
 
 use crate::aws::AwsError;
 use crate::aws::kinds::{
-    Action, Emit, Fixture, Kind, ListCtx, RawJson, Regions, Scope, drop_nulls, item, time,
+    Action, Emit, Fixture, Kind, ListCtx, RawJson, Regions, Scope, drop_nulls, epoch_time, item,
 };
 use crate::pagination::Cursors;
-use aws_smithy_types::DateTime;
 
 pub const KIND: Kind = Kind {
     name: "AWS::DynamoDB::Table",
@@ -115,8 +113,6 @@ const KEYS: &[&str] = &[
     "ContinuousBackupsDescription",
 ];
 
-/// Tables enriched at once per (account, region), each with its one to three calls.
-const ENRICH_CONCURRENCY: usize = 8;
 
 async fn list(ctx: ListCtx, emit: Emit) -> Result<(), AwsError> {
     let ddb = aws_sdk_dynamodb::Client::new(&ctx.sdk_config());
@@ -128,13 +124,11 @@ async fn list(ctx: ListCtx, emit: Emit) -> Result<(), AwsError> {
         })
         .await?
     {
-        let items: Vec<Value> = futures::stream::iter(page.table_names().to_vec())
-            .map(|name| {
+        let items: Vec<Value> = ctx
+            .per_resource("dynamodb", page.table_names().to_vec(), |name| {
                 let (ctx, ddb) = (ctx.clone(), ddb.clone());
                 async move { table_item(&ctx, &ddb, &name).await }
             })
-            .buffered(ENRICH_CONCURRENCY)
-            .collect()
             .await;
         emit.send(items).await?;
     }
@@ -255,9 +249,10 @@ fn properties(merged: Map<String, Value>) -> Map<String, Value> {
     let Value::Object(mut all) = all else {
         return Map::new();
     };
+    // `shift_remove`: the keys left keep AWS's order (`remove` swaps the last one in).
     let mut p: Map<String, Value> = KEYS
         .iter()
-        .filter_map(|k| all.remove(*k).map(|v| (k.to_string(), v)))
+        .filter_map(|k| all.shift_remove(*k).map(|v| (k.to_string(), v)))
         .collect();
     p.extend(all);
     p
@@ -272,14 +267,7 @@ fn stamp_date_times(v: &mut Value) {
                 if k.ends_with("DateTime")
                     && let Some(secs) = v.as_f64()
                 {
-                    // To the microsecond, rounded, as Python's `fromtimestamp` reads it
-                    // (not truncated: 1700000000.691 is 690999.9… µs in binary).
-                    let micros = (secs * 1e6).round() as i64;
-                    let at = DateTime::from_secs_and_nanos(
-                        micros.div_euclid(1_000_000),
-                        (micros.rem_euclid(1_000_000) * 1_000) as u32,
-                    );
-                    *v = time(&at);
+                    *v = epoch_time(secs);
                 } else {
                     stamp_date_times(v);
                 }
@@ -305,7 +293,7 @@ mod tests {
         assert_eq!(
             Value::Object(p.clone()),
             json!({"TableName": "t", "TableArn": "arn",
-                "CreationDateTime": "2023-11-14T22:13:20.691Z",
+                "CreationDateTime": "2023-11-14T22:13:20.691000Z",
                 "ProvisionedThroughput": {"LastIncreaseDateTime": "2023-11-14T22:13:21Z", "ReadCapacityUnits": 5},
                 "ItemCount": 0, "Unknown": {"Y": 1}})
         );

@@ -14,7 +14,7 @@
 //! object is the same as its own call would answer, so the items are identical, with 1 call
 //! instead of up to 100. A batch call fails as a whole when one id is bad (e.g. an instance
 //! gone since `DescribeInstances`), so a failed batch falls back to aws-v3's one call per
-//! instance, [`ENRICH_CONCURRENCY`] at a time; an instance whose own call fails has no
+//! instance, [`ENRICH_CONCURRENCY`](crate::aws::kinds::ENRICH_CONCURRENCY) at a time; an instance whose own call fails has no
 //! status keys (logged and counted, [`ListCtx::enrichment_failed`]). aws-v3 drops a failed
 //! instance's entry from the list it then merges by position, shifting the statuses of
 //! the instances after it onto the wrong ones; that is not reproduced.
@@ -22,7 +22,6 @@
 use std::collections::HashMap;
 
 use aws_sdk_ec2::types::{GroupIdentifier, Instance, InstanceStatus, Reservation};
-use futures::StreamExt;
 use serde_json::{Map, Value, json};
 
 use super::tag;
@@ -83,8 +82,6 @@ const STATUS: Action = Action {
 /// Instance ids per `DescribeInstanceStatus` call (the API's limit).
 const STATUS_BATCH: usize = 100;
 
-/// Per-instance status calls at once, when a batch call failed.
-const ENRICH_CONCURRENCY: usize = 8;
 
 async fn list(ctx: ListCtx, emit: Emit) -> Result<(), AwsError> {
     let ec2 = aws_sdk_ec2::Client::new(&ctx.sdk_config());
@@ -140,15 +137,16 @@ async fn statuses(
             Ok(found) => out.extend(found),
             Err(e) => {
                 tracing::debug!(account = %ctx.account.id, region = %ctx.region, instances = chunk.len(), error = %e, "batched DescribeInstanceStatus failed; asking instance by instance");
-                let single: Vec<(String, Result<Statuses, AwsError>)> =
-                    futures::stream::iter(chunk.iter().cloned())
-                        .map(|id| async move {
-                            let r = describe_statuses(ctx, ec2, std::slice::from_ref(&id)).await;
+                let single: Vec<(String, Result<Statuses, AwsError>)> = ctx
+                    .per_resource("ec2", chunk.iter().cloned(), |id| {
+                        let (ctx, ec2) = (ctx.clone(), ec2.clone());
+                        async move {
+                            let r =
+                                describe_statuses(&ctx, &ec2, std::slice::from_ref(&id)).await;
                             (id, r)
-                        })
-                        .buffered(ENRICH_CONCURRENCY)
-                        .collect()
-                        .await;
+                        }
+                    })
+                    .await;
                 for (id, r) in single {
                     match r {
                         Ok(found) => out.extend(found),

@@ -7,7 +7,6 @@
 //! Optional: `DescribeVolumeAttributeAction` ([`AUTO_ENABLE_IO`]).
 
 use aws_sdk_ec2::types::{Volume, VolumeAttributeName};
-use futures::StreamExt;
 use serde_json::{Map, Value, json};
 
 use super::tag;
@@ -53,8 +52,6 @@ const AUTO_ENABLE_IO: Action = Action {
     adds: &["AutoEnableIO"],
 };
 
-/// Volumes enriched at once per (account, region).
-const ENRICH_CONCURRENCY: usize = 8;
 
 async fn list(ctx: ListCtx, emit: Emit) -> Result<(), AwsError> {
     let ec2 = aws_sdk_ec2::Client::new(&ctx.sdk_config());
@@ -66,13 +63,11 @@ async fn list(ctx: ListCtx, emit: Emit) -> Result<(), AwsError> {
         })
         .await?
     {
-        let items: Vec<Value> = futures::stream::iter(page.volumes.unwrap_or_default())
-            .map(|v| {
+        let items: Vec<Value> = ctx
+            .per_resource("ec2", page.volumes.unwrap_or_default(), |v| {
                 let (ctx, ec2) = (ctx.clone(), ec2.clone());
                 async move { volume_item(&ctx, &ec2, &v).await }
             })
-            .buffered(ENRICH_CONCURRENCY)
-            .collect()
             .await;
         emit.send(items).await?;
     }

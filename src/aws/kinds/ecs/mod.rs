@@ -8,11 +8,10 @@
 //! and keep the declared keys of it; only timestamps, epoch seconds on the wire, become
 //! RFC 3339 ([`stamp`]) as aws-v3's JSON dump writes them.
 
-use aws_smithy_types::DateTime;
 use serde_json::{Map, Value};
 
 pub(super) use super::RawJson;
-use super::time;
+use super::epoch_time;
 
 kinds![cluster, service, task_definition];
 
@@ -31,7 +30,7 @@ fn stamp(object: &mut Value, key: &str) {
     if let Some(v) = object.get_mut(key)
         && let Some(secs) = v.as_f64()
     {
-        *v = time(&DateTime::from_secs_f64(secs));
+        *v = epoch_time(secs);
     }
 }
 
@@ -69,7 +68,7 @@ mod tests {
         stamp_each(&mut p, "Events", &["createdAt"]);
         assert_eq!(
             p,
-            json!({"ServiceArn": "a", "CreatedAt": "2023-11-14T22:13:20.5Z",
+            json!({"ServiceArn": "a", "CreatedAt": "2023-11-14T22:13:20.500000Z",
                 "Events": [{"createdAt": "2023-11-14T22:13:21Z", "message": "m"}, {"message": "no time"}]})
         );
     }

@@ -1,6 +1,6 @@
 //! `AWS::ECS::TaskDefinition`: `ecs:ListTaskDefinitions(status=ACTIVE)` (every active
 //! revision, every page), then `DescribeTaskDefinition` with tags, one call per ARN, at most
-//! [`DESCRIBE_CONCURRENCY`] at once per (account, region), as aws-v3's
+//! [`ENRICH_CONCURRENCY`](crate::aws::kinds::ENRICH_CONCURRENCY) at once per (account, service), as aws-v3's
 //! `ListTaskDefinitionsAction` and `DescribeTaskDefinitionsAction`.
 //!
 //! aws-v3's model `ignore`s undeclared keys: `Properties` are its 15 declared keys AWS
@@ -15,7 +15,6 @@
 //! a not-found or access-denied one; here only the failed revision loses them.)
 
 use aws_sdk_ecs::types::{TaskDefinitionField, TaskDefinitionStatus};
-use futures::StreamExt;
 use serde_json::{Map, Value, json};
 
 use super::{RawJson, declared, stamp};
@@ -77,8 +76,6 @@ const KEYS: &[(&str, &str)] = &[
     ("placementConstraints", "PlacementConstraints"),
 ];
 
-/// Task definitions described at once per (account, region).
-const DESCRIBE_CONCURRENCY: usize = 8;
 
 async fn list(ctx: ListCtx, emit: Emit) -> Result<(), AwsError> {
     let ecs = aws_sdk_ecs::Client::new(&ctx.sdk_config());
@@ -94,8 +91,8 @@ async fn list(ctx: ListCtx, emit: Emit) -> Result<(), AwsError> {
         })
         .await?
     {
-        let items: Vec<Value> = futures::stream::iter(page.task_definition_arns().to_vec())
-            .map(|arn| {
+        let items: Vec<Value> = ctx
+            .per_resource("ecs", page.task_definition_arns().to_vec(), |arn| {
                 let (ctx, ecs) = (ctx.clone(), ecs.clone());
                 async move {
                     let properties = describe(&ctx, &ecs, &arn).await.unwrap_or_else(|| {
@@ -105,8 +102,6 @@ async fn list(ctx: ListCtx, emit: Emit) -> Result<(), AwsError> {
                     item(KIND.name, properties, Some(ctx.extra_context()))
                 }
             })
-            .buffered(DESCRIBE_CONCURRENCY)
-            .collect()
             .await;
         emit.send(items).await?;
     }

@@ -1,5 +1,5 @@
 //! `AWS::EKS::Cluster`: `eks:ListClusters` (names, every page), then `DescribeCluster(name)`
-//! one call per cluster, [`DESCRIBE_CONCURRENCY`] at once per (account, region), as aws-v3's
+//! one call per cluster, [`ENRICH_CONCURRENCY`](crate::aws::kinds::ENRICH_CONCURRENCY) at once per (account, service), as aws-v3's
 //! `DescribeClusterAction` (its only action, a default one).
 //!
 //! aws-v3's model `ignore`s undeclared keys: `Properties` are its declared keys AWS returned
@@ -15,7 +15,6 @@
 //! aws-v3 re-raises those (so a throttled or failing call never passes for a gone cluster).
 //! A failed `ListClusters` fails the unit.
 
-use futures::{StreamExt, TryStreamExt};
 use serde_json::{Map, Value};
 
 use crate::aws::AwsError;
@@ -77,8 +76,6 @@ const KEYS: &[(&str, &str)] = &[
     ("zonalShiftConfig", "ZonalShiftConfig"),
 ];
 
-/// Clusters described at once per (account, region).
-const DESCRIBE_CONCURRENCY: usize = 8;
 
 async fn list(ctx: ListCtx, emit: Emit) -> Result<(), AwsError> {
     let eks = aws_sdk_eks::Client::new(&ctx.sdk_config());
@@ -90,8 +87,8 @@ async fn list(ctx: ListCtx, emit: Emit) -> Result<(), AwsError> {
         })
         .await?
     {
-        let items: Vec<Value> = futures::stream::iter(page.clusters().to_vec())
-            .map(|name| {
+        let described: Vec<Result<Option<Value>, AwsError>> = ctx
+            .per_resource("eks", page.clusters().to_vec(), |name| {
                 let (ctx, eks) = (ctx.clone(), eks.clone());
                 async move {
                     let properties = describe(&ctx, &eks, &name).await?;
@@ -100,10 +97,11 @@ async fn list(ctx: ListCtx, emit: Emit) -> Result<(), AwsError> {
                     )
                 }
             })
-            .buffered(DESCRIBE_CONCURRENCY)
-            .try_filter_map(|item| std::future::ready(Ok(item)))
-            .try_collect()
-            .await?;
+            .await;
+        let items: Vec<Value> = described
+            .into_iter()
+            .filter_map(Result::transpose)
+            .collect::<Result<_, _>>()?;
         emit.send(items).await?;
     }
     Ok(())
@@ -181,7 +179,7 @@ mod tests {
         let p = properties(cluster);
         assert_eq!(
             Value::Object(p.clone()),
-            json!({"Arn": "arn:c", "CreatedAt": "2023-11-14T22:13:20.5Z", "Name": "c",
+            json!({"Arn": "arn:c", "CreatedAt": "2023-11-14T22:13:20.500000Z", "Name": "c",
                 "ResourcesVpcConfig": {"subnetIds": ["s"]}, "Tags": {"team": "core"}})
         );
         let order: Vec<_> = p.keys().map(String::as_str).collect();

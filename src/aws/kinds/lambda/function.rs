@@ -1,6 +1,6 @@
 //! `AWS::Lambda::Function`: `lambda:ListFunctions` (every page, `$LATEST` of each function)
 //! as aws-v3's `ListFunctionsAction`; with `ListTagsAction`, `ListTags(Resource=arn)` per
-//! function, [`TAGS_CONCURRENCY`] at once per (account, region), its map as `Tags`.
+//! function, [`ENRICH_CONCURRENCY`](crate::aws::kinds::ENRICH_CONCURRENCY) at once per (account, service), its map as `Tags`.
 //!
 //! aws-v3's model `ignore`s undeclared keys: `Properties` are the declared keys AWS returned
 //! ([`KEYS`], the model's order), read from the response's own JSON ([`RawJson`]) so nested
@@ -16,7 +16,6 @@
 //! it is logged and counted ([`ListCtx::enrichment_failed`]). A failed `ListFunctions`
 //! fails the unit.
 
-use futures::StreamExt;
 use serde_json::{Map, Value};
 
 use crate::aws::AwsError;
@@ -106,8 +105,6 @@ const KEYS: &[&str] = &[
     "VpcConfig",
 ];
 
-/// Functions whose tags are asked at once per (account, region).
-const TAGS_CONCURRENCY: usize = 8;
 
 async fn list(ctx: ListCtx, emit: Emit) -> Result<(), AwsError> {
     let lambda = aws_sdk_lambda::Client::new(&ctx.sdk_config());
@@ -142,8 +139,8 @@ async fn list(ctx: ListCtx, emit: Emit) -> Result<(), AwsError> {
                 ));
             }
         };
-        let items: Vec<Value> = futures::stream::iter(functions)
-            .map(|function| {
+        let items: Vec<Value> = ctx
+            .per_resource("lambda", functions, |function| {
                 let (ctx, lambda) = (ctx.clone(), lambda.clone());
                 async move {
                     let tags = match function.get("FunctionArn").and_then(Value::as_str) {
@@ -157,8 +154,6 @@ async fn list(ctx: ListCtx, emit: Emit) -> Result<(), AwsError> {
                     )
                 }
             })
-            .buffered(TAGS_CONCURRENCY)
-            .collect()
             .await;
         emit.send(items).await?;
         match page.next_marker() {

@@ -14,7 +14,7 @@
 //! entity. A listing that fails after sending some pages leaves those items in the run;
 //! the next account lists them again (the same entities, written twice).
 //!
-//! Optional, one call per account (paged), concurrently under [`ENRICH_CONCURRENCY`]:
+//! Optional, one call per account (paged), concurrently under [`ENRICH_CONCURRENCY`](crate::aws::kinds::ENRICH_CONCURRENCY):
 //! - `ListParentsAction`: `Parents` `[{Id, Type}]`; access denied or not found gives `[]`,
 //!   as in aws-v3;
 //! - `ListTagsForResourceAction`: `Tags` `[{Key, Value}]`; access denied or not found
@@ -24,7 +24,6 @@
 //! counted ([`ListCtx::enrichment_failed`]). No `__ExtraContext`, as in aws-v3.
 
 use aws_sdk_organizations::types::Account;
-use futures::StreamExt;
 use serde_json::{Value, json};
 
 use crate::aws::AwsError;
@@ -69,8 +68,6 @@ const TAGS: Action = Action {
     adds: &["Tags"],
 };
 
-/// Accounts enriched at once (each with its optional calls).
-const ENRICH_CONCURRENCY: usize = 8;
 
 /// aws-v3's `is_access_denied_exception` / `is_resource_not_found_exception` codes that
 /// its Organizations actions treat as "nothing to add" instead of a failure.
@@ -101,13 +98,11 @@ async fn list(ctx: ListCtx, emit: Emit) -> Result<(), AwsError> {
         )
         .await?
     {
-        let items: Vec<Value> = futures::stream::iter(page.accounts().iter().cloned())
-            .map(|a| {
+        let items: Vec<Value> = ctx
+            .per_resource("organizations", page.accounts().iter().cloned(), |a| {
                 let (ctx, org) = (ctx.clone(), org.clone());
                 async move { account_item(&ctx, &org, &a).await }
             })
-            .buffered(ENRICH_CONCURRENCY)
-            .collect()
             .await;
         emit.send(items).await?;
     }

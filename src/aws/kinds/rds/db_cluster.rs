@@ -11,7 +11,7 @@
 //! list and wire (XML) names, so that nothing AWS returns is lost.
 //!
 //! [`TAGS`] calls `ListTagsForResource(ResourceName=DBClusterArn)` once per cluster (at most
-//! [`super::TAGS_CONCURRENCY`] at once) and sets `TagList` to the answer's (the same tags
+//! [`ENRICH_CONCURRENCY`](crate::aws::kinds::ENRICH_CONCURRENCY) at once) and sets `TagList` to the answer's (the same tags
 //! the describe call gave, as in aws-v3). A failed call keeps the cluster's item with the
 //! describe call's `TagList`, logged and counted.
 
@@ -70,14 +70,14 @@ pub const KIND: Kind = Kind {
     },
 };
 
-/// `ListTagsForResourceAction`: `TagList`, `[{Key, Value}]`. The describe call gives
-/// `TagList` too, so a resource that did not ask for the action keeps it: `adds` names the
-/// key the action sets, which the engine removes only from resources not asking for it
-/// when another resource of the mapping does.
+/// `ListTagsForResourceAction`: `TagList`, `[{Key, Value}]`. It *replaces* a key the
+/// describe call gives too (with the same tags), so it adds none: `adds` lists the keys the
+/// engine strips from resources of a mixed mapping that did not ask for the action, and a
+/// resource without it must keep the cluster's own `TagList`.
 const TAGS: Action = Action {
     name: "ListTagsForResourceAction",
     iam: &["rds:ListTagsForResource"],
-    adds: &["TagList"],
+    adds: &[],
 };
 
 async fn list(ctx: ListCtx, emit: Emit) -> Result<(), AwsError> {

@@ -12,7 +12,7 @@
 //! with [`TAGS`]. `__ExtraContext` is `{AccountId, Region}`.
 //!
 //! [`TAGS`] calls `ListTagsForResource(ResourceName=DBInstanceArn)` once per instance (at
-//! most [`super::TAGS_CONCURRENCY`] at once) and sets `Tags` to the answer's `TagList`. A
+//! most [`ENRICH_CONCURRENCY`](crate::aws::kinds::ENRICH_CONCURRENCY) at once) and sets `Tags` to the answer's `TagList`. A
 //! failed call leaves that instance's `Tags` out and keeps the item, logged and counted.
 
 use aws_sdk_rds::types::{DbInstance, DbSubnetGroup, Endpoint, PendingModifiedValues};

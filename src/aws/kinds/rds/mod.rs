@@ -4,17 +4,12 @@
 //! lists it did not send (absent) by reading the SDK's `Option<Vec<_>>` fields.
 
 use aws_sdk_rds::types::Tag;
-use futures::StreamExt;
 use serde_json::Value;
 
 use super::{Action, ListCtx, Props, obj};
 use crate::aws::AwsError;
 
 kinds![db_instance, db_cluster];
-
-/// Resources whose tags are asked for at once per (account, region) listing: aws-v3 calls
-/// `ListTagsForResource` once per resource of a page, all at once; here at most this many.
-const TAGS_CONCURRENCY: usize = 8;
 
 /// RDS's `[{Key, Value}]` tags.
 fn tag(t: &Tag) -> Value {
@@ -31,7 +26,7 @@ fn sent<T>(p: &mut Props, key: &str, items: Option<&Vec<T>>, f: impl Fn(&T) -> V
 }
 
 /// The `[{Key, Value}]` tags of each ARN, `ListTagsForResource(ResourceName=arn)`, in the
-/// order of `arns`, [`TAGS_CONCURRENCY`] calls at a time. A failed call gives `None` for
+/// order of `arns`, [`ENRICH_CONCURRENCY`](crate::aws::kinds::ENRICH_CONCURRENCY) calls at a time. A failed call gives `None` for
 /// its resource (its tags key is left out, the item is still emitted, as aws-v3 does), logged
 /// and counted as a failure of `kind`'s `action`.
 async fn tags_of(
@@ -41,8 +36,9 @@ async fn tags_of(
     action: &'static Action,
     arns: Vec<Option<String>>,
 ) -> Vec<Option<Value>> {
-    futures::stream::iter(arns)
-        .map(|arn| async move {
+    ctx.per_resource("rds", arns, |arn| {
+        let (ctx, rds) = (ctx.clone(), rds.clone());
+        async move {
             // A resource without an ARN cannot be asked for (aws-v3 raises a KeyError
             // there, which drops the batch's tags); it just has no tags key.
             let arn = arn?;
@@ -60,8 +56,7 @@ async fn tags_of(
                     None
                 }
             }
-        })
-        .buffered(TAGS_CONCURRENCY)
-        .collect()
-        .await
+        }
+    })
+    .await
 }

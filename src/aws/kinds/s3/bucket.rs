@@ -5,7 +5,7 @@
 //!
 //! Optional, aws-v3's four: [`PUBLIC_ACCESS_BLOCK`], [`OWNERSHIP_CONTROLS`],
 //! [`ENCRYPTION`], [`LOCATION`]. Each is one call per bucket, all of a bucket's calls at
-//! once and [`ENRICH_CONCURRENCY`] buckets at a time. A failed call leaves its key out for
+//! once and [`ENRICH_CONCURRENCY`](crate::aws::kinds::ENRICH_CONCURRENCY) buckets at a time. A failed call leaves its key out for
 //! that bucket, as aws-v3 does. The bucket having no such configuration
 //! (`NoSuchPublicAccessBlockConfiguration`, `OwnershipControlsNotFoundError`,
 //! `ServerSideEncryptionConfigurationNotFoundError`) leaves the key out too (aws-v3's code
@@ -17,7 +17,6 @@
 //! `AccountId` only, like aws-v3.
 
 use aws_sdk_s3::types::{Bucket, ServerSideEncryptionConfiguration};
-use futures::StreamExt;
 use serde_json::{Map, Value, json};
 
 use crate::aws::AwsError;
@@ -85,8 +84,6 @@ const LOCATION: Action = Action {
     adds: &["LocationConstraint"],
 };
 
-/// Buckets enriched at once per account (each with its tagging and optional calls).
-const ENRICH_CONCURRENCY: usize = 8;
 
 fn client(ctx: &ListCtx, region: &str) -> aws_sdk_s3::Client {
     let sdk = ctx.sdk_config();
@@ -111,13 +108,11 @@ async fn list(ctx: ListCtx, emit: Emit) -> Result<(), AwsError> {
             .send()
             .await
             .map_err(|e| AwsError::from_sdk("s3:ListBuckets", e))?;
-        let items: Vec<Value> = futures::stream::iter(out.buckets().iter().cloned())
-            .map(|b| {
+        let items: Vec<Value> = ctx
+            .per_resource("s3", out.buckets().iter().cloned(), |b| {
                 let ctx = ctx.clone();
                 async move { bucket_item(&ctx, &b).await }
             })
-            .buffered(ENRICH_CONCURRENCY)
-            .collect()
             .await;
         emit.send(items).await?;
         match cursors

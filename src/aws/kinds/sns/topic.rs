@@ -13,7 +13,6 @@
 //! when one topic's call fails with anything but not-found or access-denied; here only that
 //! topic's are missing. `__ExtraContext` is `{AccountId, Region}`.
 
-use futures::StreamExt;
 use serde_json::{Map, Value, json};
 
 use crate::aws::AwsError;
@@ -99,8 +98,6 @@ const ATTRIBUTES: &[(&str, Ty)] = &[
     ("SQSFailureFeedbackRoleArn", Ty::Str),
 ];
 
-/// Topics enriched at once per (account, region), each with its attribute and tag calls.
-const ENRICH_CONCURRENCY: usize = 8;
 
 async fn list(ctx: ListCtx, emit: Emit) -> Result<(), AwsError> {
     let sns = aws_sdk_sns::Client::new(&ctx.sdk_config());
@@ -117,13 +114,11 @@ async fn list(ctx: ListCtx, emit: Emit) -> Result<(), AwsError> {
             .iter()
             .filter_map(|t| t.topic_arn().map(str::to_string))
             .collect();
-        let items: Vec<Value> = futures::stream::iter(arns)
-            .map(|arn| {
+        let items: Vec<Value> = ctx
+            .per_resource("sns", arns, |arn| {
                 let (ctx, sns) = (ctx.clone(), sns.clone());
                 async move { topic_item(&ctx, &sns, &arn).await }
             })
-            .buffered(ENRICH_CONCURRENCY)
-            .collect()
             .await;
         emit.send(items).await?;
     }

@@ -23,7 +23,6 @@
 //! are missing. `__ExtraContext` is `{AccountId, Region}`.
 
 use aws_sdk_sqs::types::QueueAttributeName;
-use futures::StreamExt;
 use serde_json::{Map, Value, json};
 
 use crate::aws::AwsError;
@@ -103,8 +102,6 @@ const ATTRIBUTES: &[(&str, Ty)] = &[
     ("FifoThroughputLimit", Ty::Str),
 ];
 
-/// Queues enriched at once per (account, region), each with its attribute and tag calls.
-const ENRICH_CONCURRENCY: usize = 8;
 
 /// `ListQueues` page size: SQS's largest, and what makes it return a `NextToken`.
 const PAGE_SIZE: i32 = 1000;
@@ -123,13 +120,11 @@ async fn list(ctx: ListCtx, emit: Emit) -> Result<(), AwsError> {
         })
         .await?
     {
-        let items: Vec<Value> = futures::stream::iter(page.queue_urls.unwrap_or_default())
-            .map(|url| {
+        let items: Vec<Value> = ctx
+            .per_resource("sqs", page.queue_urls.unwrap_or_default(), |url| {
                 let (ctx, sqs) = (ctx.clone(), sqs.clone());
                 async move { queue_item(&ctx, &sqs, &url).await }
             })
-            .buffered(ENRICH_CONCURRENCY)
-            .collect()
             .await;
         emit.send(items).await?;
     }
