@@ -3286,3 +3286,196 @@ async fn eks_a_describe_cluster_server_error_fails_the_unit() {
     );
     assert!(run.stderr.contains("eks:DescribeCluster"), "{}", run.stderr);
 }
+
+/// A world with one ElastiCache cluster `zinc-cache` (redis, tagged `team=platform`) in
+/// eu-west-1 of the management account, created through the SDK against moto, and an
+/// `elasticacheCluster` mapping asking for `include`, one entity per cluster holding the
+/// whole raw item. Returns the world and the cluster's ARN.
+async fn world_with_an_elasticache_cluster(include: Value) -> (World, String) {
+    let w = World::start(&[
+        "--members",
+        "1",
+        "--instances-per-region",
+        "0",
+        "--clusters-per-region",
+        "0",
+        "--buckets-per-account",
+        "0",
+    ])
+    .await;
+    let config = moto_config(&w.moto.url(), "eu-west-1").await;
+    let arn = aws_sdk_elasticache::Client::new(&config)
+        .create_cache_cluster()
+        .cache_cluster_id("zinc-cache")
+        .engine("redis")
+        .cache_node_type("cache.t4g.micro")
+        .num_cache_nodes(1)
+        .tags(
+            aws_sdk_elasticache::types::Tag::builder()
+                .key("team")
+                .value("platform")
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap()
+        .cache_cluster
+        .and_then(|c| c.arn)
+        .unwrap();
+    w.port.put_blueprint(json!({
+        "identifier": "elasticacheCluster",
+        "title": "ElastiCache cluster",
+        "schema": {"properties": {"item": {"type": "object"}}},
+    }));
+    w.seed_integration(json!({"resources": [{
+        "kind": "AWS::ElastiCache::Cluster",
+        "selector": {
+            "query": "true",
+            "regionPolicy": {"allow": ["eu-west-1"]},
+            "includeActions": include,
+        },
+        "port": {"entity": {"mappings": {
+            "identifier": ".Properties.CacheClusterId",
+            "blueprint": "\"elasticacheCluster\"",
+            "properties": {"item": "."},
+        }}},
+    }]}));
+    (w, arn)
+}
+
+/// `AWS::ElastiCache::Cluster` through the real binary, with `ListTagsForResourceAction`:
+/// the raw item is aws-v3's key for key — every member moto returned (aws-v3's `allow`) in
+/// the API's names and the model's order, timestamps RFC 3339, the empty
+/// `LogDeliveryConfigurations` kept as `[]`, `TagList` from one `ListTagsForResource` call
+/// — and the entity is made of it. (aws-v3's own dump of botocore's parse of the same moto
+/// answers, with copies of its models, gives exactly these keys.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn elasticache_clusters_have_the_aws_v3_shape_with_list_tags_for_resource_action() {
+    let (w, arn) = world_with_an_elasticache_cluster(json!(["ListTagsForResourceAction"])).await;
+    let run = run_binary(&["sail"], &w.env()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+
+    let examples = w.port.examples(IDENTIFIER, "AWS::ElastiCache::Cluster");
+    assert_eq!(examples.len(), 1, "{examples:#?}");
+    // The raw item as the mapping read it (the examples sent to Port mask values whose key
+    // looks secret, such as `AuthTokenEnabled`).
+    let e = w.port.entity("elasticacheCluster", "zinc-cache").unwrap();
+    let item = &e["properties"]["item"];
+    assert_eq!(
+        keys(item),
+        keys(&example("elasticache-cluster")),
+        "{item:#}"
+    );
+    assert_kind_shape(item);
+    let props = &item["Properties"];
+    let order: Vec<&str> = props
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        order,
+        [
+            "CacheClusterId",
+            "ARN",
+            "CacheNodeType",
+            "Engine",
+            "CacheClusterStatus",
+            "NumCacheNodes",
+            "CacheClusterCreateTime",
+            "SnapshotRetentionLimit",
+            "AuthTokenEnabled",
+            "AuthTokenLastModifiedDate",
+            "LogDeliveryConfigurations",
+            "TagList",
+        ],
+        "{props:#}"
+    );
+    assert_eq!(props["CacheClusterId"], "zinc-cache");
+    assert_eq!(props["ARN"], json!(arn));
+    assert_eq!(props["CacheNodeType"], "cache.t4g.micro");
+    assert_eq!(props["Engine"], "redis");
+    assert_eq!(props["CacheClusterStatus"], "available");
+    assert_eq!(props["NumCacheNodes"], 1);
+    assert_eq!(props["SnapshotRetentionLimit"], 0);
+    assert_eq!(props["AuthTokenEnabled"], false);
+    assert_eq!(props["LogDeliveryConfigurations"], json!([]));
+    for t in ["CacheClusterCreateTime", "AuthTokenLastModifiedDate"] {
+        let s = props[t].as_str().unwrap_or_default();
+        assert!(s.ends_with('Z') && s.contains('T'), "{t} in {props:#}");
+    }
+    assert_eq!(
+        props["TagList"],
+        json!([{"Key": "team", "Value": "platform"}])
+    );
+    assert_eq!(
+        item["__ExtraContext"],
+        json!({"AccountId": MANAGEMENT, "Region": "eu-west-1"})
+    );
+    assert_eq!(w.proxy.hits("ListTagsForResource"), 1);
+}
+
+/// Without `ListTagsForResourceAction` no tags call is made and `TagList` is absent; a
+/// failed `ListTagsForResource` (HTTP 500) keeps the item without `TagList`, the run
+/// complete, logged as an enrichment failure naming the account, region, kind and action.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn elasticache_tag_list_is_absent_without_the_action_and_when_list_tags_for_resource_fails() {
+    let (w, _) = world_with_an_elasticache_cluster(json!([])).await;
+    let run = run_binary(&["sail"], &w.env()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let examples = w.port.examples(IDENTIFIER, "AWS::ElastiCache::Cluster");
+    assert_eq!(examples.len(), 1, "{examples:#?}");
+    assert!(
+        examples[0]["Properties"].get("TagList").is_none(),
+        "{examples:#?}"
+    );
+    assert_eq!(examples[0]["Properties"]["CacheClusterId"], "zinc-cache");
+    assert_eq!(w.proxy.hits("ListTagsForResource"), 0);
+
+    let (w, arn) = world_with_an_elasticache_cluster(json!(["ListTagsForResourceAction"])).await;
+    w.proxy.add_rule(Rule {
+        action: "ListTagsForResource".into(),
+        status: 500,
+        code: "InternalFailure".into(),
+        times: 10_000,
+        ..Default::default()
+    });
+    let run = run_binary(&["sail"], &w.env()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let e = w.port.entity("elasticacheCluster", "zinc-cache").unwrap();
+    let props = &e["properties"]["item"]["Properties"];
+    assert!(props.get("TagList").is_none(), "{props:#}");
+    assert_eq!(props["ARN"], json!(arn));
+    assert!(w.proxy.hits("ListTagsForResource") >= 1);
+    let warning = run
+        .stderr
+        .lines()
+        .find(|l| l.contains("enrichment call failed"))
+        .unwrap_or_else(|| panic!("no warning in:\n{}", run.stderr));
+    for needle in [
+        MANAGEMENT,
+        "eu-west-1",
+        "AWS::ElastiCache::Cluster",
+        "ListTagsForResourceAction",
+    ] {
+        assert!(warning.contains(needle), "{needle} in {warning}");
+    }
+}
+
+/// A failed `DescribeCacheClusters` fails the unit: exit 3, no tags call, the previous
+/// run's entity kept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn elasticache_a_failed_describe_cache_clusters_fails_the_unit() {
+    let (w, _) = world_with_an_elasticache_cluster(json!(["ListTagsForResourceAction"])).await;
+    a_failed_listing_fails_the_unit(
+        &w,
+        ListingFailure {
+            operation: "elasticache:DescribeCacheClusters",
+            code: "InternalFailure",
+            not_called: Some("ListTagsForResource"),
+            kept: ("elasticacheCluster", "zinc-cache"),
+        },
+    )
+    .await;
+}

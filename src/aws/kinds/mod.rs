@@ -102,6 +102,7 @@ mod ec2;
 mod ecr;
 mod ecs;
 mod eks;
+mod elasticache;
 mod lambda;
 mod organizations;
 mod rds;
@@ -144,6 +145,7 @@ static REGISTRY: &[&[Kind]] = &[
     rds::KINDS,
     ecr::KINDS,
     eks::KINDS,
+    elasticache::KINDS,
 ];
 
 /// Every supported kind.
