@@ -104,6 +104,7 @@ mod ecs;
 mod eks;
 mod elasticache;
 mod lambda;
+mod memorydb;
 mod organizations;
 mod rds;
 mod s3;
@@ -146,6 +147,7 @@ static REGISTRY: &[&[Kind]] = &[
     ecr::KINDS,
     eks::KINDS,
     elasticache::KINDS,
+    memorydb::KINDS,
 ];
 
 /// Every supported kind.
