@@ -3468,3 +3468,413 @@ async fn eks_a_describe_cluster_server_error_fails_the_unit() {
     );
     assert!(run.stderr.contains("eks:DescribeCluster"), "{}", run.stderr);
 }
+
+/// A world with one ElastiCache cluster `zinc-cache` (redis, tagged `team=platform`) in
+/// eu-west-1 of the management account, created through the SDK against moto, and an
+/// `elasticacheCluster` mapping asking for `include`, one entity per cluster holding the
+/// whole raw item. Returns the world and the cluster's ARN.
+async fn world_with_an_elasticache_cluster(include: Value) -> (World, String) {
+    let w = World::start(&[
+        "--members",
+        "1",
+        "--instances-per-region",
+        "0",
+        "--clusters-per-region",
+        "0",
+        "--buckets-per-account",
+        "0",
+    ])
+    .await;
+    let config = moto_config(&w.moto.url(), "eu-west-1").await;
+    let arn = aws_sdk_elasticache::Client::new(&config)
+        .create_cache_cluster()
+        .cache_cluster_id("zinc-cache")
+        .engine("redis")
+        .cache_node_type("cache.t4g.micro")
+        .num_cache_nodes(1)
+        .tags(
+            aws_sdk_elasticache::types::Tag::builder()
+                .key("team")
+                .value("platform")
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap()
+        .cache_cluster
+        .and_then(|c| c.arn)
+        .unwrap();
+    w.port.put_blueprint(json!({
+        "identifier": "elasticacheCluster",
+        "title": "ElastiCache cluster",
+        "schema": {"properties": {"item": {"type": "object"}}},
+    }));
+    w.seed_integration(json!({"resources": [{
+        "kind": "AWS::ElastiCache::Cluster",
+        "selector": {
+            "query": "true",
+            "regionPolicy": {"allow": ["eu-west-1"]},
+            "includeActions": include,
+        },
+        "port": {"entity": {"mappings": {
+            "identifier": ".Properties.CacheClusterId",
+            "blueprint": "\"elasticacheCluster\"",
+            "properties": {"item": "."},
+        }}},
+    }]}));
+    (w, arn)
+}
+
+/// `AWS::ElastiCache::Cluster` through the real binary, with `ListTagsForResourceAction`:
+/// the raw item is aws-v3's key for key — every member moto returned (aws-v3's `allow`) in
+/// the API's names and the model's order, timestamps RFC 3339, the empty
+/// `LogDeliveryConfigurations` kept as `[]`, `TagList` from one `ListTagsForResource` call
+/// — and the entity is made of it. (aws-v3's own dump of botocore's parse of the same moto
+/// answers, with copies of its models, gives exactly these keys.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn elasticache_clusters_have_the_aws_v3_shape_with_list_tags_for_resource_action() {
+    let (w, arn) = world_with_an_elasticache_cluster(json!(["ListTagsForResourceAction"])).await;
+    let run = run_binary(&["sail"], &w.env()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+
+    let examples = w.port.examples(IDENTIFIER, "AWS::ElastiCache::Cluster");
+    assert_eq!(examples.len(), 1, "{examples:#?}");
+    // The raw item as the mapping read it (the examples sent to Port mask values whose key
+    // looks secret, such as `AuthTokenEnabled`).
+    let e = w.port.entity("elasticacheCluster", "zinc-cache").unwrap();
+    let item = &e["properties"]["item"];
+    assert_eq!(
+        keys(item),
+        keys(&example("elasticache-cluster")),
+        "{item:#}"
+    );
+    assert_kind_shape(item);
+    let props = &item["Properties"];
+    let order: Vec<&str> = props
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        order,
+        [
+            "CacheClusterId",
+            "ARN",
+            "CacheNodeType",
+            "Engine",
+            "CacheClusterStatus",
+            "NumCacheNodes",
+            "CacheClusterCreateTime",
+            "SnapshotRetentionLimit",
+            "AuthTokenEnabled",
+            "AuthTokenLastModifiedDate",
+            "LogDeliveryConfigurations",
+            "TagList",
+        ],
+        "{props:#}"
+    );
+    assert_eq!(props["CacheClusterId"], "zinc-cache");
+    assert_eq!(props["ARN"], json!(arn));
+    assert_eq!(props["CacheNodeType"], "cache.t4g.micro");
+    assert_eq!(props["Engine"], "redis");
+    assert_eq!(props["CacheClusterStatus"], "available");
+    assert_eq!(props["NumCacheNodes"], 1);
+    assert_eq!(props["SnapshotRetentionLimit"], 0);
+    assert_eq!(props["AuthTokenEnabled"], false);
+    assert_eq!(props["LogDeliveryConfigurations"], json!([]));
+    for t in ["CacheClusterCreateTime", "AuthTokenLastModifiedDate"] {
+        let s = props[t].as_str().unwrap_or_default();
+        assert!(s.ends_with('Z') && s.contains('T'), "{t} in {props:#}");
+    }
+    assert_eq!(
+        props["TagList"],
+        json!([{"Key": "team", "Value": "platform"}])
+    );
+    assert_eq!(
+        item["__ExtraContext"],
+        json!({"AccountId": MANAGEMENT, "Region": "eu-west-1"})
+    );
+    assert_eq!(w.proxy.hits("ListTagsForResource"), 1);
+}
+
+/// Without `ListTagsForResourceAction` no tags call is made and `TagList` is absent; a
+/// failed `ListTagsForResource` (HTTP 500) keeps the item without `TagList`, the run
+/// complete, logged as an enrichment failure naming the account, region, kind and action.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn elasticache_tag_list_is_absent_without_the_action_and_when_list_tags_for_resource_fails() {
+    let (w, _) = world_with_an_elasticache_cluster(json!([])).await;
+    let run = run_binary(&["sail"], &w.env()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let examples = w.port.examples(IDENTIFIER, "AWS::ElastiCache::Cluster");
+    assert_eq!(examples.len(), 1, "{examples:#?}");
+    assert!(
+        examples[0]["Properties"].get("TagList").is_none(),
+        "{examples:#?}"
+    );
+    assert_eq!(examples[0]["Properties"]["CacheClusterId"], "zinc-cache");
+    assert_eq!(w.proxy.hits("ListTagsForResource"), 0);
+
+    let (w, arn) = world_with_an_elasticache_cluster(json!(["ListTagsForResourceAction"])).await;
+    w.proxy.add_rule(Rule {
+        action: "ListTagsForResource".into(),
+        status: 500,
+        code: "InternalFailure".into(),
+        times: 10_000,
+        ..Default::default()
+    });
+    let run = run_binary(&["sail"], &w.env()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let e = w.port.entity("elasticacheCluster", "zinc-cache").unwrap();
+    let props = &e["properties"]["item"]["Properties"];
+    assert!(props.get("TagList").is_none(), "{props:#}");
+    assert_eq!(props["ARN"], json!(arn));
+    assert!(w.proxy.hits("ListTagsForResource") >= 1);
+    let warning = run
+        .stderr
+        .lines()
+        .find(|l| l.contains("enrichment call failed"))
+        .unwrap_or_else(|| panic!("no warning in:\n{}", run.stderr));
+    for needle in [
+        MANAGEMENT,
+        "eu-west-1",
+        "AWS::ElastiCache::Cluster",
+        "ListTagsForResourceAction",
+    ] {
+        assert!(warning.contains(needle), "{needle} in {warning}");
+    }
+}
+
+/// A failed `DescribeCacheClusters` fails the unit: exit 3, no tags call, the previous
+/// run's entity kept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn elasticache_a_failed_describe_cache_clusters_fails_the_unit() {
+    let (w, _) = world_with_an_elasticache_cluster(json!(["ListTagsForResourceAction"])).await;
+    a_failed_listing_fails_the_unit(
+        &w,
+        ListingFailure {
+            operation: "elasticache:DescribeCacheClusters",
+            code: "InternalFailure",
+            not_called: Some("ListTagsForResource"),
+            kept: ("elasticacheCluster", "zinc-cache"),
+        },
+    )
+    .await;
+}
+
+/// A world with a MemoryDB user `zinc-user` (password authentication, tagged
+/// `team=platform`) in eu-west-1 of the management account, created through the SDK
+/// against moto (which also has its `default` user there), and a `memoryDbUser` mapping
+/// asking for `include` that allows eu-west-1 and ap-northeast-3 — enabled in moto but not
+/// in aws-v3's MemoryDB region list (moto has no MemoryDB there either: a call would fail
+/// the unit) — one entity per user (by ARN) holding the whole raw item. Returns the world
+/// and `zinc-user`'s ARN.
+async fn world_with_memorydb_users(include: Value) -> (World, String) {
+    let w = World::start(&[
+        "--members",
+        "1",
+        "--instances-per-region",
+        "0",
+        "--clusters-per-region",
+        "0",
+        "--buckets-per-account",
+        "0",
+    ])
+    .await;
+    use aws_sdk_memorydb::types::{AuthenticationMode, InputAuthenticationType, Tag};
+    let config = moto_config(&w.moto.url(), "eu-west-1").await;
+    let arn = aws_sdk_memorydb::Client::new(&config)
+        .create_user()
+        .user_name("zinc-user")
+        .access_string("on ~* &* +@all")
+        .authentication_mode(
+            AuthenticationMode::builder()
+                .r#type(InputAuthenticationType::Password)
+                .passwords("not-a-secret-password-1")
+                .build(),
+        )
+        .tags(Tag::builder().key("team").value("platform").build())
+        .send()
+        .await
+        .unwrap()
+        .user
+        .and_then(|u| u.arn)
+        .unwrap();
+    w.port.put_blueprint(json!({
+        "identifier": "memoryDbUser",
+        "title": "MemoryDB user",
+        "schema": {"properties": {"item": {"type": "object"}}},
+    }));
+    w.seed_integration(json!({"resources": [{
+        "kind": "AWS::MemoryDB::User",
+        "selector": {
+            "query": "true",
+            "regionPolicy": {"allow": ["eu-west-1", "ap-northeast-3"]},
+            "includeActions": include,
+        },
+        "port": {"entity": {"mappings": {
+            "identifier": ".Properties.ARN",
+            "blueprint": "\"memoryDbUser\"",
+            "properties": {"item": "."},
+        }}},
+    }]}));
+    (w, arn)
+}
+
+/// The `memoryDbUser` entities' raw items, by ARN.
+fn memorydb_items(w: &World) -> std::collections::BTreeMap<String, Value> {
+    w.port
+        .entities()
+        .into_iter()
+        .filter(|e| e["blueprint"] == "memoryDbUser")
+        .map(|e| {
+            let item = e["properties"]["item"].clone();
+            (
+                item["Properties"]["ARN"].as_str().unwrap().to_string(),
+                item,
+            )
+        })
+        .collect()
+}
+
+/// `AWS::MemoryDB::User` through the real binary, with `ListTagsForMemoryDbUserAction`:
+/// listed only in the regions of aws-v3's MemoryDB list (eu-west-1 here; ap-northeast-3,
+/// allowed by the mapping and enabled, is never called), every user of it (moto's `default`
+/// one too) with one `ListTags` call each, and the raw item aws-v3's key for key: every key
+/// AWS sent (its `allow`), the declared ones first in the model's order, `TagList` from
+/// the action. (aws-v3's own dump of botocore's parse of the same moto answers, with copies
+/// of its models, is exactly this item.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn memorydb_users_have_the_aws_v3_shape_in_aws_v3_s_regions_only() {
+    let (w, arn) = world_with_memorydb_users(json!(["ListTagsForMemoryDbUserAction"])).await;
+    let run = run_binary(&["sail"], &w.env()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+
+    let items = memorydb_items(&w);
+    let mut names: Vec<&str> = items
+        .values()
+        .map(|i| i["Properties"]["Name"].as_str().unwrap())
+        .collect();
+    names.sort();
+    // moto's `default` user of each account's eu-west-1, and ours.
+    assert_eq!(names, ["default", "default", "zinc-user"], "{items:#?}");
+    let item = &items[&arn];
+    assert_eq!(keys(item), keys(&example("memorydb-user")), "{item:#}");
+    assert_kind_shape(item);
+    assert_eq!(
+        item,
+        &json!({
+            "Type": "AWS::MemoryDB::User",
+            "Properties": {
+                "Name": "zinc-user",
+                "Status": "active",
+                "AccessString": "on ~* &* +@all",
+                "ACLNames": [],
+                "MinimumEngineVersion": "6.2",
+                "ARN": arn,
+                "Authentication": {"Type": "password", "PasswordCount": 1},
+                "TagList": [{"Key": "team", "Value": "platform"}],
+            },
+            "__ExtraContext": {"AccountId": MANAGEMENT, "Region": "eu-west-1"},
+        })
+    );
+    let order: Vec<&str> = item["Properties"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        order,
+        [
+            "Name",
+            "Status",
+            "AccessString",
+            "ACLNames",
+            "MinimumEngineVersion",
+            "ARN",
+            "Authentication",
+            "TagList",
+        ]
+    );
+    // moto's `default` user is aws-v3's own example, user for user.
+    let default = &items[&arn.replace("zinc-user", "default")]["Properties"];
+    assert_eq!(default["ACLNames"], json!(["open-access"]));
+    assert_eq!(default["Authentication"], json!({"Type": "no-password"}));
+    assert_eq!(default["TagList"], json!([]));
+
+    // Listed in eu-west-1 of each account, never in ap-northeast-3.
+    let calls = w.proxy.calls();
+    let regions: BTreeSet<&str> = calls
+        .iter()
+        .filter(|c| c.action == "DescribeUsers")
+        .map(|c| c.region.as_str())
+        .collect();
+    assert_eq!(regions, BTreeSet::from(["eu-west-1"]));
+    assert_eq!(w.proxy.hits("DescribeUsers"), 2);
+    assert_eq!(w.proxy.hits("ListTags"), items.len());
+}
+
+/// Without `ListTagsForMemoryDbUserAction` no `ListTags` call is made and `TagList` is
+/// absent; a failed `ListTags` (HTTP 500) keeps the items without `TagList`, the run
+/// complete, logged as an enrichment failure naming the account, region, kind and action.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn memorydb_tag_list_is_absent_without_the_action_and_when_list_tags_fails() {
+    let (w, arn) = world_with_memorydb_users(json!([])).await;
+    let run = run_binary(&["sail"], &w.env()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let items = memorydb_items(&w);
+    assert_eq!(items.len(), 3, "{items:#?}");
+    for item in items.values() {
+        assert!(item["Properties"].get("TagList").is_none(), "{item:#}");
+    }
+    assert_eq!(items[&arn]["Properties"]["Name"], "zinc-user");
+    assert_eq!(w.proxy.hits("ListTags"), 0);
+
+    let (w, arn) = world_with_memorydb_users(json!(["ListTagsForMemoryDbUserAction"])).await;
+    w.proxy.add_rule(Rule {
+        action: "ListTags".into(),
+        status: 500,
+        code: "InternalServerErrorException".into(),
+        times: 10_000,
+        ..Default::default()
+    });
+    let run = run_binary(&["sail"], &w.env()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let items = memorydb_items(&w);
+    assert_eq!(items.len(), 3, "{items:#?}");
+    let props = &items[&arn]["Properties"];
+    assert!(props.get("TagList").is_none(), "{props:#}");
+    assert_eq!(props["Name"], "zinc-user");
+    assert!(w.proxy.hits("ListTags") >= 3);
+    let warning = run
+        .stderr
+        .lines()
+        .find(|l| l.contains("enrichment call failed") && l.contains(&arn))
+        .unwrap_or_else(|| panic!("no warning in:\n{}", run.stderr));
+    for needle in [
+        MANAGEMENT,
+        "eu-west-1",
+        "AWS::MemoryDB::User",
+        "ListTagsForMemoryDbUserAction",
+    ] {
+        assert!(warning.contains(needle), "{needle} in {warning}");
+    }
+}
+
+/// A failed `DescribeUsers` fails the unit: exit 3, no tags call, the previous run's
+/// entity kept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn memorydb_a_failed_describe_users_fails_the_unit() {
+    let (w, arn) = world_with_memorydb_users(json!(["ListTagsForMemoryDbUserAction"])).await;
+    a_failed_listing_fails_the_unit(
+        &w,
+        ListingFailure {
+            operation: "memorydb:DescribeUsers",
+            code: "InternalServerErrorException",
+            not_called: Some("ListTags"),
+            kept: ("memoryDbUser", &arn),
+        },
+    )
+    .await;
+}

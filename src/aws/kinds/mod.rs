@@ -102,7 +102,9 @@ mod ec2;
 mod ecr;
 mod ecs;
 mod eks;
+mod elasticache;
 mod lambda;
+mod memorydb;
 mod organizations;
 mod rds;
 mod s3;
@@ -148,6 +150,8 @@ static REGISTRY: &[&[Kind]] = &[
     rds::KINDS,
     ecr::KINDS,
     eks::KINDS,
+    elasticache::KINDS,
+    memorydb::KINDS,
 ];
 
 /// Every supported kind.
