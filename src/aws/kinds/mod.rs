@@ -103,6 +103,7 @@ mod ecr;
 mod ecs;
 mod eks;
 mod lambda;
+mod msk;
 mod organizations;
 mod rds;
 mod s3;
@@ -144,6 +145,7 @@ static REGISTRY: &[&[Kind]] = &[
     rds::KINDS,
     ecr::KINDS,
     eks::KINDS,
+    msk::KINDS,
 ];
 
 /// Every supported kind.
