@@ -3584,3 +3584,181 @@ async fn msk_cluster_a_failed_list_clusters_fails_the_unit() {
     )
     .await;
 }
+
+/// A world with no seeded resources and one member account, where the test creates, in
+/// eu-west-1 of the management account through the SDK against moto, a serverless MSK
+/// cluster `zinc-serverless` (one VPC config, IAM auth, two tags) and a provisioned one
+/// (which `AWS::MSK::ServerlessCluster` must not list); and an `mskServerlessCluster`
+/// mapping. Returns the world and the serverless cluster's ARN.
+async fn world_with_an_msk_serverless_cluster() -> (World, String) {
+    use aws_sdk_kafka::types::{ServerlessClientAuthentication, ServerlessRequest, ServerlessSasl};
+    let w = World::start(&[
+        "--members",
+        "1",
+        "--ou-members",
+        "0",
+        "--instances-per-region",
+        "0",
+        "--clusters-per-region",
+        "0",
+        "--buckets-per-account",
+        "0",
+    ])
+    .await;
+    create_msk_cluster(&w, "zinc-provisioned").await;
+    let config = moto_config(&w.moto.url(), "eu-west-1").await;
+    let arn = aws_sdk_kafka::Client::new(&config)
+        .create_cluster_v2()
+        .cluster_name("zinc-serverless")
+        .serverless(
+            ServerlessRequest::builder()
+                .vpc_configs(
+                    aws_sdk_kafka::types::VpcConfig::builder()
+                        .subnet_ids("subnet-aaaa")
+                        .subnet_ids("subnet-bbbb")
+                        .security_group_ids("sg-cccc")
+                        .build(),
+                )
+                .client_authentication(
+                    ServerlessClientAuthentication::builder()
+                        .sasl(
+                            ServerlessSasl::builder()
+                                .iam(aws_sdk_kafka::types::Iam::builder().enabled(true).build())
+                                .build(),
+                        )
+                        .build(),
+                )
+                .build(),
+        )
+        .tags("team", "platform")
+        .tags("tier", "stream")
+        .send()
+        .await
+        .unwrap()
+        .cluster_arn
+        .unwrap();
+    w.port.put_blueprint(json!({
+        "identifier": "mskServerlessCluster",
+        "title": "MSK serverless cluster",
+        "schema": {"properties": {
+            "state": {"type": "string"},
+            "vpcConfigs": {"type": "array"},
+            "team": {"type": "string"},
+        }},
+    }));
+    w.seed_integration(json!({"resources": [{
+        "kind": "AWS::MSK::ServerlessCluster",
+        "selector": {
+            "query": "true",
+            "regionPolicy": {"allow": ["eu-west-1"]},
+        },
+        "port": {"entity": {"mappings": {
+            "identifier": ".Properties.ClusterArn",
+            "title": ".Properties.ClusterName",
+            "blueprint": "\"mskServerlessCluster\"",
+            "properties": {
+                "state": ".Properties.State",
+                "vpcConfigs": ".Properties.Serverless.VpcConfigs",
+                "team": ".Properties.Tags.team",
+            },
+        }}},
+    }]}));
+    (w, arn)
+}
+
+/// `AWS::MSK::ServerlessCluster` through the real binary against moto
+/// (`ListMskServerlessClustersAction`, its only action; the kind has no optional one): only
+/// the serverless cluster is listed (`clusterTypeFilter=SERVERLESS`), and its raw item is
+/// what aws-v3 makes of moto's `ListClustersV2` answer, key for key — declared fields in
+/// aws-v3's order, nested members PascalCase (`Serverless.VpcConfigs[].SubnetIds`), `Tags`
+/// keys as sent, `CreationTime` (moto's has no zone) as sent — and the entity is made of it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn msk_serverless_clusters_have_the_aws_v3_shape() {
+    let (w, arn) = world_with_an_msk_serverless_cluster().await;
+    let run = run_binary(&["sail"], &w.env()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+
+    let examples = w.port.examples(IDENTIFIER, "AWS::MSK::ServerlessCluster");
+    assert_eq!(
+        examples.len(),
+        1,
+        "only the serverless cluster: {examples:#?}"
+    );
+    let item = &examples[0];
+    assert_kind_shape(item);
+    let props = &item["Properties"];
+    let created = props["CreationTime"].as_str().unwrap().to_string();
+    assert!(
+        created.len() >= 19 && created.as_bytes()[10] == b'T' && !created.ends_with('Z'),
+        "moto's zoneless time as sent: {created}"
+    );
+    assert_eq!(
+        props,
+        &json!({
+            "ActiveOperationArn": "arn:aws:kafka:region:account-id:operation/active-operation",
+            "ClusterArn": arn,
+            "ClusterName": "zinc-serverless",
+            "ClusterType": "SERVERLESS",
+            "CreationTime": created,
+            "CurrentVersion": "1.0",
+            "State": "CREATING",
+            "StateInfo": {"Code": "string", "Message": "Cluster state details."},
+            "Tags": {"team": "platform", "tier": "stream"},
+            "Serverless": {
+                "VpcConfigs": [{
+                    "SubnetIds": ["subnet-aaaa", "subnet-bbbb"],
+                    "SecurityGroupIds": ["sg-cccc"],
+                }],
+                "ClientAuthentication": {"Sasl": {"Iam": {"Enabled": true}}},
+            },
+        })
+    );
+    assert_eq!(
+        keys_in_order(props),
+        [
+            "ActiveOperationArn",
+            "ClusterArn",
+            "ClusterName",
+            "ClusterType",
+            "CreationTime",
+            "CurrentVersion",
+            "State",
+            "StateInfo",
+            "Tags",
+            "Serverless",
+        ]
+    );
+    assert_eq!(
+        item["__ExtraContext"],
+        json!({"AccountId": MANAGEMENT, "Region": "eu-west-1"})
+    );
+    // One page per account (the member account has no cluster); never the v1 listing.
+    assert_eq!(w.proxy.hits("ListClustersV2"), 2);
+    assert_eq!(w.proxy.hits("ListClusters"), 0);
+
+    let e = w.port.entity("mskServerlessCluster", &arn).unwrap();
+    assert_eq!(e["title"], "zinc-serverless");
+    assert_eq!(e["properties"]["state"], "CREATING");
+    assert_eq!(e["properties"]["team"], "platform");
+    assert_eq!(
+        e["properties"]["vpcConfigs"][0]["SubnetIds"],
+        json!(["subnet-aaaa", "subnet-bbbb"])
+    );
+}
+
+/// A failed `ListClustersV2` fails the unit: the run ends partial (exit 3) and the entity
+/// a previous run made is kept, not deleted as if the cluster were gone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn msk_serverless_cluster_a_failed_list_clusters_v2_fails_the_unit() {
+    let (w, arn) = world_with_an_msk_serverless_cluster().await;
+    a_failed_listing_fails_the_unit(
+        &w,
+        ListingFailure {
+            operation: "kafka:ListClustersV2",
+            code: "InternalServerErrorException",
+            not_called: Some("ListClusters"),
+            kept: ("mskServerlessCluster", &arn),
+        },
+    )
+    .await;
+}

@@ -27,7 +27,7 @@ use super::{ListCtx, RawJson};
 use crate::aws::AwsError;
 use crate::pagination::Cursors;
 
-kinds![cluster];
+kinds![cluster, serverless_cluster];
 
 /// A member's shape in botocore's Kafka model (`kafka/2018-11-14/service-2.json`), as far
 /// as converting a listing needs it.
