@@ -3409,8 +3409,9 @@ async fn msk_clusters_have_the_aws_v3_shape() {
 /// moto's `ListClusters` has neither nested members nor tags nor pages, so the proxy
 /// answers it the way Kafka does (two pages, canned): every page is listed, and each
 /// cluster is botocore's parse of it — members PascalCase at every depth, `Tags` keys as
-/// sent, `null` and unknown members absent, `CreationTime` as pydantic prints it — with
-/// aws-v3's declared fields first.
+/// sent, `null` members and members not in aws-v3's botocore model (`rebalancing`,
+/// `connectivityInfo.networkType`, newer than its botocore 1.40.61) absent, `CreationTime`
+/// as pydantic prints it — with aws-v3's declared fields first.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn msk_clusters_are_paged_to_the_end_with_nested_members_named_as_botocore_does() {
     // The management account alone, so that both canned pages answer its one listing.
@@ -3425,7 +3426,7 @@ async fn msk_clusters_are_paged_to_the_end_with_nested_members_named_as_botocore
                 "instanceType": "kafka.m5.large",
                 "securityGroups": ["sg-cccc"],
                 "storageInfo": {"ebsStorageInfo": {"volumeSize": 100}},
-                "connectivityInfo": {"publicAccess": {"type": "DISABLED"}},
+                "connectivityInfo": {"publicAccess": {"type": "DISABLED"}, "networkType": "IPV4"},
                 "zoneIds": ["euw1-az1", "euw1-az2"],
             },
             "clientAuthentication": {
@@ -3456,6 +3457,7 @@ async fn msk_clusters_are_paged_to_the_end_with_nested_members_named_as_botocore
             "storageMode": "LOCAL",
             "customerActionStatus": "NONE",
             "someFutureMember": {"x": 1},
+            "rebalancing": {"status": "ACTIVE"},
         }],
         "nextToken": "page-2",
     });

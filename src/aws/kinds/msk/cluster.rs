@@ -5,14 +5,14 @@
 //! aws-v3's model `allow`s every key: `Properties` are every `ClusterInfo` member botocore
 //! keeps ([`super::convert`]): PascalCase at every depth, `Tags` Kafka's map, `CreationTime`
 //! as aws-v3 prints it; its declared fields first in its order, then the other members
-//! (`ActiveOperationArn`, `Rebalancing`, `StateInfo`, `CustomerActionStatus`) in botocore's.
+//! (`ActiveOperationArn`, `StateInfo`, `CustomerActionStatus`) in botocore's.
 //! `__ExtraContext` is `{AccountId, Region}`. A failed `ListClusters` fails the unit.
 
 use serde_json::Value;
 
 use super::{
     BROKER_NODE_GROUP_INFO, CLIENT_AUTHENTICATION, CURRENT_BROKER_SOFTWARE_INFO,
-    ENCRYPTION_INFO, LOGGING_INFO, OPEN_MONITORING, REBALANCING, STATE_INFO, Shape,
+    ENCRYPTION_INFO, LOGGING_INFO, OPEN_MONITORING, STATE_INFO, Shape,
 };
 use crate::aws::AwsError;
 use crate::aws::kinds::{Action, Emit, Fixture, Kind, ListCtx, RawJson, Regions, Scope, item};
@@ -41,7 +41,6 @@ const LIST: Action = Action {
 const CLUSTER_INFO: Shape = Shape::Struct(&[
     ("activeOperationArn", Shape::Scalar),
     ("brokerNodeGroupInfo", BROKER_NODE_GROUP_INFO),
-    ("rebalancing", REBALANCING),
     ("clientAuthentication", CLIENT_AUTHENTICATION),
     ("clusterArn", Shape::Scalar),
     ("clusterName", Shape::Scalar),

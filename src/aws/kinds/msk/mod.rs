@@ -31,6 +31,11 @@ kinds![cluster, serverless_cluster];
 
 /// A member's shape in botocore's Kafka model (`kafka/2018-11-14/service-2.json`), as far
 /// as converting a listing needs it.
+///
+/// The model is that of botocore 1.40.61, the one aws-v3 2.20.11-beta's lock file pins:
+/// members AWS added since (`Rebalancing`, `LoggingInfo.AuthorizerLogs`,
+/// `BrokerNodeGroupInfo.ConnectivityInfo.NetworkType`, `Serverless.ConnectivityInfo`) are
+/// not in it, so botocore, and aws-v3, leave them out.
 #[derive(Debug)]
 pub(super) enum Shape {
     /// A string, number or boolean: kept as sent.
@@ -95,7 +100,6 @@ const BROKER_NODE_GROUP_INFO: Shape = Struct(&[
                     ]),
                 )]),
             ),
-            ("networkType", Scalar),
         ]),
     ),
     ("zoneIds", STRINGS),
@@ -141,11 +145,9 @@ const LOGS: Shape = Struct(&[
     ),
 ]);
 
-const LOGGING_INFO: Shape = Struct(&[("authorizerLogs", LOGS), ("brokerLogs", LOGS)]);
+const LOGGING_INFO: Shape = Struct(&[("brokerLogs", LOGS)]);
 
 const STATE_INFO: Shape = Struct(&[("code", Scalar), ("message", Scalar)]);
-
-const REBALANCING: Shape = Struct(&[("status", Scalar)]);
 
 /// Converts `value` of `shape` as botocore parses it: `None` for `null`; a structure keeps
 /// its model's members only, renamed, in the model's order, and leaves out the ones sent as

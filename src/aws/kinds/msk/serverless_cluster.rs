@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use super::{
     BROKER_NODE_GROUP_INFO, CLIENT_AUTHENTICATION, CURRENT_BROKER_SOFTWARE_INFO, ENABLED,
-    ENCRYPTION_INFO, LOGGING_INFO, OPEN_MONITORING, REBALANCING, STATE_INFO, STRINGS, Shape,
+    ENCRYPTION_INFO, LOGGING_INFO, OPEN_MONITORING, STATE_INFO, STRINGS, Shape,
 };
 use crate::aws::AwsError;
 use crate::aws::kinds::{Action, Emit, Fixture, Kind, ListCtx, RawJson, Regions, Scope, item};
@@ -62,7 +62,6 @@ const CLUSTER: Shape = Shape::Struct(&[
         "provisioned",
         Shape::Struct(&[
             ("brokerNodeGroupInfo", BROKER_NODE_GROUP_INFO),
-            ("rebalancing", REBALANCING),
             ("currentBrokerSoftwareInfo", CURRENT_BROKER_SOFTWARE_INFO),
             ("clientAuthentication", CLIENT_AUTHENTICATION),
             ("encryptionInfo", ENCRYPTION_INFO),
@@ -89,10 +88,6 @@ const CLUSTER: Shape = Shape::Struct(&[
             (
                 "clientAuthentication",
                 Shape::Struct(&[("sasl", Shape::Struct(&[("iam", ENABLED)]))]),
-            ),
-            (
-                "connectivityInfo",
-                Shape::Struct(&[("networkType", Shape::Scalar)]),
             ),
         ]),
     ),
@@ -155,6 +150,7 @@ mod tests {
             "serverless": {
                 "vpcConfigs": [{"subnetIds": ["s1"], "securityGroupIds": ["sg"]}],
                 "clientAuthentication": {"sasl": {"iam": {"enabled": true}}},
+                // Not in aws-v3's botocore model: left out.
                 "connectivityInfo": {"networkType": "IPV4"},
             },
             "tags": {"Team": "platform"},
@@ -172,7 +168,6 @@ mod tests {
                 "Serverless": {
                     "VpcConfigs": [{"SubnetIds": ["s1"], "SecurityGroupIds": ["sg"]}],
                     "ClientAuthentication": {"Sasl": {"Iam": {"Enabled": true}}},
-                    "ConnectivityInfo": {"NetworkType": "IPV4"},
                 },
             })
         );
