@@ -3878,3 +3878,481 @@ async fn memorydb_a_failed_describe_users_fails_the_unit() {
     )
     .await;
 }
+
+/// A world with no seeded resources, `members` member accounts, and an `mskCluster`
+/// mapping of `AWS::MSK::Cluster` listed in eu-west-1, where the test creates its clusters
+/// itself.
+async fn world_for_msk_clusters(members: &str) -> World {
+    let w = World::start(&[
+        "--members",
+        members,
+        "--ou-members",
+        "0",
+        "--instances-per-region",
+        "0",
+        "--clusters-per-region",
+        "0",
+        "--buckets-per-account",
+        "0",
+    ])
+    .await;
+    w.port.put_blueprint(json!({
+        "identifier": "mskCluster",
+        "title": "MSK cluster",
+        "schema": {"properties": {
+            "state": {"type": "string"},
+            "team": {"type": "string"},
+        }},
+    }));
+    w.seed_integration(json!({"resources": [{
+        "kind": "AWS::MSK::Cluster",
+        "selector": {
+            "query": "true",
+            "regionPolicy": {"allow": ["eu-west-1"]},
+        },
+        "port": {"entity": {"mappings": {
+            "identifier": ".Properties.ClusterArn",
+            "title": ".Properties.ClusterName",
+            "blueprint": "\"mskCluster\"",
+            "properties": {
+                "state": ".Properties.State",
+                "team": ".Properties.Tags.team",
+            },
+        }}},
+    }]}));
+    w
+}
+
+/// Creates a provisioned MSK cluster `name` (3 brokers, two tags) in eu-west-1 of the
+/// management account, through the SDK against moto; returns its ARN.
+async fn create_msk_cluster(w: &World, name: &str) -> String {
+    use aws_sdk_kafka::types::BrokerNodeGroupInfo;
+    let config = moto_config(&w.moto.url(), "eu-west-1").await;
+    aws_sdk_kafka::Client::new(&config)
+        .create_cluster()
+        .cluster_name(name)
+        .kafka_version("3.6.0")
+        .number_of_broker_nodes(3)
+        .broker_node_group_info(
+            BrokerNodeGroupInfo::builder()
+                .instance_type("kafka.m5.large")
+                .client_subnets("subnet-aaaa")
+                .client_subnets("subnet-bbbb")
+                .security_groups("sg-cccc")
+                .build(),
+        )
+        .tags("team", "platform")
+        .tags("tier", "data")
+        .send()
+        .await
+        .unwrap()
+        .cluster_arn
+        .unwrap()
+}
+
+/// `AWS::MSK::Cluster` through the real binary against moto (`ListClustersAction`, its only
+/// action; the kind has no optional one): the raw item sent to Port is what aws-v3 makes of
+/// moto's `ListClusters` answer, key for key — its `ClusterInfo` members PascalCase,
+/// `clusterType` (not a `ClusterInfo` member in botocore's model) left out, `CreationTime`
+/// (moto's has no zone, a naive datetime to botocore) printed as sent — and the entity is
+/// made of it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn msk_clusters_have_the_aws_v3_shape() {
+    let w = world_for_msk_clusters("1").await;
+    let arn = create_msk_cluster(&w, "zinc-kafka").await;
+    let run = run_binary(&["sail"], &w.env()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+
+    let examples = w.port.examples(IDENTIFIER, "AWS::MSK::Cluster");
+    assert_eq!(examples.len(), 1, "{examples:#?}");
+    let item = &examples[0];
+    assert_kind_shape(item);
+    let props = &item["Properties"];
+    let created = props["CreationTime"].as_str().unwrap().to_string();
+    assert!(
+        created.len() >= 19 && created.as_bytes()[10] == b'T' && !created.ends_with('Z'),
+        "moto's zoneless time as sent: {created}"
+    );
+    assert_eq!(
+        props,
+        &json!({
+            "ClusterArn": arn,
+            "ClusterName": "zinc-kafka",
+            "State": "CREATING",
+            "CreationTime": created,
+        })
+    );
+    assert_eq!(
+        keys_in_order(props),
+        ["ClusterArn", "ClusterName", "State", "CreationTime"]
+    );
+    assert_eq!(
+        item["__ExtraContext"],
+        json!({"AccountId": MANAGEMENT, "Region": "eu-west-1"})
+    );
+    // One page per account (the member account has no cluster).
+    assert_eq!(w.proxy.hits("ListClusters"), 2);
+
+    let e = w.port.entity("mskCluster", &arn).unwrap();
+    assert_eq!(e["title"], "zinc-kafka");
+    assert_eq!(e["properties"]["state"], "CREATING");
+}
+
+/// moto's `ListClusters` has neither nested members nor tags nor pages, so the proxy
+/// answers it the way Kafka does (two pages, canned): every page is listed, and each
+/// cluster is botocore's parse of it — members PascalCase at every depth, `Tags` keys as
+/// sent, `null` members and members not in aws-v3's botocore model (`rebalancing`,
+/// `connectivityInfo.networkType`, newer than its botocore 1.40.61) absent, `CreationTime`
+/// as pydantic prints it — with aws-v3's declared fields first.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn msk_clusters_are_paged_to_the_end_with_nested_members_named_as_botocore_does() {
+    // The management account alone, so that both canned pages answer its one listing.
+    let w = world_for_msk_clusters("0").await;
+    let arn = |n: &str| format!("arn:aws:kafka:eu-west-1:{MANAGEMENT}:cluster/{n}/abcd-1");
+    let first = json!({
+        "clusterInfoList": [{
+            "activeOperationArn": null,
+            "brokerNodeGroupInfo": {
+                "brokerAZDistribution": "DEFAULT",
+                "clientSubnets": ["subnet-aaaa", "subnet-bbbb"],
+                "instanceType": "kafka.m5.large",
+                "securityGroups": ["sg-cccc"],
+                "storageInfo": {"ebsStorageInfo": {"volumeSize": 100}},
+                "connectivityInfo": {"publicAccess": {"type": "DISABLED"}, "networkType": "IPV4"},
+                "zoneIds": ["euw1-az1", "euw1-az2"],
+            },
+            "clientAuthentication": {
+                "sasl": {"iam": {"enabled": true}, "scram": {"enabled": false}},
+                "tls": {"certificateAuthorityArnList": [], "enabled": false},
+                "unauthenticated": {"enabled": false},
+            },
+            "clusterArn": arn("one"),
+            "clusterName": "one",
+            "clusterType": "PROVISIONED",
+            "creationTime": "2026-04-19T14:51:13.196Z",
+            "currentBrokerSoftwareInfo": {"kafkaVersion": "3.6.0", "configurationArn": null},
+            "currentVersion": "K2EUQ1WTGCTBG2",
+            "encryptionInfo": {
+                "encryptionAtRest": {"dataVolumeKMSKeyId": "arn:aws:kms:eu-west-1:1:key/k"},
+                "encryptionInTransit": {"clientBroker": "TLS", "inCluster": true},
+            },
+            "enhancedMonitoring": "DEFAULT",
+            "openMonitoring": {"prometheus": {
+                "jmxExporter": {"enabledInBroker": false},
+                "nodeExporter": {"enabledInBroker": false},
+            }},
+            "numberOfBrokerNodes": 2,
+            "state": "ACTIVE",
+            "stateInfo": {"code": "OK"},
+            "tags": {"team": "platform", "cost-center": "42"},
+            "zookeeperConnectString": "z-1.one.kafka.eu-west-1.amazonaws.com:2181",
+            "storageMode": "LOCAL",
+            "customerActionStatus": "NONE",
+            "someFutureMember": {"x": 1},
+            "rebalancing": {"status": "ACTIVE"},
+        }],
+        "nextToken": "page-2",
+    });
+    let second = json!({
+        "clusterInfoList": [{
+            "clusterArn": arn("two"),
+            "clusterName": "two",
+            "creationTime": "2026-04-20T08:00:00Z",
+            "state": "CREATING",
+        }],
+    });
+    for body in [first, second] {
+        w.proxy.add_rule(Rule {
+            action: "ListClusters".into(),
+            body: Some(body.to_string()),
+            times: 1,
+            ..Default::default()
+        });
+    }
+    let run = run_binary(&["sail"], &w.env()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(w.proxy.hits("ListClusters"), 2);
+
+    let mut examples = w.port.examples(IDENTIFIER, "AWS::MSK::Cluster");
+    examples.sort_by_key(|e| e["Properties"]["ClusterName"].as_str().unwrap().to_string());
+    assert_eq!(examples.len(), 2, "{examples:#?}");
+    let one = &examples[0];
+    assert_kind_shape(one);
+    assert_eq!(
+        one["Properties"],
+        json!({
+            "ClusterArn": arn("one"),
+            "ClusterName": "one",
+            "State": "ACTIVE",
+            "CreationTime": "2026-04-19T14:51:13.196000Z",
+            "CurrentVersion": "K2EUQ1WTGCTBG2",
+            "BrokerNodeGroupInfo": {
+                "BrokerAZDistribution": "DEFAULT",
+                "ClientSubnets": ["subnet-aaaa", "subnet-bbbb"],
+                "InstanceType": "kafka.m5.large",
+                "SecurityGroups": ["sg-cccc"],
+                "StorageInfo": {"EbsStorageInfo": {"VolumeSize": 100}},
+                "ConnectivityInfo": {"PublicAccess": {"Type": "DISABLED"}},
+                "ZoneIds": ["euw1-az1", "euw1-az2"],
+            },
+            "ClientAuthentication": {
+                "Sasl": {"Scram": {"Enabled": false}, "Iam": {"Enabled": true}},
+                "Tls": {"CertificateAuthorityArnList": [], "Enabled": false},
+                "Unauthenticated": {"Enabled": false},
+            },
+            "EncryptionInfo": {
+                "EncryptionAtRest": {"DataVolumeKMSKeyId": "arn:aws:kms:eu-west-1:1:key/k"},
+                "EncryptionInTransit": {"ClientBroker": "TLS", "InCluster": true},
+            },
+            "CurrentBrokerSoftwareInfo": {"KafkaVersion": "3.6.0"},
+            "OpenMonitoring": {"Prometheus": {
+                "JmxExporter": {"EnabledInBroker": false},
+                "NodeExporter": {"EnabledInBroker": false},
+            }},
+            "NumberOfBrokerNodes": 2,
+            "EnhancedMonitoring": "DEFAULT",
+            "StorageMode": "LOCAL",
+            "ZookeeperConnectString": "z-1.one.kafka.eu-west-1.amazonaws.com:2181",
+            "Tags": {"team": "platform", "cost-center": "42"},
+            "StateInfo": {"Code": "OK"},
+            "CustomerActionStatus": "NONE",
+        })
+    );
+    assert_eq!(
+        keys_in_order(&one["Properties"]),
+        [
+            "ClusterArn",
+            "ClusterName",
+            "State",
+            "CreationTime",
+            "CurrentVersion",
+            "BrokerNodeGroupInfo",
+            "ClientAuthentication",
+            "EncryptionInfo",
+            "CurrentBrokerSoftwareInfo",
+            "OpenMonitoring",
+            "NumberOfBrokerNodes",
+            "EnhancedMonitoring",
+            "StorageMode",
+            "ZookeeperConnectString",
+            "Tags",
+            "StateInfo",
+            "CustomerActionStatus",
+        ],
+        "declared fields in aws-v3's order, then the others in botocore's"
+    );
+    assert_eq!(
+        examples[1]["Properties"],
+        json!({
+            "ClusterArn": arn("two"),
+            "ClusterName": "two",
+            "State": "CREATING",
+            "CreationTime": "2026-04-20T08:00:00Z",
+        })
+    );
+    for e in &examples {
+        assert_eq!(
+            e["__ExtraContext"],
+            json!({"AccountId": MANAGEMENT, "Region": "eu-west-1"})
+        );
+    }
+    let e = w.port.entity("mskCluster", &arn("one")).unwrap();
+    assert_eq!(e["properties"]["team"], "platform");
+    assert!(w.port.entity("mskCluster", &arn("two")).is_some());
+}
+
+/// A failed `ListClusters` fails the unit: the run ends partial (exit 3) and the entity a
+/// previous run made is kept, not deleted as if the cluster were gone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn msk_cluster_a_failed_list_clusters_fails_the_unit() {
+    let w = world_for_msk_clusters("1").await;
+    let arn = create_msk_cluster(&w, "zinc-kafka").await;
+    a_failed_listing_fails_the_unit(
+        &w,
+        ListingFailure {
+            operation: "kafka:ListClusters",
+            code: "InternalServerErrorException",
+            not_called: None,
+            kept: ("mskCluster", &arn),
+        },
+    )
+    .await;
+}
+
+/// A world with no seeded resources and one member account, where the test creates, in
+/// eu-west-1 of the management account through the SDK against moto, a serverless MSK
+/// cluster `zinc-serverless` (one VPC config, IAM auth, two tags) and a provisioned one
+/// (which `AWS::MSK::ServerlessCluster` must not list); and an `mskServerlessCluster`
+/// mapping. Returns the world and the serverless cluster's ARN.
+async fn world_with_an_msk_serverless_cluster() -> (World, String) {
+    use aws_sdk_kafka::types::{ServerlessClientAuthentication, ServerlessRequest, ServerlessSasl};
+    let w = World::start(&[
+        "--members",
+        "1",
+        "--ou-members",
+        "0",
+        "--instances-per-region",
+        "0",
+        "--clusters-per-region",
+        "0",
+        "--buckets-per-account",
+        "0",
+    ])
+    .await;
+    create_msk_cluster(&w, "zinc-provisioned").await;
+    let config = moto_config(&w.moto.url(), "eu-west-1").await;
+    let arn = aws_sdk_kafka::Client::new(&config)
+        .create_cluster_v2()
+        .cluster_name("zinc-serverless")
+        .serverless(
+            ServerlessRequest::builder()
+                .vpc_configs(
+                    aws_sdk_kafka::types::VpcConfig::builder()
+                        .subnet_ids("subnet-aaaa")
+                        .subnet_ids("subnet-bbbb")
+                        .security_group_ids("sg-cccc")
+                        .build(),
+                )
+                .client_authentication(
+                    ServerlessClientAuthentication::builder()
+                        .sasl(
+                            ServerlessSasl::builder()
+                                .iam(aws_sdk_kafka::types::Iam::builder().enabled(true).build())
+                                .build(),
+                        )
+                        .build(),
+                )
+                .build(),
+        )
+        .tags("team", "platform")
+        .tags("tier", "stream")
+        .send()
+        .await
+        .unwrap()
+        .cluster_arn
+        .unwrap();
+    w.port.put_blueprint(json!({
+        "identifier": "mskServerlessCluster",
+        "title": "MSK serverless cluster",
+        "schema": {"properties": {
+            "state": {"type": "string"},
+            "vpcConfigs": {"type": "array"},
+            "team": {"type": "string"},
+        }},
+    }));
+    w.seed_integration(json!({"resources": [{
+        "kind": "AWS::MSK::ServerlessCluster",
+        "selector": {
+            "query": "true",
+            "regionPolicy": {"allow": ["eu-west-1"]},
+        },
+        "port": {"entity": {"mappings": {
+            "identifier": ".Properties.ClusterArn",
+            "title": ".Properties.ClusterName",
+            "blueprint": "\"mskServerlessCluster\"",
+            "properties": {
+                "state": ".Properties.State",
+                "vpcConfigs": ".Properties.Serverless.VpcConfigs",
+                "team": ".Properties.Tags.team",
+            },
+        }}},
+    }]}));
+    (w, arn)
+}
+
+/// `AWS::MSK::ServerlessCluster` through the real binary against moto
+/// (`ListMskServerlessClustersAction`, its only action; the kind has no optional one): only
+/// the serverless cluster is listed (`clusterTypeFilter=SERVERLESS`), and its raw item is
+/// what aws-v3 makes of moto's `ListClustersV2` answer, key for key — declared fields in
+/// aws-v3's order, nested members PascalCase (`Serverless.VpcConfigs[].SubnetIds`), `Tags`
+/// keys as sent, `CreationTime` (moto's has no zone) as sent — and the entity is made of it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn msk_serverless_clusters_have_the_aws_v3_shape() {
+    let (w, arn) = world_with_an_msk_serverless_cluster().await;
+    let run = run_binary(&["sail"], &w.env()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+
+    let examples = w.port.examples(IDENTIFIER, "AWS::MSK::ServerlessCluster");
+    assert_eq!(
+        examples.len(),
+        1,
+        "only the serverless cluster: {examples:#?}"
+    );
+    let item = &examples[0];
+    assert_kind_shape(item);
+    let props = &item["Properties"];
+    let created = props["CreationTime"].as_str().unwrap().to_string();
+    assert!(
+        created.len() >= 19 && created.as_bytes()[10] == b'T' && !created.ends_with('Z'),
+        "moto's zoneless time as sent: {created}"
+    );
+    assert_eq!(
+        props,
+        &json!({
+            "ActiveOperationArn": "arn:aws:kafka:region:account-id:operation/active-operation",
+            "ClusterArn": arn,
+            "ClusterName": "zinc-serverless",
+            "ClusterType": "SERVERLESS",
+            "CreationTime": created,
+            "CurrentVersion": "1.0",
+            "State": "CREATING",
+            "StateInfo": {"Code": "string", "Message": "Cluster state details."},
+            "Tags": {"team": "platform", "tier": "stream"},
+            "Serverless": {
+                "VpcConfigs": [{
+                    "SubnetIds": ["subnet-aaaa", "subnet-bbbb"],
+                    "SecurityGroupIds": ["sg-cccc"],
+                }],
+                "ClientAuthentication": {"Sasl": {"Iam": {"Enabled": true}}},
+            },
+        })
+    );
+    assert_eq!(
+        keys_in_order(props),
+        [
+            "ActiveOperationArn",
+            "ClusterArn",
+            "ClusterName",
+            "ClusterType",
+            "CreationTime",
+            "CurrentVersion",
+            "State",
+            "StateInfo",
+            "Tags",
+            "Serverless",
+        ]
+    );
+    assert_eq!(
+        item["__ExtraContext"],
+        json!({"AccountId": MANAGEMENT, "Region": "eu-west-1"})
+    );
+    // One page per account (the member account has no cluster); never the v1 listing.
+    assert_eq!(w.proxy.hits("ListClustersV2"), 2);
+    assert_eq!(w.proxy.hits("ListClusters"), 0);
+
+    let e = w.port.entity("mskServerlessCluster", &arn).unwrap();
+    assert_eq!(e["title"], "zinc-serverless");
+    assert_eq!(e["properties"]["state"], "CREATING");
+    assert_eq!(e["properties"]["team"], "platform");
+    assert_eq!(
+        e["properties"]["vpcConfigs"][0]["SubnetIds"],
+        json!(["subnet-aaaa", "subnet-bbbb"])
+    );
+}
+
+/// A failed `ListClustersV2` fails the unit: the run ends partial (exit 3) and the entity
+/// a previous run made is kept, not deleted as if the cluster were gone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn msk_serverless_cluster_a_failed_list_clusters_v2_fails_the_unit() {
+    let (w, arn) = world_with_an_msk_serverless_cluster().await;
+    a_failed_listing_fails_the_unit(
+        &w,
+        ListingFailure {
+            operation: "kafka:ListClustersV2",
+            code: "InternalServerErrorException",
+            not_called: Some("ListClusters"),
+            kept: ("mskServerlessCluster", &arn),
+        },
+    )
+    .await;
+}

@@ -19,7 +19,7 @@ use axum::response::{IntoResponse, Response};
 ///
 /// `action` is the form `Action` of query-protocol requests (STS, EC2, …) or the suffix of the
 /// `X-Amz-Target` header (after the last `.`) for JSON-protocol ones (Organizations, ECS, …),
-/// or the operation named from the path for REST ones (S3, Lambda).
+/// or the operation named from the path for REST ones (S3, Lambda, EKS, Kafka).
 /// Query-protocol requests get an XML error body, JSON-protocol ones `{"__type", "message"}`.
 ///
 /// Variants: `delay_ms` waits that long first (with `status` 0 the request is then forwarded:
@@ -266,6 +266,12 @@ fn classify(
         c.action = Some(eks_operation(method, path));
         return c;
     }
+    if c.service.as_deref() == Some("kafka") {
+        // REST-JSON as Lambda.
+        c.json = true;
+        c.action = Some(kafka_operation(method, path));
+        return c;
+    }
     let form = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -339,6 +345,17 @@ fn eks_operation(method: &str, path: &str) -> String {
         ("GET", ["clusters", _]) => "DescribeCluster".into(),
         (m, [resource, ..]) => format!("{m}{resource}"),
         (m, _) => m.to_string(),
+    }
+}
+
+/// Kafka's (MSK's) REST operations a sync uses, named as in the API reference; anything
+/// else as `<METHOD><path>`.
+fn kafka_operation(method: &str, path: &str) -> String {
+    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+    match (method, segments.as_slice()) {
+        ("GET", ["v1", "clusters"]) => "ListClusters".into(),
+        ("GET", ["api", "v2", "clusters"]) => "ListClustersV2".into(),
+        (m, _) => format!("{m}{path}"),
     }
 }
 

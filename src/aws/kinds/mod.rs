@@ -105,6 +105,7 @@ mod eks;
 mod elasticache;
 mod lambda;
 mod memorydb;
+mod msk;
 mod organizations;
 mod rds;
 mod s3;
@@ -152,6 +153,7 @@ static REGISTRY: &[&[Kind]] = &[
     eks::KINDS,
     elasticache::KINDS,
     memorydb::KINDS,
+    msk::KINDS,
 ];
 
 /// Every supported kind.
@@ -238,6 +240,9 @@ pub struct Action {
     /// The `Properties` keys only this action sets. For an optional action these are the
     /// keys a resource that did not ask for it must not see.
     pub adds: &'static [&'static str],
+    /// The keys this action sets that the listing sets too (e.g. RDS's `TagList`): a
+    /// resource not asking for the action keeps them, so they are never stripped.
+    pub replaces: &'static [&'static str],
 }
 
 /// Test data of a kind, read by `tests/kinds.rs`.
@@ -610,19 +615,15 @@ impl Props {
 
 /// A timestamp as aws-v3 writes it: pydantic's JSON form of botocore's datetime,
 /// `YYYY-MM-DDTHH:MM:SS`, then `.ffffff` (always six digits) unless the microseconds are
-/// zero, then `Z` (botocore's datetimes are UTC). Python datetimes hold microseconds, so
-/// the value is first rounded to one.
+/// zero, then `Z` (botocore's datetimes are UTC). Python datetimes hold microseconds, and
+/// botocore (dateutil) cuts an ISO 8601 timestamp's finer digits off: so does this. For
+/// epoch seconds, which botocore rounds instead, see [`epoch_time`].
 pub(crate) fn time(t: &DateTime) -> Value {
-    let micros = t.as_nanos().div_euclid(1_000) + i128::from(t.as_nanos().rem_euclid(1_000) >= 500);
-    let secs = micros.div_euclid(1_000_000);
-    let frac = micros.rem_euclid(1_000_000);
-    let Ok(whole) = i64::try_from(secs).map(DateTime::from_secs) else {
-        return Value::Null;
-    };
-    match whole.fmt(Format::DateTime) {
-        Ok(s) if frac == 0 => Value::String(s),
+    let micros = t.subsec_nanos() / 1_000;
+    match DateTime::from_secs(t.secs()).fmt(Format::DateTime) {
+        Ok(s) if micros == 0 => Value::String(s),
         // `…SSZ` → `…SS.ffffffZ`.
-        Ok(s) => Value::String(format!("{}.{frac:06}Z", s.trim_end_matches('Z'))),
+        Ok(s) => Value::String(format!("{}.{micros:06}Z", s.trim_end_matches('Z'))),
         Err(_) => Value::Null,
     }
 }
@@ -779,9 +780,9 @@ mod tests {
         assert_eq!(at(691_000_000), json!("2024-05-06T07:08:09.691000Z"));
         assert_eq!(at(123_456_000), json!("2024-05-06T07:08:09.123456Z"));
         assert_eq!(at(0), json!("2024-05-06T07:08:09Z"));
-        // Python keeps microseconds: nanoseconds round to the nearest one.
-        assert_eq!(at(123_456_789), json!("2024-05-06T07:08:09.123457Z"));
-        assert_eq!(at(999_999_600), json!("2024-05-06T07:08:10Z"));
+        // Python keeps microseconds; dateutil cuts finer digits of an ISO timestamp off.
+        assert_eq!(at(123_456_789), json!("2024-05-06T07:08:09.123456Z"));
+        assert_eq!(at(999_999_600), json!("2024-05-06T07:08:09.999999Z"));
         // Epoch seconds as JSON services send them, rounded as `fromtimestamp` does.
         assert_eq!(
             epoch_time(1_714_979_289.691),
@@ -799,11 +800,13 @@ mod tests {
         name: "AAction",
         iam: &["svc:A"],
         adds: &["A1", "A2"],
+        replaces: &[],
     };
     const B: Action = Action {
         name: "BAction",
         iam: &["svc:B"],
         adds: &["B1"],
+        replaces: &[],
     };
 
     static TWO_OPTIONS: Kind = Kind {
@@ -814,6 +817,7 @@ mod tests {
             name: "ListAction",
             iam: &["svc:List"],
             adds: &[],
+            replaces: &[],
         }],
         optional_actions: &[A, B],
         fixture: Fixture {
@@ -893,7 +897,12 @@ mod tests {
                 }
             }
             for a in k.optional_actions {
-                assert!(!a.adds.is_empty(), "{}: {} adds no key", k.name, a.name);
+                assert!(
+                    !a.adds.is_empty() || !a.replaces.is_empty(),
+                    "{}: {} sets no key",
+                    k.name,
+                    a.name
+                );
             }
         }
         assert!(find("AWS::EC2::Instance").is_some_and(Kind::is_regional));

@@ -36,6 +36,7 @@ pub const KIND: Kind = Kind {
             name: "ListTablesAction",
             iam: &["dynamodb:ListTables"],
             adds: &[],
+            replaces: &[],
         },
         DETAILS,
     ],
@@ -61,6 +62,7 @@ const DETAILS: Action = Action {
     name: "GetTableDetailsAction",
     iam: &["dynamodb:DescribeTable"],
     adds: &[],
+    replaces: &[],
 };
 
 /// `GetTableTagsAction`: `Tags`, `[{Key, Value}]`.
@@ -68,6 +70,7 @@ const TAGS: Action = Action {
     name: "GetTableTagsAction",
     iam: &["dynamodb:ListTagsOfResource"],
     adds: &["Tags"],
+    replaces: &[],
 };
 
 /// `GetTableBackupStatusAction`: `ContinuousBackupsDescription`
@@ -76,6 +79,7 @@ const BACKUPS: Action = Action {
     name: "GetTableBackupStatusAction",
     iam: &["dynamodb:DescribeContinuousBackups"],
     adds: &["ContinuousBackupsDescription"],
+    replaces: &[],
 };
 
 /// aws-v3's declared keys, in its model's order: they come first, the other keys of the

@@ -40,6 +40,7 @@ pub const KIND: Kind = Kind {
         name: "DescribeInstancesAction",
         iam: &["ec2:DescribeInstances"],
         adds: &[],
+        replaces: &[],
     }],
     optional_actions: &[STATUS],
     fixture: Fixture {
@@ -77,6 +78,7 @@ const STATUS: Action = Action {
         "AvailabilityZoneId",
         "AttachedEbsStatus",
     ],
+    replaces: &[],
 };
 
 /// Instance ids per `DescribeInstanceStatus` call (the API's limit).

@@ -24,6 +24,7 @@ pub const KIND: Kind = Kind {
         name: "DescribeVolumesAction",
         iam: &["ec2:DescribeVolumes"],
         adds: &[],
+        replaces: &[],
     }],
     optional_actions: &[AUTO_ENABLE_IO],
     fixture: Fixture {
@@ -50,6 +51,7 @@ const AUTO_ENABLE_IO: Action = Action {
     name: "DescribeVolumeAttributeAction",
     iam: &["ec2:DescribeVolumeAttribute"],
     adds: &["AutoEnableIO"],
+    replaces: &[],
 };
 
 

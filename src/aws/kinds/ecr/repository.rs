@@ -51,6 +51,7 @@ pub const KIND: Kind = Kind {
         name: "DescribeRepositoriesAction",
         iam: &["ecr:DescribeRepositories"],
         adds: &[],
+        replaces: &[],
     }],
     optional_actions: &[TAGS, POLICY, LIFECYCLE],
     fixture: Fixture {
@@ -73,6 +74,7 @@ const TAGS: Action = Action {
     name: "ListTagsForResourceAction",
     iam: &["ecr:ListTagsForResource"],
     adds: &["Tags"],
+    replaces: &[],
 };
 
 /// `GetRepositoryPolicyAction`: `RepositoryPolicyText`, the policy document (a string).
@@ -80,6 +82,7 @@ const POLICY: Action = Action {
     name: "GetRepositoryPolicyAction",
     iam: &["ecr:GetRepositoryPolicy"],
     adds: &["RepositoryPolicyText"],
+    replaces: &[],
 };
 
 /// `GetLifecyclePolicyAction`: `LifecyclePolicy`, the whole `GetLifecyclePolicy` answer.
@@ -87,6 +90,7 @@ const LIFECYCLE: Action = Action {
     name: "GetLifecyclePolicyAction",
     iam: &["ecr:GetLifecyclePolicy"],
     adds: &["LifecyclePolicy"],
+    replaces: &[],
 };
 
 /// aws-v3's declared keys, ECR's name (or the name an action's result is stored under) and

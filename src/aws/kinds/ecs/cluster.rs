@@ -27,6 +27,7 @@ pub const KIND: Kind = Kind {
         name: "DescribeClustersAction",
         iam: &["ecs:ListClusters", "ecs:DescribeClusters"],
         adds: &[],
+        replaces: &[],
     }],
     optional_actions: &[],
     fixture: Fixture {

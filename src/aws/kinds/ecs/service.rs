@@ -29,11 +29,13 @@ pub const KIND: Kind = Kind {
             name: "ListServicesAction",
             iam: &["ecs:ListClusters", "ecs:ListServices"],
             adds: &[],
+            replaces: &[],
         },
         Action {
             name: "DescribeServicesAction",
             iam: &["ecs:DescribeServices"],
             adds: &[],
+            replaces: &[],
         },
     ],
     optional_actions: &[],

@@ -31,11 +31,13 @@ pub const KIND: Kind = Kind {
             name: "ListTaskDefinitionsAction",
             iam: &["ecs:ListTaskDefinitions"],
             adds: &[],
+            replaces: &[],
         },
         Action {
             name: "DescribeTaskDefinitionsAction",
             iam: &["ecs:DescribeTaskDefinition"],
             adds: &[],
+            replaces: &[],
         },
     ],
     optional_actions: &[],

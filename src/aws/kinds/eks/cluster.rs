@@ -51,6 +51,7 @@ const DESCRIBE: Action = Action {
     name: "DescribeClusterAction",
     iam: &["eks:ListClusters", "eks:DescribeCluster"],
     adds: &[],
+    replaces: &[],
 };
 
 /// aws-v3's declared keys, EKS's name and the `Properties` name, in its model's order.

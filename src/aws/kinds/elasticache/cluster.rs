@@ -10,16 +10,14 @@
 //! field list and wire names. `__ExtraContext` is `{AccountId, Region}`.
 //!
 //! [`TAGS`] calls `ListTagsForResource(ResourceName=ARN)` once per cluster, at most
-//! [`super::ENRICH_CONCURRENCY`] at once, and sets `TagList` to the answer's (`[]` when it
+//! [`ENRICH_CONCURRENCY`](crate::aws::kinds::ENRICH_CONCURRENCY) at once, and sets `TagList` to the answer's (`[]` when it
 //! has none, as aws-v3's `response.get("TagList", [])`). A failed call leaves that cluster's
 //! `TagList` out and keeps the item, logged and counted ([`ListCtx::enrichment_failed`]).
 //! A failed `DescribeCacheClusters` fails the unit.
 
 use aws_sdk_elasticache::types;
-use futures::StreamExt;
 use serde_json::{Map, Value, json};
 
-use super::ENRICH_CONCURRENCY;
 use crate::aws::AwsError;
 use crate::aws::kinds::{Action, Emit, Fixture, Kind, ListCtx, Props, Regions, Scope, item, obj};
 use crate::pagination::Cursors;
@@ -32,6 +30,7 @@ pub const KIND: Kind = Kind {
         name: "DescribeCacheClustersAction",
         iam: &["elasticache:DescribeCacheClusters"],
         adds: &[],
+        replaces: &[],
     }],
     optional_actions: &[TAGS],
     fixture: Fixture {
@@ -56,6 +55,7 @@ const TAGS: Action = Action {
     name: "ListTagsForResourceAction",
     iam: &["elasticache:ListTagsForResource"],
     adds: &["TagList"],
+    replaces: &[],
 };
 
 async fn list(ctx: ListCtx, emit: Emit) -> Result<(), AwsError> {
@@ -75,8 +75,8 @@ async fn list(ctx: ListCtx, emit: Emit) -> Result<(), AwsError> {
         )
         .await?
     {
-        let items: Vec<Value> = futures::stream::iter(page.cache_clusters().to_vec())
-            .map(|c| {
+        let items: Vec<Value> = ctx
+            .per_resource("elasticache", page.cache_clusters().to_vec(), |c| {
                 let (ctx, elasticache) = (ctx.clone(), elasticache.clone());
                 async move {
                     let mut props = properties(&c);
@@ -90,8 +90,6 @@ async fn list(ctx: ListCtx, emit: Emit) -> Result<(), AwsError> {
                     item(KIND.name, props, Some(ctx.extra_context()))
                 }
             })
-            .buffered(ENRICH_CONCURRENCY)
-            .collect()
             .await;
         emit.send(items).await?;
     }

@@ -32,6 +32,7 @@ pub const KIND: Kind = Kind {
         name: "ListFunctionsAction",
         iam: &["lambda:ListFunctions"],
         adds: &[],
+        replaces: &[],
     }],
     optional_actions: &[TAGS],
     fixture: Fixture {
@@ -62,6 +63,7 @@ const TAGS: Action = Action {
     name: "ListTagsAction",
     iam: &["lambda:ListTags"],
     adds: &["Tags"],
+    replaces: &[],
 };
 
 /// aws-v3's declared keys, in its model's order. `Tags` comes from `ListTags`.

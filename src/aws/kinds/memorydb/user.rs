@@ -10,15 +10,13 @@
 //! timestamp member. `__ExtraContext` is `{AccountId, Region}`.
 //!
 //! [`TAGS`] calls `ListTags(ResourceArn=ARN)` once per user, at most
-//! [`super::ENRICH_CONCURRENCY`] at once, and sets `TagList` to the answer's. A failed call
+//! [`ENRICH_CONCURRENCY`](crate::aws::kinds::ENRICH_CONCURRENCY) at once, and sets `TagList` to the answer's. A failed call
 //! (or an answer without `TagList`, on which aws-v3 fails too) leaves that user's `TagList`
 //! out and keeps the item, logged and counted ([`ListCtx::enrichment_failed`]). A failed
 //! `DescribeUsers` fails the unit.
 
-use futures::StreamExt;
 use serde_json::{Map, Value};
 
-use super::ENRICH_CONCURRENCY;
 use crate::aws::AwsError;
 use crate::aws::kinds::{
     Action, Emit, Fixture, Kind, ListCtx, RawJson, Regions, Scope, drop_nulls, item, obj,
@@ -33,6 +31,7 @@ pub const KIND: Kind = Kind {
         name: "DescribeMemoryDbUsersAction",
         iam: &["memorydb:DescribeUsers"],
         adds: &[],
+        replaces: &[],
     }],
     optional_actions: &[TAGS],
     fixture: Fixture {
@@ -81,6 +80,7 @@ const TAGS: Action = Action {
     name: "ListTagsForMemoryDbUserAction",
     iam: &["memorydb:ListTags"],
     adds: &["TagList"],
+    replaces: &[],
 };
 
 /// aws-v3's declared keys, in its model's order.
@@ -131,8 +131,8 @@ async fn list(ctx: ListCtx, emit: Emit) -> Result<(), AwsError> {
                 ));
             }
         };
-        let items: Vec<Value> = futures::stream::iter(users)
-            .map(|user| {
+        let items: Vec<Value> = ctx
+            .per_resource("memorydb", users, |user| {
                 let (ctx, memorydb) = (ctx.clone(), memorydb.clone());
                 async move {
                     let tags = match user.get("ARN").and_then(Value::as_str) {
@@ -146,8 +146,6 @@ async fn list(ctx: ListCtx, emit: Emit) -> Result<(), AwsError> {
                     )
                 }
             })
-            .buffered(ENRICH_CONCURRENCY)
-            .collect()
             .await;
         emit.send(items).await?;
         match page.next_token() {

@@ -27,7 +27,7 @@ use aws_sdk_organizations::types::Account;
 use serde_json::{Value, json};
 
 use crate::aws::AwsError;
-use crate::aws::kinds::{Action, Emit, Fixture, Kind, ListCtx, Props, Scope, item};
+use crate::aws::kinds::{Action, Emit, Fixture, Kind, ListCtx, Props, Scope, epoch_time, item};
 use crate::pagination::Cursors;
 
 pub const KIND: Kind = Kind {
@@ -38,6 +38,7 @@ pub const KIND: Kind = Kind {
         name: "ListAccountsAction",
         iam: &["organizations:ListAccounts"],
         adds: &[],
+        replaces: &[],
     }],
     optional_actions: &[PARENTS, TAGS],
     fixture: Fixture {
@@ -59,6 +60,7 @@ const PARENTS: Action = Action {
     name: "ListParentsAction",
     iam: &["organizations:ListParents"],
     adds: &["Parents"],
+    replaces: &[],
 };
 
 /// `ListTagsForResourceAction`: `Tags`, `[{Key, Value}]`.
@@ -66,6 +68,7 @@ const TAGS: Action = Action {
     name: "ListTagsForResourceAction",
     iam: &["organizations:ListTagsForResource"],
     adds: &["Tags"],
+    replaces: &[],
 };
 
 
@@ -119,7 +122,11 @@ fn properties(a: &Account) -> Props {
         .str("Status", a.status().map(|s| s.as_str()))
         .str("State", a.state().map(|s| s.as_str()))
         .str("JoinedMethod", a.joined_method().map(|m| m.as_str()))
-        .time("JoinedTimestamp", a.joined_timestamp());
+        // Epoch seconds on the wire: rounded to the microsecond as botocore reads them.
+        .opt(
+            "JoinedTimestamp",
+            a.joined_timestamp().map(|t| epoch_time(t.as_secs_f64())),
+        );
     p
 }
 

@@ -31,6 +31,7 @@ pub const KIND: Kind = Kind {
         name: "DescribeDBClustersAction",
         iam: &["rds:DescribeDBClusters"],
         adds: &[],
+        replaces: &[],
     }],
     optional_actions: &[TAGS],
     fixture: Fixture {
@@ -71,13 +72,13 @@ pub const KIND: Kind = Kind {
 };
 
 /// `ListTagsForResourceAction`: `TagList`, `[{Key, Value}]`. It *replaces* a key the
-/// describe call gives too (with the same tags), so it adds none: `adds` lists the keys the
-/// engine strips from resources of a mixed mapping that did not ask for the action, and a
-/// resource without it must keep the cluster's own `TagList`.
+/// describe call gives too (with the same tags) rather than adding one, so a resource of a
+/// mixed mapping that did not ask for the action keeps the cluster's own `TagList`.
 const TAGS: Action = Action {
     name: "ListTagsForResourceAction",
     iam: &["rds:ListTagsForResource"],
     adds: &[],
+    replaces: &["TagList"],
 };
 
 async fn list(ctx: ListCtx, emit: Emit) -> Result<(), AwsError> {

@@ -31,6 +31,7 @@ pub const KIND: Kind = Kind {
         name: "DescribeDBInstancesAction",
         iam: &["rds:DescribeDBInstances"],
         adds: &[],
+        replaces: &[],
     }],
     optional_actions: &[TAGS],
     fixture: Fixture {
@@ -75,6 +76,7 @@ const TAGS: Action = Action {
     name: "ListTagsForResourceAction",
     iam: &["rds:ListTagsForResource"],
     adds: &["Tags"],
+    replaces: &[],
 };
 
 /// Every `Properties` key aws-v3's model can write, in its order (by alias): what a listed

@@ -33,11 +33,13 @@ pub const KIND: Kind = Kind {
             name: "ListBucketsAction",
             iam: &["s3:ListAllMyBuckets"],
             adds: &[],
+            replaces: &[],
         },
         Action {
             name: "GetBucketTaggingAction",
             iam: &["s3:GetBucketTagging"],
             adds: &[],
+            replaces: &[],
         },
     ],
     optional_actions: &[PUBLIC_ACCESS_BLOCK, OWNERSHIP_CONTROLS, ENCRYPTION, LOCATION],
@@ -53,6 +55,7 @@ const PUBLIC_ACCESS_BLOCK: Action = Action {
     name: "GetPublicAccessBlockAction",
     iam: &["s3:GetBucketPublicAccessBlock"],
     adds: &["PublicAccessBlockConfiguration"],
+    replaces: &[],
 };
 
 /// `GetBucketOwnershipControlsAction`: `OwnershipControls` (`{Rules: [{ObjectOwnership}]}`).
@@ -60,6 +63,7 @@ const OWNERSHIP_CONTROLS: Action = Action {
     name: "GetBucketOwnershipControlsAction",
     iam: &["s3:GetBucketOwnershipControls"],
     adds: &["OwnershipControls"],
+    replaces: &[],
 };
 
 /// `GetBucketEncryptionAction`: `BucketEncryption`, the `ServerSideEncryptionConfiguration`
@@ -69,6 +73,7 @@ const ENCRYPTION: Action = Action {
     name: "GetBucketEncryptionAction",
     iam: &["s3:GetEncryptionConfiguration"],
     adds: &["BucketEncryption"],
+    replaces: &[],
 };
 
 /// The default tagging action, for failure counts.
@@ -82,6 +87,7 @@ const LOCATION: Action = Action {
     name: "GetBucketLocationAction",
     iam: &["s3:GetBucketLocation"],
     adds: &["LocationConstraint"],
+    replaces: &[],
 };
 
 

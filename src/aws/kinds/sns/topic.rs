@@ -29,6 +29,7 @@ pub const KIND: Kind = Kind {
             name: "ListTopicsAction",
             iam: &["sns:ListTopics"],
             adds: &[],
+            replaces: &[],
         },
         ATTRIBUTES_ACTION,
     ],
@@ -53,6 +54,7 @@ const ATTRIBUTES_ACTION: Action = Action {
     name: "GetTopicAttributesAction",
     iam: &["sns:GetTopicAttributes"],
     adds: &[],
+    replaces: &[],
 };
 
 /// `GetTopicTagsAction`: `Tags`, `[{Key, Value}]` from `ListTagsForResource`.
@@ -60,6 +62,7 @@ const TAGS: Action = Action {
     name: "GetTopicTagsAction",
     iam: &["sns:ListTagsForResource"],
     adds: &["Tags"],
+    replaces: &[],
 };
 
 /// aws-v3's declared attributes after `TopicArn`, in its model's order, with their types.

@@ -39,6 +39,7 @@ pub const KIND: Kind = Kind {
             name: "ListQueuesAction",
             iam: &["sqs:ListQueues"],
             adds: &[],
+            replaces: &[],
         },
         ATTRIBUTES_ACTION,
     ],
@@ -67,6 +68,7 @@ const ATTRIBUTES_ACTION: Action = Action {
     name: "GetQueueAttributesAction",
     iam: &["sqs:GetQueueAttributes"],
     adds: &[],
+    replaces: &[],
 };
 
 /// `ListQueueTagsAction`: `Tags`, the queue's tags as a map (`{}` when it has none).
@@ -74,6 +76,7 @@ const TAGS: Action = Action {
     name: "ListQueueTagsAction",
     iam: &["sqs:ListQueueTags"],
     adds: &["Tags"],
+    replaces: &[],
 };
 
 /// aws-v3's declared attributes after `QueueUrl`, in its model's order (its JSON dump's
