@@ -9,11 +9,11 @@
 //! A member AWS sent as `null` is absent (botocore drops it). `Tags` is EKS's map.
 //! `__ExtraContext` is `{AccountId, Region}`.
 //!
-//! A `DescribeCluster` failing with a not-found or access-denied error leaves that cluster
-//! out, as aws-v3 does (it has no data but the name, which no action maps); it is logged
-//! and counted ([`ListCtx::enrichment_failed`]). Any other failure of it fails the unit, as
-//! aws-v3 re-raises those (so a throttled or failing call never passes for a gone cluster).
-//! A failed `ListClusters` fails the unit.
+//! A `DescribeCluster` failing with a not-found error leaves that cluster out, as aws-v3
+//! does (it was deleted since the listing); it is logged and counted
+//! ([`ListCtx::enrichment_failed`]). Any other failure of it, access denied included, fails
+//! the unit: aws-v3 skips a denied describe too, but a cluster that exists and could not be
+//! read must not look deleted to reconciliation. A failed `ListClusters` fails the unit.
 
 use serde_json::{Map, Value};
 
