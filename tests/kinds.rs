@@ -192,14 +192,36 @@ async fn s3_buckets_have_the_aws_v3_shape() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ecs_clusters_have_the_aws_v3_shape() {
-    let (items, member, _) = list("AWS::ECS::Cluster", "us-east-1").await;
+    let (items, member, manifest) = list("AWS::ECS::Cluster", "us-east-1").await;
     assert_eq!(items.len(), 1);
     let item = &items[0];
     assert_kind_shape(item);
-    // Nested values keep ECS's own casing.
+    let seeded = manifest["clusters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["account"] == json!(member) && c["region"] == "us-east-1")
+        .unwrap();
+    // What aws-v3 2.20.11-beta makes of moto's answer for this cluster (run through its
+    // own models): only the keys ECS returned — moto sends no statistics, attachments,
+    // capacity providers or strategy, so there are none — in its model's order, nested
+    // values in ECS's own casing.
+    let expected = json!({
+        "ClusterName": seeded["name"],
+        "ClusterSettings": [{"name": "containerInsights", "value": "disabled"}],
+        "Tags": [{"key": "Team", "value": "platform"}],
+        "Status": "ACTIVE",
+        "RunningTasksCount": 0,
+        "ActiveServicesCount": 0,
+        "PendingTasksCount": 0,
+        "RegisteredContainerInstancesCount": 0,
+        "ClusterArn": seeded["arn"],
+    });
+    assert_eq!(item["Properties"], expected, "{item:#}");
     assert_eq!(
-        item["Properties"]["Tags"],
-        json!([{"key": "Team", "value": "platform"}])
+        keys_in_order(&item["Properties"]),
+        keys_in_order(&expected),
+        "aws-v3's model order"
     );
     assert_eq!(
         item["__ExtraContext"],
@@ -4355,4 +4377,129 @@ async fn msk_serverless_cluster_a_failed_list_clusters_v2_fails_the_unit() {
         },
     )
     .await;
+}
+
+/// `AWS::ECS::Cluster` through the real binary, for two clusters moto describes
+/// differently: `plain` (no tags, no options) and `full` (tags, settings, an execute-command
+/// configuration, a capacity provider and a default strategy).
+/// Each raw item sent to Port is, key for key and in order, what aws-v3 2.20.11-beta makes
+/// of moto's `DescribeClusters` answer (its own models run on the same answer): keys ECS
+/// left out are absent (no `Tags` on `plain`, no `Statistics`, `Attachments`, …).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ecs_cluster_items_are_exactly_aws_v3_s_for_the_same_moto_state() {
+    use aws_sdk_ecs::types::{
+        CapacityProviderStrategyItem, ClusterConfiguration, ClusterSetting, ClusterSettingName,
+        ExecuteCommandConfiguration, ExecuteCommandLogging, Tag,
+    };
+    let w = World::start(&[
+        "--members",
+        "1",
+        "--instances-per-region",
+        "0",
+        "--clusters-per-region",
+        "0",
+        "--buckets-per-account",
+        "0",
+    ])
+    .await;
+    let ecs = aws_sdk_ecs::Client::new(&moto_config(&w.moto.url(), "eu-west-1").await);
+    ecs.create_cluster()
+        .cluster_name("plain")
+        .send()
+        .await
+        .unwrap();
+    ecs.create_cluster()
+        .cluster_name("full")
+        .tags(Tag::builder().key("team").value("platform").build())
+        .settings(
+            ClusterSetting::builder()
+                .name(ClusterSettingName::ContainerInsights)
+                .value("enabled")
+                .build(),
+        )
+        .configuration(
+            ClusterConfiguration::builder()
+                .execute_command_configuration(
+                    ExecuteCommandConfiguration::builder()
+                        .logging(ExecuteCommandLogging::Default)
+                        .build(),
+                )
+                .build(),
+        )
+        .capacity_providers("FARGATE")
+        .default_capacity_provider_strategy(
+            CapacityProviderStrategyItem::builder()
+                .capacity_provider("FARGATE")
+                .weight(1)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    w.port.put_blueprint(json!({
+        "identifier": "ecsCluster",
+        "title": "ecsCluster",
+        "schema": {"properties": {"status": {"type": "string"}}},
+    }));
+    w.seed_integration(json!({"resources": [ecs_resource(
+        "AWS::ECS::Cluster",
+        "ecsCluster",
+        "ClusterArn"
+    )]}));
+    let run = run_binary(&["sail", "--once"], &w.env()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+
+    let arn = |name: &str| format!("arn:aws:ecs:eu-west-1:{MANAGEMENT}:cluster/{name}");
+    let context = json!({"AccountId": MANAGEMENT, "Region": "eu-west-1"});
+    // aws-v3's output for moto 5.2.5's answer, produced by running its models on it.
+    let expected = [
+        json!({"Type": "AWS::ECS::Cluster", "Properties": {
+            "ClusterName": "plain",
+            "ClusterSettings": [{"name": "containerInsights", "value": "disabled"}],
+            "Status": "ACTIVE",
+            "RunningTasksCount": 0,
+            "ActiveServicesCount": 0,
+            "PendingTasksCount": 0,
+            "RegisteredContainerInstancesCount": 0,
+            "ClusterArn": arn("plain"),
+        }, "__ExtraContext": context}),
+        json!({"Type": "AWS::ECS::Cluster", "Properties": {
+            "ClusterName": "full",
+            "CapacityProviders": ["FARGATE"],
+            "ClusterSettings": [{"name": "containerInsights", "value": "enabled"}],
+            "Configuration": {"executeCommandConfiguration": {"logging": "DEFAULT"}},
+            // The SDK sends `base: 0`, which moto keeps and answers.
+            "DefaultCapacityProviderStrategy": [{"capacityProvider": "FARGATE", "weight": 1, "base": 0}],
+            "Tags": [{"key": "team", "value": "platform"}],
+            "Status": "ACTIVE",
+            "RunningTasksCount": 0,
+            "ActiveServicesCount": 0,
+            "PendingTasksCount": 0,
+            "RegisteredContainerInstancesCount": 0,
+            "ClusterArn": arn("full"),
+        }, "__ExtraContext": context}),
+    ];
+    let examples = w.port.examples(IDENTIFIER, "AWS::ECS::Cluster");
+    assert_eq!(examples.len(), 2, "{examples:#?}");
+    for want in &expected {
+        let got = examples
+            .iter()
+            .find(|e| e["Properties"]["ClusterArn"] == want["Properties"]["ClusterArn"])
+            .unwrap_or_else(|| {
+                panic!(
+                    "no item for {}: {examples:#?}",
+                    want["Properties"]["ClusterArn"]
+                )
+            });
+        assert_eq!(got, want, "{got:#}");
+        assert_eq!(keys_in_order(got), keys_in_order(want));
+        assert_eq!(
+            keys_in_order(&got["Properties"]),
+            keys_in_order(&want["Properties"]),
+            "aws-v3's model order"
+        );
+    }
+    assert!(w.port.entity("ecsCluster", &arn("plain")).is_some());
+    assert!(w.port.entity("ecsCluster", &arn("full")).is_some());
 }
