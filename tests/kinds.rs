@@ -4462,7 +4462,8 @@ async fn ecs_cluster_items_are_exactly_aws_v3_s_for_the_same_moto_state() {
 
     let arn = |name: &str| format!("arn:aws:ecs:eu-west-1:{MANAGEMENT}:cluster/{name}");
     let context = json!({"AccountId": MANAGEMENT, "Region": "eu-west-1"});
-    // aws-v3's output for moto 5.2.5's answer, produced by running its models on it.
+    // aws-v3's output for moto 5.2.5's answer, produced by running its models on it
+    // (`harness/awsv3/`).
     let expected = [
         json!({"Type": "AWS::ECS::Cluster", "Properties": {
             "ClusterName": "plain",
@@ -4516,7 +4517,7 @@ async fn ecs_cluster_items_are_exactly_aws_v3_s_for_the_same_moto_state() {
 
 /// `Properties` keys, in order, that aws-v3 2.20.11-beta gives a moto 5.2.5 instance (seeded
 /// as the harness does: `ami-12c6146b`, `t3.micro`, default VPC), found by running its
-/// models on moto's `DescribeInstances` answer: its declared fields first in its model's
+/// models on moto's `DescribeInstances` answer (`harness/awsv3/`): its declared fields first in its model's
 /// order, then the other keys (`allow`) in botocore's order. `Tags` is there when the
 /// instance has tags.
 const DEFAULT_ORDER: [&str; 32] = [
