@@ -206,20 +206,22 @@ async fn describe_statuses(
 /// A status summary (`InstanceStatus`, `SystemStatus`, `AttachedEbsStatus`):
 /// `{Details: [{ImpairedSince, Name, Status}], Status}`.
 fn summary<D>(
-    details: &[D],
+    details: &Option<Vec<D>>,
     status: Option<&str>,
     detail: impl Fn(&D) -> (Option<&DateTime>, Option<&str>, Option<&str>),
 ) -> Value {
     obj(|o| {
-        // EC2 always answers the details (e.g. `reachability`).
-        o.all("Details", details, |d| {
-            let (since, name, status) = detail(d);
-            obj(|o| {
-                o.time("ImpairedSince", since)
-                    .str("Name", name)
-                    .str("Status", status);
-            })
-        })
+        o.opt(
+            "Details",
+            sent(details, |d| {
+                let (since, name, status) = detail(d);
+                obj(|o| {
+                    o.time("ImpairedSince", since)
+                        .str("Name", name)
+                        .str("Status", status);
+                })
+            }),
+        )
         .str("Status", status);
     })
 }
@@ -240,18 +242,20 @@ fn status_json(s: &InstanceStatus) -> Value {
                     })
                 }),
             )
-            // The SDK gives no events and an absent list alike; EC2 leaves the list out
-            // when an instance has no scheduled event.
-            .list("Events", s.events(), |e| {
-                obj(|o| {
-                    o.str("InstanceEventId", e.instance_event_id())
-                        .str("Code", e.code().map(|c| c.as_str()))
-                        .str("Description", e.description())
-                        .time("NotAfter", e.not_after())
-                        .time("NotBefore", e.not_before())
-                        .time("NotBeforeDeadline", e.not_before_deadline());
-                })
-            })
+            // EC2 leaves the list out when an instance has no scheduled event.
+            .opt(
+                "Events",
+                sent(&s.events, |e| {
+                    obj(|o| {
+                        o.str("InstanceEventId", e.instance_event_id())
+                            .str("Code", e.code().map(|c| c.as_str()))
+                            .str("Description", e.description())
+                            .time("NotAfter", e.not_after())
+                            .time("NotBefore", e.not_before())
+                            .time("NotBeforeDeadline", e.not_before_deadline());
+                    })
+                }),
+            )
             .str("InstanceId", s.instance_id())
             .opt(
                 "InstanceState",
@@ -266,7 +270,7 @@ fn status_json(s: &InstanceStatus) -> Value {
                 "InstanceStatus",
                 s.instance_status().map(|x| {
                     summary(
-                        x.details(),
+                        &x.details,
                         x.status().map(|v| v.as_str()),
                         |d| {
                             (
@@ -282,7 +286,7 @@ fn status_json(s: &InstanceStatus) -> Value {
                 "SystemStatus",
                 s.system_status().map(|x| {
                     summary(
-                        x.details(),
+                        &x.details,
                         x.status().map(|v| v.as_str()),
                         |d| {
                             (
@@ -298,7 +302,7 @@ fn status_json(s: &InstanceStatus) -> Value {
                 "AttachedEbsStatus",
                 s.attached_ebs_status().map(|x| {
                     summary(
-                        x.details(),
+                        &x.details,
                         x.status().map(|v| v.as_str()),
                         |d| {
                             (
