@@ -162,6 +162,16 @@ async fn ec2_instances_have_the_aws_v3_shape() {
         keys(&item["Properties"]["State"]),
         keys(&json!({"Code": 0, "Name": ""}))
     );
+    assert_ec2_instance_is_aws_v3_s(item, "eu-west-1", &DEFAULT_ORDER);
+    let props = &item["Properties"];
+    let id = props["InstanceId"].as_str().unwrap();
+    let seeded = manifest["instances"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["id"] == id)
+        .unwrap();
+    assert_eq!(seeded["account"], json!(member));
     let ctx = &item["__ExtraContext"];
     assert_eq!(ctx["AccountId"], json!(member));
     assert_eq!(ctx["Region"], "eu-west-1");
@@ -192,14 +202,36 @@ async fn s3_buckets_have_the_aws_v3_shape() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ecs_clusters_have_the_aws_v3_shape() {
-    let (items, member, _) = list("AWS::ECS::Cluster", "us-east-1").await;
+    let (items, member, manifest) = list("AWS::ECS::Cluster", "us-east-1").await;
     assert_eq!(items.len(), 1);
     let item = &items[0];
     assert_kind_shape(item);
-    // Nested values keep ECS's own casing.
+    let seeded = manifest["clusters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["account"] == json!(member) && c["region"] == "us-east-1")
+        .unwrap();
+    // What aws-v3 2.20.11-beta makes of moto's answer for this cluster (run through its
+    // own models): only the keys ECS returned — moto sends no statistics, attachments,
+    // capacity providers or strategy, so there are none — in its model's order, nested
+    // values in ECS's own casing.
+    let expected = json!({
+        "ClusterName": seeded["name"],
+        "ClusterSettings": [{"name": "containerInsights", "value": "disabled"}],
+        "Tags": [{"key": "Team", "value": "platform"}],
+        "Status": "ACTIVE",
+        "RunningTasksCount": 0,
+        "ActiveServicesCount": 0,
+        "PendingTasksCount": 0,
+        "RegisteredContainerInstancesCount": 0,
+        "ClusterArn": seeded["arn"],
+    });
+    assert_eq!(item["Properties"], expected, "{item:#}");
     assert_eq!(
-        item["Properties"]["Tags"],
-        json!([{"key": "Team", "value": "platform"}])
+        keys_in_order(&item["Properties"]),
+        keys_in_order(&expected),
+        "aws-v3's model order"
     );
     assert_eq!(
         item["__ExtraContext"],
@@ -4355,4 +4387,402 @@ async fn msk_serverless_cluster_a_failed_list_clusters_v2_fails_the_unit() {
         },
     )
     .await;
+}
+
+/// `AWS::ECS::Cluster` through the real binary, for two clusters moto describes
+/// differently: `plain` (no tags, no options) and `full` (tags, settings, an execute-command
+/// configuration, a capacity provider and a default strategy).
+/// Each raw item sent to Port is, key for key and in order, what aws-v3 2.20.11-beta makes
+/// of moto's `DescribeClusters` answer (its own models run on the same answer): keys ECS
+/// left out are absent (no `Tags` on `plain`, no `Statistics`, `Attachments`, …).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ecs_cluster_items_are_exactly_aws_v3_s_for_the_same_moto_state() {
+    use aws_sdk_ecs::types::{
+        CapacityProviderStrategyItem, ClusterConfiguration, ClusterSetting, ClusterSettingName,
+        ExecuteCommandConfiguration, ExecuteCommandLogging, Tag,
+    };
+    let w = World::start(&[
+        "--members",
+        "1",
+        "--instances-per-region",
+        "0",
+        "--clusters-per-region",
+        "0",
+        "--buckets-per-account",
+        "0",
+    ])
+    .await;
+    let ecs = aws_sdk_ecs::Client::new(&moto_config(&w.moto.url(), "eu-west-1").await);
+    ecs.create_cluster()
+        .cluster_name("plain")
+        .send()
+        .await
+        .unwrap();
+    ecs.create_cluster()
+        .cluster_name("full")
+        .tags(Tag::builder().key("team").value("platform").build())
+        .settings(
+            ClusterSetting::builder()
+                .name(ClusterSettingName::ContainerInsights)
+                .value("enabled")
+                .build(),
+        )
+        .configuration(
+            ClusterConfiguration::builder()
+                .execute_command_configuration(
+                    ExecuteCommandConfiguration::builder()
+                        .logging(ExecuteCommandLogging::Default)
+                        .build(),
+                )
+                .build(),
+        )
+        .capacity_providers("FARGATE")
+        .default_capacity_provider_strategy(
+            CapacityProviderStrategyItem::builder()
+                .capacity_provider("FARGATE")
+                .weight(1)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    w.port.put_blueprint(json!({
+        "identifier": "ecsCluster",
+        "title": "ecsCluster",
+        "schema": {"properties": {"status": {"type": "string"}}},
+    }));
+    w.seed_integration(json!({"resources": [ecs_resource(
+        "AWS::ECS::Cluster",
+        "ecsCluster",
+        "ClusterArn"
+    )]}));
+    let run = run_binary(&["sail", "--once"], &w.env()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+
+    let arn = |name: &str| format!("arn:aws:ecs:eu-west-1:{MANAGEMENT}:cluster/{name}");
+    let context = json!({"AccountId": MANAGEMENT, "Region": "eu-west-1"});
+    // aws-v3's output for moto 5.2.5's answer, produced by running its models on it
+    // (`harness/awsv3/`).
+    let expected = [
+        json!({"Type": "AWS::ECS::Cluster", "Properties": {
+            "ClusterName": "plain",
+            "ClusterSettings": [{"name": "containerInsights", "value": "disabled"}],
+            "Status": "ACTIVE",
+            "RunningTasksCount": 0,
+            "ActiveServicesCount": 0,
+            "PendingTasksCount": 0,
+            "RegisteredContainerInstancesCount": 0,
+            "ClusterArn": arn("plain"),
+        }, "__ExtraContext": context}),
+        json!({"Type": "AWS::ECS::Cluster", "Properties": {
+            "ClusterName": "full",
+            "CapacityProviders": ["FARGATE"],
+            "ClusterSettings": [{"name": "containerInsights", "value": "enabled"}],
+            "Configuration": {"executeCommandConfiguration": {"logging": "DEFAULT"}},
+            // The SDK sends `base: 0`, which moto keeps and answers.
+            "DefaultCapacityProviderStrategy": [{"capacityProvider": "FARGATE", "weight": 1, "base": 0}],
+            "Tags": [{"key": "team", "value": "platform"}],
+            "Status": "ACTIVE",
+            "RunningTasksCount": 0,
+            "ActiveServicesCount": 0,
+            "PendingTasksCount": 0,
+            "RegisteredContainerInstancesCount": 0,
+            "ClusterArn": arn("full"),
+        }, "__ExtraContext": context}),
+    ];
+    let examples = w.port.examples(IDENTIFIER, "AWS::ECS::Cluster");
+    assert_eq!(examples.len(), 2, "{examples:#?}");
+    for want in &expected {
+        let got = examples
+            .iter()
+            .find(|e| e["Properties"]["ClusterArn"] == want["Properties"]["ClusterArn"])
+            .unwrap_or_else(|| {
+                panic!(
+                    "no item for {}: {examples:#?}",
+                    want["Properties"]["ClusterArn"]
+                )
+            });
+        assert_eq!(got, want, "{got:#}");
+        assert_eq!(keys_in_order(got), keys_in_order(want));
+        assert_eq!(
+            keys_in_order(&got["Properties"]),
+            keys_in_order(&want["Properties"]),
+            "aws-v3's model order"
+        );
+    }
+    assert!(w.port.entity("ecsCluster", &arn("plain")).is_some());
+    assert!(w.port.entity("ecsCluster", &arn("full")).is_some());
+}
+
+/// `Properties` keys, in order, that aws-v3 2.20.11-beta gives a moto 5.2.5 instance (seeded
+/// as the harness does: `ami-12c6146b`, `t3.micro`, default VPC), found by running its
+/// models on moto's `DescribeInstances` answer (`harness/awsv3/`): its declared fields first in its model's
+/// order, then the other keys (`allow`) in botocore's order. `Tags` is there when the
+/// instance has tags.
+const DEFAULT_ORDER: [&str; 32] = [
+    "AmiLaunchIndex",
+    "Architecture",
+    "BlockDeviceMappings",
+    "ClientToken",
+    "EbsOptimized",
+    "HibernationOptions",
+    "Hypervisor",
+    "ImageId",
+    "InstanceId",
+    "InstanceType",
+    "LaunchTime",
+    "MetadataOptions",
+    "Monitoring",
+    "NetworkInterfaces",
+    "Placement",
+    "Platform",
+    "PrivateDnsName",
+    "PrivateIpAddress",
+    "ProductCodes",
+    "PublicDnsName",
+    "PublicIpAddress",
+    "RootDeviceName",
+    "RootDeviceType",
+    "SecurityGroups",
+    "SourceDestCheck",
+    "State",
+    "StateReason",
+    "StateTransitionReason",
+    "SubnetId",
+    "VirtualizationType",
+    "VpcId",
+    "SriovNetSupport",
+];
+
+/// [`DEFAULT_ORDER`] with `DescribeInstanceStatusAction`'s keys where aws-v3's model
+/// declares them.
+const STATUS_ORDER: [&str; 36] = [
+    "AmiLaunchIndex",
+    "Architecture",
+    "AvailabilityZone",
+    "BlockDeviceMappings",
+    "ClientToken",
+    "EbsOptimized",
+    "HibernationOptions",
+    "Hypervisor",
+    "ImageId",
+    "InstanceId",
+    "InstanceStatus",
+    "InstanceState",
+    "InstanceType",
+    "LaunchTime",
+    "MetadataOptions",
+    "Monitoring",
+    "NetworkInterfaces",
+    "Placement",
+    "Platform",
+    "PrivateDnsName",
+    "PrivateIpAddress",
+    "ProductCodes",
+    "PublicDnsName",
+    "PublicIpAddress",
+    "RootDeviceName",
+    "RootDeviceType",
+    "SecurityGroups",
+    "SourceDestCheck",
+    "State",
+    "StateReason",
+    "StateTransitionReason",
+    "SubnetId",
+    "SystemStatus",
+    "VirtualizationType",
+    "VpcId",
+    "SriovNetSupport",
+];
+
+/// A moto instance's item is aws-v3's for the same moto state, key for key: `order` (plus
+/// `Tags` before `VirtualizationType` when tagged) in that order, and the values moto
+/// 5.2.5 always answers as botocore parses them — empty sets as `[]` (`ProductCodes`,
+/// `SecurityGroups`, `Ipv6Addresses`), empty elements as `""`/`{}` — with every member of
+/// the network interface botocore returns (`Association`, `Attachment`,
+/// `PrivateIpAddresses`, …), in botocore's member order.
+fn assert_ec2_instance_is_aws_v3_s(item: &Value, region: &str, order: &[&str]) {
+    let props = &item["Properties"];
+    let mut want: Vec<String> = order.iter().map(|k| k.to_string()).collect();
+    if props.get("Tags").is_some() {
+        let at = want.iter().position(|k| k == "VirtualizationType").unwrap();
+        want.insert(at, "Tags".into());
+    }
+    assert_eq!(keys_in_order(props), want, "{props:#}");
+    assert_eq!(props["ProductCodes"], json!([]));
+    assert_eq!(props["SecurityGroups"], json!([]));
+    assert_eq!(props["HibernationOptions"], json!({}));
+    assert_eq!(props["StateReason"], json!({"Code": "", "Message": ""}));
+    assert_eq!(props["StateTransitionReason"], "");
+    assert_eq!(
+        props["Placement"],
+        json!({"GroupName": "", "Tenancy": "default", "AvailabilityZone": format!("{region}a")})
+    );
+    assert_eq!(
+        keys_in_order(&props["Placement"]),
+        ["GroupName", "Tenancy", "AvailabilityZone"]
+    );
+    assert_eq!(
+        keys_in_order(&props["MetadataOptions"]),
+        [
+            "State",
+            "HttpTokens",
+            "HttpPutResponseHopLimit",
+            "HttpEndpoint",
+            "HttpProtocolIpv6",
+            "InstanceMetadataTags"
+        ]
+    );
+    assert_eq!(props["SriovNetSupport"], "simple");
+    let bdm = &props["BlockDeviceMappings"][0];
+    assert_eq!(keys_in_order(bdm), ["DeviceName", "Ebs"]);
+    assert_eq!(
+        keys_in_order(&bdm["Ebs"]),
+        ["AttachTime", "DeleteOnTermination", "Status", "VolumeId"]
+    );
+    let nics = props["NetworkInterfaces"].as_array().unwrap();
+    assert_eq!(nics.len(), 1, "{props:#}");
+    let nic = &nics[0];
+    assert_eq!(
+        keys_in_order(nic),
+        [
+            "Association",
+            "Attachment",
+            "Description",
+            "Groups",
+            "Ipv6Addresses",
+            "MacAddress",
+            "NetworkInterfaceId",
+            "OwnerId",
+            "PrivateDnsName",
+            "PrivateIpAddress",
+            "PrivateIpAddresses",
+            "SourceDestCheck",
+            "Status",
+            "SubnetId",
+            "VpcId",
+            "InterfaceType",
+        ],
+        "{nic:#}"
+    );
+    let association = json!({
+        "IpOwnerId": item["__ExtraContext"]["OwnerId"],
+        "PublicDnsName": nic["Association"]["PublicDnsName"],
+        "PublicIp": props["PublicIpAddress"],
+    });
+    assert_eq!(nic["Association"], association);
+    assert_eq!(
+        keys_in_order(&nic["Association"]),
+        keys_in_order(&association)
+    );
+    assert!(nic["Association"]["PublicDnsName"].is_string());
+    let attachment = &nic["Attachment"];
+    assert_eq!(
+        keys_in_order(attachment),
+        [
+            "AttachTime",
+            "AttachmentId",
+            "DeleteOnTermination",
+            "DeviceIndex",
+            "Status",
+            "NetworkCardIndex"
+        ]
+    );
+    assert_eq!(attachment["AttachTime"], props["LaunchTime"]);
+    assert_eq!(attachment["DeleteOnTermination"], false);
+    assert_eq!(attachment["DeviceIndex"], 0);
+    assert_eq!(attachment["Status"], "attached");
+    assert_eq!(attachment["NetworkCardIndex"], 0);
+    assert_eq!(nic["Description"], "Primary network interface");
+    assert_eq!(nic["Groups"][0]["GroupName"], "default");
+    assert_eq!(keys_in_order(&nic["Groups"][0]), ["GroupId", "GroupName"]);
+    assert_eq!(nic["Ipv6Addresses"], json!([]));
+    assert_eq!(
+        nic["PrivateIpAddresses"],
+        json!([{"Association": association, "Primary": true, "PrivateIpAddress": props["PrivateIpAddress"]}])
+    );
+    assert_eq!(
+        keys_in_order(&nic["PrivateIpAddresses"][0]),
+        ["Association", "Primary", "PrivateIpAddress"]
+    );
+    assert_eq!(nic["PrivateIpAddress"], props["PrivateIpAddress"]);
+    assert_eq!(nic["SubnetId"], props["SubnetId"]);
+    assert_eq!(nic["Status"], "in-use");
+    assert_eq!(nic["InterfaceType"], "interface");
+    assert_eq!(
+        keys_in_order(&item["__ExtraContext"]),
+        ["AccountId", "Region", "ReservationId", "OwnerId", "Groups"]
+    );
+    assert_eq!(item["__ExtraContext"]["Groups"], json!([]));
+}
+
+/// `AWS::EC2::Instance` through the real binary with `DescribeInstanceStatusAction`, for an
+/// untagged instance the test starts: the raw item sent to Port has every key botocore
+/// gives for moto's answer and no other, in aws-v3's order with the status keys where
+/// aws-v3's model declares them; no `Tags` (moto sends no tag set for it), `ProductCodes:
+/// []` (moto sends an empty one).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ec2_instance_items_have_every_key_aws_v3_gives_for_the_same_moto_state() {
+    let w = World::start(&[
+        "--members",
+        "1",
+        "--instances-per-region",
+        "0",
+        "--clusters-per-region",
+        "0",
+        "--buckets-per-account",
+        "0",
+    ])
+    .await;
+    let ec2 = aws_sdk_ec2::Client::new(&moto_config(&w.moto.url(), "eu-west-1").await);
+    let id = ec2
+        .run_instances()
+        .image_id("ami-12c6146b")
+        .instance_type(aws_sdk_ec2::types::InstanceType::T3Micro)
+        .min_count(1)
+        .max_count(1)
+        .send()
+        .await
+        .unwrap()
+        .instances()[0]
+        .instance_id()
+        .unwrap()
+        .to_string();
+    w.port.put_blueprint(json!({
+        "identifier": "instanceItem",
+        "title": "instance item",
+        "schema": {"properties": {"status": {"type": "string"}}},
+    }));
+    w.seed_integration(json!({"resources": [{
+        "kind": "AWS::EC2::Instance",
+        "selector": {"query": "true", "includeActions": ["DescribeInstanceStatusAction"],
+            "regionPolicy": {"allow": ["eu-west-1"]}},
+        "port": {"entity": {"mappings": {
+            "identifier": ".Properties.InstanceId",
+            "blueprint": "\"instanceItem\"",
+            "properties": {"status": ".Properties.InstanceStatus.Status"},
+        }}},
+    }]}));
+    let run = run_binary(&["sail", "--once"], &w.env()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+
+    let examples = w.port.examples(IDENTIFIER, "AWS::EC2::Instance");
+    let item = examples
+        .iter()
+        .find(|e| e["Properties"]["InstanceId"] == json!(id))
+        .unwrap_or_else(|| panic!("no item for {id}: {examples:#?}"));
+    assert!(item["Properties"].get("Tags").is_none(), "{item:#}");
+    assert_ec2_instance_is_aws_v3_s(item, "eu-west-1", &STATUS_ORDER);
+    let props = &item["Properties"];
+    assert_eq!(props["InstanceState"], props["State"]);
+    assert_eq!(props["AvailabilityZone"], "eu-west-1a");
+    assert_eq!(
+        props["InstanceStatus"],
+        json!({"Details": [{"Name": "reachability", "Status": "passed"}], "Status": "ok"})
+    );
+    assert_eq!(props["SystemStatus"], props["InstanceStatus"]);
+    assert_eq!(item["__ExtraContext"]["OwnerId"], MANAGEMENT);
+    let e = w.port.entity("instanceItem", &id).unwrap();
+    assert_eq!(e["properties"]["status"], "ok");
 }

@@ -1,8 +1,13 @@
 //! `AWS::EC2::Instance`: `ec2:DescribeInstances`, every page, every reservation.
 //!
-//! Properties use the API's PascalCase keys. `__ExtraContext` carries `AccountId`,
-//! `Region` and, like aws-v3, the reservation's `ReservationId`, `OwnerId`, `RequesterId`
-//! and `Groups`.
+//! aws-v3's policy for this kind is `allow`: `Properties` are every key botocore returns
+//! for the instance, PascalCase member names, nested structures member by member (e.g.
+//! `NetworkInterfaces[].Association`, `.Attachment`, `.PrivateIpAddresses`). What EC2 left
+//! out is absent; what it sent empty stays empty (`<productCodes/>` is `ProductCodes: []`,
+//! an empty string element `""`), as botocore parses it. Keys come in aws-v3's order: its
+//! model's declared fields first, in the model's order, then the others in botocore's
+//! ([`in_model_order`]). `__ExtraContext` carries `AccountId`, `Region` and, like aws-v3,
+//! the reservation's `ReservationId`, `OwnerId`, `RequesterId` and `Groups`.
 //!
 //! Optional: `DescribeInstanceStatusAction` ([`STATUS`]). aws-v3 calls
 //! `DescribeInstanceStatus(InstanceIds=[id], IncludeAllInstances=true)` once per instance
@@ -21,8 +26,11 @@
 
 use std::collections::HashMap;
 
-use aws_sdk_ec2::types::{GroupIdentifier, Instance, InstanceStatus, Reservation};
-use serde_json::{Map, Value, json};
+use aws_sdk_ec2::types::{
+    GroupIdentifier, Instance, InstanceNetworkInterface, InstanceNetworkInterfaceAssociation,
+    InstanceSecondaryInterface, InstanceStatus, OperatorResponse, Reservation,
+};
+use serde_json::{Map, Value};
 
 use super::tag;
 use crate::aws::AwsError;
@@ -84,7 +92,6 @@ const STATUS: Action = Action {
 /// Instance ids per `DescribeInstanceStatus` call (the API's limit).
 const STATUS_BATCH: usize = 100;
 
-
 async fn list(ctx: ListCtx, emit: Emit) -> Result<(), AwsError> {
     let ec2 = aws_sdk_ec2::Client::new(&ctx.sdk_config());
     let mut pages = ec2.describe_instances().into_paginator().send();
@@ -115,10 +122,10 @@ async fn list(ctx: ListCtx, emit: Emit) -> Result<(), AwsError> {
                     instance.instance_id().and_then(|id| statuses.get(id))
                 {
                     // aws-v3's dict merge: the status's keys replace or follow the
-                    // instance's.
+                    // instance's (then its model orders them).
                     props.extend(status.clone());
                 }
-                items.push(item(KIND.name, props, Some(extra.clone())));
+                items.push(item(KIND.name, in_model_order(props), Some(extra.clone())));
             }
         }
         emit.send(items).await?;
@@ -199,20 +206,22 @@ async fn describe_statuses(
 /// A status summary (`InstanceStatus`, `SystemStatus`, `AttachedEbsStatus`):
 /// `{Details: [{ImpairedSince, Name, Status}], Status}`.
 fn summary<D>(
-    details: &[D],
+    details: &Option<Vec<D>>,
     status: Option<&str>,
     detail: impl Fn(&D) -> (Option<&DateTime>, Option<&str>, Option<&str>),
 ) -> Value {
     obj(|o| {
-        // EC2 always answers the details (e.g. `reachability`).
-        o.all("Details", details, |d| {
-            let (since, name, status) = detail(d);
-            obj(|o| {
-                o.time("ImpairedSince", since)
-                    .str("Name", name)
-                    .str("Status", status);
-            })
-        })
+        o.opt(
+            "Details",
+            sent(details, |d| {
+                let (since, name, status) = detail(d);
+                obj(|o| {
+                    o.time("ImpairedSince", since)
+                        .str("Name", name)
+                        .str("Status", status);
+                })
+            }),
+        )
         .str("Status", status);
     })
 }
@@ -233,18 +242,20 @@ fn status_json(s: &InstanceStatus) -> Value {
                     })
                 }),
             )
-            // The SDK gives no events and an absent list alike; EC2 leaves the list out
-            // when an instance has no scheduled event.
-            .list("Events", s.events(), |e| {
-                obj(|o| {
-                    o.str("InstanceEventId", e.instance_event_id())
-                        .str("Code", e.code().map(|c| c.as_str()))
-                        .str("Description", e.description())
-                        .time("NotAfter", e.not_after())
-                        .time("NotBefore", e.not_before())
-                        .time("NotBeforeDeadline", e.not_before_deadline());
-                })
-            })
+            // EC2 leaves the list out when an instance has no scheduled event.
+            .opt(
+                "Events",
+                sent(&s.events, |e| {
+                    obj(|o| {
+                        o.str("InstanceEventId", e.instance_event_id())
+                            .str("Code", e.code().map(|c| c.as_str()))
+                            .str("Description", e.description())
+                            .time("NotAfter", e.not_after())
+                            .time("NotBefore", e.not_before())
+                            .time("NotBeforeDeadline", e.not_before_deadline());
+                    })
+                }),
+            )
             .str("InstanceId", s.instance_id())
             .opt(
                 "InstanceState",
@@ -259,7 +270,7 @@ fn status_json(s: &InstanceStatus) -> Value {
                 "InstanceStatus",
                 s.instance_status().map(|x| {
                     summary(
-                        x.details(),
+                        &x.details,
                         x.status().map(|v| v.as_str()),
                         |d| {
                             (
@@ -275,7 +286,7 @@ fn status_json(s: &InstanceStatus) -> Value {
                 "SystemStatus",
                 s.system_status().map(|x| {
                     summary(
-                        x.details(),
+                        &x.details,
                         x.status().map(|v| v.as_str()),
                         |d| {
                             (
@@ -291,7 +302,7 @@ fn status_json(s: &InstanceStatus) -> Value {
                 "AttachedEbsStatus",
                 s.attached_ebs_status().map(|x| {
                     summary(
-                        x.details(),
+                        &x.details,
                         x.status().map(|v| v.as_str()),
                         |d| {
                             (
@@ -306,87 +317,279 @@ fn status_json(s: &InstanceStatus) -> Value {
     })
 }
 
-fn groups(groups: &[GroupIdentifier]) -> Value {
-    Value::Array(
-        groups
-            .iter()
-            .map(|g| json!({"GroupId": g.group_id(), "GroupName": g.group_name()}))
-            .collect(),
-    )
-}
-
 fn reservation_context(ctx: &ListCtx, r: &Reservation) -> Map<String, Value> {
     let mut extra = ctx.extra_context();
     let mut p = Props(Map::new());
     p.str("ReservationId", r.reservation_id())
         .str("OwnerId", r.owner_id())
         .str("RequesterId", r.requester_id())
-        .val("Groups", groups(r.groups()));
+        .opt("Groups", sent(&r.groups, group));
     extra.extend(p.build());
     extra
 }
 
+/// aws-v3's declared `Properties` fields, in its model's order: its dump writes these first,
+/// then every other key (its `allow` policy) in the order botocore gave them.
+const DECLARED: &[&str] = &[
+    "AmiLaunchIndex",
+    "Architecture",
+    "AvailabilityZone",
+    "BlockDeviceMappings",
+    "BootMode",
+    "CapacityReservationSpecification",
+    "ClientToken",
+    "CpuOptions",
+    "CurrentInstanceBootMode",
+    "EbsOptimized",
+    "EnclaveOptions",
+    "EnaSupport",
+    "Events",
+    "HibernationOptions",
+    "Hypervisor",
+    "ImageId",
+    "InstanceArn",
+    "InstanceId",
+    "InstanceStatus",
+    "InstanceState",
+    "InstanceType",
+    "KeyName",
+    "LaunchTime",
+    "MaintenanceOptions",
+    "MetadataOptions",
+    "Monitoring",
+    "NetworkInterfaces",
+    "NetworkPerformanceOptions",
+    "Operator",
+    "Placement",
+    "Platform",
+    "PlatformDetails",
+    "PrivateDnsName",
+    "PrivateDnsNameOptions",
+    "PrivateIpAddress",
+    "ProductCodes",
+    "PublicDnsName",
+    "PublicIpAddress",
+    "Reason",
+    "RootDeviceName",
+    "RootDeviceType",
+    "SecurityGroups",
+    "SourceDestCheck",
+    "State",
+    "StateReason",
+    "StateTransitionReason",
+    "SubnetId",
+    "SystemStatus",
+    "Tags",
+    "UsageOperation",
+    "UsageOperationUpdateTime",
+    "VirtualizationType",
+    "VpcId",
+];
+
+/// `props` in aws-v3's order: [`DECLARED`] keys first, then the others as they came.
+fn in_model_order(mut props: Map<String, Value>) -> Map<String, Value> {
+    let mut out: Map<String, Value> = DECLARED
+        .iter()
+        .filter_map(|k| props.shift_remove(*k).map(|v| (k.to_string(), v)))
+        .collect();
+    out.extend(props);
+    out
+}
+
+/// A list as EC2 sent it: absent when it sent none, `[]` when it sent an empty one
+/// (`<tagSet/>`), as botocore parses it. The SDK's accessors give an empty slice for both,
+/// so this reads its `Option` field.
+fn sent<T>(items: &Option<Vec<T>>, f: impl Fn(&T) -> Value) -> Option<Value> {
+    items
+        .as_ref()
+        .map(|items| Value::Array(items.iter().map(f).collect()))
+}
+
+fn group(g: &GroupIdentifier) -> Value {
+    obj(|o| {
+        o.str("GroupId", g.group_id()).str("GroupName", g.group_name());
+    })
+}
+
+fn operator(op: &OperatorResponse) -> Value {
+    obj(|o| {
+        o.opt("Managed", op.managed())
+            .str("Principal", op.principal())
+            .opt("HiddenByDefault", op.hidden_by_default());
+    })
+}
+
+fn association(a: &InstanceNetworkInterfaceAssociation) -> Value {
+    obj(|o| {
+        o.str("CarrierIp", a.carrier_ip())
+            .str("CustomerOwnedIp", a.customer_owned_ip())
+            .str("IpOwnerId", a.ip_owner_id())
+            .str("PublicDnsName", a.public_dns_name())
+            .str("PublicIp", a.public_ip());
+    })
+}
+
+/// One `NetworkInterfaces` entry, botocore's `InstanceNetworkInterface` member by member.
+fn network_interface(n: &InstanceNetworkInterface) -> Value {
+    obj(|o| {
+        o.opt("Association", n.association().map(association))
+            .opt(
+                "Attachment",
+                n.attachment().map(|a| {
+                    obj(|o| {
+                        o.time("AttachTime", a.attach_time())
+                            .str("AttachmentId", a.attachment_id())
+                            .opt("DeleteOnTermination", a.delete_on_termination())
+                            .opt("DeviceIndex", a.device_index())
+                            .str("Status", a.status().map(|s| s.as_str()))
+                            .opt("NetworkCardIndex", a.network_card_index())
+                            .opt(
+                                "EnaSrdSpecification",
+                                a.ena_srd_specification().map(|e| {
+                                    obj(|o| {
+                                        o.opt("EnaSrdEnabled", e.ena_srd_enabled()).opt(
+                                            "EnaSrdUdpSpecification",
+                                            e.ena_srd_udp_specification().map(|u| {
+                                                obj(|o| {
+                                                    o.opt(
+                                                        "EnaSrdUdpEnabled",
+                                                        u.ena_srd_udp_enabled(),
+                                                    );
+                                                })
+                                            }),
+                                        );
+                                    })
+                                }),
+                            )
+                            .opt("EnaQueueCount", a.ena_queue_count());
+                    })
+                }),
+            )
+            .str("Description", n.description())
+            .opt("Groups", sent(&n.groups, group))
+            .opt(
+                "Ipv6Addresses",
+                sent(&n.ipv6_addresses, |a| {
+                    obj(|o| {
+                        o.str("Ipv6Address", a.ipv6_address())
+                            .opt("IsPrimaryIpv6", a.is_primary_ipv6());
+                    })
+                }),
+            )
+            .str("MacAddress", n.mac_address())
+            .str("NetworkInterfaceId", n.network_interface_id())
+            .str("OwnerId", n.owner_id())
+            .str("PrivateDnsName", n.private_dns_name())
+            .str("PrivateIpAddress", n.private_ip_address())
+            .opt(
+                "PrivateIpAddresses",
+                sent(&n.private_ip_addresses, |a| {
+                    obj(|o| {
+                        o.opt("Association", a.association().map(association))
+                            .opt("Primary", a.primary())
+                            .str("PrivateDnsName", a.private_dns_name())
+                            .str("PrivateIpAddress", a.private_ip_address());
+                    })
+                }),
+            )
+            .opt("SourceDestCheck", n.source_dest_check())
+            .str("Status", n.status().map(|s| s.as_str()))
+            .str("SubnetId", n.subnet_id())
+            .str("VpcId", n.vpc_id())
+            .str("InterfaceType", n.interface_type())
+            .opt(
+                "Ipv4Prefixes",
+                sent(&n.ipv4_prefixes, |x| {
+                    obj(|o| {
+                        o.str("Ipv4Prefix", x.ipv4_prefix());
+                    })
+                }),
+            )
+            .opt(
+                "Ipv6Prefixes",
+                sent(&n.ipv6_prefixes, |x| {
+                    obj(|o| {
+                        o.str("Ipv6Prefix", x.ipv6_prefix());
+                    })
+                }),
+            )
+            .opt(
+                "ConnectionTrackingConfiguration",
+                n.connection_tracking_configuration().map(|c| {
+                    obj(|o| {
+                        o.opt("TcpEstablishedTimeout", c.tcp_established_timeout())
+                            .opt("UdpStreamTimeout", c.udp_stream_timeout())
+                            .opt("UdpTimeout", c.udp_timeout());
+                    })
+                }),
+            )
+            .opt("Operator", n.operator().map(operator));
+    })
+}
+
+/// One `SecondaryInterfaces` entry, botocore's `InstanceSecondaryInterface`.
+fn secondary_interface(n: &InstanceSecondaryInterface) -> Value {
+    obj(|o| {
+        o.opt(
+            "Attachment",
+            n.attachment().map(|a| {
+                obj(|o| {
+                    o.time("AttachTime", a.attach_time())
+                        .str("AttachmentId", a.attachment_id())
+                        .opt("DeleteOnTermination", a.delete_on_termination())
+                        .opt("DeviceIndex", a.device_index())
+                        .str("Status", a.status().map(|s| s.as_str()))
+                        .opt("NetworkCardIndex", a.network_card_index());
+                })
+            }),
+        )
+        .str("MacAddress", n.mac_address())
+        .str("SecondaryInterfaceId", n.secondary_interface_id())
+        .str("OwnerId", n.owner_id())
+        .opt(
+            "PrivateIpAddresses",
+            sent(&n.private_ip_addresses, |a| {
+                obj(|o| {
+                    o.str("PrivateIpAddress", a.private_ip_address());
+                })
+            }),
+        )
+        .opt("SourceDestCheck", n.source_dest_check())
+        .str("Status", n.status().map(|s| s.as_str()))
+        .str("SecondarySubnetId", n.secondary_subnet_id())
+        .str("SecondaryNetworkId", n.secondary_network_id())
+        .str("InterfaceType", n.interface_type().map(|t| t.as_str()));
+    })
+}
+
+/// The instance as botocore parses it: every member of its `Instance` shape EC2 sent,
+/// PascalCase member names, in the shape's member order (which the SDK's fields follow),
+/// nested structures member by member; empty lists and strings kept, absent ones absent.
 fn properties(i: &Instance) -> Map<String, Value> {
     let mut p = Props::default();
-    p.str("InstanceId", i.instance_id())
-        .str("ImageId", i.image_id())
+    p.str("Architecture", i.architecture().map(|a| a.as_str()))
         .opt(
-            "State",
-            i.state().map(|s| {
+            "BlockDeviceMappings",
+            sent(&i.block_device_mappings, |b| {
                 obj(|o| {
-                    o.opt("Code", s.code())
-                        .str("Name", s.name().map(|n| n.as_str()));
+                    o.str("DeviceName", b.device_name()).opt(
+                        "Ebs",
+                        b.ebs().map(|e| {
+                            obj(|o| {
+                                o.time("AttachTime", e.attach_time())
+                                    .opt("DeleteOnTermination", e.delete_on_termination())
+                                    .str("Status", e.status().map(|s| s.as_str()))
+                                    .str("VolumeId", e.volume_id())
+                                    .str("AssociatedResource", e.associated_resource())
+                                    .str("VolumeOwnerId", e.volume_owner_id())
+                                    .opt("Operator", e.operator().map(operator))
+                                    .opt("EbsCardIndex", e.ebs_card_index());
+                            })
+                        }),
+                    );
                 })
             }),
         )
-        .str("PrivateDnsName", i.private_dns_name())
-        .str("PublicDnsName", i.public_dns_name())
-        .str("StateTransitionReason", i.state_transition_reason())
-        .str("KeyName", i.key_name())
-        .opt("AmiLaunchIndex", i.ami_launch_index())
-        .str("InstanceType", i.instance_type().map(|t| t.as_str()))
-        .time("LaunchTime", i.launch_time())
-        .opt(
-            "Placement",
-            i.placement().map(|pl| {
-                obj(|o| {
-                    o.str("AvailabilityZone", pl.availability_zone())
-                        .str("GroupName", pl.group_name())
-                        .str("Tenancy", pl.tenancy().map(|t| t.as_str()));
-                })
-            }),
-        )
-        .str("KernelId", i.kernel_id())
-        .str("RamdiskId", i.ramdisk_id())
-        .str("Platform", i.platform().map(|t| t.as_str()))
-        .opt(
-            "Monitoring",
-            i.monitoring().map(|m| {
-                obj(|o| {
-                    o.str("State", m.state().map(|s| s.as_str()));
-                })
-            }),
-        )
-        .str("SubnetId", i.subnet_id())
-        .str("VpcId", i.vpc_id())
-        .str("PrivateIpAddress", i.private_ip_address())
-        .str("PublicIpAddress", i.public_ip_address())
-        .str("Architecture", i.architecture().map(|a| a.as_str()))
-        .all("BlockDeviceMappings", i.block_device_mappings(), |b| {
-            obj(|o| {
-                o.str("DeviceName", b.device_name()).opt(
-                    "Ebs",
-                    b.ebs().map(|e| {
-                        obj(|o| {
-                            o.time("AttachTime", e.attach_time())
-                                .opt("DeleteOnTermination", e.delete_on_termination())
-                                .str("Status", e.status().map(|s| s.as_str()))
-                                .str("VolumeId", e.volume_id());
-                        })
-                    }),
-                );
-            })
-        })
         .str("ClientToken", i.client_token())
         .opt("EbsOptimized", i.ebs_optimized())
         .opt("EnaSupport", i.ena_support())
@@ -403,42 +606,66 @@ fn properties(i: &Instance) -> Map<String, Value> {
             "InstanceLifecycle",
             i.instance_lifecycle().map(|l| l.as_str()),
         )
-        .all("NetworkInterfaces", i.network_interfaces(), |n| {
-            obj(|o| {
-                o.str("NetworkInterfaceId", n.network_interface_id())
-                    .str("SubnetId", n.subnet_id())
-                    .str("VpcId", n.vpc_id())
-                    .str("Description", n.description())
-                    .str("MacAddress", n.mac_address())
-                    .str("OwnerId", n.owner_id())
-                    .str("PrivateDnsName", n.private_dns_name())
-                    .str("PrivateIpAddress", n.private_ip_address())
-                    .opt("SourceDestCheck", n.source_dest_check())
-                    .str("Status", n.status().map(|s| s.as_str()))
-                    .list(
-                        "Groups",
-                        n.groups(),
-                        |g| json!({"GroupId": g.group_id(), "GroupName": g.group_name()}),
+        .opt(
+            "ElasticGpuAssociations",
+            sent(&i.elastic_gpu_associations, |g| {
+                obj(|o| {
+                    o.str("ElasticGpuId", g.elastic_gpu_id())
+                        .str("ElasticGpuAssociationId", g.elastic_gpu_association_id())
+                        .str(
+                            "ElasticGpuAssociationState",
+                            g.elastic_gpu_association_state(),
+                        )
+                        .str(
+                            "ElasticGpuAssociationTime",
+                            g.elastic_gpu_association_time(),
+                        );
+                })
+            }),
+        )
+        .opt(
+            "ElasticInferenceAcceleratorAssociations",
+            sent(&i.elastic_inference_accelerator_associations, |a| {
+                obj(|o| {
+                    o.str(
+                        "ElasticInferenceAcceleratorArn",
+                        a.elastic_inference_accelerator_arn(),
+                    )
+                    .str(
+                        "ElasticInferenceAcceleratorAssociationId",
+                        a.elastic_inference_accelerator_association_id(),
+                    )
+                    .str(
+                        "ElasticInferenceAcceleratorAssociationState",
+                        a.elastic_inference_accelerator_association_state(),
+                    )
+                    .time(
+                        "ElasticInferenceAcceleratorAssociationTime",
+                        a.elastic_inference_accelerator_association_time(),
                     );
-            })
-        })
+                })
+            }),
+        )
+        .opt(
+            "NetworkInterfaces",
+            sent(&i.network_interfaces, network_interface),
+        )
         .str("OutpostArn", i.outpost_arn())
         .str("RootDeviceName", i.root_device_name())
         .str("RootDeviceType", i.root_device_type().map(|t| t.as_str()))
-        .all(
-            "SecurityGroups",
-            i.security_groups(),
-            |g| json!({"GroupId": g.group_id(), "GroupName": g.group_name()}),
-        )
+        .opt("SecurityGroups", sent(&i.security_groups, group))
         .opt("SourceDestCheck", i.source_dest_check())
         .str("SpotInstanceRequestId", i.spot_instance_request_id())
         .str("SriovNetSupport", i.sriov_net_support())
         .opt(
             "StateReason",
-            i.state_reason()
-                .map(|s| json!({"Code": s.code(), "Message": s.message()})),
+            i.state_reason().map(|s| {
+                obj(|o| {
+                    o.str("Code", s.code()).str("Message", s.message());
+                })
+            }),
         )
-        .list("Tags", i.tags(), tag)
+        .opt("Tags", sent(&i.tags, tag))
         .str(
             "VirtualizationType",
             i.virtualization_type().map(|v| v.as_str()),
@@ -448,16 +675,53 @@ fn properties(i: &Instance) -> Map<String, Value> {
             i.cpu_options().map(|c| {
                 obj(|o| {
                     o.opt("CoreCount", c.core_count())
-                        .opt("ThreadsPerCore", c.threads_per_core());
+                        .opt("ThreadsPerCore", c.threads_per_core())
+                        .str("AmdSevSnp", c.amd_sev_snp().map(|v| v.as_str()))
+                        .str(
+                            "NestedVirtualization",
+                            c.nested_virtualization().map(|v| v.as_str()),
+                        );
                 })
             }),
         )
+        .str("CapacityBlockId", i.capacity_block_id())
         .str("CapacityReservationId", i.capacity_reservation_id())
+        .opt(
+            "CapacityReservationSpecification",
+            i.capacity_reservation_specification().map(|c| {
+                obj(|o| {
+                    o.str(
+                        "CapacityReservationPreference",
+                        c.capacity_reservation_preference().map(|v| v.as_str()),
+                    )
+                    .opt(
+                        "CapacityReservationTarget",
+                        c.capacity_reservation_target().map(|t| {
+                            obj(|o| {
+                                o.str("CapacityReservationId", t.capacity_reservation_id())
+                                    .str(
+                                        "CapacityReservationResourceGroupArn",
+                                        t.capacity_reservation_resource_group_arn(),
+                                    );
+                            })
+                        }),
+                    );
+                })
+            }),
+        )
         .opt(
             "HibernationOptions",
             i.hibernation_options().map(|h| {
                 obj(|o| {
                     o.opt("Configured", h.configured());
+                })
+            }),
+        )
+        .opt(
+            "Licenses",
+            sent(&i.licenses, |l| {
+                obj(|o| {
+                    o.str("LicenseConfigurationArn", l.license_configuration_arn());
                 })
             }),
         )
@@ -492,11 +756,162 @@ fn properties(i: &Instance) -> Map<String, Value> {
         .str("PlatformDetails", i.platform_details())
         .str("UsageOperation", i.usage_operation())
         .time("UsageOperationUpdateTime", i.usage_operation_update_time())
+        .opt(
+            "PrivateDnsNameOptions",
+            i.private_dns_name_options().map(|d| {
+                obj(|o| {
+                    o.str("HostnameType", d.hostname_type().map(|v| v.as_str()))
+                        .opt(
+                            "EnableResourceNameDnsARecord",
+                            d.enable_resource_name_dns_a_record(),
+                        )
+                        .opt(
+                            "EnableResourceNameDnsAAAARecord",
+                            d.enable_resource_name_dns_aaaa_record(),
+                        );
+                })
+            }),
+        )
         .str("Ipv6Address", i.ipv6_address())
         .str("TpmSupport", i.tpm_support())
+        .opt(
+            "MaintenanceOptions",
+            i.maintenance_options().map(|m| {
+                obj(|o| {
+                    o.str("AutoRecovery", m.auto_recovery().map(|v| v.as_str()))
+                        .str("RebootMigration", m.reboot_migration().map(|v| v.as_str()));
+                })
+            }),
+        )
         .str(
             "CurrentInstanceBootMode",
             i.current_instance_boot_mode().map(|b| b.as_str()),
-        );
+        )
+        .opt(
+            "NetworkPerformanceOptions",
+            i.network_performance_options().map(|n| {
+                obj(|o| {
+                    o.str(
+                        "BandwidthWeighting",
+                        n.bandwidth_weighting().map(|v| v.as_str()),
+                    );
+                })
+            }),
+        )
+        .opt("Operator", i.operator().map(operator))
+        .opt(
+            "SecondaryInterfaces",
+            sent(&i.secondary_interfaces, secondary_interface),
+        )
+        .str("InstanceId", i.instance_id())
+        .str("ImageId", i.image_id())
+        .opt(
+            "State",
+            i.state().map(|s| {
+                obj(|o| {
+                    o.opt("Code", s.code())
+                        .str("Name", s.name().map(|n| n.as_str()));
+                })
+            }),
+        )
+        .str("PrivateDnsName", i.private_dns_name())
+        .str("PublicDnsName", i.public_dns_name())
+        .str("StateTransitionReason", i.state_transition_reason())
+        .str("KeyName", i.key_name())
+        .opt("AmiLaunchIndex", i.ami_launch_index())
+        .opt(
+            "ProductCodes",
+            sent(&i.product_codes, |c| {
+                obj(|o| {
+                    o.str("ProductCodeId", c.product_code_id()).str(
+                        "ProductCodeType",
+                        c.product_code_type().map(|t| t.as_str()),
+                    );
+                })
+            }),
+        )
+        .str("InstanceType", i.instance_type().map(|t| t.as_str()))
+        .time("LaunchTime", i.launch_time())
+        .opt(
+            "Placement",
+            i.placement().map(|pl| {
+                obj(|o| {
+                    o.str("AvailabilityZoneId", pl.availability_zone_id())
+                        .str("Affinity", pl.affinity())
+                        .str("GroupName", pl.group_name())
+                        .opt("PartitionNumber", pl.partition_number())
+                        .str("HostId", pl.host_id())
+                        .str("Tenancy", pl.tenancy().map(|t| t.as_str()))
+                        .str("SpreadDomain", pl.spread_domain())
+                        .str("HostResourceGroupArn", pl.host_resource_group_arn())
+                        .str("GroupId", pl.group_id())
+                        .str("AvailabilityZone", pl.availability_zone());
+                })
+            }),
+        )
+        .str("KernelId", i.kernel_id())
+        .str("RamdiskId", i.ramdisk_id())
+        .str("Platform", i.platform().map(|t| t.as_str()))
+        .opt(
+            "Monitoring",
+            i.monitoring().map(|m| {
+                obj(|o| {
+                    o.str("State", m.state().map(|s| s.as_str()));
+                })
+            }),
+        )
+        .str("SubnetId", i.subnet_id())
+        .str("VpcId", i.vpc_id())
+        .str("PrivateIpAddress", i.private_ip_address())
+        .str("PublicIpAddress", i.public_ip_address());
     p.build()
+}
+
+#[cfg(test)]
+mod tests {
+    use aws_sdk_ec2::types::{ProductCode, ProductCodeValues, Tag};
+    use serde_json::json;
+
+    use super::*;
+
+    /// A list EC2 sent empty stays `[]` and one it did not send is absent, as botocore
+    /// parses them; keys come in aws-v3's order (declared fields, then the others).
+    #[test]
+    fn empty_lists_are_kept_absent_ones_left_out_in_aws_v3_s_order() {
+        let sent_empty = Instance::builder()
+            .instance_id("i-1")
+            .set_tags(Some(vec![]))
+            .set_product_codes(Some(vec![]))
+            .sriov_net_support("simple")
+            .ami_launch_index(0)
+            .build();
+        let p = in_model_order(properties(&sent_empty));
+        assert_eq!(
+            Value::Object(p.clone()),
+            json!({"AmiLaunchIndex": 0, "InstanceId": "i-1", "ProductCodes": [], "Tags": [], "SriovNetSupport": "simple"})
+        );
+        assert_eq!(
+            p.keys().collect::<Vec<_>>(),
+            ["AmiLaunchIndex", "InstanceId", "ProductCodes", "Tags", "SriovNetSupport"]
+        );
+        let not_sent = Instance::builder().instance_id("i-1").build();
+        assert_eq!(
+            Value::Object(properties(&not_sent)),
+            json!({"InstanceId": "i-1"})
+        );
+        let full = Instance::builder()
+            .product_codes(
+                ProductCode::builder()
+                    .product_code_id("abc")
+                    .product_code_type(ProductCodeValues::Marketplace)
+                    .build(),
+            )
+            .tags(Tag::builder().key("k").value("v").build())
+            .build();
+        assert_eq!(
+            Value::Object(properties(&full)),
+            json!({"Tags": [{"Key": "k", "Value": "v"}],
+                "ProductCodes": [{"ProductCodeId": "abc", "ProductCodeType": "marketplace"}]})
+        );
+    }
 }

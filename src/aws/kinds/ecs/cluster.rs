@@ -6,16 +6,20 @@
 //! under `failures`; aws-v3 reads `clusters` only and so drops them without a word. Here
 //! any failure fails the unit with AWS's reasons: a cluster left out would look deleted.
 //!
-//! Top-level keys are PascalCase (aws-v3 aliases ECS's camelCase fields); nested values keep
-//! ECS's camelCase (`Tags: [{key, value}]`, `ClusterSettings: [{name, value}]`), exactly
-//! what botocore returns and aws-v3 passes through.
+//! `Properties` are aws-v3's: its model's declared keys that ECS returned (absent when ECS
+//! left a key out or sent `null`, `[]` when it sent `[]`: aws-v3 dumps with
+//! `exclude_unset`, so its defaults never appear), PascalCase (`settings` is
+//! `ClusterSettings`), in the model's order. They are read from the response's own JSON
+//! ([`RawJson`]), so nested values are exactly what botocore returns and aws-v3 passes
+//! through: ECS's camelCase (`Tags: [{key, value}]`, `ClusterSettings: [{name, value}]`),
+//! only the members ECS sent.
 
-use aws_sdk_ecs::types::{Cluster, ClusterField, Failure};
-use serde_json::{Map, Value, json};
+use aws_sdk_ecs::types::{ClusterField, Failure};
+use serde_json::{Map, Value};
 
 use crate::aws::AwsError;
 use crate::aws::kinds::{
-    Action, Emit, Fixture, Kind, ListCtx, Props, Regions, Scope, item, obj,
+    Action, Emit, Fixture, Kind, ListCtx, RawJson, Regions, Scope, declared_json, item,
 };
 use crate::pagination::Cursors;
 
@@ -35,9 +39,7 @@ pub const KIND: Kind = Kind {
         keys: &[
             "ClusterName",
             "ClusterArn",
-            "CapacityProviders",
             "ClusterSettings",
-            "DefaultCapacityProviderStrategy",
             "Tags",
             "Status",
             "RunningTasksCount",
@@ -47,6 +49,28 @@ pub const KIND: Kind = Kind {
         ],
     },
 };
+
+/// aws-v3's declared keys (its model `ignore`s the rest), ECS's name and the `Properties`
+/// name, in its model's order: `Properties` come out in this order whatever ECS's.
+/// `settings` is aws-v3's `ClusterSettings`.
+const KEYS: &[(&str, &str)] = &[
+    ("clusterName", "ClusterName"),
+    ("capacityProviders", "CapacityProviders"),
+    ("settings", "ClusterSettings"),
+    ("configuration", "Configuration"),
+    ("defaultCapacityProviderStrategy", "DefaultCapacityProviderStrategy"),
+    ("serviceConnectDefaults", "ServiceConnectDefaults"),
+    ("tags", "Tags"),
+    ("attachments", "Attachments"),
+    ("attachmentsStatus", "AttachmentsStatus"),
+    ("statistics", "Statistics"),
+    ("status", "Status"),
+    ("runningTasksCount", "RunningTasksCount"),
+    ("activeServicesCount", "ActiveServicesCount"),
+    ("pendingTasksCount", "PendingTasksCount"),
+    ("registeredContainerInstancesCount", "RegisteredContainerInstancesCount"),
+    ("clusterArn", "ClusterArn"),
+];
 
 async fn list(ctx: ListCtx, emit: Emit) -> Result<(), AwsError> {
     let ecs = aws_sdk_ecs::Client::new(&ctx.sdk_config());
@@ -60,6 +84,7 @@ async fn list(ctx: ListCtx, emit: Emit) -> Result<(), AwsError> {
     {
         for arns in page.cluster_arns().chunks(100) {
             ctx.pace("ecs").await;
+            let raw = RawJson::default();
             let described = ecs
                 .describe_clusters()
                 .set_clusters(Some(arns.to_vec()))
@@ -68,13 +93,14 @@ async fn list(ctx: ListCtx, emit: Emit) -> Result<(), AwsError> {
                 .include(ClusterField::Settings)
                 .include(ClusterField::Configurations)
                 .include(ClusterField::Statistics)
+                .customize()
+                .interceptor(raw.clone())
                 .send()
                 .await
                 .map_err(|e| AwsError::from_sdk("ecs:DescribeClusters", e))?;
-            let items = described
-                .clusters()
-                .iter()
-                .map(|c| item(KIND.name, properties(c), Some(ctx.extra_context())))
+            let items = properties(raw.take())?
+                .into_iter()
+                .map(|p| item(KIND.name, p, Some(ctx.extra_context())))
                 .collect();
             emit.send(items).await?;
             // What was described is written; the rest is unknown, so the unit fails.
@@ -115,91 +141,27 @@ fn describe_failures(failures: &[Failure]) -> AwsError {
     )
 }
 
-fn name_value(name: Option<&str>, value: Option<&str>) -> Value {
-    json!({"name": name, "value": value})
-}
-
-fn properties(c: &Cluster) -> Map<String, Value> {
-    let mut p = Props::default();
-    p.str("ClusterArn", c.cluster_arn())
-        .str("ClusterName", c.cluster_name())
-        .opt(
-            "Configuration",
-            c.configuration().map(|cfg| {
-                obj(|o| {
-                    o.opt(
-                        "executeCommandConfiguration",
-                        cfg.execute_command_configuration().map(|e| {
-                            obj(|o| {
-                                o.str("kmsKeyId", e.kms_key_id())
-                                    .str("logging", e.logging().map(|l| l.as_str()));
-                            })
-                        }),
-                    );
-                })
-            }),
-        )
-        .str("Status", c.status())
-        .val("RegisteredContainerInstancesCount", json!(c.registered_container_instances_count()))
-        .val("RunningTasksCount", json!(c.running_tasks_count()))
-        .val("PendingTasksCount", json!(c.pending_tasks_count()))
-        .val("ActiveServicesCount", json!(c.active_services_count()))
-        .val(
-            "Statistics",
-            Value::Array(c.statistics().iter().map(|s| name_value(s.name(), s.value())).collect()),
-        )
-        .val(
-            "Tags",
-            Value::Array(
-                c.tags()
-                    .iter()
-                    .map(|t| json!({"key": t.key(), "value": t.value()}))
-                    .collect(),
-            ),
-        )
-        .val(
-            "ClusterSettings",
-            Value::Array(
-                c.settings()
-                    .iter()
-                    .map(|s| name_value(s.name().map(|n| n.as_str()), s.value()))
-                    .collect(),
-            ),
-        )
-        .val(
-            "CapacityProviders",
-            Value::Array(c.capacity_providers().iter().map(|s| json!(s)).collect()),
-        )
-        .val(
-            "DefaultCapacityProviderStrategy",
-            Value::Array(
-                c.default_capacity_provider_strategy()
-                    .iter()
-                    .map(|s| {
-                        json!({"capacityProvider": s.capacity_provider(), "weight": s.weight(), "base": s.base()})
-                    })
-                    .collect(),
-            ),
-        )
-        .val(
-            "Attachments",
-            Value::Array(
-                c.attachments()
-                    .iter()
-                    .map(|a| {
-                        json!({
-                            "id": a.id(), "type": a.r#type(), "status": a.status(),
-                            "details": a.details().iter().map(|d| name_value(d.name(), d.value())).collect::<Vec<_>>(),
-                        })
-                    })
-                    .collect(),
-            ),
-        )
-        .str("AttachmentsStatus", c.attachments_status())
-        .opt(
-            "ServiceConnectDefaults",
-            c.service_connect_defaults()
-                .map(|d| json!({"namespace": d.namespace()})),
-        );
-    p.build()
+/// `DescribeClusters`' `clusters`, each turned into aws-v3's `Properties`.
+fn properties(body: Option<Value>) -> Result<Vec<Map<String, Value>>, AwsError> {
+    let clusters = match body {
+        Some(Value::Object(mut body)) => body.remove("clusters"),
+        _ => None,
+    };
+    let clusters = match clusters {
+        Some(Value::Array(clusters)) => clusters,
+        // No list: an answer this program cannot read is not "no clusters".
+        _ => {
+            return Err(AwsError::other(
+                "ecs:DescribeClusters",
+                "the answer has no JSON list of clusters",
+            ));
+        }
+    };
+    Ok(clusters
+        .into_iter()
+        .map(|c| match c {
+            Value::Object(c) => declared_json(c, KEYS, &[]),
+            _ => Map::new(),
+        })
+        .collect())
 }

@@ -1,7 +1,7 @@
 //! ECS kinds, and what they share.
 //!
-//! `AWS::ECS::Service` and `AWS::ECS::TaskDefinition` pass ECS's nested values through as
-//! botocore returns them (aws-v3 declares them `dict[str, Any]`): container definitions,
+//! `AWS::ECS::Service`, `AWS::ECS::TaskDefinition` and `AWS::ECS::Cluster` pass ECS's
+//! nested values through as botocore returns them (aws-v3 declares them `dict[str, Any]`): container definitions,
 //! deployments, network configurations and the like have dozens of nested members that the
 //! SDK types would have to be converted back from one by one, and any member this SDK does
 //! not know yet would be lost. So those kinds read the response's own JSON ([`RawJson`](super::RawJson))
