@@ -589,14 +589,15 @@ impl Props {
         self
     }
 
-    /// Sets `key` to a list that may be absent: the SDK gives an empty slice both for an
-    /// absent list and an empty one, so empty means absent (e.g. EC2's `Tags`, which AWS
-    /// omits for untagged instances).
-    pub(crate) fn list<T>(&mut self, key: &str, items: &[T], f: impl Fn(&T) -> Value) -> &mut Self {
-        if !items.is_empty() {
-            self.all(key, items, f);
-        }
-        self
+    /// Sets `key` to the list when AWS sent it, `[]` included; leaves it out when AWS did
+    /// not ([`sent`]).
+    pub(crate) fn sent<T>(
+        &mut self,
+        key: &str,
+        items: Option<&Vec<T>>,
+        f: impl Fn(&T) -> Value,
+    ) -> &mut Self {
+        self.opt(key, sent(items, f))
     }
 
     /// Sets `key` to a list AWS always returns, possibly empty (e.g. EC2's
@@ -611,6 +612,13 @@ impl Props {
     pub(crate) fn build(&mut self) -> Map<String, Value> {
         std::mem::take(&mut self.0)
     }
+}
+
+/// A list as AWS sent it: absent when it sent none, `[]` when it sent an empty one (EC2's
+/// `<tagSet/>`), as botocore parses it. The SDK's accessors give an empty slice for both, so
+/// this reads the SDK type's `Option<Vec<_>>` field.
+pub(crate) fn sent<T>(items: Option<&Vec<T>>, f: impl Fn(&T) -> Value) -> Option<Value> {
+    items.map(|items| Value::Array(items.iter().map(f).collect()))
 }
 
 /// A timestamp as aws-v3 writes it: pydantic's JSON form of botocore's datetime,

@@ -35,7 +35,7 @@ use serde_json::{Map, Value};
 use super::tag;
 use crate::aws::AwsError;
 use crate::aws::kinds::{
-    Action, Emit, Fixture, Kind, ListCtx, Props, Regions, Scope, item, obj,
+    Action, Emit, Fixture, Kind, ListCtx, Props, Regions, Scope, item, obj, sent,
 };
 use crate::pagination::Cursors;
 use aws_smithy_types::DateTime;
@@ -213,7 +213,7 @@ fn summary<D>(
     obj(|o| {
         o.opt(
             "Details",
-            sent(details, |d| {
+            sent(details.as_ref(), |d| {
                 let (since, name, status) = detail(d);
                 obj(|o| {
                     o.time("ImpairedSince", since)
@@ -245,7 +245,7 @@ fn status_json(s: &InstanceStatus) -> Value {
             // EC2 leaves the list out when an instance has no scheduled event.
             .opt(
                 "Events",
-                sent(&s.events, |e| {
+                sent(s.events.as_ref(), |e| {
                     obj(|o| {
                         o.str("InstanceEventId", e.instance_event_id())
                             .str("Code", e.code().map(|c| c.as_str()))
@@ -323,7 +323,7 @@ fn reservation_context(ctx: &ListCtx, r: &Reservation) -> Map<String, Value> {
     p.str("ReservationId", r.reservation_id())
         .str("OwnerId", r.owner_id())
         .str("RequesterId", r.requester_id())
-        .opt("Groups", sent(&r.groups, group));
+        .opt("Groups", sent(r.groups.as_ref(), group));
     extra.extend(p.build());
     extra
 }
@@ -396,14 +396,6 @@ fn in_model_order(mut props: Map<String, Value>) -> Map<String, Value> {
     out
 }
 
-/// A list as EC2 sent it: absent when it sent none, `[]` when it sent an empty one
-/// (`<tagSet/>`), as botocore parses it. The SDK's accessors give an empty slice for both,
-/// so this reads its `Option` field.
-fn sent<T>(items: &Option<Vec<T>>, f: impl Fn(&T) -> Value) -> Option<Value> {
-    items
-        .as_ref()
-        .map(|items| Value::Array(items.iter().map(f).collect()))
-}
 
 fn group(g: &GroupIdentifier) -> Value {
     obj(|o| {
@@ -466,10 +458,10 @@ fn network_interface(n: &InstanceNetworkInterface) -> Value {
                 }),
             )
             .str("Description", n.description())
-            .opt("Groups", sent(&n.groups, group))
+            .opt("Groups", sent(n.groups.as_ref(), group))
             .opt(
                 "Ipv6Addresses",
-                sent(&n.ipv6_addresses, |a| {
+                sent(n.ipv6_addresses.as_ref(), |a| {
                     obj(|o| {
                         o.str("Ipv6Address", a.ipv6_address())
                             .opt("IsPrimaryIpv6", a.is_primary_ipv6());
@@ -483,7 +475,7 @@ fn network_interface(n: &InstanceNetworkInterface) -> Value {
             .str("PrivateIpAddress", n.private_ip_address())
             .opt(
                 "PrivateIpAddresses",
-                sent(&n.private_ip_addresses, |a| {
+                sent(n.private_ip_addresses.as_ref(), |a| {
                     obj(|o| {
                         o.opt("Association", a.association().map(association))
                             .opt("Primary", a.primary())
@@ -499,7 +491,7 @@ fn network_interface(n: &InstanceNetworkInterface) -> Value {
             .str("InterfaceType", n.interface_type())
             .opt(
                 "Ipv4Prefixes",
-                sent(&n.ipv4_prefixes, |x| {
+                sent(n.ipv4_prefixes.as_ref(), |x| {
                     obj(|o| {
                         o.str("Ipv4Prefix", x.ipv4_prefix());
                     })
@@ -507,7 +499,7 @@ fn network_interface(n: &InstanceNetworkInterface) -> Value {
             )
             .opt(
                 "Ipv6Prefixes",
-                sent(&n.ipv6_prefixes, |x| {
+                sent(n.ipv6_prefixes.as_ref(), |x| {
                     obj(|o| {
                         o.str("Ipv6Prefix", x.ipv6_prefix());
                     })
@@ -548,7 +540,7 @@ fn secondary_interface(n: &InstanceSecondaryInterface) -> Value {
         .str("OwnerId", n.owner_id())
         .opt(
             "PrivateIpAddresses",
-            sent(&n.private_ip_addresses, |a| {
+            sent(n.private_ip_addresses.as_ref(), |a| {
                 obj(|o| {
                     o.str("PrivateIpAddress", a.private_ip_address());
                 })
@@ -570,7 +562,7 @@ fn properties(i: &Instance) -> Map<String, Value> {
     p.str("Architecture", i.architecture().map(|a| a.as_str()))
         .opt(
             "BlockDeviceMappings",
-            sent(&i.block_device_mappings, |b| {
+            sent(i.block_device_mappings.as_ref(), |b| {
                 obj(|o| {
                     o.str("DeviceName", b.device_name()).opt(
                         "Ebs",
@@ -608,7 +600,7 @@ fn properties(i: &Instance) -> Map<String, Value> {
         )
         .opt(
             "ElasticGpuAssociations",
-            sent(&i.elastic_gpu_associations, |g| {
+            sent(i.elastic_gpu_associations.as_ref(), |g| {
                 obj(|o| {
                     o.str("ElasticGpuId", g.elastic_gpu_id())
                         .str("ElasticGpuAssociationId", g.elastic_gpu_association_id())
@@ -625,7 +617,7 @@ fn properties(i: &Instance) -> Map<String, Value> {
         )
         .opt(
             "ElasticInferenceAcceleratorAssociations",
-            sent(&i.elastic_inference_accelerator_associations, |a| {
+            sent(i.elastic_inference_accelerator_associations.as_ref(), |a| {
                 obj(|o| {
                     o.str(
                         "ElasticInferenceAcceleratorArn",
@@ -648,12 +640,12 @@ fn properties(i: &Instance) -> Map<String, Value> {
         )
         .opt(
             "NetworkInterfaces",
-            sent(&i.network_interfaces, network_interface),
+            sent(i.network_interfaces.as_ref(), network_interface),
         )
         .str("OutpostArn", i.outpost_arn())
         .str("RootDeviceName", i.root_device_name())
         .str("RootDeviceType", i.root_device_type().map(|t| t.as_str()))
-        .opt("SecurityGroups", sent(&i.security_groups, group))
+        .opt("SecurityGroups", sent(i.security_groups.as_ref(), group))
         .opt("SourceDestCheck", i.source_dest_check())
         .str("SpotInstanceRequestId", i.spot_instance_request_id())
         .str("SriovNetSupport", i.sriov_net_support())
@@ -665,7 +657,7 @@ fn properties(i: &Instance) -> Map<String, Value> {
                 })
             }),
         )
-        .opt("Tags", sent(&i.tags, tag))
+        .opt("Tags", sent(i.tags.as_ref(), tag))
         .str(
             "VirtualizationType",
             i.virtualization_type().map(|v| v.as_str()),
@@ -719,7 +711,7 @@ fn properties(i: &Instance) -> Map<String, Value> {
         )
         .opt(
             "Licenses",
-            sent(&i.licenses, |l| {
+            sent(i.licenses.as_ref(), |l| {
                 obj(|o| {
                     o.str("LicenseConfigurationArn", l.license_configuration_arn());
                 })
@@ -801,7 +793,7 @@ fn properties(i: &Instance) -> Map<String, Value> {
         .opt("Operator", i.operator().map(operator))
         .opt(
             "SecondaryInterfaces",
-            sent(&i.secondary_interfaces, secondary_interface),
+            sent(i.secondary_interfaces.as_ref(), secondary_interface),
         )
         .str("InstanceId", i.instance_id())
         .str("ImageId", i.image_id())
@@ -821,7 +813,7 @@ fn properties(i: &Instance) -> Map<String, Value> {
         .opt("AmiLaunchIndex", i.ami_launch_index())
         .opt(
             "ProductCodes",
-            sent(&i.product_codes, |c| {
+            sent(i.product_codes.as_ref(), |c| {
                 obj(|o| {
                     o.str("ProductCodeId", c.product_code_id()).str(
                         "ProductCodeType",

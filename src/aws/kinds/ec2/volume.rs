@@ -113,7 +113,7 @@ fn properties(v: &Volume) -> Map<String, Value> {
         .str("AvailabilityZone", v.availability_zone())
         .str("State", v.state().map(|s| s.as_str()))
         .time("CreateTime", v.create_time())
-        .list("Tags", v.tags(), tag)
+        .sent("Tags", v.tags.as_ref(), tag)
         .opt("Encrypted", v.encrypted())
         .str("SnapshotId", v.snapshot_id())
         .all("Attachments", v.attachments(), |a| {

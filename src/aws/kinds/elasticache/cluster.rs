@@ -126,12 +126,6 @@ async fn tags(ctx: &ListCtx, elasticache: &aws_sdk_elasticache::Client, arn: &st
     }
 }
 
-/// Sets `key` to the list when AWS sent it, `[]` included; leaves it out when AWS did not.
-fn sent<T>(p: &mut Props, key: &str, items: Option<&Vec<T>>, f: impl Fn(&T) -> Value) {
-    if let Some(items) = items {
-        p.all(key, items, f);
-    }
-}
 
 fn endpoint(x: &types::Endpoint) -> Value {
     obj(|o| {
@@ -163,11 +157,11 @@ fn destination_details(x: &types::DestinationDetails) -> Value {
 fn pending(x: &types::PendingModifiedValues) -> Value {
     obj(|o| {
         o.opt("NumCacheNodes", x.num_cache_nodes());
-        sent(o, "CacheNodeIdsToRemove", x.cache_node_ids_to_remove.as_ref(), |id| json!(id));
+        o.sent("CacheNodeIdsToRemove", x.cache_node_ids_to_remove.as_ref(), |id| json!(id));
         o.str("EngineVersion", x.engine_version())
             .str("CacheNodeType", x.cache_node_type())
             .str("AuthTokenStatus", x.auth_token_status().map(|s| s.as_str()));
-        sent(o, "LogDeliveryConfigurations", x.log_delivery_configurations.as_ref(), |l| {
+        o.sent("LogDeliveryConfigurations", x.log_delivery_configurations.as_ref(), |l| {
             obj(|o| {
                 o.str("LogType", l.log_type().map(|s| s.as_str()))
                     .str("DestinationType", l.destination_type().map(|s| s.as_str()))
@@ -228,7 +222,7 @@ fn properties(c: &types::CacheCluster) -> Map<String, Value> {
                 })
             }),
         );
-    sent(&mut p, "CacheSecurityGroups", c.cache_security_groups.as_ref(), |g| {
+    p.sent("CacheSecurityGroups", c.cache_security_groups.as_ref(), |g| {
         obj(|o| {
             o.str("CacheSecurityGroupName", g.cache_security_group_name())
                 .str("Status", g.status());
@@ -240,16 +234,16 @@ fn properties(c: &types::CacheCluster) -> Map<String, Value> {
             obj(|o| {
                 o.str("CacheParameterGroupName", g.cache_parameter_group_name())
                     .str("ParameterApplyStatus", g.parameter_apply_status());
-                sent(o, "CacheNodeIdsToReboot", g.cache_node_ids_to_reboot.as_ref(), |id| {
+                o.sent("CacheNodeIdsToReboot", g.cache_node_ids_to_reboot.as_ref(), |id| {
                     json!(id)
                 });
             })
         }),
     )
     .str("CacheSubnetGroupName", c.cache_subnet_group_name());
-    sent(&mut p, "CacheNodes", c.cache_nodes.as_ref(), cache_node);
+    p.sent("CacheNodes", c.cache_nodes.as_ref(), cache_node);
     p.opt("AutoMinorVersionUpgrade", c.auto_minor_version_upgrade());
-    sent(&mut p, "SecurityGroups", c.security_groups.as_ref(), |g| {
+    p.sent("SecurityGroups", c.security_groups.as_ref(), |g| {
         obj(|o| {
             o.str("SecurityGroupId", g.security_group_id())
                 .str("Status", g.status());
@@ -266,9 +260,7 @@ fn properties(c: &types::CacheCluster) -> Map<String, Value> {
             "ReplicationGroupLogDeliveryEnabled",
             c.replication_group_log_delivery_enabled(),
         );
-    sent(
-        &mut p,
-        "LogDeliveryConfigurations",
+    p.sent("LogDeliveryConfigurations",
         c.log_delivery_configurations.as_ref(),
         |l| {
             obj(|o| {

@@ -18,7 +18,7 @@
 use aws_sdk_rds::types;
 use serde_json::{Map, Value, json};
 
-use super::{sent, tag, tags_of};
+use super::{tag, tags_of};
 use crate::aws::AwsError;
 use crate::aws::kinds::{Action, Emit, Fixture, Kind, ListCtx, Regions, Scope, item, obj};
 use crate::pagination::Cursors;
@@ -169,8 +169,8 @@ fn db_cluster_role(x: &types::DbClusterRole) -> Value {
 
 fn pending_cloudwatch_logs_exports(x: &types::PendingCloudwatchLogsExports) -> Value {
     obj(|o| {
-        sent(o, "LogTypesToEnable", x.log_types_to_enable.as_ref(), |v| json!(v));
-        sent(o, "LogTypesToDisable", x.log_types_to_disable.as_ref(), |v| json!(v));
+        o.sent("LogTypesToEnable", x.log_types_to_enable.as_ref(), |v| json!(v));
+        o.sent("LogTypesToDisable", x.log_types_to_disable.as_ref(), |v| json!(v));
     })
 }
 
@@ -230,7 +230,7 @@ fn domain_membership(x: &types::DomainMembership) -> Value {
         o.str("IAMRoleName", x.iam_role_name.as_deref());
         o.str("OU", x.ou.as_deref());
         o.str("AuthSecretArn", x.auth_secret_arn.as_deref());
-        sent(o, "DnsIps", x.dns_ips.as_ref(), |v| json!(v));
+        o.sent("DnsIps", x.dns_ips.as_ref(), |v| json!(v));
     })
 }
 
@@ -260,7 +260,7 @@ fn limitless_database(x: &types::LimitlessDatabase) -> Value {
 fn db_cluster(x: &types::DbCluster) -> Value {
     obj(|o| {
         o.opt("AllocatedStorage", x.allocated_storage);
-        sent(o, "AvailabilityZones", x.availability_zones.as_ref(), |v| json!(v));
+        o.sent("AvailabilityZones", x.availability_zones.as_ref(), |v| json!(v));
         o.opt("BackupRetentionPeriod", x.backup_retention_period);
         o.str("CharacterSetName", x.character_set_name.as_deref());
         o.str("DatabaseName", x.database_name.as_deref());
@@ -272,42 +272,38 @@ fn db_cluster(x: &types::DbCluster) -> Value {
         o.time("EarliestRestorableTime", x.earliest_restorable_time.as_ref());
         o.str("Endpoint", x.endpoint.as_deref());
         o.str("ReaderEndpoint", x.reader_endpoint.as_deref());
-        sent(o, "CustomEndpoints", x.custom_endpoints.as_ref(), |v| json!(v));
+        o.sent("CustomEndpoints", x.custom_endpoints.as_ref(), |v| json!(v));
         o.opt("MultiAZ", x.multi_az);
         o.str("Engine", x.engine.as_deref());
         o.str("EngineVersion", x.engine_version.as_deref());
         o.time("LatestRestorableTime", x.latest_restorable_time.as_ref());
         o.opt("Port", x.port);
         o.str("MasterUsername", x.master_username.as_deref());
-        sent(
-            o,
-            "DBClusterOptionGroupMemberships",
+        o.sent("DBClusterOptionGroupMemberships",
             x.db_cluster_option_group_memberships.as_ref(), db_cluster_option_group_status,
         );
         o.str("PreferredBackupWindow", x.preferred_backup_window.as_deref());
         o.str("PreferredMaintenanceWindow", x.preferred_maintenance_window.as_deref());
         o.str("UpgradeRolloutOrder", x.upgrade_rollout_order.as_ref().map(|v| v.as_str()));
         o.str("ReplicationSourceIdentifier", x.replication_source_identifier.as_deref());
-        sent(o, "ReadReplicaIdentifiers", x.read_replica_identifiers.as_ref(), |v| json!(v));
-        sent(o, "StatusInfos", x.status_infos.as_ref(), db_cluster_status_info);
-        sent(o, "DBClusterMembers", x.db_cluster_members.as_ref(), db_cluster_member);
-        sent(o, "VpcSecurityGroups", x.vpc_security_groups.as_ref(), vpc_security_group_membership);
+        o.sent("ReadReplicaIdentifiers", x.read_replica_identifiers.as_ref(), |v| json!(v));
+        o.sent("StatusInfos", x.status_infos.as_ref(), db_cluster_status_info);
+        o.sent("DBClusterMembers", x.db_cluster_members.as_ref(), db_cluster_member);
+        o.sent("VpcSecurityGroups", x.vpc_security_groups.as_ref(), vpc_security_group_membership);
         o.str("HostedZoneId", x.hosted_zone_id.as_deref());
         o.opt("StorageEncrypted", x.storage_encrypted);
         o.str("StorageEncryptionType", x.storage_encryption_type.as_ref().map(|v| v.as_str()));
         o.str("KmsKeyId", x.kms_key_id.as_deref());
         o.str("DbClusterResourceId", x.db_cluster_resource_id.as_deref());
         o.str("DBClusterArn", x.db_cluster_arn.as_deref());
-        sent(o, "AssociatedRoles", x.associated_roles.as_ref(), db_cluster_role);
+        o.sent("AssociatedRoles", x.associated_roles.as_ref(), db_cluster_role);
         o.opt("IAMDatabaseAuthenticationEnabled", x.iam_database_authentication_enabled);
         o.str("CloneGroupId", x.clone_group_id.as_deref());
         o.time("ClusterCreateTime", x.cluster_create_time.as_ref());
         o.time("EarliestBacktrackTime", x.earliest_backtrack_time.as_ref());
         o.opt("BacktrackWindow", x.backtrack_window);
         o.opt("BacktrackConsumedChangeRecords", x.backtrack_consumed_change_records);
-        sent(
-            o,
-            "EnabledCloudwatchLogsExports",
+        o.sent("EnabledCloudwatchLogsExports",
             x.enabled_cloudwatch_logs_exports.as_ref(), |v| json!(v),
         );
         o.opt("Capacity", x.capacity);
@@ -342,8 +338,8 @@ fn db_cluster(x: &types::DbCluster) -> Value {
         o.str("ActivityStreamKinesisStreamName", x.activity_stream_kinesis_stream_name.as_deref());
         o.opt("CopyTagsToSnapshot", x.copy_tags_to_snapshot);
         o.opt("CrossAccountClone", x.cross_account_clone);
-        sent(o, "DomainMemberships", x.domain_memberships.as_ref(), domain_membership);
-        sent(o, "TagList", x.tag_list.as_ref(), tag);
+        o.sent("DomainMemberships", x.domain_memberships.as_ref(), domain_membership);
+        o.sent("TagList", x.tag_list.as_ref(), tag);
         o.str("GlobalClusterIdentifier", x.global_cluster_identifier.as_deref());
         o.str(
             "GlobalWriteForwardingStatus",

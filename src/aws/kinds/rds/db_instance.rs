@@ -18,7 +18,7 @@
 use aws_sdk_rds::types::{DbInstance, DbSubnetGroup, Endpoint, PendingModifiedValues};
 use serde_json::{Map, Value, json};
 
-use super::{sent, tags_of};
+use super::tags_of;
 use crate::aws::AwsError;
 use crate::aws::kinds::{Action, Emit, Fixture, Kind, ListCtx, Props, Regions, Scope, item, obj};
 use crate::pagination::Cursors;
@@ -193,7 +193,7 @@ fn subnet_group(g: &DbSubnetGroup) -> Value {
             .str("DBSubnetGroupDescription", g.db_subnet_group_description())
             .str("VpcId", g.vpc_id())
             .str("SubnetGroupStatus", g.subnet_group_status());
-        sent(o, "Subnets", g.subnets.as_ref(), |s| {
+        o.sent("Subnets", g.subnets.as_ref(), |s| {
             obj(|o| {
                 o.str("SubnetIdentifier", s.subnet_identifier())
                     .opt(
@@ -213,7 +213,7 @@ fn subnet_group(g: &DbSubnetGroup) -> Value {
             })
         });
         o.str("DBSubnetGroupArn", g.db_subnet_group_arn());
-        sent(o, "SupportedNetworkTypes", g.supported_network_types.as_ref(), |t| json!(t));
+        o.sent("SupportedNetworkTypes", g.supported_network_types.as_ref(), |t| json!(t));
     })
 }
 
@@ -238,12 +238,12 @@ fn pending(v: &PendingModifiedValues) -> Value {
                 "PendingCloudwatchLogsExports",
                 v.pending_cloudwatch_logs_exports().map(|x| {
                     obj(|o| {
-                        sent(o, "LogTypesToEnable", x.log_types_to_enable.as_ref(), |t| json!(t));
-                        sent(o, "LogTypesToDisable", x.log_types_to_disable.as_ref(), |t| json!(t));
+                        o.sent("LogTypesToEnable", x.log_types_to_enable.as_ref(), |t| json!(t));
+                        o.sent("LogTypesToDisable", x.log_types_to_disable.as_ref(), |t| json!(t));
                     })
                 }),
             );
-        sent(o, "ProcessorFeatures", v.processor_features.as_ref(), |f| {
+        o.sent("ProcessorFeatures", v.processor_features.as_ref(), |f| {
             obj(|o| {
                 o.str("Name", f.name()).str("Value", f.value());
             })
@@ -260,7 +260,7 @@ fn pending(v: &PendingModifiedValues) -> Value {
             )
             .opt("DedicatedLogVolume", v.dedicated_log_volume())
             .str("Engine", v.engine());
-        sent(o, "AdditionalStorageVolumes", v.additional_storage_volumes.as_ref(), |s| {
+        o.sent("AdditionalStorageVolumes", v.additional_storage_volumes.as_ref(), |s| {
             obj(|o| {
                 o.str("VolumeName", s.volume_name())
                     .opt("AllocatedStorage", s.allocated_storage())
@@ -300,13 +300,13 @@ fn properties(i: &DbInstance) -> Map<String, Value> {
         .opt("Port", i.db_instance_port())
         .str("DBInstanceStatus", i.db_instance_status())
         .str("DBName", i.db_name());
-    sent(&mut p, "DBParameterGroups", i.db_parameter_groups.as_ref(), |g| {
+    p.sent("DBParameterGroups", i.db_parameter_groups.as_ref(), |g| {
         pair(
             ("DBParameterGroupName", g.db_parameter_group_name()),
             ("ParameterApplyStatus", g.parameter_apply_status()),
         )
     });
-    sent(&mut p, "DBSecurityGroups", i.db_security_groups.as_ref(), |g| {
+    p.sent("DBSecurityGroups", i.db_security_groups.as_ref(), |g| {
         pair(
             ("DBSecurityGroupName", g.db_security_group_name()),
             ("Status", g.status()),
@@ -314,7 +314,7 @@ fn properties(i: &DbInstance) -> Map<String, Value> {
     });
     p.opt("DBSubnetGroup", i.db_subnet_group().map(subnet_group))
         .str("DbiResourceId", i.dbi_resource_id());
-    sent(&mut p, "DomainMemberships", i.domain_memberships.as_ref(), |d| {
+    p.sent("DomainMemberships", i.domain_memberships.as_ref(), |d| {
         obj(|o| {
             o.str("Domain", d.domain())
                 .str("Status", d.status())
@@ -322,7 +322,7 @@ fn properties(i: &DbInstance) -> Map<String, Value> {
                 .str("IAMRoleName", d.iam_role_name())
                 .str("OU", d.ou())
                 .str("AuthSecretArn", d.auth_secret_arn());
-            sent(o, "DnsIps", d.dns_ips.as_ref(), |ip| json!(ip));
+            o.sent("DnsIps", d.dns_ips.as_ref(), |ip| json!(ip));
         })
     });
     p.opt(
@@ -346,9 +346,7 @@ fn properties(i: &DbInstance) -> Map<String, Value> {
     .opt("MonitoringInterval", i.monitoring_interval())
     .str("MonitoringRoleArn", i.monitoring_role_arn())
     .opt("MultiAZ", i.multi_az());
-    sent(
-        &mut p,
-        "OptionGroupMemberships",
+    p.sent("OptionGroupMemberships",
         i.option_group_memberships.as_ref(),
         |g| pair(("OptionGroupName", g.option_group_name()), ("Status", g.status())),
     );
@@ -362,9 +360,7 @@ fn properties(i: &DbInstance) -> Map<String, Value> {
         i.preferred_maintenance_window(),
     )
     .opt("PubliclyAccessible", i.publicly_accessible());
-    sent(
-        &mut p,
-        "ReadReplicaDBInstanceIdentifiers",
+    p.sent("ReadReplicaDBInstanceIdentifiers",
         i.read_replica_db_instance_identifiers.as_ref(),
         |id| json!(id),
     );
@@ -374,9 +370,7 @@ fn properties(i: &DbInstance) -> Map<String, Value> {
     )
     .opt("StorageEncrypted", i.storage_encrypted())
     .str("StorageType", i.storage_type());
-    sent(
-        &mut p,
-        "VPCSecurityGroups",
+    p.sent("VPCSecurityGroups",
         i.vpc_security_groups.as_ref(),
         |g| {
             pair(
@@ -390,7 +384,7 @@ fn properties(i: &DbInstance) -> Map<String, Value> {
         i.database_insights_mode().map(|m| m.as_str()),
     )
     .opt("DeletionProtection", i.deletion_protection());
-    sent(&mut p, "AssociatedRoles", i.associated_roles.as_ref(), |r| {
+    p.sent("AssociatedRoles", i.associated_roles.as_ref(), |r| {
         obj(|o| {
             o.str("RoleArn", r.role_arn())
                 .str("FeatureName", r.feature_name())

@@ -6,7 +6,7 @@
 use aws_sdk_rds::types::Tag;
 use serde_json::Value;
 
-use super::{Action, ListCtx, Props, obj};
+use super::{Action, ListCtx, obj};
 use crate::aws::AwsError;
 
 kinds![db_instance, db_cluster];
@@ -16,13 +16,6 @@ fn tag(t: &Tag) -> Value {
     obj(|o| {
         o.str("Key", t.key()).str("Value", t.value());
     })
-}
-
-/// Sets `key` to the list when AWS sent it, `[]` included; leaves it out when AWS did not.
-fn sent<T>(p: &mut Props, key: &str, items: Option<&Vec<T>>, f: impl Fn(&T) -> Value) {
-    if let Some(items) = items {
-        p.all(key, items, f);
-    }
 }
 
 /// The `[{Key, Value}]` tags of each ARN, `ListTagsForResource(ResourceName=arn)`, in the
