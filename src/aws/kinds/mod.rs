@@ -678,6 +678,25 @@ impl RawJson {
         self.0.lock().ok().and_then(|mut c| c.body.take())
     }
 
+    /// A listing page's items as AWS sent them: the array under `key` of the body caught.
+    /// A page the SDK read as empty (`sdk_empty`) may lack it; a page with items whose list
+    /// cannot be read fails as `operation`, since it must not pass for an empty page.
+    pub(crate) fn items(
+        &self,
+        key: &str,
+        sdk_empty: bool,
+        operation: &'static str,
+    ) -> Result<Vec<Value>, AwsError> {
+        match self.take().as_mut().and_then(|b| b.get_mut(key)) {
+            Some(Value::Array(items)) => Ok(std::mem::take(items)),
+            _ if sdk_empty => Ok(Vec::new()),
+            _ => Err(AwsError::other(
+                operation,
+                format!("the answer has items but no readable `{key}` list in its JSON body"),
+            )),
+        }
+    }
+
     /// botocore's `ResponseMetadata` of the call's response: `RequestId` (from
     /// `x-amzn-requestid`, when AWS sent one), `HTTPStatusCode`, `HTTPHeaders` (every
     /// header, names lowercased) and `RetryAttempts` (attempts after the first).

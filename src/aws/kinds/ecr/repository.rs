@@ -135,17 +135,7 @@ async fn list(ctx: ListCtx, emit: Emit) -> Result<(), AwsError> {
         else {
             return Ok(());
         };
-        let repositories = match raw.take().as_mut().and_then(|b| b.get_mut("repositories")) {
-            Some(Value::Array(repositories)) => std::mem::take(repositories),
-            Some(_) | None if page.repositories().is_empty() => Vec::new(),
-            // A page we cannot read must not pass for an empty one.
-            _ => {
-                return Err(AwsError::other(
-                    "ecr:DescribeRepositories",
-                    "the answer has repositories but no readable JSON body",
-                ));
-            }
-        };
+        let repositories = raw.items("repositories", page.repositories().is_empty(), "ecr:DescribeRepositories")?;
         let items: Vec<Value> = ctx
             .per_resource("ecr", repositories, |repository| {
                 let (ctx, ecr) = (ctx.clone(), ecr.clone());

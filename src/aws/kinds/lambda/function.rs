@@ -130,17 +130,7 @@ async fn list(ctx: ListCtx, emit: Emit) -> Result<(), AwsError> {
         else {
             return Ok(());
         };
-        let functions = match raw.take().as_mut().and_then(|b| b.get_mut("Functions")) {
-            Some(Value::Array(functions)) => std::mem::take(functions),
-            Some(_) | None if page.functions().is_empty() => Vec::new(),
-            // A page we cannot read must not pass for an empty one.
-            _ => {
-                return Err(AwsError::other(
-                    "lambda:ListFunctions",
-                    "the answer has functions but no readable JSON body",
-                ));
-            }
-        };
+        let functions = raw.items("Functions", page.functions().is_empty(), "lambda:ListFunctions")?;
         let items: Vec<Value> = ctx
             .per_resource("lambda", functions, |function| {
                 let (ctx, lambda) = (ctx.clone(), lambda.clone());

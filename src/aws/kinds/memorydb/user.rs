@@ -120,17 +120,7 @@ async fn list(ctx: ListCtx, emit: Emit) -> Result<(), AwsError> {
         else {
             return Ok(());
         };
-        let users = match raw.take().as_mut().and_then(|b| b.get_mut("Users")) {
-            Some(Value::Array(users)) => std::mem::take(users),
-            Some(_) | None if page.users().is_empty() => Vec::new(),
-            // A page we cannot read must not pass for an empty one.
-            _ => {
-                return Err(AwsError::other(
-                    "memorydb:DescribeUsers",
-                    "the answer has users but no readable JSON body",
-                ));
-            }
-        };
+        let users = raw.items("Users", page.users().is_empty(), "memorydb:DescribeUsers")?;
         let items: Vec<Value> = ctx
             .per_resource("memorydb", users, |user| {
                 let (ctx, memorydb) = (ctx.clone(), memorydb.clone());
