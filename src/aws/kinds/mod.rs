@@ -18,7 +18,7 @@
 //! - `default_actions` and `optional_actions`: aws-v3's action classes, by name. Defaults
 //!   always run; an optional one runs when a resource names it in `selector.includeActions`.
 //!   Each [`Action`] lists the IAM actions it needs, and an optional one the `Properties` keys
-//!   it adds;
+//!   it adds (or replaces, when the listing sets them too);
 //! - `fixture`: aws-v3's raw example of the kind and the keys a listed item must share with
 //!   it ([`Fixture`]), which `tests/kinds.rs` checks every kind against.
 //!
@@ -26,9 +26,15 @@
 //! collection, of the engine and of `map`, and the tests' regional kinds all read the
 //! registry ([`all`], [`find`], [`is_regional`]); nothing else lists kinds.
 //!
-//! Properties hold only keys AWS returned (absent, not `null`), timestamps as RFC 3339,
-//! nested values in the API's own casing — the shape users' mappings read. The SDK types
-//! are not `Serialize`, so each kind converts explicitly; [`Props`] keeps that short.
+//! Properties hold only keys AWS returned (absent, not `null`; a list AWS sent empty stays
+//! `[]`, [`sent`]), timestamps as aws-v3 writes them ([`time`], [`epoch_time`]), nested
+//! values as botocore gives them — the shape users' mappings read. The SDK types are not
+//! `Serialize`, so XML services' kinds convert explicitly ([`Props`] keeps that short); JSON
+//! services' kinds read the response's own JSON ([`RawJson`], [`declared_json`]).
+//!
+//! Calls made per resource (tags, attributes, describes) go through
+//! [`ListCtx::per_resource`]: at most [`ENRICH_CONCURRENCY`] resources at once per
+//! (account, service) across the whole run. A failed one is [`ListCtx::enrichment_failed`].
 //!
 //! ## Listing functions
 //!
