@@ -43,6 +43,10 @@ enum BenchCommand {
         /// Member accounts per organization (besides the management account).
         #[arg(long, value_delimiter = ',', default_value = "10,40")]
         members: Vec<u32>,
+        /// Also one resource of every kind in each account, and a mapping of all the kinds
+        /// (their examples); AWS requests are reported per kind.
+        #[arg(long)]
+        all_kinds: bool,
     },
     /// The mapping and loading engine alone, per number of synthetic EC2 items.
     Engine {
@@ -80,13 +84,15 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Demo { members } => demo::run(members).await,
             Command::Bench { what } => match what {
-                Some(BenchCommand::E2e { members }) => bench::e2e::run(&members).await,
+                Some(BenchCommand::E2e { members, all_kinds }) => {
+                    bench::e2e::run(&members, all_kinds).await
+                }
                 Some(BenchCommand::Engine { items }) => bench::engine::run(&items).await,
                 Some(BenchCommand::EngineChild { items, out }) => {
                     bench::engine::child(items, &out).await
                 }
                 None => {
-                    let e2e = bench::e2e::run(&[10, 40]).await;
+                    let e2e = bench::e2e::run(&[10, 40], false).await;
                     let engine = bench::engine::run(&[10_000, 100_000, 1_000_000]).await;
                     e2e.max(engine)
                 }

@@ -7,7 +7,12 @@ Prints one JSON document (the manifest) on stdout; progress/errors go to stderr.
         [--regions us-east-1,eu-west-1] [--instances-per-region 2]
         [--buckets-per-account 2] [--clusters-per-region 1]
         [--role-name PortOceanReadRole] [--seed-management | --no-seed-management]
-        [--extra-tag KEY=VALUE ...]
+        [--extra-tag KEY=VALUE ...] [--all-kinds]
+
+--all-kinds gives every seeded account at least one resource of every kind of the registry
+(src/aws/kinds/) in the first region (at least one instance, bucket and ECS cluster too), and
+the manifest's "kinds" map lists each seeded resource under its kind with the identifier the
+kind's example mapping (resources/kinds/<example>.yml) gives its entity.
 """
 
 from __future__ import annotations
@@ -55,7 +60,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         metavar="KEY=VALUE",
         help="one more tag on every instance, cluster and tagged bucket (repeatable)",
     )
+    p.add_argument(
+        "--all-kinds",
+        action="store_true",
+        help="one resource of every kind in each seeded account (first region), see above",
+    )
     args = p.parse_args(argv)
+    if args.all_kinds:
+        args.instances_per_region = max(1, args.instances_per_region)
+        args.buckets_per_account = max(1, args.buckets_per_account)
+        args.clusters_per_region = max(1, args.clusters_per_region)
     if any("=" not in t for t in args.extra_tag):
         p.error("--extra-tag takes KEY=VALUE")
     args.extra_tag = [tuple(t.split("=", 1)) for t in args.extra_tag]
@@ -196,7 +210,147 @@ class Seeder:
                     tag_set = [{"Key": "Env", "Value": "test"}] + [{"Key": k, "Value": v} for k, v in a.extra_tag]
                     s3.put_bucket_tagging(Bucket=name, Tagging={"TagSet": tag_set})
                 out["buckets"].append({"account": acct, "name": name, "tagged": tagged})
+        if a.all_kinds:
+            first_cluster = next(c for c in out["clusters"] if c["region"] == self.first_region)
+            out["kinds"] = self.seed_other_kinds(creds, acct, first_cluster["arn"])
         return out
+
+    def seed_other_kinds(self, creds: dict, acct: str, ecs_cluster: str) -> list[dict]:
+        """One resource of each kind that neither the instance/bucket/cluster options nor the
+        organization itself provide, in the first region; returns `{"kind", "account",
+        "region", "identifier"}` records, `identifier` being what the kind's example mapping
+        takes (an id or ARN as AWS returned it). Only the calls moto needs, one client each."""
+        region = self.first_region
+        name = f"k{acct}"
+        tag = [{"Key": "Team", "Value": "platform"}]
+        seeded = []
+
+        def record(kind: str, identifier: str) -> None:
+            seeded.append({"kind": kind, "account": acct, "region": region, "identifier": identifier})
+
+        c = lambda service: self.client(creds, service, region)  # noqa: E731
+
+        # Recorded with the instances' root volumes by `listed_by_aws`.
+        c("ec2").create_volume(AvailabilityZone=f"{region}a", Size=1)
+
+        ecs = c("ecs")
+        td = ecs.register_task_definition(
+            family=f"{name}-web",
+            containerDefinitions=[{"name": "web", "image": "nginx:1.27", "memory": 128, "essential": True}],
+        )["taskDefinition"]
+        record("AWS::ECS::TaskDefinition", td["taskDefinitionArn"])
+        svc = ecs.create_service(
+            cluster=ecs_cluster, serviceName=f"{name}-web", taskDefinition=td["taskDefinitionArn"], desiredCount=1
+        )["service"]
+        record("AWS::ECS::Service", svc["serviceArn"])
+
+        eks = c("eks").create_cluster(
+            name=f"{name}-eks",
+            roleArn=f"arn:aws:iam::{acct}:role/{name}-eks",
+            resourcesVpcConfig={"subnetIds": ["subnet-aaaa", "subnet-bbbb"]},
+        )["cluster"]
+        record("AWS::EKS::Cluster", eks["arn"])
+
+        repo = c("ecr").create_repository(repositoryName=f"{name}/app", tags=tag)["repository"]
+        record("AWS::ECR::Repository", repo["repositoryArn"])
+
+        # moto checks that a function's execution role exists in the account.
+        role = self.client(creds, "iam", "us-east-1").create_role(
+            RoleName=f"{name}-fn", AssumeRolePolicyDocument="{}"
+        )["Role"]["Arn"]
+        fn = c("lambda").create_function(
+            FunctionName=f"{name}-fn",
+            Runtime="python3.12",
+            Role=role,
+            Handler="index.handler",
+            # An empty zip archive: moto stores the code without running it.
+            Code={"ZipFile": b"PK\x05\x06" + bytes(18)},
+            Tags={"Team": "platform"},
+        )
+        record("AWS::Lambda::Function", fn["FunctionArn"])
+
+        rds = c("rds")
+        db = rds.create_db_instance(
+            DBInstanceIdentifier=f"{name}-db",
+            DBInstanceClass="db.t3.micro",
+            Engine="postgres",
+            AllocatedStorage=20,
+            MasterUsername="admin",
+            MasterUserPassword="not-a-secret-1",
+            Tags=tag,
+        )["DBInstance"]
+        record("AWS::RDS::DBInstance", db["DBInstanceArn"])
+        dbc = rds.create_db_cluster(
+            DBClusterIdentifier=f"{name}-dbc",
+            Engine="aurora-postgresql",
+            MasterUsername="admin",
+            MasterUserPassword="not-a-secret-1",
+            Tags=tag,
+        )["DBCluster"]
+        record("AWS::RDS::DBCluster", dbc["DBClusterArn"])
+
+        sqs = c("sqs")
+        url = sqs.create_queue(QueueName=f"{name}-q", tags={"Team": "platform"})["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        record("AWS::SQS::Queue", arn)
+
+        record("AWS::SNS::Topic", c("sns").create_topic(Name=f"{name}-t", Tags=tag)["TopicArn"])
+
+        table = c("dynamodb").create_table(
+            TableName=f"{name}-tbl",
+            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+            Tags=tag,
+        )["TableDescription"]
+        record("AWS::DynamoDB::Table", table["TableArn"])
+
+        cache = c("elasticache").create_cache_cluster(
+            CacheClusterId=f"{name}-cache", Engine="redis", CacheNodeType="cache.t4g.micro", NumCacheNodes=1, Tags=tag
+        )["CacheCluster"]
+        record("AWS::ElastiCache::Cluster", cache["ARN"])
+
+        # Recorded with the account's "default" user by `listed_by_aws`.
+        c("memorydb").create_user(
+            UserName=f"{name}-user",
+            AccessString="on ~* &* +@all",
+            AuthenticationMode={"Type": "password", "Passwords": ["not-a-secret-password-1"]},
+            Tags=tag,
+        )
+
+        kafka = c("kafka")
+        msk = kafka.create_cluster(
+            ClusterName=f"{name}-kafka",
+            KafkaVersion="3.6.0",
+            NumberOfBrokerNodes=3,
+            BrokerNodeGroupInfo={"InstanceType": "kafka.m5.large", "ClientSubnets": ["subnet-aaaa", "subnet-bbbb"]},
+        )
+        record("AWS::MSK::Cluster", msk["ClusterArn"])
+        msks = kafka.create_cluster_v2(
+            ClusterName=f"{name}-serverless",
+            Serverless={"VpcConfigs": [{"SubnetIds": ["subnet-aaaa", "subnet-bbbb"]}]},
+        )
+        record("AWS::MSK::ServerlessCluster", msks["ClusterArn"])
+        # moto 5.2.5's ListClusters (v1), which AWS::MSK::Cluster lists with as aws-v3 does,
+        # answers serverless clusters too.
+        record("AWS::MSK::Cluster", msks["ClusterArn"])
+        seeded.extend(self.listed_by_aws(creds, acct))
+        return seeded
+
+    def listed_by_aws(self, creds: dict, acct: str) -> list[dict]:
+        """What AWS (moto) holds beyond what was created, in every seeded region: each
+        instance's root volume (EC2 Volume) and the account's immutable "default" MemoryDB
+        user (in every region, as in AWS), with the volumes and users created here."""
+        seeded = []
+        for region in self.args.regions:
+            for page in self.client(creds, "ec2", region).get_paginator("describe_volumes").paginate():
+                for v in page["Volumes"]:
+                    seeded.append(
+                        {"kind": "AWS::EC2::Volume", "account": acct, "region": region, "identifier": v["VolumeId"]}
+                    )
+            for u in self.client(creds, "memorydb", region).describe_users()["Users"]:
+                seeded.append({"kind": "AWS::MemoryDB::User", "account": acct, "region": region, "identifier": u["ARN"]})
+        return seeded
 
     def run_instances(self, ec2, acct: str, region: str) -> list[dict]:
         n = self.args.instances_per_region
@@ -269,18 +423,19 @@ class Seeder:
         log(f"organization with {len(org['accounts'])} accounts in {time.monotonic() - t0:.1f}s")
 
         targets = [acc["id"] for acc in org["accounts"] if self.args.seed_management or not acc["management"]]
-        instances, buckets, clusters = [], [], []
+        instances, buckets, clusters, others = [], [], [], []
         with ThreadPoolExecutor(max_workers=WORKERS) as pool:
             # map() keeps results in account order, so the manifest is deterministic in shape.
             for res in pool.map(self.seed_account, targets):
                 instances.extend(res["instances"])
                 buckets.extend(res["buckets"])
                 clusters.extend(res["clusters"])
+                others.extend(res.get("kinds", []))
         log(
             f"seeded {len(targets)} accounts: {len(instances)} instances, {len(buckets)} buckets, "
             f"{len(clusters)} clusters in {time.monotonic() - t0:.1f}s"
         )
-        return {
+        manifest = {
             "management_account": MANAGEMENT_ACCOUNT,
             "accounts": org["accounts"],
             "ou_id": org["ou_id"],
@@ -290,6 +445,34 @@ class Seeder:
             "buckets": buckets,
             "clusters": clusters,
         }
+        if self.args.all_kinds:
+            manifest["kinds"] = self.kinds(org["accounts"], instances, buckets, clusters, others)
+        return manifest
+
+    def kinds(self, accounts, instances, buckets, clusters, others) -> dict:
+        """Every seeded resource by kind, `identifier` as the kind's example mapping takes it:
+        what a sync of all kinds must produce, no more and no less."""
+        kinds: dict[str, list[dict]] = {}
+
+        def add(kind: str, account: str, region: str | None, identifier: str) -> None:
+            kinds.setdefault(kind, []).append(
+                {"account": account, "region": region, "identifier": identifier}
+            )
+
+        for acc in accounts:
+            # Account::Info: every account the sync reaches; Organizations::Account: every
+            # account of the organization. Both are the whole organization here.
+            add("AWS::Account::Info", acc["id"], None, acc["id"])
+            add("AWS::Organizations::Account", acc["id"], None, acc["id"])
+        for i in instances:
+            add("AWS::EC2::Instance", i["account"], i["region"], i["id"])
+        for b in buckets:
+            add("AWS::S3::Bucket", b["account"], None, b["name"])
+        for c in clusters:
+            add("AWS::ECS::Cluster", c["account"], c["region"], c["arn"])
+        for o in others:
+            add(o["kind"], o["account"], o["region"], o["identifier"])
+        return kinds
 
 
 def main(argv: list[str] | None = None) -> int:

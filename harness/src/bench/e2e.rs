@@ -8,6 +8,13 @@
 //! its partition; listing 20-odd empty regions would measure moto, and the baseline's
 //! request plan covers the 2 regions).
 //!
+//! With `--all-kinds` the organization is the same plus one resource of every registered
+//! kind in each account (`seed.py --all-kinds`: in the first region, one ECS cluster per
+//! region), and the mapping is the per-kind examples (`resources/kinds/<example>.yml`, 20
+//! resources, several with `includeActions`); the AWS requests are then also reported per
+//! kind ([`KIND_OF_OPERATION`]) and the floor, which is the default mapping's plan, is not
+//! measured.
+//!
 //! AWS requests go through a counting proxy (`service:Action`), Port requests are counted
 //! by the fake; both live in this harness process, moto in its own.
 
@@ -51,14 +58,14 @@ struct SizeResult {
     members: u32,
     accounts: usize,
     seed: Duration,
-    floor_serial: Duration,
-    floor_parallel: Duration,
-    floor_requests: usize,
+    /// The floor (one at a time, in flight, requests); none with all kinds.
+    floor: Option<(Duration, Duration, usize)>,
+    all_kinds: bool,
     runs: Vec<RunResult>,
 }
 
 /// Runs the benchmark for each size and prints the report; returns the exit code.
-pub async fn run(sizes: &[u32]) -> u8 {
+pub async fn run(sizes: &[u32], all_kinds: bool) -> u8 {
     println!(
         "# aws-catalog-sync end-to-end benchmark\n\nmachine: {}; {}\n",
         super::machine(),
@@ -73,7 +80,7 @@ pub async fn run(sizes: &[u32]) -> u8 {
     };
     let mut results = Vec::new();
     for &members in sizes {
-        match one_size(&product, members).await {
+        match one_size(&product, members, all_kinds).await {
             Ok(r) => {
                 print_size(&r);
                 results.push(r);
@@ -92,28 +99,35 @@ pub async fn run(sizes: &[u32]) -> u8 {
     if all_ok { 0 } else { 1 }
 }
 
-async fn one_size(product: &Path, members: u32) -> Result<SizeResult, String> {
+async fn one_size(product: &Path, members: u32, all_kinds: bool) -> Result<SizeResult, String> {
     eprintln!("bench e2e: N = {members}: starting moto and seeding…");
     let moto = Moto::start().await?;
     let seeded = Instant::now();
-    let manifest = moto
-        .seed(&[
-            "--members",
-            &members.to_string(),
-            "--ou-members",
-            &(members / 4).to_string(),
-            "--regions",
-            &REGIONS.join(","),
-            "--instances-per-region",
-            &INSTANCES_PER_REGION.to_string(),
-            "--buckets-per-account",
-            &BUCKETS_PER_ACCOUNT.to_string(),
-            "--clusters-per-region",
-            "0",
-            "--role-name",
-            ROLE_NAME,
-        ])
-        .await?;
+    let members_arg = members.to_string();
+    let ou_members = (members / 4).to_string();
+    let regions_arg = REGIONS.join(",");
+    let instances = INSTANCES_PER_REGION.to_string();
+    let buckets = BUCKETS_PER_ACCOUNT.to_string();
+    let mut args = vec![
+        "--members",
+        &members_arg,
+        "--ou-members",
+        &ou_members,
+        "--regions",
+        &regions_arg,
+        "--instances-per-region",
+        &instances,
+        "--buckets-per-account",
+        &buckets,
+        "--clusters-per-region",
+        "0",
+        "--role-name",
+        ROLE_NAME,
+    ];
+    if all_kinds {
+        args.push("--all-kinds");
+    }
+    let manifest = moto.seed(&args).await?;
     let seed = seeded.elapsed();
     let accounts: Vec<String> = manifest["accounts"]
         .as_array()
@@ -123,27 +137,41 @@ async fn one_size(product: &Path, members: u32) -> Result<SizeResult, String> {
         .collect();
     let proxy = AwsProxy::start(&moto.url()).await;
     let port = PortFake::start().await;
+    let config = if all_kinds {
+        let all = crate::all_kinds_mapping(&REGIONS)?;
+        for bp in all.moto_blueprints() {
+            port.put_blueprint(bp);
+        }
+        all.config
+    } else {
+        crate::default_mapping_in_regions(&REGIONS)
+    };
     port.put_integration(json!({
         "identifier": IDENTIFIER,
         "installationAppType": "aws-v3",
         "version": "0.0.0",
-        "config": crate::default_mapping_in_regions(&REGIONS),
+        "config": config,
         "arePortResourcesInitialized": false,
     }));
 
-    eprintln!("bench e2e: N = {members}: floor (bare request plan)…");
-    let regions: Vec<String> = REGIONS.iter().map(|r| r.to_string()).collect();
-    let plan = floor::Plan {
-        endpoint: &proxy.url(),
-        accounts: &accounts,
-        regions: &regions,
-        role_name: ROLE_NAME,
-        external_id: EXTERNAL_ID,
+    let floor = if all_kinds {
+        None
+    } else {
+        eprintln!("bench e2e: N = {members}: floor (bare request plan)…");
+        let regions: Vec<String> = REGIONS.iter().map(|r| r.to_string()).collect();
+        let plan = floor::Plan {
+            endpoint: &proxy.url(),
+            accounts: &accounts,
+            regions: &regions,
+            role_name: ROLE_NAME,
+            external_id: EXTERNAL_ID,
+        };
+        proxy.reset_hits();
+        let serial = floor::run(&plan, 1).await?;
+        let requests = proxy.operations().values().sum();
+        let parallel = floor::run(&plan, FLOOR_IN_FLIGHT).await?;
+        Some((serial, parallel, requests))
     };
-    proxy.reset_hits();
-    let floor_serial = floor::run(&plan, 1).await?;
-    let floor_requests = proxy.operations().values().sum();
-    let floor_parallel = floor::run(&plan, FLOOR_IN_FLIGHT).await?;
 
     let mut runs = Vec::new();
     for label in ["cold", "warm"] {
@@ -154,9 +182,8 @@ async fn one_size(product: &Path, members: u32) -> Result<SizeResult, String> {
         members,
         accounts: accounts.len(),
         seed,
-        floor_serial,
-        floor_parallel,
-        floor_requests,
+        floor,
+        all_kinds,
         runs,
     })
 }
@@ -271,14 +298,20 @@ fn secs(d: Duration) -> String {
 }
 
 fn print_size(r: &SizeResult) {
+    let floor = match r.floor {
+        Some((serial, parallel, requests)) => format!(
+            "floor ({requests} requests): {} one at a time, {} with {FLOOR_IN_FLIGHT} in flight",
+            secs(serial),
+            secs(parallel)
+        ),
+        None => "floor not measured (it is the default mapping's plan)".to_string(),
+    };
     println!(
-        "## N = {} members ({} accounts)\n\nseeded in {}; floor ({} requests): {} one at a time, {} with {FLOOR_IN_FLIGHT} in flight\n",
+        "## N = {} members ({} accounts{})\n\nseeded in {}; {floor}\n",
         r.members,
         r.accounts,
+        if r.all_kinds { ", all kinds" } else { "" },
         secs(r.seed),
-        r.floor_requests,
-        secs(r.floor_serial),
-        secs(r.floor_parallel)
     );
     for run in &r.runs {
         let m = &run.measured;
@@ -293,6 +326,9 @@ fn print_size(r: &SizeResult) {
             run.catalog
         );
         print_counts("AWS requests", &run.aws);
+        if r.all_kinds {
+            print_counts("AWS requests per kind", &per_kind(&run.aws));
+        }
         print_counts("Port requests", &run.port);
         println!();
     }
@@ -315,15 +351,23 @@ fn print_summary(results: &[SizeResult]) {
     for r in results {
         let python = PYTHON_BASELINE
             .iter()
-            .find(|b| b.0 == r.members)
+            .find(|b| b.0 == r.members && !r.all_kinds)
             .map_or("–".to_string(), |b| {
                 format!("{} s / {} MiB / {} s", b.1, b.2, b.3)
             });
+        let (floor, ratio) = match r.floor {
+            Some((serial, parallel, _)) => (
+                format!("{} / {}", secs(serial), secs(parallel)),
+                Some(parallel.as_secs_f64().max(1e-9)),
+            ),
+            None => ("–".to_string(), None),
+        };
         for run in &r.runs {
             let m = &run.measured;
             println!(
-                "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} / {} | {:.2}× | {} |",
+                "| {}{} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
                 r.members,
+                if r.all_kinds { " (all kinds)" } else { "" },
                 r.accounts,
                 run.label,
                 run.upserted,
@@ -332,9 +376,11 @@ fn print_summary(results: &[SizeResult]) {
                 secs(m.cpu),
                 run.aws.values().sum::<usize>(),
                 run.port.values().sum::<usize>(),
-                secs(r.floor_serial),
-                secs(r.floor_parallel),
-                m.wall.as_secs_f64() / r.floor_parallel.as_secs_f64().max(1e-9),
+                floor,
+                ratio.map_or("–".to_string(), |f| format!(
+                    "{:.2}×",
+                    m.wall.as_secs_f64() / f
+                )),
                 if run.label == "cold" {
                     python.as_str()
                 } else {
@@ -345,9 +391,89 @@ fn print_summary(results: &[SizeResult]) {
     }
 }
 
+/// `service:Action` → what it lists or enriches, for the per-kind report: a kind, the kinds
+/// sharing one call, or what every kind needs (credentials, accounts, regions). The
+/// operations of the aws-v3 actions the per-kind examples include are here too.
+const KIND_OF_OPERATION: &[(&str, &str)] = &[
+    ("sts:AssumeRole", "(credentials: sts)"),
+    ("sts:GetCallerIdentity", "(credentials: sts)"),
+    (
+        "organizations:ListAccounts",
+        "(accounts) + AWS::Organizations::Account",
+    ),
+    ("ec2:DescribeRegions", "(regions)"),
+    ("account:ListRegions", "(regions)"),
+    ("ec2:DescribeInstances", "AWS::EC2::Instance"),
+    ("ec2:DescribeInstanceStatus", "AWS::EC2::Instance"),
+    ("ec2:DescribeVolumes", "AWS::EC2::Volume"),
+    ("ec2:DescribeVolumeAttribute", "AWS::EC2::Volume"),
+    ("ecs:ListClusters", "AWS::ECS::Cluster + AWS::ECS::Service"),
+    ("ecs:DescribeClusters", "AWS::ECS::Cluster"),
+    ("ecs:ListServices", "AWS::ECS::Service"),
+    ("ecs:DescribeServices", "AWS::ECS::Service"),
+    ("ecs:ListTaskDefinitions", "AWS::ECS::TaskDefinition"),
+    ("ecs:DescribeTaskDefinition", "AWS::ECS::TaskDefinition"),
+    ("rds:DescribeDBInstances", "AWS::RDS::DBInstance"),
+    ("rds:DescribeDBClusters", "AWS::RDS::DBCluster"),
+    (
+        "rds:ListTagsForResource",
+        "AWS::RDS::DBInstance + AWS::RDS::DBCluster",
+    ),
+    ("kafka:ListClusters", "AWS::MSK::Cluster"),
+    ("kafka:ListClustersV2", "AWS::MSK::ServerlessCluster"),
+];
+
+/// The kind of a service whose every operation belongs to one kind.
+const KIND_OF_SERVICE: &[(&str, &str)] = &[
+    ("s3", "AWS::S3::Bucket"),
+    ("sqs", "AWS::SQS::Queue"),
+    ("sns", "AWS::SNS::Topic"),
+    ("lambda", "AWS::Lambda::Function"),
+    ("dynamodb", "AWS::DynamoDB::Table"),
+    ("ecr", "AWS::ECR::Repository"),
+    ("eks", "AWS::EKS::Cluster"),
+    ("elasticache", "AWS::ElastiCache::Cluster"),
+    ("memorydb", "AWS::MemoryDB::User"),
+];
+
+/// Requests per `service:Action` → per kind (or shared group, [`KIND_OF_OPERATION`]);
+/// anything unknown stays under its own name, so nothing is hidden.
+fn per_kind(operations: &BTreeMap<String, usize>) -> BTreeMap<String, usize> {
+    let mut kinds = BTreeMap::new();
+    for (op, n) in operations {
+        let service = op.split(':').next().unwrap_or("");
+        let owner = KIND_OF_OPERATION
+            .iter()
+            .find(|(o, _)| o == op)
+            .or_else(|| KIND_OF_SERVICE.iter().find(|(s, _)| *s == service))
+            .map_or_else(|| format!("(other) {op}"), |(_, k)| k.to_string());
+        *kinds.entry(owner).or_default() += n;
+    }
+    kinds
+}
+
 #[cfg(test)]
 mod tests {
-    use super::path_template;
+    use super::{path_template, per_kind};
+
+    #[test]
+    fn operations_are_grouped_by_kind() {
+        let ops = [
+            ("ecs:ListClusters", 2),
+            ("ecs:DescribeClusters", 1),
+            ("sqs:ListQueues", 3),
+            ("sqs:GetQueueAttributes", 4),
+            ("foo:Bar", 1),
+        ]
+        .into_iter()
+        .map(|(k, n)| (k.to_string(), n))
+        .collect();
+        let kinds = per_kind(&ops);
+        assert_eq!(kinds["AWS::ECS::Cluster + AWS::ECS::Service"], 2);
+        assert_eq!(kinds["AWS::ECS::Cluster"], 1);
+        assert_eq!(kinds["AWS::SQS::Queue"], 7);
+        assert_eq!(kinds["(other) foo:Bar"], 1);
+    }
 
     #[test]
     fn endpoints_are_grouped_by_template() {
