@@ -22,6 +22,7 @@ use std::time::{Duration, SystemTime};
 use aws_credential_types::Credentials;
 use aws_credential_types::provider::error::CredentialsError;
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider, future};
+use aws_smithy_runtime_api::client::http::SharedHttpClient;
 use secrecy::{ExposeSecret, SecretString};
 
 use super::AwsError;
@@ -29,7 +30,8 @@ use crate::config::{AwsSettings, CredentialProvider};
 
 /// Loads the base SDK config. Makes no network call.
 pub async fn base_config(settings: &AwsSettings) -> SdkConfig {
-    let mut loader = aws_config::defaults(BehaviorVersion::latest());
+    let mut loader =
+        aws_config::defaults(BehaviorVersion::latest()).http_client(shared_http_client());
     if std::env::var_os("AWS_MAX_ATTEMPTS").is_none()
         && std::env::var_os("AWS_RETRY_MODE").is_none()
     {
@@ -62,6 +64,27 @@ pub async fn base_config(settings: &AwsSettings) -> SdkConfig {
         .to_builder()
         .region(Region::new(settings.partition.default_region()))
         .build()
+}
+
+/// One HTTP client for every AWS client of the process: the SDK's default (hyper, rustls
+/// with aws-lc, the proxy of the environment), built once. Without it each SDK client —
+/// one per (account, region, kind) listed — builds its own connection pool and TLS
+/// configuration (root certificates included): with every kind in a mapping that was about
+/// 40 MiB of peak memory for the same work (docs/performance.md).
+fn shared_http_client() -> SharedHttpClient {
+    use aws_smithy_http_client::proxy::ProxyConfig;
+    use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
+    use aws_smithy_http_client::{Builder, ConnectorBuilder};
+    Builder::new().build_with_connector_fn(|settings, components| {
+        let mut connector =
+            ConnectorBuilder::default().tls_provider(tls::Provider::Rustls(CryptoMode::AwsLc));
+        connector.set_connector_settings(settings.cloned());
+        if let Some(components) = components {
+            connector.set_sleep_impl(components.sleep_impl());
+        }
+        connector.set_proxy_config(Some(ProxyConfig::from_env()));
+        connector.build()
+    })
 }
 
 /// The static keys, when the priority list selects them before an applicable web

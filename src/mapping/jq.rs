@@ -321,6 +321,10 @@ impl Program {
     /// First output of the program on `input`: `Ok(None)` when it yields nothing,
     /// `Err` with jq's message when the first thing it yields is an error.
     pub fn first(&self, input: &Val) -> Result<Option<Val>, String> {
+        // A literal (a selector's `true`) is itself whatever the input: no jaq program.
+        if let Some(Fast::Literal(v)) = &self.fast {
+            return Ok(Some(to_val(v)));
+        }
         let (result, spent) = self.run(input, guard::INLINE);
         if !spent {
             return result;
@@ -647,6 +651,13 @@ mod tests {
         let through_jaq = fast.first(&to_val(&input)).unwrap().map(|v| to_json(&v));
         assert_eq!(through_jaq, Some(json!("zinc")));
         assert!(fast.filter.get().is_some());
+
+        let literal = Program::compile("true").unwrap();
+        assert_eq!(
+            literal.first(&to_val(&input)).unwrap(),
+            Some(to_val(&json!(true)))
+        );
+        assert!(literal.filter.get().is_none(), "a literal compiled jaq");
 
         let slow = Program::compile(".Properties.Name | ascii_downcase").unwrap();
         assert!(slow.fast.is_none() && slow.filter.get().is_some());
