@@ -8,15 +8,12 @@
 //! (`ActiveOperationArn`, `StateInfo`, `CustomerActionStatus`) in botocore's.
 //! `__ExtraContext` is `{AccountId, Region}`. A failed `ListClusters` fails the unit.
 
-use serde_json::Value;
-
 use super::{
     BROKER_NODE_GROUP_INFO, CLIENT_AUTHENTICATION, CURRENT_BROKER_SOFTWARE_INFO,
     ENCRYPTION_INFO, LOGGING_INFO, OPEN_MONITORING, STATE_INFO, Shape,
 };
 use crate::aws::AwsError;
-use crate::aws::kinds::{Action, Emit, Fixture, Kind, ListCtx, RawJson, Regions, Scope, item};
-use crate::pagination::Cursors;
+use crate::aws::kinds::{Action, Emit, Fixture, Kind, ListCtx, RawJson, Regions, Scope};
 
 pub const KIND: Kind = Kind {
     name: "AWS::MSK::Cluster",
@@ -84,38 +81,28 @@ const DECLARED: &[&str] = &[
 ];
 
 async fn list(ctx: ListCtx, emit: Emit) -> Result<(), AwsError> {
-    const OPERATION: &str = "kafka:ListClusters";
     let kafka = aws_sdk_kafka::Client::new(&ctx.sdk_config());
-    let mut cursors = Cursors::default();
-    let mut token = None;
-    loop {
-        let raw = RawJson::default();
-        let sent = kafka
+    let call = |token, raw: RawJson| {
+        kafka
             .list_clusters()
             .set_next_token(token)
             .customize()
-            .interceptor(raw.clone())
-            .send();
-        let (clusters, next) = super::page(&ctx, OPERATION, &mut cursors, &raw, sent).await?;
-        let items = clusters
-            .into_iter()
-            .map(|cluster| {
-                super::properties(cluster, &CLUSTER_INFO, DECLARED)
-                    .map(|p| item(KIND.name, p, Some(ctx.extra_context())))
-                    .ok_or_else(|| AwsError::other(OPERATION, "a listed cluster is not an object"))
-            })
-            .collect::<Result<Vec<Value>, _>>()?;
-        emit.send(items).await?;
-        match next {
-            Some(next) => token = Some(next),
-            None => return Ok(()),
-        }
-    }
+            .interceptor(raw)
+            .send()
+    };
+    super::every_page(
+        &ctx,
+        &emit,
+        (KIND.name, "kafka:ListClusters"),
+        (&CLUSTER_INFO, DECLARED),
+        call,
+    )
+    .await
 }
 
 #[cfg(test)]
 mod tests {
-    use serde_json::json;
+    use serde_json::{Value, json};
 
     use super::*;
 

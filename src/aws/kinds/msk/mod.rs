@@ -23,7 +23,7 @@ use aws_smithy_types::date_time::Format;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use serde_json::{Map, Value};
 
-use super::{ListCtx, RawJson, epoch_time, time};
+use super::{Emit, ListCtx, RawJson, epoch_time, item, time};
 use crate::aws::AwsError;
 use crate::pagination::Cursors;
 
@@ -223,6 +223,42 @@ pub(super) fn properties(
         .collect();
     p.extend(all);
     Some(p)
+}
+
+/// Every page of a Kafka cluster listing: `call` sends the page of a token with the body
+/// catcher it is given; each listed cluster becomes an item of `kind` ([`properties`] of
+/// `shape`, `declared` first). A repeated token fails the listing.
+pub(super) async fn every_page<T, E, Fut>(
+    ctx: &ListCtx,
+    emit: &Emit,
+    (kind, operation): (&'static str, &'static str),
+    (shape, declared): (&Shape, &[&str]),
+    call: impl Fn(Option<String>, RawJson) -> Fut,
+) -> Result<(), AwsError>
+where
+    Fut: Future<Output = Result<T, SdkError<E, HttpResponse>>>,
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    let mut cursors = Cursors::default();
+    let mut token = None;
+    loop {
+        let raw = RawJson::default();
+        let sent = call(token, raw.clone());
+        let (clusters, next) = page(ctx, operation, &mut cursors, &raw, sent).await?;
+        let items = clusters
+            .into_iter()
+            .map(|cluster| {
+                properties(cluster, shape, declared)
+                    .map(|p| item(kind, p, Some(ctx.extra_context())))
+                    .ok_or_else(|| AwsError::other(operation, "a listed cluster is not an object"))
+            })
+            .collect::<Result<Vec<Value>, _>>()?;
+        emit.send(items).await?;
+        match next {
+            Some(next) => token = Some(next),
+            None => return Ok(()),
+        }
+    }
 }
 
 /// The body of one listing page (`kafka:ListClusters…`) and its `nextToken` checked in

@@ -9,15 +9,12 @@
 //! in botocore's. `__ExtraContext` is `{AccountId, Region}`. A failed `ListClustersV2`
 //! fails the unit.
 
-use serde_json::Value;
-
 use super::{
     BROKER_NODE_GROUP_INFO, CLIENT_AUTHENTICATION, CURRENT_BROKER_SOFTWARE_INFO, ENABLED,
     ENCRYPTION_INFO, LOGGING_INFO, OPEN_MONITORING, STATE_INFO, STRINGS, Shape,
 };
 use crate::aws::AwsError;
-use crate::aws::kinds::{Action, Emit, Fixture, Kind, ListCtx, RawJson, Regions, Scope, item};
-use crate::pagination::Cursors;
+use crate::aws::kinds::{Action, Emit, Fixture, Kind, ListCtx, RawJson, Regions, Scope};
 
 pub const KIND: Kind = Kind {
     name: "AWS::MSK::ServerlessCluster",
@@ -109,39 +106,29 @@ const DECLARED: &[&str] = &[
 ];
 
 async fn list(ctx: ListCtx, emit: Emit) -> Result<(), AwsError> {
-    const OPERATION: &str = "kafka:ListClustersV2";
     let kafka = aws_sdk_kafka::Client::new(&ctx.sdk_config());
-    let mut cursors = Cursors::default();
-    let mut token = None;
-    loop {
-        let raw = RawJson::default();
-        let sent = kafka
+    let call = |token, raw: RawJson| {
+        kafka
             .list_clusters_v2()
             .cluster_type_filter("SERVERLESS")
             .set_next_token(token)
             .customize()
-            .interceptor(raw.clone())
-            .send();
-        let (clusters, next) = super::page(&ctx, OPERATION, &mut cursors, &raw, sent).await?;
-        let items = clusters
-            .into_iter()
-            .map(|cluster| {
-                super::properties(cluster, &CLUSTER, DECLARED)
-                    .map(|p| item(KIND.name, p, Some(ctx.extra_context())))
-                    .ok_or_else(|| AwsError::other(OPERATION, "a listed cluster is not an object"))
-            })
-            .collect::<Result<Vec<Value>, _>>()?;
-        emit.send(items).await?;
-        match next {
-            Some(next) => token = Some(next),
-            None => return Ok(()),
-        }
-    }
+            .interceptor(raw)
+            .send()
+    };
+    super::every_page(
+        &ctx,
+        &emit,
+        (KIND.name, "kafka:ListClustersV2"),
+        (&CLUSTER, DECLARED),
+        call,
+    )
+    .await
 }
 
 #[cfg(test)]
 mod tests {
-    use serde_json::json;
+    use serde_json::{Value, json};
 
     use super::*;
 
