@@ -266,54 +266,31 @@ fn status_json(s: &InstanceStatus) -> Value {
                     })
                 }),
             )
-            .opt(
-                "InstanceStatus",
-                s.instance_status().map(|x| {
-                    summary(
-                        &x.details,
-                        x.status().map(|v| v.as_str()),
-                        |d| {
-                            (
-                                d.impaired_since(),
-                                d.name().map(|v| v.as_str()),
-                                d.status().map(|v| v.as_str()),
-                            )
-                        },
-                    )
-                }),
-            )
-            .opt(
-                "SystemStatus",
-                s.system_status().map(|x| {
-                    summary(
-                        &x.details,
-                        x.status().map(|v| v.as_str()),
-                        |d| {
-                            (
-                                d.impaired_since(),
-                                d.name().map(|v| v.as_str()),
-                                d.status().map(|v| v.as_str()),
-                            )
-                        },
-                    )
-                }),
-            )
+            .opt("InstanceStatus", s.instance_status().map(instance_summary))
+            .opt("SystemStatus", s.system_status().map(instance_summary))
             .opt(
                 "AttachedEbsStatus",
                 s.attached_ebs_status().map(|x| {
-                    summary(
-                        &x.details,
-                        x.status().map(|v| v.as_str()),
-                        |d| {
-                            (
-                                d.impaired_since(),
-                                d.name().map(|v| v.as_str()),
-                                d.status().map(|v| v.as_str()),
-                            )
-                        },
-                    )
+                    summary(&x.details, x.status().map(|v| v.as_str()), |d| {
+                        (
+                            d.impaired_since(),
+                            d.name().map(|v| v.as_str()),
+                            d.status().map(|v| v.as_str()),
+                        )
+                    })
                 }),
             );
+    })
+}
+
+/// `InstanceStatus` and `SystemStatus`: one shape.
+fn instance_summary(x: &aws_sdk_ec2::types::InstanceStatusSummary) -> Value {
+    summary(&x.details, x.status().map(|v| v.as_str()), |d| {
+        (
+            d.impaired_since(),
+            d.name().map(|v| v.as_str()),
+            d.status().map(|v| v.as_str()),
+        )
     })
 }
 
