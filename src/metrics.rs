@@ -35,6 +35,12 @@ struct ActionLabel {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct DeliveryLabel {
+    route: String,
+    result: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct ServiceLabel {
     service: String,
 }
@@ -59,6 +65,8 @@ struct Metrics {
     enrichment_failures: Family<ActionLabel, Counter>,
     port_calls: Family<EndpointLabel, Counter>,
     port_retries: Family<EndpointLabel, Counter>,
+    action_deliveries: Family<DeliveryLabel, Counter>,
+    action_runs: Family<OutcomeLabel, Counter>,
 }
 
 static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
@@ -77,6 +85,8 @@ static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
         enrichment_failures: Family::default(),
         port_calls: Family::default(),
         port_retries: Family::default(),
+        action_deliveries: Family::default(),
+        action_runs: Family::default(),
         registry: Registry::default(),
     };
     registry.register(
@@ -143,6 +153,16 @@ static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
         "port_retries",
         "Port API requests retried, per endpoint",
         m.port_retries.clone(),
+    );
+    registry.register(
+        "action_deliveries",
+        "Self-service action deliveries, per route and result (accepted, duplicate, unauthorized, bad_request, busy)",
+        m.action_deliveries.clone(),
+    );
+    registry.register(
+        "action_runs",
+        "Self-service action runs ended, by outcome (success, failure)",
+        m.action_runs.clone(),
     );
     Metrics { registry, ..m }
 });
@@ -244,6 +264,27 @@ pub(crate) fn enrichment_failed(kind: &str, action: &str) {
         .get_or_create(&ActionLabel {
             kind: kind.into(),
             action: action.into(),
+        })
+        .inc();
+}
+
+/// Counts a delivery of a served action (`route` is a served route, never the caller's).
+pub(crate) fn action_delivery(route: &str, result: &str) {
+    METRICS
+        .action_deliveries
+        .get_or_create(&DeliveryLabel {
+            route: route.into(),
+            result: result.into(),
+        })
+        .inc();
+}
+
+/// Counts an action run ended by this process.
+pub(crate) fn action_run(outcome: &str) {
+    METRICS
+        .action_runs
+        .get_or_create(&OutcomeLabel {
+            outcome: outcome.into(),
         })
         .inc();
 }

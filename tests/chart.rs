@@ -170,3 +170,50 @@ fn cronjob_mode_runs_once_and_never_overlaps() {
     let cm = &find(&docs, "ConfigMap").unwrap()["data"];
     assert_eq!(cm["OCEAN__EVENT_LISTENER"], r#"{"type":"ONCE"}"#);
 }
+
+#[test]
+fn the_ingress_exposes_only_the_action_webhooks_and_sets_the_base_url() {
+    // Off by default: no Ingress, no base URL.
+    let docs = render(BASE);
+    assert!(find(&docs, "Ingress").is_none());
+    assert!(
+        find(&docs, "ConfigMap").unwrap()["data"]
+            .get("OCEAN__BASE_URL")
+            .is_none()
+    );
+
+    let mut sets = BASE.to_vec();
+    sets.extend([
+        "ingress.enabled=true",
+        "ingress.className=nginx",
+        "ingress.host=aws-sync.example.com",
+        "ingress.tls[0].secretName=aws-sync-tls",
+        "ingress.tls[0].hosts[0]=aws-sync.example.com",
+        "pathPrefix=aws",
+    ]);
+    let docs = render(&sets);
+    let ingress = find(&docs, "Ingress").expect("an Ingress");
+    assert_eq!(ingress["spec"]["ingressClassName"], "nginx");
+    let rule = &ingress["spec"]["rules"][0];
+    assert_eq!(rule["host"], "aws-sync.example.com");
+    let paths = rule["http"]["paths"].as_array().unwrap();
+    assert_eq!(paths.len(), 1, "only the actions are exposed: {paths:?}");
+    assert_eq!(paths[0]["path"], "/aws/actions/");
+    assert_eq!(paths[0]["pathType"], "Prefix");
+    let service = find(&docs, "Service").unwrap();
+    assert_eq!(
+        paths[0]["backend"]["service"]["name"],
+        service["metadata"]["name"]
+    );
+    assert_eq!(paths[0]["backend"]["service"]["port"]["name"], "http");
+    let cm = &find(&docs, "ConfigMap").unwrap()["data"];
+    assert_eq!(cm["OCEAN__BASE_URL"], "https://aws-sync.example.com");
+
+    // An explicit baseUrl wins; a CronJob serves no actions, so it gets no Ingress.
+    sets.push("baseUrl=https://sync.internal.example.com/");
+    let docs = render(&sets);
+    let cm = &find(&docs, "ConfigMap").unwrap()["data"];
+    assert_eq!(cm["OCEAN__BASE_URL"], "https://sync.internal.example.com");
+    sets.push("workload.kind=CronJob");
+    assert!(find(&render(&sets), "Ingress").is_none());
+}

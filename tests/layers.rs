@@ -25,8 +25,12 @@ fn allowed() -> BTreeMap<&'static str, &'static [&'static str]> {
             "resync",
             &["aws", "config", "mapping", "metrics", "pagination", "port"][..],
         ),
-        // What runs resyncs, and offline tools.
-        ("daemon", &["config", "metrics", "port", "resync"][..]),
+        // What runs resyncs and serves actions (which, like a resync, orchestrate both
+        // edges), and offline tools.
+        (
+            "daemon",
+            &["aws", "config", "metrics", "port", "resync"][..],
+        ),
         ("tools", &["aws", "config", "mapping", "port"][..]),
         // The command line, on top of everything.
         (

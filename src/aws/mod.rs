@@ -9,11 +9,14 @@
 //! - [`collect`]: the (kind, account, region) units of a run and their listing into one
 //!   bounded stream of pages; the opt-in rule (a region not enabled is not a failure).
 //! - [`kinds`]: one file per `AWS::X::Y` kind and the registry.
+//! - [`provision`]: creating accounts in the organization (the "create an AWS account"
+//!   action): CreateAccount, its status, the OU, the read role in the new account.
 
 pub mod accounts;
 pub(crate) mod collect;
 pub mod credentials;
 pub mod kinds;
+pub(crate) mod provision;
 pub(crate) mod regions;
 
 use aws_smithy_runtime_api::client::result::SdkError;

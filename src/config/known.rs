@@ -28,7 +28,6 @@ const OCEAN_KEYS: &[&str] = &[
     "resources_path",
     "client_timeout",
     "status_heartbeat_interval_seconds",
-    "base_url",
     "oauth_access_token_file_path",
     "event_workers_count",
     "events_debug_logging",

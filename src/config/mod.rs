@@ -85,6 +85,8 @@ pub struct Settings {
     pub(crate) resync_secret: Option<SecretString>,
     /// AWS side: credentials, account strategy, concurrency.
     pub aws: AwsSettings,
+    /// The self-service actions the daemon serves.
+    pub(crate) actions: ActionSettings,
     /// Settings keys nobody knows, with a suggestion each; logged as warnings by the caller
     /// once logging is up.
     pub(crate) unknown_keys: Vec<String>,
@@ -231,6 +233,30 @@ pub struct AwsSettings {
     pub(crate) operation_timeout: Duration,
 }
 
+/// The self-service actions the long-running mode serves (`daemon::actions`).
+#[derive(Debug, Clone)]
+pub(crate) struct ActionSettings {
+    /// `OCEAN__BASE_URL`: this daemon's public URL (Ocean's setting for it), without a
+    /// trailing slash; Port delivers action webhooks to `{base}{prefix}/actions/...`.
+    pub(crate) base_url: Option<String>,
+    /// `OCEAN__INTEGRATION__CONFIG__ACCOUNT_CREATION_ROLE_ARN`: the management-account role
+    /// allowed to create accounts. Unset, "create an AWS account" answers 404.
+    pub(crate) account_creation_role_arn: Option<String>,
+    /// `…__CREATE_READ_ROLE`: after creating an account, create in it the role the sync
+    /// assumes (Organizations mode), so the next resync covers it.
+    pub(crate) create_read_role: bool,
+    /// `…__ACCOUNT_CREATION_TIMEOUT_MINUTES`: how long a creation is followed before its run
+    /// is left to the next start (it is never marked failed for being slow).
+    pub(crate) account_creation_timeout: Duration,
+    /// `…__ACCOUNT_CREATION_POLL_SECONDS`: the first wait between two status reads (then
+    /// doubling, at most a minute).
+    pub(crate) account_creation_poll: Duration,
+    /// `…__ACTION_WORKERS`: action runs worked on at once.
+    pub(crate) workers: usize,
+    /// `…__ACTION_SIGNATURE_TOLERANCE_SECONDS`: how far `x-port-timestamp` may be from now.
+    pub(crate) signature_tolerance: Duration,
+}
+
 /// Static AWS keys from the integration config.
 #[derive(Debug, Clone)]
 pub(crate) struct StaticKeys {
@@ -340,6 +366,7 @@ impl Settings {
             }
         };
         let aws = read_aws(r, sources)?;
+        let actions = read_actions(r)?;
         Ok(Settings {
             port: PortSettings {
                 client_id,
@@ -364,6 +391,7 @@ impl Settings {
             http_host,
             resync_secret,
             aws,
+            actions,
             unknown_keys: Vec::new(),
         })
     }
@@ -607,6 +635,64 @@ fn read_aws(r: &mut Reader, sources: &Sources) -> Result<AwsSettings, ConfigErro
             .map(|n| n as u32),
         attempt_timeout,
         operation_timeout,
+    })
+}
+
+fn read_actions(r: &mut Reader) -> Result<ActionSettings, ConfigError> {
+    let base_url = match r.string("base_url")? {
+        Some(raw) if !raw.trim().is_empty() => {
+            let url = raw.trim().trim_end_matches('/').to_string();
+            let host = url
+                .strip_prefix("https://")
+                .or_else(|| url.strip_prefix("http://"));
+            if host.is_none_or(|h| h.is_empty() || h.contains(char::is_whitespace)) {
+                return Err(ConfigError::Invalid {
+                    key: sources::env_name("base_url"),
+                    expected:
+                        "this daemon's public http(s) URL, such as https://aws-sync.example.com"
+                            .into(),
+                    got: format!("{raw:?}"),
+                });
+            }
+            Some(url)
+        }
+        _ => None,
+    };
+    let account_creation_role_arn = r
+        .string("integration.config.account_creation_role_arn")?
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty());
+    if let Some(arn) = &account_creation_role_arn {
+        check_role_arn(arn, "integration.config.account_creation_role_arn")?;
+    }
+    Ok(ActionSettings {
+        base_url,
+        account_creation_role_arn,
+        create_read_role: r
+            .bool("integration.config.create_read_role")?
+            .unwrap_or(true),
+        account_creation_timeout: Duration::from_secs(
+            60 * r
+                .u64_in(
+                    "integration.config.account_creation_timeout_minutes",
+                    1..=1440,
+                )?
+                .unwrap_or(60),
+        ),
+        account_creation_poll: Duration::from_secs(
+            r.u64_in("integration.config.account_creation_poll_seconds", 1..=300)?
+                .unwrap_or(5),
+        ),
+        workers: r
+            .u64_in("integration.config.action_workers", 1..=32)?
+            .unwrap_or(2) as usize,
+        signature_tolerance: Duration::from_secs(
+            r.u64_in(
+                "integration.config.action_signature_tolerance_seconds",
+                1..=86_400,
+            )?
+            .unwrap_or(300),
+        ),
     })
 }
 
@@ -971,6 +1057,57 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("OCEAN__RESYNC_SECRET") && !err.contains("leak-sentinel"));
+    }
+
+    #[test]
+    fn action_settings() {
+        let s = load(&[]).unwrap();
+        assert_eq!(s.actions.base_url, None);
+        assert_eq!(s.actions.account_creation_role_arn, None);
+        assert!(s.actions.create_read_role);
+        assert_eq!(s.actions.workers, 2);
+        assert_eq!(s.actions.signature_tolerance, Duration::from_secs(300));
+        assert_eq!(
+            s.actions.account_creation_timeout,
+            Duration::from_secs(3600)
+        );
+        let s = load(&[
+            ("OCEAN__BASE_URL", "https://sync.example.com/"),
+            (
+                "OCEAN__INTEGRATION__CONFIG__ACCOUNT_CREATION_ROLE_ARN",
+                "arn:aws:iam::123456789012:role/Creator",
+            ),
+            ("OCEAN__INTEGRATION__CONFIG__CREATE_READ_ROLE", "false"),
+            ("OCEAN__INTEGRATION__CONFIG__ACTION_WORKERS", "4"),
+        ])
+        .unwrap();
+        assert_eq!(
+            s.actions.base_url.as_deref(),
+            Some("https://sync.example.com")
+        );
+        assert!(!s.actions.create_read_role);
+        assert_eq!(s.actions.workers, 4);
+        assert!(s.unknown_keys.is_empty(), "{:?}", s.unknown_keys);
+        for (key, value) in [
+            ("OCEAN__BASE_URL", "sync.example.com"),
+            ("OCEAN__BASE_URL", "https://"),
+            (
+                "OCEAN__INTEGRATION__CONFIG__ACCOUNT_CREATION_ROLE_ARN",
+                "Creator",
+            ),
+            ("OCEAN__INTEGRATION__CONFIG__ACTION_WORKERS", "0"),
+            (
+                "OCEAN__INTEGRATION__CONFIG__ACTION_SIGNATURE_TOLERANCE_SECONDS",
+                "x",
+            ),
+            (
+                "OCEAN__INTEGRATION__CONFIG__ACCOUNT_CREATION_TIMEOUT_MINUTES",
+                "0",
+            ),
+        ] {
+            let err = load(&[(key, value)]).unwrap_err().to_string();
+            assert!(err.contains(key), "{key}={value}: {err}");
+        }
     }
 
     #[test]

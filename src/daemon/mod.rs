@@ -5,6 +5,9 @@
 //! - [`triggers`]: the [`triggers::Trigger`] doorbell, Port's resync-request polling and
 //!   the schedule.
 //! - `runner`: waits on the doorbell and runs one resync at a time.
+//! - [`actions`]: Port self-service actions served natively (`POST /actions/{route}`),
+//!   worked on by their own bounded pool, beside the resyncs and in every long-running
+//!   listener mode (`ACTIONS_ONLY` serves them without resyncing).
 //!
 //! - `POLLING` (Ocean's default): every `interval` seconds, `GET
 //!   /v1/integration/{id}/resync-request`; a request newer than the last one handled
@@ -21,6 +24,7 @@
 //! the running resync when a new one starts, so a slow resync under frequent triggers may
 //! never finish.)
 
+pub(crate) mod actions;
 mod runner;
 pub(crate) mod server;
 pub(crate) mod triggers;
@@ -32,6 +36,7 @@ use tokio::sync::watch;
 
 use crate::config::{ListenerKind, Settings};
 use crate::port;
+use actions::Actions;
 use server::State;
 use triggers::Trigger;
 
@@ -49,9 +54,11 @@ pub(crate) async fn serve(settings: Settings, port: u16, shutdown: watch::Receiv
     }
     let settings = Arc::new(settings);
     let trigger = Trigger::default();
+    let (actions, queue) = Actions::new(&settings);
     let state = Arc::new(State::new(
         trigger.clone(),
         settings.event_listener.kind == ListenerKind::Webhook,
+        actions.clone(),
     ));
     let stopped = |rx: &watch::Receiver<u8>| 128 + *rx.borrow();
     let server = match server::start(state.clone(), &settings, port, shutdown.clone()).await {
@@ -91,11 +98,22 @@ pub(crate) async fn serve(settings: Settings, port: u16, shutdown: watch::Receiv
     }
     state.set_ready();
 
+    let mut tasks = tokio::task::JoinSet::new();
+    if actions.any() {
+        let ctx = Arc::new(actions::Ctx {
+            port: client.clone(),
+            settings: settings.clone(),
+            base: crate::aws::credentials::base_config(&settings.aws).await,
+        });
+        let workers = settings.actions.workers;
+        tasks.spawn(Actions::work(ctx.clone(), queue, workers));
+        let actions = actions.clone();
+        tasks.spawn(async move { actions.start(&ctx).await });
+    }
     let resyncs = !matches!(
         settings.event_listener.kind,
         ListenerKind::WebhooksOnly | ListenerKind::ActionsOnly
     );
-    let mut tasks = tokio::task::JoinSet::new();
     if resyncs {
         if settings.event_listener.kind == ListenerKind::Polling {
             if settings.event_listener.resync_on_start {

@@ -7,6 +7,8 @@
 //!   work. The body is unauthenticated: no account ids, no error text (those are in the
 //!   logs, the counts in `/metrics`);
 //! - `GET /metrics`: Prometheus / OpenMetrics text;
+//! - `POST /actions/{route}`: a Port self-service action delivery (see `actions`): 202 once
+//!   checked and queued; 401 when Port's signature does not match, 413 over 64 KiB.
 //! - `POST /resync`: with the WEBHOOK listener, asks for a resync (202; the run happens in
 //!   the background, one at a time). With `OCEAN__RESYNC_SECRET` set it needs
 //!   `Authorization: Bearer <secret>` (401 otherwise, and nothing is triggered).
@@ -19,7 +21,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use axum::Router;
-use axum::extract::State as AxumState;
+use axum::extract::{DefaultBodyLimit, Path, State as AxumState};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -27,6 +29,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Map, Value, json};
 use tokio::sync::watch;
 
+use super::actions::{self, Actions};
 use super::triggers::Trigger;
 use crate::config::Settings;
 
@@ -36,16 +39,18 @@ pub(crate) struct State {
     last_run: std::sync::Mutex<Option<Value>>,
     trigger: Trigger,
     webhook: bool,
+    actions: Arc<Actions>,
 }
 
 impl State {
     /// Not ready, no run yet.
-    pub(crate) fn new(trigger: Trigger, webhook: bool) -> State {
+    pub(crate) fn new(trigger: Trigger, webhook: bool, actions: Arc<Actions>) -> State {
         State {
             ready: AtomicBool::new(false),
             last_run: std::sync::Mutex::new(None),
             trigger,
             webhook,
+            actions,
         }
     }
 
@@ -158,6 +163,16 @@ async fn resync(state: Shared, headers: HeaderMap, secret: Option<Arc<SecretStri
         .into_response()
 }
 
+async fn action(
+    AxumState(state): AxumState<Shared>,
+    Path(route): Path<String>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    let (status, body) = state.actions.deliver(&route, &headers, &body);
+    (status, axum::Json(body)).into_response()
+}
+
 /// `Authorization: Bearer <secret>` (the scheme case-insensitive, as RFC 9110 says).
 fn authorized(headers: &HeaderMap, secret: &SecretString) -> bool {
     let Some(value) = headers.get(header::AUTHORIZATION).map(|v| v.as_bytes()) else {
@@ -202,6 +217,11 @@ pub(crate) async fn start(
                     resync(state, headers, secret.clone())
                 },
             ),
+        )
+        .route(
+            "/actions/{route}",
+            // One byte over the limit is enough to answer 413 without reading the rest.
+            post(action).layer(DefaultBodyLimit::max(actions::MAX_BODY + 1)),
         )
         .with_state(state);
     let prefix = settings.path_prefix.as_str();

@@ -17,7 +17,8 @@
 //!
 //! [`integration`] holds the integration lifecycle (bootstrap, resync state),
 //! [`loader`] the bulk upsert path, [`entities`] the owned-entity listing and bulk delete,
-//! [`resync_request`] the resync a user asks for in Port (what POLLING watches), and
+//! [`resync_request`] the resync a user asks for in Port (what POLLING watches), [`runs`]
+//! the self-service actions and their runs, and
 //! [`timing`] reads the delays and token lifetimes Port sends, whatever their value.
 
 pub mod defaults;
@@ -26,6 +27,7 @@ pub(crate) mod examples;
 pub(crate) mod integration;
 pub(crate) mod loader;
 pub(crate) mod resync_request;
+pub(crate) mod runs;
 pub(crate) mod timing;
 
 pub use loader::BlueprintStats;

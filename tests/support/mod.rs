@@ -3,6 +3,7 @@
 //! the demo and the benchmarks share, outside the product binary.
 #![allow(dead_code)]
 
+pub mod daemon;
 pub mod helm;
 pub mod jq_oracle;
 

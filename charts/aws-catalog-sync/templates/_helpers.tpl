@@ -63,3 +63,12 @@ app.kubernetes.io/instance: {{ .Release.Name }}
     - name: tmp
       mountPath: /tmp/ocean
 {{- end -}}
+
+{{/* OCEAN__BASE_URL: baseUrl, else the Ingress host's URL; "" when neither is set. */}}
+{{- define "acs.baseUrl" -}}
+{{- if .Values.baseUrl -}}
+{{- trimSuffix "/" .Values.baseUrl -}}
+{{- else if and .Values.ingress.enabled .Values.ingress.host -}}
+{{- if .Values.ingress.tls }}https{{ else }}http{{ end }}://{{ .Values.ingress.host -}}
+{{- end -}}
+{{- end -}}
