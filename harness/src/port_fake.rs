@@ -7,7 +7,7 @@
 //! integration registration and resync-state bookkeeping, blueprints, single and
 //! bulk entity upserts, bulk and single deletes, and the datasource listing used for
 //! reconciliation; and self-service actions with their runs (§6.1, §6.5, §6.6; module
-//! [`actions`]). Integration tests use it through `mod support;` (`support::port_fake`);
+//! `actions`). Integration tests use it through `mod support;` (`support::port_fake`);
 //! `harness demo` and `harness bench e2e` serve it too.
 //!
 //! # Routes (all under `/v1`)
