@@ -6,7 +6,8 @@
 //! §5 and `shared/ocean-reference.md` §2.2, §2.4, §3.1–3.2): the token route,
 //! integration registration and resync-state bookkeeping, blueprints, single and
 //! bulk entity upserts, bulk and single deletes, and the datasource listing used for
-//! reconciliation. Integration tests use it through `mod support;` (`support::port_fake`);
+//! reconciliation; and self-service actions with their runs (§6.1, §6.5, §6.6; module
+//! `actions`). Integration tests use it through `mod support;` (`support::port_fake`);
 //! `harness demo` and `harness bench e2e` serve it too.
 //!
 //! # Routes (all under `/v1`)
@@ -19,7 +20,9 @@
 //! `GET|POST blueprints/{bp}/entities`; `POST blueprints/{bp}/entities/bulk`;
 //! `GET|DELETE blueprints/{bp}/entities/{id}`;
 //! `POST blueprints/{bp}/bulk/entities/delete`;
-//! `POST blueprints/entities/datasource-entities`; and any method under
+//! `POST blueprints/entities/datasource-entities`; `GET|POST actions`;
+//! `GET|PUT|DELETE actions/{id}`; `GET actions/runs`; `GET|PATCH actions/runs/{run_id}`;
+//! `POST actions/runs/{run_id}/logs`; and any method under
 //! `fake-ingest/` (the integration's `logAttributes`/`metricAttributes` ingest URLs
 //! point there; answers `{"ok":true}`). Path segments are percent-decoded one by one.
 //!
@@ -108,18 +111,54 @@
 //!   resync request (Port documents that it triggers a resync); `resync-state`
 //!   takes `status` running|completed|failed|aborted (else 422) and merges the body
 //!   into `resyncState` with a fresh `updatedAt`.
+//! * Actions: `POST`/`PUT` bodies follow the spec (`additionalProperties: false` on the
+//!   body, the trigger, `userInputs` and each `invocationMethod` variant): required
+//!   `identifier` (`^(?!\.{1,2}$)[\p{L}0-9@_.+:=-]+$`, ≤ 100), `trigger`,
+//!   `invocationMethod`. A `self-service` trigger needs `operation` CREATE|DAY-2|DELETE
+//!   (`condition` not with CREATE) and `userInputs.properties`, an object whose keys match
+//!   `^[A-Za-z0-9@_=-]+$` and whose inputs each have a `type`; an `automation` trigger needs
+//!   `event`. `invocationMethod.type` is WEBHOOK, GITHUB, GITLAB, KAFKA,
+//!   INTEGRATION_ACTION, AZURE_DEVOPS or UPSERT_ENTITY with that variant's required keys;
+//!   WEBHOOK's `url` starts with `http://` or `https://`, `agent`/`synchronized` are
+//!   booleans, `method` POST|PUT|PATCH|DELETE|GET. Violations are 422; then a
+//!   `trigger.blueprintIdentifier` that does not exist is 404; creating an existing action
+//!   is 409. Stored with `createdAt`/`updatedAt` (201 on create). PUT replaces (404 if
+//!   missing; the body's `identifier` must be the path's). DELETE keeps the action's runs
+//!   with `action.deleted: true`.
+//! * Runs are started by tests ([`PortFake::create_run`], as a user clicking "Execute"),
+//!   `IN_PROGRESS` with `source: "UI"` and an id `r_` + 16 alphanumerics. Listing answers
+//!   newest first, filtered by `action`, `blueprint`, `active` (true: `IN_PROGRESS`) and
+//!   `external_run_id`, at most `limit` (1..=1000, default 1000); `version` is ignored and
+//!   the spec's other filters (`entity`, `user_email`, `user_id`, `source`, `exclude`) are
+//!   422, not implemented. PATCH takes only `status` (SUCCESS|FAILURE), `statusLabel`,
+//!   `link` (a string or strings; stored as an array), `summary`, `externalRunId` and the
+//!   deprecated `message` (an object, ignored); each key sent overwrites the stored one. A
+//!   log is exactly `message` (string, required), `terminationStatus` (SUCCESS|FAILURE)
+//!   and `statusLabel` (201 `{"ok":true,"runLog"}`). A terminal status, by PATCH or log,
+//!   sets `endedAt`; after it the run cannot be changed: PATCH and log are 422
+//!   `run_already_ended` (Port: "the run can't be changed"; the code is this fake's).
+//! * `?run_id=` on entity writes (single and bulk upsert, single and bulk delete): the run
+//!   must exist (404) and be `IN_PROGRESS` (422 `run_already_ended`), checked after the
+//!   route-schema checks and the blueprint lookup and before anything is written. Each
+//!   entity stored, or requested and deleted (not dependents deleted with it, not
+//!   `validation_only`), becomes one of the run's affected entities
+//!   ([`PortFake::run_entities`]).
 //!
 //! Error codes Port does not document (schema violations, dependents) are this
 //! fake's choice: `invalid_request`, `unknown_property`, `invalid_property_type`,
 //! `invalid_property_value`, `missing_required_property`, `unknown_relation`,
 //! `invalid_relation_value`, `missing_required_relation`, `has_dependents`,
-//! `has_entities`, `invalid_search_query`, `invalid_search_identifier`.
+//! `has_entities`, `invalid_search_query`, `invalid_search_identifier`,
+//! `run_already_ended`.
 //!
 //! Tests inject failures with [`Fault`] (a status, with `Retry-After` and/or
 //! `x-ratelimit-reset`, and latency) and inspect traffic with [`PortFake::requests`]
 //! (every request in arrival order, rejected ones included, with the raw, still
 //! percent-encoded path, when it arrived and when it was answered) and
 //! [`PortFake::writes`] (every entity an upsert stored, with the request that did).
+//! Action tests seed with [`PortFake::put_action`] and [`PortFake::create_run`] and read
+//! back with [`PortFake::run`], [`PortFake::runs`], [`PortFake::run_logs`],
+//! [`PortFake::run_entities`] and [`PortFake::action`].
 
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -131,6 +170,8 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{Map, Value, json};
+
+mod actions;
 
 /// Port's request-body limit on every route.
 const MAX_BODY: usize = 1024 * 1024;
@@ -527,6 +568,8 @@ struct FakeState {
     listing_script: VecDeque<String>,
     /// Every scripted cursor (accepted as `from`, read as the first page).
     scripted_cursors: HashSet<String>,
+    /// Self-service action definitions and their runs.
+    actions: actions::ActionsState,
 }
 
 impl FakeState {
@@ -551,6 +594,7 @@ impl FakeState {
             provisioned_config: None,
             listing_script: VecDeque::new(),
             scripted_cursors: HashSet::new(),
+            actions: actions::ActionsState::default(),
         }
     }
 
@@ -861,6 +905,15 @@ enum Endpoint {
     DeleteEntity(String, String),
     BulkDelete(String),
     DatasourceEntities,
+    ListActions,
+    CreateAction,
+    GetAction(String),
+    PutAction(String),
+    DeleteAction(String),
+    ListRuns,
+    GetRun(String),
+    PatchRun(String),
+    PostRunLog(String),
     /// Sink for `logAttributes.ingestUrl` / `metricAttributes.ingestUrl`.
     Ingest,
 }
@@ -906,6 +959,16 @@ fn match_endpoint(method: &str, path: &str) -> Option<Endpoint> {
         ("GET", ["blueprints", bp, "entities", id]) => GetEntity(own(bp), own(id)),
         ("DELETE", ["blueprints", bp, "entities", id]) => DeleteEntity(own(bp), own(id)),
         ("POST", ["blueprints", bp, "bulk", "entities", "delete"]) => BulkDelete(own(bp)),
+        ("GET", ["actions"]) => ListActions,
+        ("POST", ["actions"]) => CreateAction,
+        // `runs` is the runs collection, not an action of that name.
+        ("GET", ["actions", "runs"]) => ListRuns,
+        ("GET", ["actions", "runs", id]) => GetRun(own(id)),
+        ("PATCH", ["actions", "runs", id]) => PatchRun(own(id)),
+        ("POST", ["actions", "runs", id, "logs"]) => PostRunLog(own(id)),
+        ("GET", ["actions", id]) => GetAction(own(id)),
+        ("PUT", ["actions", id]) => PutAction(own(id)),
+        ("DELETE", ["actions", id]) => DeleteAction(own(id)),
         (_, ["fake-ingest", ..]) => Ingest,
         _ => return None,
     })
@@ -1003,6 +1066,15 @@ fn dispatch(st: &mut FakeState, endpoint: Endpoint, r: &Req) -> Handled {
         DeleteEntity(bp, id) => delete_single(st, &bp, &id, r),
         BulkDelete(bp) => delete_bulk(st, &bp, r),
         DatasourceEntities => datasource_entities(st, r),
+        ListActions => actions::list_actions(st),
+        CreateAction => actions::create_action(st, r),
+        GetAction(id) => actions::get_action(st, &id),
+        PutAction(id) => actions::put_action(st, &id, r),
+        DeleteAction(id) => actions::delete_action(st, &id),
+        ListRuns => actions::list_runs(st, r),
+        GetRun(id) => actions::get_run(st, &id),
+        PatchRun(id) => actions::patch_run(st, &id, r),
+        PostRunLog(id) => actions::post_run_log(st, &id, r),
         Ingest => Ok(Reply::ok(200, json!({"ok": true}))),
     }
 }
@@ -2038,10 +2110,13 @@ fn upsert_single(st: &mut FakeState, bp_id: &str, r: &Req) -> Handled {
     let opts = upsert_opts(r)?;
     check_entity_shape(r.body, "body").map_err(invalid)?;
     st.blueprint_ref(bp_id)?;
+    let run = actions::write_run(st, r)?;
     match upsert_one(st, bp_id, r.body, &opts, r.user_agent) {
         Ok((entity, _)) => {
             if !opts.validation_only {
                 st.log_write(bp_id, &entity, r.index);
+                let id = entity["identifier"].as_str().unwrap_or_default();
+                actions::record_affected(st, run.as_deref(), bp_id, id);
             }
             Ok(Reply::ok(201, json!({"ok": true, "entity": entity})))
         }
@@ -2071,6 +2146,7 @@ fn upsert_bulk(st: &mut FakeState, bp_id: &str, r: &Req) -> Handled {
         check_entity_shape(e, &format!("body/entities/{i}")).map_err(invalid)?;
     }
     st.blueprint_ref(bp_id)?;
+    let run = actions::write_run(st, r)?;
 
     let mut results = Vec::new();
     let mut errors = Vec::new();
@@ -2080,6 +2156,8 @@ fn upsert_bulk(st: &mut FakeState, bp_id: &str, r: &Req) -> Handled {
             Ok((entity, created)) => {
                 if !opts.validation_only {
                     st.log_write(bp_id, &entity, r.index);
+                    let id = entity["identifier"].as_str().unwrap_or_default();
+                    actions::record_affected(st, run.as_deref(), bp_id, id);
                 }
                 results.push(json!({
                     "index": index, "identifier": entity["identifier"], "created": created,
@@ -2165,6 +2243,7 @@ fn delete_single(st: &mut FakeState, bp_id: &str, id: &str, r: &Req) -> Handled 
     // `delete_dependents` (spec marks it required; default `false`)": without it, 422.
     let delete_dependents = required_bool_param(r, "delete_dependents")?;
     st.blueprint_ref(bp_id)?;
+    let run = actions::write_run(st, r)?;
     let key = (bp_id.to_string(), id.to_string());
     if !st.entities.contains_key(&key) {
         return Err(not_found(format!(
@@ -2172,6 +2251,7 @@ fn delete_single(st: &mut FakeState, bp_id: &str, id: &str, r: &Req) -> Handled 
         )));
     }
     delete_entities(st, vec![key], delete_dependents)?;
+    actions::record_affected(st, run.as_deref(), bp_id, id);
     Ok(Reply::ok(200, json!({"ok": true})))
 }
 
@@ -2195,6 +2275,7 @@ fn delete_bulk(st: &mut FakeState, bp_id: &str, r: &Req) -> Handled {
         )));
     }
     st.blueprint_ref(bp_id)?;
+    let run = actions::write_run(st, r)?;
     let mut doomed: Vec<(String, String)> = Vec::new();
     for id in ids.iter().filter_map(Value::as_str) {
         let key = (bp_id.to_string(), id.to_string());
@@ -2203,6 +2284,9 @@ fn delete_bulk(st: &mut FakeState, bp_id: &str, r: &Req) -> Handled {
         }
     }
     let deleted = delete_entities(st, doomed, delete_dependents)?;
+    for id in &deleted {
+        actions::record_affected(st, run.as_deref(), bp_id, id);
+    }
     Ok(Reply::ok(
         200,
         json!({"ok": true, "deletedEntities": deleted}),
