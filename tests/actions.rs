@@ -22,6 +22,16 @@ const ACTION: &str = "create_aws_account";
 const CREATION_ROLE: &str = "arn:aws:iam::123456789012:role/AccountCreator";
 const BASE_URL: &str = "https://sync.example.com";
 
+/// An organization of one member, with AWS's managed policies in IAM (the read role gets
+/// `ReadOnlyAccess`).
+async fn world() -> World {
+    World::start_with_moto_env(
+        &["--members", "1"],
+        &[("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")],
+    )
+    .await
+}
+
 /// The daemon in ACTIONS_ONLY mode with the account-creation role set.
 fn env(w: &World) -> Vec<(String, String)> {
     let mut env = w.env();
@@ -164,7 +174,7 @@ fn assert_no_secrets(d: &Daemon, w: &World) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_signed_request_creates_the_account_in_its_ou_with_the_read_role_and_its_entity() {
-    let w = World::start(&["--members", "1"]).await;
+    let w = world().await;
     let org = aws_sdk_organizations::Client::new(&moto(&w).await);
     let root = org.list_roots().send().await.unwrap().roots()[0]
         .id()
@@ -306,7 +316,7 @@ async fn a_signed_request_creates_the_account_in_its_ou_with_the_read_role_and_i
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_guide_s_flat_body_creates_the_account_too() {
-    let w = World::start(&["--members", "1"]).await;
+    let w = world().await;
     let d = start(&w).await;
     let run = w.port.create_run(
         ACTION,
@@ -326,7 +336,7 @@ async fn the_guide_s_flat_body_creates_the_account_too() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unsigned_stale_or_oversized_deliveries_change_nothing() {
-    let w = World::start(&["--members", "1"]).await;
+    let w = world().await;
     let d = start(&w).await;
     let before = accounts(&w).await.len();
     let run = w.port.create_run(
@@ -382,7 +392,7 @@ async fn unsigned_stale_or_oversized_deliveries_change_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_invalid_email_fails_the_run_naming_it_before_any_aws_call() {
-    let w = World::start(&["--members", "1"]).await;
+    let w = world().await;
     let d = start(&w).await;
     let run = w.port.create_run(
         ACTION,
@@ -403,7 +413,7 @@ async fn an_invalid_email_fails_the_run_naming_it_before_any_aws_call() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_run_delivered_twice_creates_one_account() {
-    let w = World::start(&["--members", "1"]).await;
+    let w = world().await;
     let d = start(&w).await;
     let inputs = json!({"account_name": "Twice", "email": "twice@example.com"});
     let run = w.port.create_run(ACTION, inputs.clone());
@@ -436,7 +446,7 @@ fn canned_status(w: &World, state: &str, reason: Option<&str>, times: usize) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_restart_mid_creation_resumes_the_run_and_creates_one_account() {
-    let w = World::start(&["--members", "1"]).await;
+    let w = world().await;
     canned_status(&w, "IN_PROGRESS", None, 10_000);
     let d = start(&w).await;
     let inputs = json!({"account_name": "Resumed", "email": "resumed@example.com"});
@@ -471,7 +481,7 @@ async fn a_restart_mid_creation_resumes_the_run_and_creates_one_account() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_creation_ends_the_run_with_aws_reason_in_words() {
-    let w = World::start(&["--members", "1"]).await;
+    let w = world().await;
     canned_status(&w, "IN_PROGRESS", None, 1);
     canned_status(&w, "FAILED", Some("EMAIL_ALREADY_EXISTS"), 10);
     let d = start(&w).await;

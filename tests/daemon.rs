@@ -2,8 +2,6 @@
 
 mod support;
 
-use std::time::{Duration, Instant};
-
 use serde_json::Value;
 use support::daemon::Daemon;
 use support::{IDENTIFIER, World, set};

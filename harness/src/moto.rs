@@ -45,6 +45,14 @@ impl Moto {
     /// Starts `moto_server -H 127.0.0.1 -p <free port>` and waits (≤30 s) until `GET /moto-api/`
     /// answers. Installs the moto venv first if needed (see [`venv`]).
     pub async fn start() -> Result<Moto, String> {
+        Moto::start_with(&[]).await
+    }
+
+    /// [`Moto::start`] with moto settings in its environment, e.g.
+    /// `MOTO_IAM_LOAD_MANAGED_POLICIES=true` (AWS's managed policies, `ReadOnlyAccess`…,
+    /// which real IAM always has; off by default because moto then loads them into every
+    /// account it creates, about a second each).
+    pub async fn start_with(env: &[(&str, &str)]) -> Result<Moto, String> {
         let venv = venv(true)?;
         let server = venv.join("bin").join("moto_server");
         let http = reqwest::Client::builder()
@@ -64,6 +72,7 @@ impl Moto {
                 .map_err(|e| format!("cloning log file handle: {e}"))?;
             let child = tokio::process::Command::new(&server)
                 .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+                .envs(env.iter().copied())
                 .stdin(Stdio::null())
                 .stdout(Stdio::from(log_file))
                 .stderr(Stdio::from(log_err))

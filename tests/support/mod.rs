@@ -32,7 +32,12 @@ pub struct World {
 impl World {
     /// Starts moto, seeds it with `seed_args`, and starts the proxy and the Port fake.
     pub async fn start(seed_args: &[&str]) -> World {
-        let moto = moto::Moto::start().await.expect("moto starts");
+        World::start_with_moto_env(seed_args, &[]).await
+    }
+
+    /// [`World::start`] with moto settings (see `moto::Moto::start_with`).
+    pub async fn start_with_moto_env(seed_args: &[&str], env: &[(&str, &str)]) -> World {
+        let moto = moto::Moto::start_with(env).await.expect("moto starts");
         let manifest = moto.seed(seed_args).await.expect("seed succeeds");
         let proxy = aws_proxy::AwsProxy::start(&moto.url()).await;
         let port = PortFake::start().await;
