@@ -19,7 +19,7 @@
 //!
 //! ```text
 //! cli                      the command line, one file per subcommand
-//! daemon        tools      the long-running mode │ offline validate / map
+//! daemon        tools      the long-running mode, actions │ offline validate / map
 //! resync                   one run: orchestration over both edges, deletion policy
 //! aws           port       the two edges, blind to each other
 //! mapping                  the mapping engine (pure: JQ and the port app config)
@@ -36,7 +36,8 @@
 //!   into one assumed-role SDK config per account; `regions` discovers enabled regions;
 //!   `collect` plans the (kind, account, region) units of a run under each resource's
 //!   `regionPolicy` and lists them into one bounded stream of pages; `kinds` is the registry
-//!   of kind descriptors, one file per `AWS::X::Y` kind grouped by service.
+//!   of kind descriptors, one file per `AWS::X::Y` kind grouped by service; `provision`
+//!   creates accounts in the organization.
 //! - [`port`]: every Port route: the REST client (token cache, Ocean User-Agent, retries),
 //!   integration bootstrap and resync state, the bulk loader, the owned-entity listing and
 //!   bulk delete, the resync request.
@@ -44,8 +45,10 @@
 //!   loader, reconciliation *policy* (what may be deleted, never after a failed part that
 //!   could have produced it), the report and its outcome.
 //! - [`daemon`]: the long-running mode: triggers (POLLING, scheduled interval, WEBHOOK)
-//!   feeding one runner that never runs two resyncs at once, and the HTTP surface (health,
-//!   metrics, `POST /resync`).
+//!   feeding one runner that never runs two resyncs at once, the HTTP surface (health,
+//!   metrics, `POST /resync`), and the Port self-service actions it serves
+//!   (`daemon::actions`, one file per action: "create an AWS account" drives
+//!   `aws::provision` and reports on the run through `port::runs`).
 //! - [`tools`]: offline `validate` and `map` over a mapping.
 //! - [`cli`]: the command line (`sail`, `validate`, `map`, `version`); `src/main.rs` only
 //!   calls [`cli::main`].
