@@ -14,7 +14,7 @@ use serde_json::{Map, Value};
 use super::epoch_time;
 use crate::aws::AwsError;
 
-kinds![project];
+kinds![project, build_run];
 
 /// The most names or ids `BatchGetProjects` and `BatchGetBuilds` take, and aws-v3's batch
 /// size for both kinds: a listing page (≤100 on AWS) is described in chunks of this size.
