@@ -4786,3 +4786,684 @@ async fn ec2_instance_items_have_every_key_aws_v3_gives_for_the_same_moto_state(
     let e = w.port.entity("instanceItem", &id).unwrap();
     assert_eq!(e["properties"]["status"], "ok");
 }
+
+/// A world with one CodeBuild project `zinc-build` in eu-west-1 of the management account
+/// (GitHub source, S3 artifacts, a Linux environment with one variable, 30/120-minute
+/// timeouts, two tags; created through the SDK against moto) and the mapping of
+/// `resources/kinds/<example>.yml` listed in eu-west-1, with its blueprint. `members` is the
+/// number of member accounts beside the management one. Returns the world and the
+/// project's ARN.
+async fn world_with_a_codebuild_project(members: &str, example: &str) -> (World, String) {
+    let w = World::start(&[
+        "--members",
+        members,
+        "--instances-per-region",
+        "0",
+        "--clusters-per-region",
+        "0",
+        "--buckets-per-account",
+        "0",
+    ])
+    .await;
+    let config = moto_config(&w.moto.url(), "eu-west-1").await;
+    use aws_sdk_codebuild::types::{
+        ArtifactsType, ComputeType, EnvironmentType, EnvironmentVariable, ProjectArtifacts,
+        ProjectEnvironment, ProjectSource, SourceType, Tag,
+    };
+    let arn = aws_sdk_codebuild::Client::new(&config)
+        .create_project()
+        .name("zinc-build")
+        .description("builds zinc")
+        .source(
+            ProjectSource::builder()
+                .r#type(SourceType::Github)
+                .location("https://github.com/example/zinc.git")
+                .git_clone_depth(1)
+                .build()
+                .unwrap(),
+        )
+        .artifacts(
+            ProjectArtifacts::builder()
+                .r#type(ArtifactsType::S3)
+                .location("zinc-artifacts")
+                .build()
+                .unwrap(),
+        )
+        .environment(
+            ProjectEnvironment::builder()
+                .r#type(EnvironmentType::LinuxContainer)
+                .image("aws/codebuild/amazonlinux2-x86_64-standard:5.0")
+                .compute_type(ComputeType::BuildGeneral1Small)
+                .environment_variables(
+                    EnvironmentVariable::builder()
+                        .name("STAGE")
+                        .value("prod")
+                        .build()
+                        .unwrap(),
+                )
+                .build()
+                .unwrap(),
+        )
+        .service_role(format!("arn:aws:iam::{MANAGEMENT}:role/zinc-build-role"))
+        .timeout_in_minutes(30)
+        .queued_timeout_in_minutes(120)
+        .tags(Tag::builder().key("team").value("platform").build())
+        .tags(Tag::builder().key("tier").value("ci").build())
+        .send()
+        .await
+        .unwrap()
+        .project
+        .unwrap()
+        .arn
+        .unwrap();
+    seed_kind_example(&w, example);
+    (w, arn)
+}
+
+/// Seeds the user example of a kind, `resources/kinds/<example>.yml` with its blueprint
+/// `resources/kinds/<example>.blueprint.json`, each resource listed in eu-west-1 only.
+fn seed_kind_example(w: &World, example: &str) {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/resources/kinds");
+    w.port.put_blueprint(
+        serde_json::from_str(
+            &std::fs::read_to_string(format!("{dir}/{example}.blueprint.json")).unwrap(),
+        )
+        .unwrap(),
+    );
+    let mut config: Value =
+        serde_yaml::from_str(&std::fs::read_to_string(format!("{dir}/{example}.yml")).unwrap())
+            .unwrap();
+    for r in config["resources"].as_array_mut().unwrap() {
+        r["selector"]["regionPolicy"] = json!({"allow": ["eu-west-1"]});
+    }
+    w.seed_integration(config);
+}
+
+/// `AWS::CodeBuild::Project` through the real binary (`GetProjectDetailsAction`, its only
+/// action): the raw item sent to Port is aws-v3's key for key — the declared keys moto
+/// returned, PascalCase in the model's order, nested values in CodeBuild's camelCase,
+/// `Created` RFC 3339, `Tags` as `[{key, value}]`, `__ExtraContext` `{AccountId, Region}`
+/// (no `__Region`/`__AccountId`, which aws-v3's example shows but its code never emits) —
+/// and the entity of aws-v3's example mapping is made of it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn codebuild_projects_have_the_aws_v3_shape() {
+    let (w, arn) = world_with_a_codebuild_project("1", "codebuild-project").await;
+    let run = run_binary(&["sail"], &w.env()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+
+    let examples = w.port.examples(IDENTIFIER, "AWS::CodeBuild::Project");
+    assert_eq!(examples.len(), 1, "{examples:#?}");
+    let item = &examples[0];
+    assert_eq!(
+        keys_in_order(item),
+        ["Type", "Properties", "__ExtraContext"],
+        "{item:#}"
+    );
+    assert_kind_shape(item);
+    let props = &item["Properties"];
+    let model_order = [
+        "Arn",
+        "Artifacts",
+        "AutoRetryLimit",
+        "Badge",
+        "BuildBatchConfig",
+        "Cache",
+        "ConcurrentBuildLimit",
+        "Created",
+        "Description",
+        "EncryptionKey",
+        "Environment",
+        "FileSystemLocations",
+        "LastModified",
+        "LogsConfig",
+        "Name",
+        "ProjectVisibility",
+        "PublicProjectAlias",
+        "QueuedTimeoutInMinutes",
+        "ResourceAccessRole",
+        "SecondaryArtifacts",
+        "SecondarySources",
+        "SecondarySourceVersions",
+        "ServiceRole",
+        "Source",
+        "SourceVersion",
+        "Tags",
+        "TimeoutInMinutes",
+        "VpcConfig",
+        "Webhook",
+    ];
+    let got = keys_in_order(props);
+    let mut expected: Vec<&str> = model_order.to_vec();
+    expected.retain(|k| got.iter().any(|g| g == k));
+    assert_eq!(
+        got, expected,
+        "declared keys only, in the model's order: {props:#}"
+    );
+    assert_eq!(props["Arn"], json!(arn));
+    assert_eq!(props["Name"], "zinc-build");
+    assert_eq!(props["Description"], "builds zinc");
+    assert_eq!(
+        props["ServiceRole"],
+        json!(format!("arn:aws:iam::{MANAGEMENT}:role/zinc-build-role"))
+    );
+    assert_eq!(props["TimeoutInMinutes"], 30);
+    assert_eq!(props["QueuedTimeoutInMinutes"], 120);
+    assert_eq!(props["Source"]["type"], "GITHUB");
+    assert_eq!(
+        props["Source"]["location"],
+        "https://github.com/example/zinc.git"
+    );
+    assert_eq!(props["Source"]["gitCloneDepth"], 1);
+    assert_eq!(
+        props["Artifacts"],
+        json!({"type": "S3", "location": "zinc-artifacts"})
+    );
+    assert_eq!(
+        props["Environment"]["environmentVariables"],
+        json!([{"name": "STAGE", "value": "prod"}])
+    );
+    assert_eq!(
+        props["Tags"],
+        json!([{"key": "team", "value": "platform"}, {"key": "tier", "value": "ci"}])
+    );
+    let created = props["Created"].as_str().unwrap();
+    assert!(
+        created.ends_with('Z') && created.contains('T'),
+        "RFC 3339: {created}"
+    );
+    assert_eq!(
+        item["__ExtraContext"],
+        json!({"AccountId": MANAGEMENT, "Region": "eu-west-1"})
+    );
+    assert_eq!(w.proxy.hits("BatchGetProjects"), 1);
+
+    let e = w.port.entity("codeBuildProject", &arn).unwrap();
+    assert_eq!(e["properties"]["name"], "zinc-build");
+    assert_eq!(e["properties"]["timeoutInMinutes"], 30);
+    assert_eq!(e["properties"]["created"], json!(created));
+    assert_eq!(e["relations"]["account"], MANAGEMENT);
+}
+
+/// What AWS sends that moto does not, answered by the proxy with canned CodeBuild bodies
+/// written from the API reference: `ListProjects` in two pages (every page is listed), and
+/// `BatchGetProjects` with epoch-second timestamps (top-level and `Webhook`'s, RFC 3339 as
+/// aws-v3 writes them), `null` members (absent), a key aws-v3's model does not declare
+/// (dropped) and a project deleted since the listing under `projectsNotFound` (left out, as
+/// aws-v3 does).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn codebuild_projects_are_paged_to_the_end_with_epoch_timestamps_as_rfc3339() {
+    // The management account alone, so that both canned pages answer its one listing.
+    let (w, arn) = world_with_a_codebuild_project("0", "codebuild-project").await;
+    let arn_of = |n: &str| format!("arn:aws:codebuild:eu-west-1:{MANAGEMENT}:project/{n}");
+    for body in [
+        json!({"projects": ["zinc-build"], "nextToken": "page-2"}),
+        json!({"projects": ["copper-build", "gone-build"]}),
+    ] {
+        w.proxy.add_rule(Rule {
+            action: "ListProjects".into(),
+            body: Some(body.to_string()),
+            times: 1,
+            ..Default::default()
+        });
+    }
+    // The raw examples sent to Port mask `lastModifiedSecret` (its name says "secret"), so
+    // the entity carries it to show the item's value.
+    let mut blueprint: Value = serde_json::from_str(include_str!(
+        "../resources/kinds/codebuild-project.blueprint.json"
+    ))
+    .unwrap();
+    blueprint["schema"]["properties"]["webhookSecretModified"] = json!({"type": "string"});
+    w.port.put_blueprint(blueprint);
+    let mut config: Value =
+        serde_yaml::from_str(include_str!("../resources/kinds/codebuild-project.yml")).unwrap();
+    let resource = &mut config["resources"][0];
+    resource["selector"]["regionPolicy"] = json!({"allow": ["eu-west-1"]});
+    resource["port"]["entity"]["mappings"]["properties"]["webhookSecretModified"] =
+        json!(".Properties.Webhook.lastModifiedSecret");
+    w.seed_integration(config);
+    // The first page's project comes from moto; the second page's from this canned answer.
+    w.proxy.add_rule(Rule {
+        action: "BatchGetProjects".into(),
+        skip: 1,
+        body: Some(
+            json!({
+                "projects": [{
+                    "name": "copper-build", "arn": arn_of("copper-build"),
+                    "description": null,
+                    "source": {"type": "CODECOMMIT", "location": "https://git-codecommit/copper",
+                        "buildspec": null},
+                    "created": 1703123456.789, "lastModified": 1703123457,
+                    "webhook": {"url": "https://codebuild/webhooks?1", "branchFilter": "main",
+                        "lastModifiedSecret": 1703123458.25, "filterGroups": [[{"type": "EVENT", "pattern": "PUSH"}]]},
+                    "projectVisibility": "PRIVATE", "concurrentBuildLimit": 2,
+                    "autoRetryLimit": 0, "tags": [],
+                    "someFutureMember": {"x": 1},
+                }],
+                "projectsNotFound": ["gone-build"],
+            })
+            .to_string(),
+        ),
+        times: 1,
+        ..Default::default()
+    });
+    let run = run_binary(&["sail"], &w.env()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(w.proxy.hits("ListProjects"), 2);
+    assert_eq!(w.proxy.hits("BatchGetProjects"), 2);
+
+    let mut examples = w.port.examples(IDENTIFIER, "AWS::CodeBuild::Project");
+    examples.sort_by_key(|e| e["Properties"]["Name"].as_str().unwrap().to_string());
+    assert_eq!(examples.len(), 2, "{examples:#?}");
+    assert_eq!(
+        examples[0]["Properties"],
+        json!({
+            "Arn": arn_of("copper-build"),
+            "AutoRetryLimit": 0,
+            "ConcurrentBuildLimit": 2,
+            "Created": "2023-12-21T01:50:56.789000Z",
+            "LastModified": "2023-12-21T01:50:57Z",
+            "Name": "copper-build",
+            "ProjectVisibility": "PRIVATE",
+            "Source": {"type": "CODECOMMIT", "location": "https://git-codecommit/copper"},
+            "Tags": [],
+            "Webhook": {"url": "https://codebuild/webhooks?1", "branchFilter": "main",
+                "lastModifiedSecret": "********",
+                "filterGroups": [[{"type": "EVENT", "pattern": "PUSH"}]]},
+        })
+    );
+    assert_eq!(
+        keys_in_order(&examples[0]["Properties"]),
+        [
+            "Arn",
+            "AutoRetryLimit",
+            "ConcurrentBuildLimit",
+            "Created",
+            "LastModified",
+            "Name",
+            "ProjectVisibility",
+            "Source",
+            "Tags",
+            "Webhook"
+        ]
+    );
+    assert_eq!(examples[1]["Properties"]["Arn"], json!(arn));
+    let copper = w
+        .port
+        .entity("codeBuildProject", &arn_of("copper-build"))
+        .unwrap();
+    assert_eq!(
+        copper["properties"]["webhookSecretModified"],
+        "2023-12-21T01:50:58.250000Z"
+    );
+    assert_eq!(
+        copper["properties"]["created"],
+        "2023-12-21T01:50:56.789000Z"
+    );
+    assert!(
+        w.port
+            .entity("codeBuildProject", &arn_of("gone-build"))
+            .is_none()
+    );
+}
+
+/// A failed `ListProjects` fails the unit: the run ends partial (exit 3), nothing is
+/// described, and the project entity a previous run made is kept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn codebuild_project_a_failed_list_projects_fails_the_unit() {
+    let (w, arn) = world_with_a_codebuild_project("1", "codebuild-project").await;
+    a_failed_listing_fails_the_unit(
+        &w,
+        ListingFailure {
+            operation: "codebuild:ListProjects",
+            code: "InternalServerException",
+            not_called: Some("BatchGetProjects"),
+            kept: ("codeBuildProject", &arn),
+        },
+    )
+    .await;
+}
+
+/// A failed `BatchGetProjects` fails the unit too: aws-v3 builds a project's item from that
+/// call alone and would emit nothing, so the project entity of the last run would be
+/// deleted as if the project were gone; here the run is partial and the entity is kept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn codebuild_project_a_failed_batch_get_projects_fails_the_unit() {
+    let (w, arn) = world_with_a_codebuild_project("1", "codebuild-project").await;
+    a_failed_listing_fails_the_unit(
+        &w,
+        ListingFailure {
+            operation: "codebuild:BatchGetProjects",
+            code: "InternalServerException",
+            not_called: None,
+            kept: ("codeBuildProject", &arn),
+        },
+    )
+    .await;
+}
+
+/// [`world_with_a_codebuild_project`] with the `AWS::CodeBuild::BuildRun` mapping of
+/// `resources/kinds/codebuild-build-run.yml` and two builds of the project started through
+/// the SDK against moto. Returns the world and the build ids, oldest first.
+async fn world_with_codebuild_builds(members: &str) -> (World, Vec<String>) {
+    let (w, _) = world_with_a_codebuild_project(members, "codebuild-build-run").await;
+    let config = moto_config(&w.moto.url(), "eu-west-1").await;
+    let codebuild = aws_sdk_codebuild::Client::new(&config);
+    let mut ids = Vec::new();
+    for version in ["main", "v2"] {
+        let build = codebuild
+            .start_build()
+            .project_name("zinc-build")
+            .source_version(version)
+            .send()
+            .await
+            .unwrap();
+        ids.push(build.build_value().unwrap().id().unwrap().to_string());
+    }
+    (w, ids)
+}
+
+/// `AWS::CodeBuild::BuildRun` through the real binary (`ListBuildsAction` and
+/// `GetBuildDetailsAction`, both default): every build of the region (aws-v3's default,
+/// the whole retained history), each raw item aws-v3's key for key — the declared keys moto
+/// returned, PascalCase in the model's order, nested values in CodeBuild's camelCase,
+/// `StartTime`/`EndTime` and the phases' times RFC 3339, `__ExtraContext`
+/// `{AccountId, Region}` — and the entities of aws-v3's example mapping are made of them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn codebuild_build_runs_have_the_aws_v3_shape() {
+    let (w, ids) = world_with_codebuild_builds("1").await;
+    let run = run_binary(&["sail"], &w.env()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+
+    let mut examples = w.port.examples(IDENTIFIER, "AWS::CodeBuild::BuildRun");
+    examples.sort_by_key(|e| {
+        e["Properties"]["SourceVersion"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    });
+    assert_eq!(examples.len(), 2, "{examples:#?}");
+    let model_order = [
+        "Arn",
+        "Artifacts",
+        "AutoRetryConfig",
+        "BuildBatchArn",
+        "BuildComplete",
+        "BuildNumber",
+        "BuildStatus",
+        "Cache",
+        "CurrentPhase",
+        "DebugSession",
+        "EncryptionKey",
+        "EndTime",
+        "Environment",
+        "ExportedEnvironmentVariables",
+        "FileSystemLocations",
+        "Id",
+        "Initiator",
+        "Logs",
+        "NetworkInterface",
+        "Phases",
+        "ProjectName",
+        "QueuedTimeoutInMinutes",
+        "ReportArns",
+        "ResolvedSourceVersion",
+        "SecondaryArtifacts",
+        "SecondarySources",
+        "SecondarySourceVersions",
+        "ServiceRole",
+        "Source",
+        "SourceVersion",
+        "StartTime",
+        "TimeoutInMinutes",
+        "VpcConfig",
+    ];
+    let rfc3339 = |v: &Value| {
+        v.as_str()
+            .is_some_and(|t| t.ends_with('Z') && t.contains('T'))
+    };
+    for (item, (id, version)) in examples.iter().zip(ids.iter().zip(["main", "v2"])) {
+        assert_eq!(
+            keys_in_order(item),
+            ["Type", "Properties", "__ExtraContext"],
+            "{item:#}"
+        );
+        assert_kind_shape(item);
+        let props = &item["Properties"];
+        let got = keys_in_order(props);
+        let mut expected: Vec<&str> = model_order.to_vec();
+        expected.retain(|k| got.iter().any(|g| g == k));
+        assert_eq!(
+            got, expected,
+            "declared keys only, in the model's order: {props:#}"
+        );
+        assert_eq!(props["Id"], json!(id));
+        assert_eq!(
+            props["Arn"],
+            json!(format!(
+                "arn:aws:codebuild:eu-west-1:{MANAGEMENT}:build/{id}"
+            ))
+        );
+        assert_eq!(props["ProjectName"], "zinc-build");
+        assert_eq!(props["SourceVersion"], version);
+        assert_eq!(props["BuildStatus"], "SUCCEEDED");
+        assert_eq!(props["CurrentPhase"], "COMPLETED");
+        assert!(rfc3339(&props["StartTime"]), "{props:#}");
+        assert!(rfc3339(&props["EndTime"]), "{props:#}");
+        let phases = props["Phases"].as_array().unwrap();
+        assert_eq!(phases[0]["phaseType"], "SUBMITTED");
+        assert!(
+            phases
+                .iter()
+                .all(|p| rfc3339(&p["startTime"]) && p.get("endTime").is_none_or(rfc3339)),
+            "{phases:#?}"
+        );
+        assert_eq!(
+            item["__ExtraContext"],
+            json!({"AccountId": MANAGEMENT, "Region": "eu-west-1"})
+        );
+        let e = w.port.entity("codeBuildBuildRun", id).unwrap();
+        assert_eq!(e["properties"]["projectName"], "zinc-build");
+        assert_eq!(e["properties"]["buildStatus"], "SUCCEEDED");
+        assert_eq!(e["properties"]["startTime"], props["StartTime"]);
+        assert_eq!(
+            e["title"],
+            json!(format!("zinc-build - Build {}", props["BuildNumber"]))
+        );
+        assert_eq!(e["relations"]["account"], MANAGEMENT);
+    }
+    // Both builds in one BatchGetBuilds: one call per batch of up to 100 ids.
+    assert_eq!(w.proxy.hits("BatchGetBuilds"), 1);
+}
+
+/// The whole retained history, paged to the end, with what AWS sends that moto does not,
+/// answered by the proxy with canned CodeBuild bodies written from the API reference:
+/// `ListBuilds` in two pages (moto's two builds, then two more), and for the second page a
+/// `BatchGetBuilds` with epoch-second timestamps (top-level and the phases', RFC 3339 as
+/// aws-v3 writes them), `null` members (absent), a key aws-v3's model does not declare
+/// (dropped) and a build deleted since the listing under `buildsNotFound` (left out).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn codebuild_build_runs_are_the_whole_history_paged_to_the_end_with_rfc3339_times() {
+    // The management account alone, so that both canned pages answer its one listing.
+    let (w, ids) = world_with_codebuild_builds("0").await;
+    for body in [
+        json!({"ids": ids, "nextToken": "page-2"}),
+        json!({"ids": ["copper-build:0001", "copper-build:0000"]}),
+    ] {
+        w.proxy.add_rule(Rule {
+            action: "ListBuilds".into(),
+            body: Some(body.to_string()),
+            times: 1,
+            ..Default::default()
+        });
+    }
+    let copper_arn = format!("arn:aws:codebuild:eu-west-1:{MANAGEMENT}:build/copper-build:0001");
+    w.proxy.add_rule(Rule {
+        action: "BatchGetBuilds".into(),
+        skip: 1,
+        body: Some(
+            json!({
+                "builds": [{
+                    "id": "copper-build:0001", "arn": copper_arn, "buildNumber": 7,
+                    "startTime": 1703123456.789, "endTime": 1703123517,
+                    "currentPhase": "COMPLETED", "buildStatus": "FAILED",
+                    "projectName": "copper-build", "resolvedSourceVersion": null,
+                    "phases": [
+                        {"phaseType": "SUBMITTED", "phaseStatus": "SUCCEEDED",
+                            "startTime": 1703123456.789, "endTime": 1703123457.5,
+                            "durationInSeconds": 0},
+                        {"phaseType": "BUILD", "phaseStatus": "FAILED",
+                            "startTime": 1703123457.5, "endTime": 1703123517,
+                            "durationInSeconds": 59,
+                            "contexts": [{"statusCode": "COMMAND_EXECUTION_ERROR", "message": "exit 1"}]},
+                        {"phaseType": "COMPLETED", "startTime": 1703123517},
+                    ],
+                    "buildComplete": true, "initiator": "codepipeline/zinc",
+                    "reportArns": [], "someFutureMember": {"x": 1},
+                }],
+                "buildsNotFound": ["copper-build:0000"],
+            })
+            .to_string(),
+        ),
+        times: 1,
+        ..Default::default()
+    });
+    let run = run_binary(&["sail"], &w.env()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(w.proxy.hits("ListBuilds"), 2);
+    assert_eq!(w.proxy.hits("BatchGetBuilds"), 2);
+
+    let examples = w.port.examples(IDENTIFIER, "AWS::CodeBuild::BuildRun");
+    let got: BTreeSet<&str> = examples
+        .iter()
+        .map(|e| e["Properties"]["Id"].as_str().unwrap())
+        .collect();
+    let want: BTreeSet<&str> = [ids[0].as_str(), ids[1].as_str(), "copper-build:0001"].into();
+    assert_eq!(got, want, "every page; the build not found left out");
+    let copper = examples
+        .iter()
+        .find(|e| e["Properties"]["Id"] == "copper-build:0001")
+        .unwrap();
+    assert_eq!(
+        copper["Properties"],
+        json!({
+            "Arn": copper_arn,
+            "BuildComplete": true,
+            "BuildNumber": 7,
+            "BuildStatus": "FAILED",
+            "CurrentPhase": "COMPLETED",
+            "EndTime": "2023-12-21T01:51:57Z",
+            "Id": "copper-build:0001",
+            "Initiator": "codepipeline/zinc",
+            "Phases": [
+                {"phaseType": "SUBMITTED", "phaseStatus": "SUCCEEDED",
+                    "startTime": "2023-12-21T01:50:56.789000Z",
+                    "endTime": "2023-12-21T01:50:57.500000Z", "durationInSeconds": 0},
+                {"phaseType": "BUILD", "phaseStatus": "FAILED",
+                    "startTime": "2023-12-21T01:50:57.500000Z", "endTime": "2023-12-21T01:51:57Z",
+                    "durationInSeconds": 59,
+                    "contexts": [{"statusCode": "COMMAND_EXECUTION_ERROR", "message": "exit 1"}]},
+                {"phaseType": "COMPLETED", "startTime": "2023-12-21T01:51:57Z"},
+            ],
+            "ProjectName": "copper-build",
+            "ReportArns": [],
+            "StartTime": "2023-12-21T01:50:56.789000Z",
+        })
+    );
+    assert_eq!(
+        keys_in_order(&copper["Properties"]),
+        [
+            "Arn",
+            "BuildComplete",
+            "BuildNumber",
+            "BuildStatus",
+            "CurrentPhase",
+            "EndTime",
+            "Id",
+            "Initiator",
+            "Phases",
+            "ProjectName",
+            "ReportArns",
+            "StartTime"
+        ]
+    );
+    assert!(
+        w.port
+            .entity("codeBuildBuildRun", "copper-build:0001")
+            .is_some()
+    );
+    assert!(
+        w.port
+            .entity("codeBuildBuildRun", "copper-build:0000")
+            .is_none()
+    );
+    for id in &ids {
+        assert!(w.port.entity("codeBuildBuildRun", id).is_some());
+    }
+}
+
+/// A failed `BatchGetBuilds` does not fail the unit (aws-v3 logs it and goes on): each
+/// build is sent with its `Id` only (what aws-v3's `ListBuildsAction` gives), the run is
+/// complete, and the failure is logged as an enrichment failure naming the account,
+/// region, kind and action.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn codebuild_build_run_a_failed_batch_get_builds_keeps_the_build_id_only() {
+    let (w, ids) = world_with_codebuild_builds("1").await;
+    w.proxy.add_rule(Rule {
+        action: "BatchGetBuilds".into(),
+        status: 400,
+        code: "AccessDeniedException".into(),
+        times: 10_000,
+        ..Default::default()
+    });
+    let run = run_binary(&["sail"], &w.env()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(w.proxy.hits("BatchGetBuilds") >= 1);
+    let mut examples = w.port.examples(IDENTIFIER, "AWS::CodeBuild::BuildRun");
+    examples.sort_by_key(|e| e["Properties"]["Id"].as_str().unwrap().to_string());
+    let mut want: Vec<Value> = ids
+        .iter()
+        .map(|id| {
+            json!({
+                "Type": "AWS::CodeBuild::BuildRun",
+                "Properties": {"Id": id},
+                "__ExtraContext": {"AccountId": MANAGEMENT, "Region": "eu-west-1"},
+            })
+        })
+        .collect();
+    want.sort_by_key(|e| e["Properties"]["Id"].as_str().unwrap().to_string());
+    assert_eq!(examples, want);
+    for id in &ids {
+        assert!(w.port.entity("codeBuildBuildRun", id).is_some(), "{id}");
+    }
+    let warning = run
+        .stderr
+        .lines()
+        .find(|l| l.contains("enrichment call failed"))
+        .unwrap_or_else(|| panic!("no warning in:\n{}", run.stderr));
+    for needle in [
+        MANAGEMENT,
+        "eu-west-1",
+        "AWS::CodeBuild::BuildRun",
+        "GetBuildDetailsAction",
+        "AccessDenied",
+    ] {
+        assert!(warning.contains(needle), "{needle} in {warning}");
+    }
+}
+
+/// A failed `ListBuilds` fails the unit: the run ends partial (exit 3), nothing is
+/// described, and the build entity a previous run made is kept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn codebuild_build_run_a_failed_list_builds_fails_the_unit() {
+    let (w, ids) = world_with_codebuild_builds("1").await;
+    a_failed_listing_fails_the_unit(
+        &w,
+        ListingFailure {
+            operation: "codebuild:ListBuilds",
+            code: "InternalServerException",
+            not_called: Some("BatchGetBuilds"),
+            kept: ("codeBuildBuildRun", &ids[0]),
+        },
+    )
+    .await;
+}

@@ -315,20 +315,16 @@ async fn entity_failures_and_unsupported_kinds_make_the_run_partial() {
     // Port rejects each bucket on its own (207): creationDate must be a date-time.
     config["resources"][1]["port"]["entity"]["mappings"]["properties"]["creationDate"] =
         json!("\"yesterday\"");
-    // A kind aws-v3 has but this version does not.
+    // A kind this version does not support.
     config["resources"]
         .as_array_mut()
         .unwrap()
-        .push(json!({"kind": "AWS::CodeBuild::Project", "selector": {"query": "true"},
+        .push(json!({"kind": "AWS::NoSuch::Kind", "selector": {"query": "true"},
                      "port": {"entity": {"mappings": {"identifier": ".Properties.Arn", "blueprint": "\"codebuildProject\""}}}}));
     w.seed_integration(config);
     let run = run_binary(&["sail", "--once"], &w.env()).await;
     assert_eq!(run.code, 3, "{}", run.stderr);
-    assert!(
-        run.stderr.contains("AWS::CodeBuild::Project"),
-        "{}",
-        run.stderr
-    );
+    assert!(run.stderr.contains("AWS::NoSuch::Kind"), "{}", run.stderr);
     assert!(run.stderr.contains("noSuchBlueprint"), "{}", run.stderr);
     let summary = summary(&run.stderr);
     let clusters = w.manifest["clusters"]

@@ -334,6 +334,23 @@ class Seeder:
         # moto 5.2.5's ListClusters (v1), which AWS::MSK::Cluster lists with as aws-v3 does,
         # answers serverless clusters too.
         record("AWS::MSK::Cluster", msks["ClusterArn"])
+
+        codebuild = c("codebuild")
+        project = codebuild.create_project(
+            name=f"{name}-build",
+            source={"type": "GITHUB", "location": "https://github.com/example/app.git"},
+            artifacts={"type": "NO_ARTIFACTS"},
+            environment={
+                "type": "LINUX_CONTAINER",
+                "image": "aws/codebuild/amazonlinux2-x86_64-standard:5.0",
+                "computeType": "BUILD_GENERAL1_SMALL",
+            },
+            serviceRole=f"arn:aws:iam::{acct}:role/{name}-build",
+            tags=[{"key": "Team", "value": "platform"}],
+        )["project"]
+        record("AWS::CodeBuild::Project", project["arn"])
+        build = codebuild.start_build(projectName=f"{name}-build")["build"]
+        record("AWS::CodeBuild::BuildRun", build["id"])
         seeded.extend(self.listed_by_aws(creds, acct))
         return seeded
 

@@ -279,7 +279,7 @@ mod tests {
         r[2]["port"]["entity"]["mappings"]["properties"]["colour"] = json!(".x");
         r[1]["port"]["entity"]["mappings"]["relations"]["owner"] = json!(".y");
         r[3]["port"]["entity"]["mappings"]["blueprint"] = json!("\"nope\"");
-        r[0]["kind"] = json!("AWS::CodeBuild::Project");
+        r[0]["kind"] = json!("AWS::NoSuch::Kind");
         let f = mapping(&config, &defaults::blueprints(), CompileOptions::default());
         let text: Vec<String> = f.iter().map(|f| f.to_string()).collect();
         let has = |needle: &str| text.iter().any(|t| t.contains(needle));
@@ -293,10 +293,7 @@ mod tests {
             "{text:#?}"
         );
         assert!(has("blueprint \"nope\" does not exist"), "{text:#?}");
-        assert!(
-            has("resources[0] (AWS::CodeBuild::Project) kind"),
-            "{text:#?}"
-        );
+        assert!(has("resources[0] (AWS::NoSuch::Kind) kind"), "{text:#?}");
         assert_eq!(f.len(), 5, "{text:#?}");
     }
 }

@@ -421,6 +421,10 @@ const KIND_OF_OPERATION: &[(&str, &str)] = &[
     ),
     ("kafka:ListClusters", "AWS::MSK::Cluster"),
     ("kafka:ListClustersV2", "AWS::MSK::ServerlessCluster"),
+    ("codebuild:ListProjects", "AWS::CodeBuild::Project"),
+    ("codebuild:BatchGetProjects", "AWS::CodeBuild::Project"),
+    ("codebuild:ListBuilds", "AWS::CodeBuild::BuildRun"),
+    ("codebuild:BatchGetBuilds", "AWS::CodeBuild::BuildRun"),
 ];
 
 /// The kind of a service whose every operation belongs to one kind.

@@ -103,6 +103,7 @@ macro_rules! kinds {
 
 mod account;
 mod attributes;
+mod codebuild;
 mod dynamodb;
 mod ec2;
 mod ecr;
@@ -160,6 +161,7 @@ static REGISTRY: &[&[Kind]] = &[
     elasticache::KINDS,
     memorydb::KINDS,
     msk::KINDS,
+    codebuild::KINDS,
 ];
 
 /// Every supported kind.
