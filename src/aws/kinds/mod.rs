@@ -115,6 +115,7 @@ mod msk;
 mod organizations;
 mod rds;
 mod s3;
+mod ses;
 mod sns;
 mod sqs;
 
@@ -160,6 +161,7 @@ static REGISTRY: &[&[Kind]] = &[
     elasticache::KINDS,
     memorydb::KINDS,
     msk::KINDS,
+    ses::KINDS,
 ];
 
 /// Every supported kind.
