@@ -5156,3 +5156,216 @@ async fn ses_email_identity_a_failed_list_email_identities_fails_the_unit() {
     )
     .await;
 }
+
+/// A world for `AWS::SES::ConfigurationSet` (`sesConfigurationSet` entities by
+/// `ConfigurationSetName`) with a configuration set `zinc-set` created through the SDK
+/// against moto.
+async fn world_with_a_ses_configuration_set() -> World {
+    let w = world_for_ses(
+        "AWS::SES::ConfigurationSet",
+        "sesConfigurationSet",
+        "ConfigurationSetName",
+    )
+    .await;
+    sesv2_client(&w)
+        .await
+        .create_configuration_set()
+        .configuration_set_name("zinc-set")
+        .send()
+        .await
+        .unwrap();
+    w
+}
+
+/// `GetConfigurationSet` as SES answers it (written from the SES v2 API reference, with
+/// `ReputationOptions.LastFreshStart` in epoch seconds as on the wire), plus a member sent
+/// as `null` and one aws-v3's model does not declare. moto 5.2.5 answers this call with
+/// `SendingOptions.SendingEnabled` as an object (`{"SendingEnabled": {…}}`), which the SDK
+/// rejects, so the proxy answers it with this body instead.
+fn ses_configuration_set_answer() -> Value {
+    json!({
+        "ConfigurationSetName": "zinc-set",
+        "TrackingOptions": {"CustomRedirectDomain": "track.zinc.example.com", "HttpsPolicy": "REQUIRE"},
+        "DeliveryOptions": {"TlsPolicy": "REQUIRE", "SendingPoolName": "zinc-pool", "MaxDeliverySeconds": 600},
+        "ReputationOptions": {"ReputationMetricsEnabled": true, "LastFreshStart": 1705314600.25},
+        "SendingOptions": {"SendingEnabled": true},
+        "Tags": [{"Key": "team", "Value": "platform"}],
+        "SuppressionOptions": {"SuppressedReasons": ["BOUNCE", "COMPLAINT"]},
+        "VdmOptions": {
+            "DashboardOptions": {"EngagementMetrics": "ENABLED"},
+            "GuardianOptions": {"OptimizedSharedDelivery": null},
+        },
+        "ArchivingOptions": {"ArchiveArn": "arn:aws:ses:eu-west-1:123456789012:mailmanager-archive/a-1"},
+        "NotDeclared": {"Dropped": true},
+    })
+}
+
+/// `AWS::SES::ConfigurationSet` through the real binary: listed only in aws-v3's SES
+/// regions (eu-west-1 here; cn-north-1, allowed and enabled, is never called), one
+/// `GetConfigurationSet` per set, and the raw item aws-v3's key for key — the listed name
+/// with the answer over it, aws-v3's 9 declared keys in its model's order (undeclared ones
+/// dropped), nested option objects as SES sent them without their `null` members,
+/// `LastFreshStart` as RFC 3339. The kind has no optional action. `GetConfigurationSet` is
+/// answered by the proxy ([`ses_configuration_set_answer`]: moto's answer is malformed).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ses_configuration_sets_have_the_aws_v3_shape_in_aws_v3_s_regions_only() {
+    let w = world_with_a_ses_configuration_set().await;
+    w.proxy.add_rule(Rule {
+        action: "GetConfigurationSet".into(),
+        times: 10_000,
+        body: Some(ses_configuration_set_answer().to_string()),
+        ..Default::default()
+    });
+    let run = run_binary(&["sail"], &w.env()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+
+    let items = items_of(&w, "sesConfigurationSet");
+    assert_eq!(items.keys().collect::<Vec<_>>(), ["zinc-set"], "{items:#?}");
+    let item = &items["zinc-set"];
+    assert_eq!(
+        keys(item),
+        keys(&example("ses-configuration-set")),
+        "{item:#}"
+    );
+    assert_kind_shape(item);
+    assert_eq!(
+        item,
+        &json!({
+            "Type": "AWS::SES::ConfigurationSet",
+            "Properties": {
+                "ConfigurationSetName": "zinc-set",
+                "TrackingOptions": {"CustomRedirectDomain": "track.zinc.example.com", "HttpsPolicy": "REQUIRE"},
+                "DeliveryOptions": {"TlsPolicy": "REQUIRE", "SendingPoolName": "zinc-pool", "MaxDeliverySeconds": 600},
+                "ReputationOptions": {"ReputationMetricsEnabled": true, "LastFreshStart": "2024-01-15T10:30:00.250000Z"},
+                "SendingOptions": {"SendingEnabled": true},
+                "Tags": [{"Key": "team", "Value": "platform"}],
+                "SuppressionOptions": {"SuppressedReasons": ["BOUNCE", "COMPLAINT"]},
+                "VdmOptions": {
+                    "DashboardOptions": {"EngagementMetrics": "ENABLED"},
+                    "GuardianOptions": {},
+                },
+                "ArchivingOptions": {"ArchiveArn": "arn:aws:ses:eu-west-1:123456789012:mailmanager-archive/a-1"},
+            },
+            "__ExtraContext": {"AccountId": MANAGEMENT, "Region": "eu-west-1"},
+        })
+    );
+    let order: Vec<&str> = item["Properties"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        order,
+        [
+            "ConfigurationSetName",
+            "TrackingOptions",
+            "DeliveryOptions",
+            "ReputationOptions",
+            "SendingOptions",
+            "Tags",
+            "SuppressionOptions",
+            "VdmOptions",
+            "ArchivingOptions",
+        ]
+    );
+
+    // Listed in eu-west-1 of each account, never in cn-north-1.
+    let calls = w.proxy.calls();
+    let regions: BTreeSet<&str> = calls
+        .iter()
+        .filter(|c| c.service == "ses")
+        .map(|c| c.region.as_str())
+        .collect();
+    assert_eq!(regions, BTreeSet::from(["eu-west-1"]));
+    assert_eq!(w.proxy.hits("ListConfigurationSets"), 2);
+    assert_eq!(w.proxy.hits("GetConfigurationSet"), 1);
+}
+
+/// A failed `GetConfigurationSet` (HTTP 500) keeps the set as `{ConfigurationSetName}`
+/// (aws-v3's `ListConfigurationSetsAction` alone), the run complete, logged as an
+/// enrichment failure naming the account, region, kind and action.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ses_configuration_set_a_failed_get_configuration_set_keeps_the_name() {
+    let w = world_with_a_ses_configuration_set().await;
+    w.proxy.add_rule(Rule {
+        action: "GetConfigurationSet".into(),
+        status: 500,
+        code: "InternalFailure".into(),
+        times: 10_000,
+        ..Default::default()
+    });
+    let run = run_binary(&["sail"], &w.env()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let items = items_of(&w, "sesConfigurationSet");
+    assert_eq!(items.len(), 1, "{items:#?}");
+    assert_eq!(
+        items["zinc-set"]["Properties"],
+        json!({"ConfigurationSetName": "zinc-set"})
+    );
+    assert!(w.proxy.hits("GetConfigurationSet") >= 1);
+    let warning = run
+        .stderr
+        .lines()
+        .find(|l| l.contains("enrichment call failed") && l.contains("zinc-set"))
+        .unwrap_or_else(|| panic!("no warning in:\n{}", run.stderr));
+    for needle in [
+        MANAGEMENT,
+        "eu-west-1",
+        "AWS::SES::ConfigurationSet",
+        "GetConfigurationSetAction",
+    ] {
+        assert!(warning.contains(needle), "{needle} in {warning}");
+    }
+}
+
+/// More configuration sets than one `ListConfigurationSets` page holds (moto's pages hold
+/// 100): every page is listed, every set described once. `GetConfigurationSet` is answered
+/// by the proxy (moto's answer is malformed, see [`ses_configuration_set_answer`]) with a
+/// body without the name, so each item keeps its listed name.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ses_configuration_sets_are_paged_to_the_end() {
+    let w = world_with_a_ses_configuration_set().await;
+    let ses = sesv2_client(&w).await;
+    for i in 0..100 {
+        ses.create_configuration_set()
+            .configuration_set_name(format!("bulk-{i}"))
+            .send()
+            .await
+            .unwrap();
+    }
+    w.proxy.add_rule(Rule {
+        action: "GetConfigurationSet".into(),
+        times: 10_000,
+        body: Some(json!({"SendingOptions": {"SendingEnabled": true}}).to_string()),
+        ..Default::default()
+    });
+    let run = run_binary(&["sail"], &w.env()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let items = items_of(&w, "sesConfigurationSet");
+    assert_eq!(items.len(), 101);
+    assert_eq!(
+        items["bulk-99"]["Properties"],
+        json!({"ConfigurationSetName": "bulk-99", "SendingOptions": {"SendingEnabled": true}})
+    );
+    // Two pages in the management account, one in the member account.
+    assert_eq!(w.proxy.hits("ListConfigurationSets"), 3);
+    assert_eq!(w.proxy.hits("GetConfigurationSet"), 101);
+}
+
+/// A failed `ListConfigurationSets` fails the unit: exit 3, no `GetConfigurationSet` call,
+/// the previous run's entity kept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ses_configuration_set_a_failed_list_configuration_sets_fails_the_unit() {
+    let w = world_with_a_ses_configuration_set().await;
+    a_failed_listing_fails_the_unit(
+        &w,
+        ListingFailure {
+            operation: "ses:ListConfigurationSets",
+            code: "InternalFailure",
+            not_called: Some("GetConfigurationSet"),
+            kept: ("sesConfigurationSet", "zinc-set"),
+        },
+    )
+    .await;
+}

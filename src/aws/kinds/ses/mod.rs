@@ -14,7 +14,7 @@ use serde_json::{Map, Value};
 
 use super::{drop_nulls, epoch_time};
 
-kinds![email_identity];
+kinds![email_identity, configuration_set];
 
 /// aws-v3's `SES_SUPPORTED_REGIONS`: the only regions it lists SES kinds in.
 const REGIONS: &[&str] = &[
