@@ -4792,8 +4792,8 @@ async fn ec2_instance_items_have_every_key_aws_v3_gives_for_the_same_moto_state(
 /// `kind` making a `blueprint` entity per item (identified by `.Properties.<id>`, holding the
 /// whole raw item), allowed in eu-west-1 and cn-north-1: enabled in moto (its
 /// `DescribeRegions` reports it opted in) but not in aws-v3's SES region list, so never
-/// called.
-async fn world_for_ses(kind: &str, blueprint: &str, id: &str) -> World {
+/// called. `include` is its `includeActions`.
+async fn world_for_ses(kind: &str, blueprint: &str, id: &str, include: Value) -> World {
     let w = World::start(&[
         "--members",
         "1",
@@ -4815,6 +4815,7 @@ async fn world_for_ses(kind: &str, blueprint: &str, id: &str) -> World {
         "selector": {
             "query": "true",
             "regionPolicy": {"allow": ["eu-west-1", "cn-north-1"]},
+            "includeActions": include,
         },
         "port": {"entity": {"mappings": {
             "identifier": format!(".Properties.{id}"),
@@ -4848,9 +4849,15 @@ fn items_of(w: &World, blueprint: &str) -> std::collections::BTreeMap<String, Va
 /// A world for `AWS::SES::EmailIdentity` (`sesIdentity` entities by `IdentityName`) with a
 /// domain identity `zinc.example.com` (two tags, a sending policy) and an email address
 /// identity `ops@zinc.example.com` (configuration set `zinc-set`), created through the SDK
-/// against moto.
+/// against moto. The mapping names the kind's two (default) actions in `includeActions`.
 async fn world_with_ses_identities() -> World {
-    let w = world_for_ses("AWS::SES::EmailIdentity", "sesIdentity", "IdentityName").await;
+    let w = world_for_ses(
+        "AWS::SES::EmailIdentity",
+        "sesIdentity",
+        "IdentityName",
+        json!(["ListEmailIdentitiesAction", "GetEmailIdentityAction"]),
+    )
+    .await;
     use aws_sdk_sesv2::types::Tag;
     let ses = sesv2_client(&w).await;
     ses.create_email_identity()
@@ -4891,12 +4898,13 @@ const SES_POLICY: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allo
 /// entry with the `GetEmailIdentity` answer over it, aws-v3's declared keys in its model's
 /// order, members moto sends as `null` (`Tags`, `ConfigurationSetName`) absent as botocore
 /// drops them, `Policies` a map of documents. The kind has no optional action; its default
-/// ones may be named in `includeActions`.
+/// ones may be named in `includeActions` (accepted, not warned about as ignored).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ses_email_identities_have_the_aws_v3_shape_in_aws_v3_s_regions_only() {
     let w = world_with_ses_identities().await;
     let run = run_binary(&["sail"], &w.env()).await;
     assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(!run.stderr.contains("they are ignored"), "{}", run.stderr);
 
     let items = items_of(&w, "sesIdentity");
     assert_eq!(
@@ -5165,6 +5173,7 @@ async fn world_with_a_ses_configuration_set() -> World {
         "AWS::SES::ConfigurationSet",
         "sesConfigurationSet",
         "ConfigurationSetName",
+        json!([]),
     )
     .await;
     sesv2_client(&w)
