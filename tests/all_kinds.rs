@@ -109,7 +109,11 @@ async fn a_mapping_of_every_kind_syncs_exactly_the_seeded_resources_and_deletes_
         kinds::all().count(),
         "one resource per registered kind"
     );
-    assert_eq!(kinds::all().count(), 20, "the 20 kinds of issue 14");
+    assert_eq!(
+        kinds::all().count(),
+        22,
+        "the 20 kinds of issue 14 and issue 16's SES kinds"
+    );
     let with_actions = all.config["resources"]
         .as_array()
         .unwrap()

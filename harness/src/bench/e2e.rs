@@ -421,6 +421,10 @@ const KIND_OF_OPERATION: &[(&str, &str)] = &[
     ),
     ("kafka:ListClusters", "AWS::MSK::Cluster"),
     ("kafka:ListClustersV2", "AWS::MSK::ServerlessCluster"),
+    ("ses:ListEmailIdentities", "AWS::SES::EmailIdentity"),
+    ("ses:GetEmailIdentity", "AWS::SES::EmailIdentity"),
+    ("ses:ListConfigurationSets", "AWS::SES::ConfigurationSet"),
+    ("ses:GetConfigurationSet", "AWS::SES::ConfigurationSet"),
 ];
 
 /// The kind of a service whose every operation belongs to one kind.
