@@ -5467,3 +5467,595 @@ async fn codebuild_build_run_a_failed_list_builds_fails_the_unit() {
     )
     .await;
 }
+
+/// A world with no seeded resources and one member account, where the test creates SES
+/// resources itself in moto's management account, eu-west-1; and one mapping resource of
+/// `kind` making a `blueprint` entity per item (identified by `.Properties.<id>`, holding the
+/// whole raw item), allowed in eu-west-1 and cn-north-1: enabled in moto (its
+/// `DescribeRegions` reports it opted in) but not in aws-v3's SES region list, so never
+/// called. `include` is its `includeActions`.
+async fn world_for_ses(kind: &str, blueprint: &str, id: &str, include: Value) -> World {
+    let w = World::start(&[
+        "--members",
+        "1",
+        "--instances-per-region",
+        "0",
+        "--clusters-per-region",
+        "0",
+        "--buckets-per-account",
+        "0",
+    ])
+    .await;
+    w.port.put_blueprint(json!({
+        "identifier": blueprint,
+        "title": blueprint,
+        "schema": {"properties": {"item": {"type": "object"}}},
+    }));
+    w.seed_integration(json!({"resources": [{
+        "kind": kind,
+        "selector": {
+            "query": "true",
+            "regionPolicy": {"allow": ["eu-west-1", "cn-north-1"]},
+            "includeActions": include,
+        },
+        "port": {"entity": {"mappings": {
+            "identifier": format!(".Properties.{id}"),
+            "blueprint": format!("\"{blueprint}\""),
+            "properties": {"item": "."},
+        }}},
+    }]}));
+    w
+}
+
+/// An SES v2 client talking to moto directly, eu-west-1 of the management account.
+async fn sesv2_client(w: &World) -> aws_sdk_sesv2::Client {
+    aws_sdk_sesv2::Client::new(&moto_config(&w.moto.url(), "eu-west-1").await)
+}
+
+/// The raw items (`item` property) of the entities of `blueprint`, by identifier.
+fn items_of(w: &World, blueprint: &str) -> std::collections::BTreeMap<String, Value> {
+    w.port
+        .entities()
+        .into_iter()
+        .filter(|e| e["blueprint"] == blueprint)
+        .map(|e| {
+            (
+                e["identifier"].as_str().unwrap().to_string(),
+                e["properties"]["item"].clone(),
+            )
+        })
+        .collect()
+}
+
+/// A world for `AWS::SES::EmailIdentity` (`sesIdentity` entities by `IdentityName`) with a
+/// domain identity `zinc.example.com` (two tags, a sending policy) and an email address
+/// identity `ops@zinc.example.com` (configuration set `zinc-set`), created through the SDK
+/// against moto. The mapping names the kind's two (default) actions in `includeActions`.
+async fn world_with_ses_identities() -> World {
+    let w = world_for_ses(
+        "AWS::SES::EmailIdentity",
+        "sesIdentity",
+        "IdentityName",
+        json!(["ListEmailIdentitiesAction", "GetEmailIdentityAction"]),
+    )
+    .await;
+    use aws_sdk_sesv2::types::Tag;
+    let ses = sesv2_client(&w).await;
+    ses.create_email_identity()
+        .email_identity("zinc.example.com")
+        .tags(
+            Tag::builder()
+                .key("team")
+                .value("platform")
+                .build()
+                .unwrap(),
+        )
+        .tags(Tag::builder().key("env").value("prod").build().unwrap())
+        .send()
+        .await
+        .unwrap();
+    ses.create_email_identity_policy()
+        .email_identity("zinc.example.com")
+        .policy_name("send")
+        .policy(SES_POLICY)
+        .send()
+        .await
+        .unwrap();
+    ses.create_email_identity()
+        .email_identity("ops@zinc.example.com")
+        .configuration_set_name("zinc-set")
+        .send()
+        .await
+        .unwrap();
+    w
+}
+
+/// A sending authorization policy document.
+const SES_POLICY: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"ses:SendEmail","Resource":"*"}]}"#;
+
+/// `AWS::SES::EmailIdentity` through the real binary: listed only in aws-v3's SES regions
+/// (eu-west-1 here; cn-north-1, allowed by the mapping and enabled, is never called), one
+/// `GetEmailIdentity` per identity, and each raw item aws-v3's key for key — the listed
+/// entry with the `GetEmailIdentity` answer over it, aws-v3's declared keys in its model's
+/// order, members moto sends as `null` (`Tags`, `ConfigurationSetName`) absent as botocore
+/// drops them, `Policies` a map of documents. The kind has no optional action; its default
+/// ones may be named in `includeActions` (accepted, not warned about as ignored).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ses_email_identities_have_the_aws_v3_shape_in_aws_v3_s_regions_only() {
+    let w = world_with_ses_identities().await;
+    let run = run_binary(&["sail"], &w.env()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(!run.stderr.contains("they are ignored"), "{}", run.stderr);
+
+    let items = items_of(&w, "sesIdentity");
+    assert_eq!(
+        items.keys().collect::<Vec<_>>(),
+        ["ops@zinc.example.com", "zinc.example.com"],
+        "{items:#?}"
+    );
+    let domain = &items["zinc.example.com"];
+    assert_eq!(
+        keys(domain),
+        keys(&example("ses-email-identity")),
+        "{domain:#}"
+    );
+    assert_kind_shape(domain);
+    assert_eq!(
+        domain,
+        &json!({
+            "Type": "AWS::SES::EmailIdentity",
+            "Properties": {
+                "IdentityName": "zinc.example.com",
+                "IdentityType": "DOMAIN",
+                "SendingEnabled": true,
+                "FeedbackForwardingStatus": false,
+                "VerifiedForSendingStatus": false,
+                "DkimAttributes": {
+                    "SigningEnabled": false,
+                    "Status": "NOT_STARTED",
+                    "NextSigningKeyLength": "RSA_1024_BIT",
+                    "SigningAttributesOrigin": "AWS_SES",
+                },
+                "Policies": {"send": SES_POLICY},
+                "Tags": [
+                    {"Key": "team", "Value": "platform"},
+                    {"Key": "env", "Value": "prod"},
+                ],
+                "VerificationStatus": "SUCCESS",
+            },
+            "__ExtraContext": {"AccountId": MANAGEMENT, "Region": "eu-west-1"},
+        })
+    );
+    let order: Vec<&str> = domain["Properties"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        order,
+        [
+            "IdentityName",
+            "IdentityType",
+            "SendingEnabled",
+            "FeedbackForwardingStatus",
+            "VerifiedForSendingStatus",
+            "DkimAttributes",
+            "Policies",
+            "Tags",
+            "VerificationStatus",
+        ]
+    );
+    let ops = &items["ops@zinc.example.com"]["Properties"];
+    assert_eq!(ops["IdentityType"], "EMAIL_ADDRESS");
+    assert_eq!(ops["ConfigurationSetName"], "zinc-set");
+    assert_eq!(ops["Policies"], json!({}));
+    assert!(ops.get("Tags").is_none(), "{ops:#}");
+
+    // Listed in eu-west-1 of each account, never in cn-north-1.
+    let calls = w.proxy.calls();
+    let regions: BTreeSet<&str> = calls
+        .iter()
+        .filter(|c| c.service == "ses")
+        .map(|c| c.region.as_str())
+        .collect();
+    assert_eq!(regions, BTreeSet::from(["eu-west-1"]));
+    assert_eq!(w.proxy.hits("ListEmailIdentities"), 2);
+    assert_eq!(w.proxy.hits("GetEmailIdentity"), 2);
+}
+
+/// What SES sends that moto does not (the proxy answers `GetEmailIdentity` with a body
+/// written from the SES v2 API reference): nested timestamps, epoch seconds on the wire,
+/// become RFC 3339 as aws-v3 writes them; `MailFromAttributes` and `VerificationInfo` pass
+/// as sent; a member sent as `null` is absent and keys aws-v3's model does not declare are
+/// dropped.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ses_email_identity_epoch_timestamps_are_rfc3339_and_undeclared_keys_are_dropped() {
+    let w = world_with_ses_identities().await;
+    w.proxy.add_rule(Rule {
+        action: "GetEmailIdentity".into(),
+        times: 10_000,
+        body: Some(
+            json!({
+                "IdentityType": "DOMAIN",
+                "FeedbackForwardingStatus": true,
+                "VerifiedForSendingStatus": true,
+                "DkimAttributes": {
+                    "SigningEnabled": true,
+                    "Status": "SUCCESS",
+                    "Tokens": ["t1", "t2", "t3"],
+                    "SigningAttributesOrigin": "AWS_SES",
+                    "NextSigningKeyLength": "RSA_2048_BIT",
+                    "CurrentSigningKeyLength": "RSA_2048_BIT",
+                    "LastKeyGenerationTimestamp": 1705314600.25,
+                },
+                "MailFromAttributes": {
+                    "MailFromDomain": "mail.zinc.example.com",
+                    "MailFromDomainStatus": "SUCCESS",
+                    "BehaviorOnMxFailure": "USE_DEFAULT_VALUE",
+                },
+                "Policies": {},
+                "Tags": [{"Key": "team", "Value": "platform"}],
+                "ConfigurationSetName": null,
+                "VerificationStatus": "SUCCESS",
+                "VerificationInfo": {
+                    "LastCheckedTimestamp": 1705314600,
+                    "LastSuccessTimestamp": 1705314000.5,
+                    "SOARecord": {
+                        "PrimaryNameServer": "ns-1.example.com",
+                        "AdminEmail": "admin.example.com",
+                        "SerialNumber": 7,
+                    },
+                },
+                "NotDeclared": "dropped",
+            })
+            .to_string(),
+        ),
+        ..Default::default()
+    });
+    let run = run_binary(&["sail"], &w.env()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let props = &items_of(&w, "sesIdentity")["zinc.example.com"]["Properties"];
+    assert_eq!(
+        props["DkimAttributes"]["LastKeyGenerationTimestamp"],
+        "2024-01-15T10:30:00.250000Z"
+    );
+    assert_eq!(
+        props["VerificationInfo"],
+        json!({
+            "LastCheckedTimestamp": "2024-01-15T10:30:00Z",
+            "LastSuccessTimestamp": "2024-01-15T10:20:00.500000Z",
+            "SOARecord": {
+                "PrimaryNameServer": "ns-1.example.com",
+                "AdminEmail": "admin.example.com",
+                "SerialNumber": 7,
+            },
+        })
+    );
+    assert_eq!(
+        props["MailFromAttributes"]["MailFromDomain"],
+        "mail.zinc.example.com"
+    );
+    let order: Vec<&str> = props
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        order,
+        [
+            "IdentityName",
+            "IdentityType",
+            "SendingEnabled",
+            "FeedbackForwardingStatus",
+            "VerifiedForSendingStatus",
+            "DkimAttributes",
+            "MailFromAttributes",
+            "Policies",
+            "Tags",
+            "VerificationStatus",
+            "VerificationInfo",
+        ]
+    );
+}
+
+/// A failed `GetEmailIdentity` (HTTP 500) keeps each identity with what the listing gave
+/// (`IdentityName`, `IdentityType`, `SendingEnabled`, `VerificationStatus`: aws-v3's
+/// `ListEmailIdentitiesAction` alone), the run complete, logged as an enrichment failure
+/// naming the account, region, kind and action.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ses_email_identity_a_failed_get_email_identity_keeps_the_listed_keys() {
+    let w = world_with_ses_identities().await;
+    w.proxy.add_rule(Rule {
+        action: "GetEmailIdentity".into(),
+        status: 500,
+        code: "InternalFailure".into(),
+        times: 10_000,
+        ..Default::default()
+    });
+    let run = run_binary(&["sail"], &w.env()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let items = items_of(&w, "sesIdentity");
+    assert_eq!(items.len(), 2, "{items:#?}");
+    assert_eq!(
+        items["zinc.example.com"]["Properties"],
+        json!({
+            "IdentityName": "zinc.example.com",
+            "IdentityType": "DOMAIN",
+            "SendingEnabled": true,
+            "VerificationStatus": "SUCCESS",
+        })
+    );
+    assert!(w.proxy.hits("GetEmailIdentity") >= 2);
+    let warning = run
+        .stderr
+        .lines()
+        .find(|l| l.contains("enrichment call failed") && l.contains("zinc.example.com"))
+        .unwrap_or_else(|| panic!("no warning in:\n{}", run.stderr));
+    for needle in [
+        MANAGEMENT,
+        "eu-west-1",
+        "AWS::SES::EmailIdentity",
+        "GetEmailIdentityAction",
+    ] {
+        assert!(warning.contains(needle), "{needle} in {warning}");
+    }
+}
+
+/// More identities than one `ListEmailIdentities` page holds (moto's pages hold 100): every
+/// page is listed, every identity described once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ses_email_identities_are_paged_to_the_end() {
+    let w = world_with_ses_identities().await;
+    let ses = sesv2_client(&w).await;
+    for i in 0..100 {
+        ses.create_email_identity()
+            .email_identity(format!("bulk-{i}.example.com"))
+            .send()
+            .await
+            .unwrap();
+    }
+    let run = run_binary(&["sail"], &w.env()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let items = items_of(&w, "sesIdentity");
+    assert_eq!(items.len(), 102);
+    assert_eq!(
+        items["bulk-99.example.com"]["Properties"]["VerifiedForSendingStatus"],
+        false
+    );
+    // Two pages in the management account, one in the member account.
+    assert_eq!(w.proxy.hits("ListEmailIdentities"), 3);
+    assert_eq!(w.proxy.hits("GetEmailIdentity"), 102);
+}
+
+/// A failed `ListEmailIdentities` fails the unit: exit 3, no `GetEmailIdentity` call, the
+/// previous run's entity kept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ses_email_identity_a_failed_list_email_identities_fails_the_unit() {
+    let w = world_with_ses_identities().await;
+    a_failed_listing_fails_the_unit(
+        &w,
+        ListingFailure {
+            operation: "ses:ListEmailIdentities",
+            code: "InternalFailure",
+            not_called: Some("GetEmailIdentity"),
+            kept: ("sesIdentity", "zinc.example.com"),
+        },
+    )
+    .await;
+}
+
+/// A world for `AWS::SES::ConfigurationSet` (`sesConfigurationSet` entities by
+/// `ConfigurationSetName`) with a configuration set `zinc-set` created through the SDK
+/// against moto.
+async fn world_with_a_ses_configuration_set() -> World {
+    let w = world_for_ses(
+        "AWS::SES::ConfigurationSet",
+        "sesConfigurationSet",
+        "ConfigurationSetName",
+        json!([]),
+    )
+    .await;
+    sesv2_client(&w)
+        .await
+        .create_configuration_set()
+        .configuration_set_name("zinc-set")
+        .send()
+        .await
+        .unwrap();
+    w
+}
+
+/// `GetConfigurationSet` as SES answers it (written from the SES v2 API reference, with
+/// `ReputationOptions.LastFreshStart` in epoch seconds as on the wire), plus a member sent
+/// as `null` and one aws-v3's model does not declare. moto 5.2.5 answers this call with
+/// `SendingOptions.SendingEnabled` as an object (`{"SendingEnabled": {…}}`), which the SDK
+/// rejects, so the proxy answers it with this body instead.
+fn ses_configuration_set_answer() -> Value {
+    json!({
+        "ConfigurationSetName": "zinc-set",
+        "TrackingOptions": {"CustomRedirectDomain": "track.zinc.example.com", "HttpsPolicy": "REQUIRE"},
+        "DeliveryOptions": {"TlsPolicy": "REQUIRE", "SendingPoolName": "zinc-pool", "MaxDeliverySeconds": 600},
+        "ReputationOptions": {"ReputationMetricsEnabled": true, "LastFreshStart": 1705314600.25},
+        "SendingOptions": {"SendingEnabled": true},
+        "Tags": [{"Key": "team", "Value": "platform"}],
+        "SuppressionOptions": {"SuppressedReasons": ["BOUNCE", "COMPLAINT"]},
+        "VdmOptions": {
+            "DashboardOptions": {"EngagementMetrics": "ENABLED"},
+            "GuardianOptions": {"OptimizedSharedDelivery": null},
+        },
+        "ArchivingOptions": {"ArchiveArn": "arn:aws:ses:eu-west-1:123456789012:mailmanager-archive/a-1"},
+        "NotDeclared": {"Dropped": true},
+    })
+}
+
+/// `AWS::SES::ConfigurationSet` through the real binary: listed only in aws-v3's SES
+/// regions (eu-west-1 here; cn-north-1, allowed and enabled, is never called), one
+/// `GetConfigurationSet` per set, and the raw item aws-v3's key for key — the listed name
+/// with the answer over it, aws-v3's 9 declared keys in its model's order (undeclared ones
+/// dropped), nested option objects as SES sent them without their `null` members,
+/// `LastFreshStart` as RFC 3339. The kind has no optional action. `GetConfigurationSet` is
+/// answered by the proxy ([`ses_configuration_set_answer`]: moto's answer is malformed).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ses_configuration_sets_have_the_aws_v3_shape_in_aws_v3_s_regions_only() {
+    let w = world_with_a_ses_configuration_set().await;
+    w.proxy.add_rule(Rule {
+        action: "GetConfigurationSet".into(),
+        times: 10_000,
+        body: Some(ses_configuration_set_answer().to_string()),
+        ..Default::default()
+    });
+    let run = run_binary(&["sail"], &w.env()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+
+    let items = items_of(&w, "sesConfigurationSet");
+    assert_eq!(items.keys().collect::<Vec<_>>(), ["zinc-set"], "{items:#?}");
+    let item = &items["zinc-set"];
+    assert_eq!(
+        keys(item),
+        keys(&example("ses-configuration-set")),
+        "{item:#}"
+    );
+    assert_kind_shape(item);
+    assert_eq!(
+        item,
+        &json!({
+            "Type": "AWS::SES::ConfigurationSet",
+            "Properties": {
+                "ConfigurationSetName": "zinc-set",
+                "TrackingOptions": {"CustomRedirectDomain": "track.zinc.example.com", "HttpsPolicy": "REQUIRE"},
+                "DeliveryOptions": {"TlsPolicy": "REQUIRE", "SendingPoolName": "zinc-pool", "MaxDeliverySeconds": 600},
+                "ReputationOptions": {"ReputationMetricsEnabled": true, "LastFreshStart": "2024-01-15T10:30:00.250000Z"},
+                "SendingOptions": {"SendingEnabled": true},
+                "Tags": [{"Key": "team", "Value": "platform"}],
+                "SuppressionOptions": {"SuppressedReasons": ["BOUNCE", "COMPLAINT"]},
+                "VdmOptions": {
+                    "DashboardOptions": {"EngagementMetrics": "ENABLED"},
+                    "GuardianOptions": {},
+                },
+                "ArchivingOptions": {"ArchiveArn": "arn:aws:ses:eu-west-1:123456789012:mailmanager-archive/a-1"},
+            },
+            "__ExtraContext": {"AccountId": MANAGEMENT, "Region": "eu-west-1"},
+        })
+    );
+    let order: Vec<&str> = item["Properties"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        order,
+        [
+            "ConfigurationSetName",
+            "TrackingOptions",
+            "DeliveryOptions",
+            "ReputationOptions",
+            "SendingOptions",
+            "Tags",
+            "SuppressionOptions",
+            "VdmOptions",
+            "ArchivingOptions",
+        ]
+    );
+
+    // Listed in eu-west-1 of each account, never in cn-north-1.
+    let calls = w.proxy.calls();
+    let regions: BTreeSet<&str> = calls
+        .iter()
+        .filter(|c| c.service == "ses")
+        .map(|c| c.region.as_str())
+        .collect();
+    assert_eq!(regions, BTreeSet::from(["eu-west-1"]));
+    assert_eq!(w.proxy.hits("ListConfigurationSets"), 2);
+    assert_eq!(w.proxy.hits("GetConfigurationSet"), 1);
+}
+
+/// A failed `GetConfigurationSet` (HTTP 500) keeps the set as `{ConfigurationSetName}`
+/// (aws-v3's `ListConfigurationSetsAction` alone), the run complete, logged as an
+/// enrichment failure naming the account, region, kind and action.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ses_configuration_set_a_failed_get_configuration_set_keeps_the_name() {
+    let w = world_with_a_ses_configuration_set().await;
+    w.proxy.add_rule(Rule {
+        action: "GetConfigurationSet".into(),
+        status: 500,
+        code: "InternalFailure".into(),
+        times: 10_000,
+        ..Default::default()
+    });
+    let run = run_binary(&["sail"], &w.env()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let items = items_of(&w, "sesConfigurationSet");
+    assert_eq!(items.len(), 1, "{items:#?}");
+    assert_eq!(
+        items["zinc-set"]["Properties"],
+        json!({"ConfigurationSetName": "zinc-set"})
+    );
+    assert!(w.proxy.hits("GetConfigurationSet") >= 1);
+    let warning = run
+        .stderr
+        .lines()
+        .find(|l| l.contains("enrichment call failed") && l.contains("zinc-set"))
+        .unwrap_or_else(|| panic!("no warning in:\n{}", run.stderr));
+    for needle in [
+        MANAGEMENT,
+        "eu-west-1",
+        "AWS::SES::ConfigurationSet",
+        "GetConfigurationSetAction",
+    ] {
+        assert!(warning.contains(needle), "{needle} in {warning}");
+    }
+}
+
+/// More configuration sets than one `ListConfigurationSets` page holds (moto's pages hold
+/// 100): every page is listed, every set described once. `GetConfigurationSet` is answered
+/// by the proxy (moto's answer is malformed, see [`ses_configuration_set_answer`]) with a
+/// body without the name, so each item keeps its listed name.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ses_configuration_sets_are_paged_to_the_end() {
+    let w = world_with_a_ses_configuration_set().await;
+    let ses = sesv2_client(&w).await;
+    for i in 0..100 {
+        ses.create_configuration_set()
+            .configuration_set_name(format!("bulk-{i}"))
+            .send()
+            .await
+            .unwrap();
+    }
+    w.proxy.add_rule(Rule {
+        action: "GetConfigurationSet".into(),
+        times: 10_000,
+        body: Some(json!({"SendingOptions": {"SendingEnabled": true}}).to_string()),
+        ..Default::default()
+    });
+    let run = run_binary(&["sail"], &w.env()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let items = items_of(&w, "sesConfigurationSet");
+    assert_eq!(items.len(), 101);
+    assert_eq!(
+        items["bulk-99"]["Properties"],
+        json!({"ConfigurationSetName": "bulk-99", "SendingOptions": {"SendingEnabled": true}})
+    );
+    // Two pages in the management account, one in the member account.
+    assert_eq!(w.proxy.hits("ListConfigurationSets"), 3);
+    assert_eq!(w.proxy.hits("GetConfigurationSet"), 101);
+}
+
+/// A failed `ListConfigurationSets` fails the unit: exit 3, no `GetConfigurationSet` call,
+/// the previous run's entity kept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ses_configuration_set_a_failed_list_configuration_sets_fails_the_unit() {
+    let w = world_with_a_ses_configuration_set().await;
+    a_failed_listing_fails_the_unit(
+        &w,
+        ListingFailure {
+            operation: "ses:ListConfigurationSets",
+            code: "InternalFailure",
+            not_called: Some("GetConfigurationSet"),
+            kept: ("sesConfigurationSet", "zinc-set"),
+        },
+    )
+    .await;
+}

@@ -19,7 +19,7 @@ use axum::response::{IntoResponse, Response};
 ///
 /// `action` is the form `Action` of query-protocol requests (STS, EC2, …) or the suffix of the
 /// `X-Amz-Target` header (after the last `.`) for JSON-protocol ones (Organizations, ECS, …),
-/// or the operation named from the path for REST ones (S3, Lambda, EKS, Kafka).
+/// or the operation named from the path for REST ones (S3, Lambda, EKS, Kafka, SES v2).
 /// Query-protocol requests get an XML error body, JSON-protocol ones `{"__type", "message"}`.
 ///
 /// Variants: `delay_ms` waits that long first (with `status` 0 the request is then forwarded:
@@ -266,6 +266,12 @@ fn classify(
         c.action = Some(eks_operation(method, path));
         return c;
     }
+    if c.service.as_deref() == Some("ses") && path.starts_with("/v2/") {
+        // SES v2 is REST-JSON as Lambda (SES v1 is the query protocol, below).
+        c.json = true;
+        c.action = Some(sesv2_operation(method, path));
+        return c;
+    }
     if c.service.as_deref() == Some("kafka") {
         // REST-JSON as Lambda.
         c.json = true;
@@ -345,6 +351,22 @@ fn eks_operation(method: &str, path: &str) -> String {
         ("GET", ["clusters", _]) => "DescribeCluster".into(),
         (m, [resource, ..]) => format!("{m}{resource}"),
         (m, _) => m.to_string(),
+    }
+}
+
+/// SES v2's REST operations a sync uses, named as in the API reference (the SDK's paths
+/// and the older ones botocore uses); anything else as `<METHOD><path>`.
+fn sesv2_operation(method: &str, path: &str) -> String {
+    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+    match (method, segments.as_slice()) {
+        ("POST", ["v2", "email", "list-identities"]) | ("GET", ["v2", "email", "identities"]) => {
+            "ListEmailIdentities".into()
+        }
+        ("GET", ["v2", "email", "identities", _]) => "GetEmailIdentity".into(),
+        ("POST", ["v2", "email", "list-configuration-sets"])
+        | ("GET", ["v2", "email", "configuration-sets"]) => "ListConfigurationSets".into(),
+        ("GET", ["v2", "email", "configuration-sets", _]) => "GetConfigurationSet".into(),
+        (m, _) => format!("{m}{path}"),
     }
 }
 

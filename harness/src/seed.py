@@ -351,6 +351,13 @@ class Seeder:
         record("AWS::CodeBuild::Project", project["arn"])
         build = codebuild.start_build(projectName=f"{name}-build")["build"]
         record("AWS::CodeBuild::BuildRun", build["id"])
+        # Identified by name, as the SES kinds' example mappings take it. (moto 5.2.5 answers
+        # GetConfigurationSet malformed for the Rust SDK: the set is synced with its name only.)
+        ses = c("sesv2")
+        ses.create_email_identity(EmailIdentity=f"{name}.example.com", Tags=tag)
+        record("AWS::SES::EmailIdentity", f"{name}.example.com")
+        ses.create_configuration_set(ConfigurationSetName=f"{name}-set", Tags=tag)
+        record("AWS::SES::ConfigurationSet", f"{name}-set")
         seeded.extend(self.listed_by_aws(creds, acct))
         return seeded
 

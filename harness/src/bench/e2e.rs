@@ -425,6 +425,10 @@ const KIND_OF_OPERATION: &[(&str, &str)] = &[
     ("codebuild:BatchGetProjects", "AWS::CodeBuild::Project"),
     ("codebuild:ListBuilds", "AWS::CodeBuild::BuildRun"),
     ("codebuild:BatchGetBuilds", "AWS::CodeBuild::BuildRun"),
+    ("ses:ListEmailIdentities", "AWS::SES::EmailIdentity"),
+    ("ses:GetEmailIdentity", "AWS::SES::EmailIdentity"),
+    ("ses:ListConfigurationSets", "AWS::SES::ConfigurationSet"),
+    ("ses:GetConfigurationSet", "AWS::SES::ConfigurationSet"),
 ];
 
 /// The kind of a service whose every operation belongs to one kind.

@@ -116,6 +116,7 @@ mod msk;
 mod organizations;
 mod rds;
 mod s3;
+mod ses;
 mod sns;
 mod sqs;
 
@@ -162,6 +163,7 @@ static REGISTRY: &[&[Kind]] = &[
     memorydb::KINDS,
     msk::KINDS,
     codebuild::KINDS,
+    ses::KINDS,
 ];
 
 /// Every supported kind.
