@@ -152,11 +152,5 @@ async fn get(ctx: &ListCtx, ses: &Client, name: &str) -> Option<Map<String, Valu
         .interceptor(raw.clone())
         .send()
         .await;
-    let error = match (sent, raw.take()) {
-        (Ok(_), Some(Value::Object(answer))) => return Some(answer),
-        (Ok(_), _) => AwsError::other("ses:GetEmailIdentity", "the answer has no JSON object"),
-        (Err(e), _) => AwsError::from_sdk("ses:GetEmailIdentity", e),
-    };
-    ctx.enrichment_failed(KIND.name, &GET, name, &error);
-    None
+    super::answer(ctx, (KIND.name, &GET, "ses:GetEmailIdentity"), name, sent, &raw)
 }

@@ -10,11 +10,36 @@
 //! ([`ListCtx::enrichment_failed`](super::ListCtx::enrichment_failed)). A failed listing
 //! call fails the unit.
 
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use serde_json::{Map, Value};
 
-use super::{drop_nulls, epoch_time};
+use super::{Action, ListCtx, RawJson, drop_nulls, epoch_time};
+use crate::aws::AwsError;
 
 kinds![email_identity, configuration_set];
+
+/// The JSON object of one `Get*` answer (`sent`, read by `raw`); `None`, logged and counted
+/// against `kind`'s `action` for the entry `name`, when the call failed.
+fn answer<T, E, R>(
+    ctx: &ListCtx,
+    (kind, action, operation): (&'static str, &Action, &'static str),
+    name: &str,
+    sent: Result<T, SdkError<E, R>>,
+    raw: &RawJson,
+) -> Option<Map<String, Value>>
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    let error = match (sent, raw.take()) {
+        (Ok(_), Some(Value::Object(answer))) => return Some(answer),
+        (Ok(_), _) => AwsError::other(operation, "the answer has no JSON object"),
+        (Err(e), _) => AwsError::from_sdk(operation, e),
+    };
+    ctx.enrichment_failed(kind, action, name, &error);
+    None
+}
 
 /// aws-v3's `SES_SUPPORTED_REGIONS`: the only regions it lists SES kinds in.
 const REGIONS: &[&str] = &[
