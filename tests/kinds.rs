@@ -6059,3 +6059,400 @@ async fn ses_configuration_set_a_failed_list_configuration_sets_fails_the_unit()
     )
     .await;
 }
+
+/// A world with no seeded resources (the management account alone unless `members`), where
+/// the test creates CodePipeline pipelines itself in moto's management account, eu-west-1,
+/// with the mapping of `resources/kinds/<example>.yml` listed in eu-west-1, with its
+/// blueprint. moto 5.2.5 writes CodePipeline timestamps as ISO 8601 strings; the proxy
+/// turns them into the epoch seconds CodePipeline sends (`aws_proxy::epoch_timestamps`).
+async fn world_for_codepipeline(members: &str, example: &str) -> World {
+    let w = World::start(&[
+        "--members",
+        members,
+        "--instances-per-region",
+        "0",
+        "--clusters-per-region",
+        "0",
+        "--buckets-per-account",
+        "0",
+    ])
+    .await;
+    seed_kind_example(&w, example);
+    w
+}
+
+/// The role CodePipeline pipelines run as (moto checks that it exists and trusts
+/// CodePipeline).
+async fn codepipeline_role(w: &World) -> String {
+    let config = moto_config(&w.moto.url(), "eu-west-1").await;
+    aws_sdk_iam::Client::new(&config)
+        .create_role()
+        .role_name("zinc-pipeline-role")
+        .assume_role_policy_document(
+            json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+                "Principal": {"Service": "codepipeline.amazonaws.com"},
+                "Action": "sts:AssumeRole"}]})
+            .to_string(),
+        )
+        .send()
+        .await
+        .unwrap()
+        .role
+        .unwrap()
+        .arn
+}
+
+/// Creates pipeline `name` in moto (eu-west-1, management account) as `role`: a `Source`
+/// stage (an S3 source action) and a `Build` stage (a CodeBuild action with a region,
+/// namespace and input artifact), a V2 pipeline in QUEUED mode with a variable and two
+/// tags.
+async fn create_pipeline(w: &World, name: &str, role: &str) {
+    use aws_sdk_codepipeline::types::{
+        ActionCategory, ActionDeclaration, ActionOwner, ActionTypeId, ArtifactStore,
+        ArtifactStoreType, ExecutionMode, InputArtifact, OutputArtifact, PipelineDeclaration,
+        PipelineType, PipelineVariableDeclaration, StageDeclaration, Tag,
+    };
+    let type_id = |category, provider: &str| {
+        ActionTypeId::builder()
+            .category(category)
+            .owner(ActionOwner::Aws)
+            .provider(provider)
+            .version("1")
+            .build()
+            .unwrap()
+    };
+    let source = ActionDeclaration::builder()
+        .name("Fetch")
+        .action_type_id(type_id(ActionCategory::Source, "S3"))
+        .run_order(1)
+        .configuration("S3Bucket", "zinc-src")
+        .configuration("S3ObjectKey", "src.zip")
+        .output_artifacts(
+            OutputArtifact::builder()
+                .name("SourceOutput")
+                .build()
+                .unwrap(),
+        )
+        .build()
+        .unwrap();
+    let build = ActionDeclaration::builder()
+        .name("Compile")
+        .action_type_id(type_id(ActionCategory::Build, "CodeBuild"))
+        .run_order(2)
+        .configuration("ProjectName", "zinc-build")
+        .input_artifacts(
+            InputArtifact::builder()
+                .name("SourceOutput")
+                .build()
+                .unwrap(),
+        )
+        .region("eu-west-1")
+        .namespace("BuildVariables")
+        .build()
+        .unwrap();
+    let pipeline = PipelineDeclaration::builder()
+        .name(name)
+        .role_arn(role)
+        .artifact_store(
+            ArtifactStore::builder()
+                .r#type(ArtifactStoreType::S3)
+                .location("zinc-artifacts")
+                .build()
+                .unwrap(),
+        )
+        .stages(
+            StageDeclaration::builder()
+                .name("Source")
+                .actions(source)
+                .build()
+                .unwrap(),
+        )
+        .stages(
+            StageDeclaration::builder()
+                .name("Build")
+                .actions(build)
+                .build()
+                .unwrap(),
+        )
+        .pipeline_type(PipelineType::V2)
+        .execution_mode(ExecutionMode::Queued)
+        .variables(
+            PipelineVariableDeclaration::builder()
+                .name("env")
+                .default_value("prod")
+                .build()
+                .unwrap(),
+        )
+        .build()
+        .unwrap();
+    let tag = |k: &str, v: &str| Tag::builder().key(k).value(v).build().unwrap();
+    aws_sdk_codepipeline::Client::new(&moto_config(&w.moto.url(), "eu-west-1").await)
+        .create_pipeline()
+        .pipeline(pipeline)
+        .tags(tag("team", "platform"))
+        .tags(tag("env", "prod"))
+        .send()
+        .await
+        .unwrap();
+}
+
+/// The ARN moto gives pipeline `name` (`arn:aws:codepipeline:<region>:<account>:<name>`).
+fn pipeline_arn(name: &str) -> String {
+    format!("arn:aws:codepipeline:eu-west-1:{MANAGEMENT}:{name}")
+}
+
+/// What a timestamp looks like as aws-v3 writes it (`…SS.ffffffZ`, or `…SSZ` without a
+/// fraction).
+fn assert_aws_v3_time(value: &Value) {
+    let s = value
+        .as_str()
+        .unwrap_or_else(|| panic!("{value} is a string"));
+    let (secs, fraction) = s.split_once('.').unwrap_or((s.trim_end_matches('Z'), "Z"));
+    assert!(
+        secs.len() == 19 && &secs[10..11] == "T" && s.ends_with('Z'),
+        "RFC 3339: {s}"
+    );
+    assert!(
+        fraction == "Z" || (fraction.len() == 7 && fraction != "000000Z"),
+        "six fraction digits or none: {s}"
+    );
+}
+
+/// `AWS::CodePipeline::Pipeline` through the real binary (its three default actions,
+/// merged by `name`): the raw item sent to Port is aws-v3's key for key — `GetPipeline`'s
+/// `metadata` and `pipeline`, the tags, then the listed entry, aws-v3's declared keys only,
+/// PascalCase in the model's order, the declaration's nested values in CodePipeline's
+/// camelCase, `Created`/`Updated` RFC 3339 as aws-v3 writes them, `Tags` `[{key, value}]`,
+/// `__ExtraContext` `{AccountId, Region}` — and the entity of aws-v3's example mapping is
+/// made of it. One `GetPipeline` and one `ListTagsForResource` per pipeline.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn codepipeline_pipelines_have_the_aws_v3_shape() {
+    let w = world_for_codepipeline("1", "codepipeline-pipeline").await;
+    let role = codepipeline_role(&w).await;
+    create_pipeline(&w, "zinc-pipeline", &role).await;
+    let run = run_binary(&["sail"], &w.env()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+
+    let examples = w.port.examples(IDENTIFIER, "AWS::CodePipeline::Pipeline");
+    assert_eq!(examples.len(), 1, "{examples:#?}");
+    let item = &examples[0];
+    assert_kind_shape(item);
+    let props = &item["Properties"];
+    assert_eq!(
+        keys_in_order(props),
+        [
+            "ArtifactStore",
+            "Created",
+            "ExecutionMode",
+            "Name",
+            "PipelineArn",
+            "PipelineType",
+            "RoleArn",
+            "Stages",
+            "Tags",
+            "Updated",
+            "Variables",
+            "Version",
+        ],
+        "declared keys only, in the model's order: {props:#}"
+    );
+    assert_aws_v3_time(&props["Created"]);
+    assert_aws_v3_time(&props["Updated"]);
+    let arn = pipeline_arn("zinc-pipeline");
+    assert_eq!(
+        item,
+        &json!({
+            "Type": "AWS::CodePipeline::Pipeline",
+            "Properties": {
+                "ArtifactStore": {"type": "S3", "location": "zinc-artifacts"},
+                "Created": props["Created"],
+                "ExecutionMode": "QUEUED",
+                "Name": "zinc-pipeline",
+                "PipelineArn": arn,
+                "PipelineType": "V2",
+                "RoleArn": role,
+                "Stages": [
+                    {"name": "Source", "actions": [{
+                        "name": "Fetch",
+                        "actionTypeId": {"category": "Source", "owner": "AWS",
+                            "provider": "S3", "version": "1"},
+                        "runOrder": 1,
+                        "configuration": {"S3Bucket": "zinc-src", "S3ObjectKey": "src.zip"},
+                        "outputArtifacts": [{"name": "SourceOutput"}],
+                        "inputArtifacts": [],
+                    }]},
+                    {"name": "Build", "actions": [{
+                        "name": "Compile",
+                        "actionTypeId": {"category": "Build", "owner": "AWS",
+                            "provider": "CodeBuild", "version": "1"},
+                        "runOrder": 2,
+                        "configuration": {"ProjectName": "zinc-build"},
+                        "inputArtifacts": [{"name": "SourceOutput"}],
+                        "region": "eu-west-1",
+                        "namespace": "BuildVariables",
+                        "outputArtifacts": [],
+                    }]},
+                ],
+                "Tags": [{"key": "env", "value": "prod"}, {"key": "team", "value": "platform"}],
+                "Updated": props["Updated"],
+                "Variables": [{"name": "env", "defaultValue": "prod"}],
+                "Version": 1,
+            },
+            "__ExtraContext": {"AccountId": MANAGEMENT, "Region": "eu-west-1"},
+        })
+    );
+    // One listing per account; the management account's pipeline described once.
+    assert_eq!(w.proxy.hits("ListPipelines"), 2);
+    assert_eq!(w.proxy.hits("GetPipeline"), 1);
+    assert_eq!(w.proxy.hits("ListTagsForResource"), 1);
+
+    let e = w.port.entity("codePipeline", &arn).unwrap();
+    assert_eq!(e["title"], "zinc-pipeline");
+    assert_eq!(e["properties"]["pipelineType"], "V2");
+    assert_eq!(e["properties"]["version"], 1);
+    assert_eq!(e["properties"]["created"], props["Created"]);
+    assert_eq!(e["relations"]["account"], MANAGEMENT);
+}
+
+/// A failed `GetPipeline` (HTTP 500) keeps the pipeline with what the listing gave (aws-v3's
+/// `ListPipelinesAction` alone: `Name`, `Version`, `Created`, `Updated`; moto lists no
+/// `PipelineType`/`ExecutionMode`) and no `Tags`, as aws-v3 (whose tags action reads the ARN
+/// from `GetPipeline`), the run complete, logged as an enrichment failure naming the
+/// account, region, kind and action. A failed `ListTagsForResource` alone keeps everything
+/// but `Tags`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn codepipeline_pipeline_a_failed_get_pipeline_keeps_the_listed_keys() {
+    let w = world_for_codepipeline("0", "codepipeline-pipeline").await;
+    let role = codepipeline_role(&w).await;
+    create_pipeline(&w, "zinc-pipeline", &role).await;
+    w.proxy.add_rule(Rule {
+        action: "GetPipeline".into(),
+        status: 500,
+        code: "InternalFailure".into(),
+        times: 10_000,
+        ..Default::default()
+    });
+    let run = run_binary(&["sail"], &w.env()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let examples = w.port.examples(IDENTIFIER, "AWS::CodePipeline::Pipeline");
+    assert_eq!(examples.len(), 1, "{examples:#?}");
+    let props = &examples[0]["Properties"];
+    assert_eq!(
+        keys_in_order(props),
+        ["Created", "Name", "Updated", "Version"],
+        "{props:#}"
+    );
+    assert_eq!(props["Name"], "zinc-pipeline");
+    assert_eq!(w.proxy.hits("ListTagsForResource"), 0);
+    let warning = run
+        .stderr
+        .lines()
+        .find(|l| l.contains("enrichment call failed") && l.contains("zinc-pipeline"))
+        .unwrap_or_else(|| panic!("no warning in:\n{}", run.stderr));
+    for needle in [
+        MANAGEMENT,
+        "eu-west-1",
+        "AWS::CodePipeline::Pipeline",
+        "GetPipelineDetailsAction",
+    ] {
+        assert!(warning.contains(needle), "{needle} in {warning}");
+    }
+
+    // Tags alone failing: everything but `Tags`.
+    w.proxy.clear_rules();
+    w.proxy.add_rule(Rule {
+        action: "ListTagsForResource".into(),
+        status: 500,
+        code: "InternalFailure".into(),
+        times: 10_000,
+        ..Default::default()
+    });
+    let run = run_binary(&["sail"], &w.env()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let examples = w.port.examples(IDENTIFIER, "AWS::CodePipeline::Pipeline");
+    let props = &examples.last().unwrap()["Properties"];
+    assert!(props.get("Tags").is_none(), "{props:#}");
+    assert_eq!(props["PipelineArn"], json!(pipeline_arn("zinc-pipeline")));
+    assert_eq!(props["Stages"].as_array().unwrap().len(), 2);
+    assert!(
+        run.stderr
+            .lines()
+            .any(|l| l.contains("enrichment call failed") && l.contains("GetPipelineTagsAction")),
+        "{}",
+        run.stderr
+    );
+}
+
+/// More pipelines than one `ListPipelines` page (moto 5.2.5 does not page it: the proxy
+/// answers the listing in two canned pages written from the API reference, epoch-second
+/// timestamps as CodePipeline sends them): every page is listed, each pipeline described
+/// once, and the listed entry wins over `GetPipeline` where both have a key, as aws-v3
+/// merges them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn codepipeline_pipelines_are_paged_to_the_end() {
+    let w = world_for_codepipeline("0", "codepipeline-pipeline").await;
+    let role = codepipeline_role(&w).await;
+    create_pipeline(&w, "zinc-pipeline", &role).await;
+    create_pipeline(&w, "copper-pipeline", &role).await;
+    for body in [
+        json!({"pipelines": [{"name": "zinc-pipeline", "version": 1, "pipelineType": "V2",
+            "executionMode": "QUEUED", "created": 1705314600.25, "updated": 1705314600.25}],
+            "nextToken": "page-2"}),
+        json!({"pipelines": [{"name": "copper-pipeline", "version": 7, "pipelineType": "V1",
+            "executionMode": "SUPERSEDED", "created": 1705314000, "updated": 1705314000.5}]}),
+    ] {
+        w.proxy.add_rule(Rule {
+            action: "ListPipelines".into(),
+            body: Some(body.to_string()),
+            times: 1,
+            ..Default::default()
+        });
+    }
+    let run = run_binary(&["sail"], &w.env()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let examples = w.port.examples(IDENTIFIER, "AWS::CodePipeline::Pipeline");
+    let by_name: std::collections::BTreeMap<&str, &Value> = examples
+        .iter()
+        .map(|i| (i["Properties"]["Name"].as_str().unwrap(), &i["Properties"]))
+        .collect();
+    assert_eq!(
+        by_name.keys().collect::<Vec<_>>(),
+        [&"copper-pipeline", &"zinc-pipeline"]
+    );
+    let copper = by_name["copper-pipeline"];
+    assert_eq!(copper["Version"], 7);
+    assert_eq!(copper["PipelineType"], "V1");
+    assert_eq!(copper["ExecutionMode"], "SUPERSEDED");
+    assert_eq!(copper["Created"], "2024-01-15T10:20:00Z");
+    assert_eq!(copper["Updated"], "2024-01-15T10:20:00.500000Z");
+    assert_eq!(
+        copper["PipelineArn"],
+        json!(pipeline_arn("copper-pipeline"))
+    );
+    assert_eq!(
+        by_name["zinc-pipeline"]["Created"],
+        "2024-01-15T10:30:00.250000Z"
+    );
+    assert_eq!(w.proxy.hits("ListPipelines"), 2);
+    assert_eq!(w.proxy.hits("GetPipeline"), 2);
+    assert_eq!(w.proxy.hits("ListTagsForResource"), 2);
+}
+
+/// A failed `ListPipelines` fails the unit: exit 3, no `GetPipeline` call, the previous
+/// run's entity kept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn codepipeline_pipeline_a_failed_list_pipelines_fails_the_unit() {
+    let w = world_for_codepipeline("0", "codepipeline-pipeline").await;
+    let role = codepipeline_role(&w).await;
+    create_pipeline(&w, "zinc-pipeline", &role).await;
+    a_failed_listing_fails_the_unit(
+        &w,
+        ListingFailure {
+            operation: "codepipeline:ListPipelines",
+            code: "InternalFailure",
+            not_called: Some("GetPipeline"),
+            kept: ("codePipeline", &pipeline_arn("zinc-pipeline")),
+        },
+    )
+    .await;
+}
