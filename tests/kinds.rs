@@ -6456,3 +6456,160 @@ async fn codepipeline_pipeline_a_failed_list_pipelines_fails_the_unit() {
     )
     .await;
 }
+
+/// The raw items (raw examples sent to Port) of `kind`, by `key` (a `Properties` path such
+/// as `["StageName", "Name"]`, joined with `/`).
+fn examples_by(w: &World, kind: &str, key: &[&str]) -> std::collections::BTreeMap<String, Value> {
+    w.port
+        .examples(IDENTIFIER, kind)
+        .into_iter()
+        .map(|i| {
+            let id: Vec<&str> = key
+                .iter()
+                .map(|k| i["Properties"][*k].as_str().unwrap_or_default())
+                .collect();
+            (id.join("/"), i)
+        })
+        .collect()
+}
+
+/// `AWS::CodePipeline::Stage` through the real binary (`GetPipelineStagesAction`): one item
+/// per stage of each pipeline's `GetPipeline` declaration, aws-v3's key for key — the stage
+/// with the injected `PipelineName`, `PipelineArn` and 1-based `Order`, aws-v3's declared
+/// keys only, PascalCase in the model's order, `Actions` in CodePipeline's camelCase,
+/// `__ExtraContext` `{AccountId, Region}` — and the entities of aws-v3's example mapping
+/// (identified by `<pipeline ARN>/<stage>`) are made of them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn codepipeline_stages_have_the_aws_v3_shape() {
+    let w = world_for_codepipeline("1", "codepipeline-stage").await;
+    let role = codepipeline_role(&w).await;
+    create_pipeline(&w, "zinc-pipeline", &role).await;
+    let run = run_binary(&["sail"], &w.env()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+
+    let stages = examples_by(&w, "AWS::CodePipeline::Stage", &["Name"]);
+    assert_eq!(stages.keys().collect::<Vec<_>>(), ["Build", "Source"]);
+    let arn = pipeline_arn("zinc-pipeline");
+    let source = &stages["Source"];
+    assert_kind_shape(source);
+    assert_eq!(
+        keys_in_order(&source["Properties"]),
+        ["Actions", "Name", "Order", "PipelineArn", "PipelineName"],
+        "declared keys only, in the model's order"
+    );
+    assert_eq!(
+        source,
+        &json!({
+            "Type": "AWS::CodePipeline::Stage",
+            "Properties": {
+                "Actions": [{
+                    "name": "Fetch",
+                    "actionTypeId": {"category": "Source", "owner": "AWS", "provider": "S3",
+                        "version": "1"},
+                    "runOrder": 1,
+                    "configuration": {"S3Bucket": "zinc-src", "S3ObjectKey": "src.zip"},
+                    "outputArtifacts": [{"name": "SourceOutput"}],
+                    "inputArtifacts": [],
+                }],
+                "Name": "Source",
+                "Order": 1,
+                "PipelineArn": arn,
+                "PipelineName": "zinc-pipeline",
+            },
+            "__ExtraContext": {"AccountId": MANAGEMENT, "Region": "eu-west-1"},
+        })
+    );
+    assert_eq!(stages["Build"]["Properties"]["Order"], 2);
+    assert_eq!(
+        stages["Build"]["Properties"]["Actions"][0]["name"],
+        "Compile"
+    );
+    assert_eq!(w.proxy.hits("GetPipeline"), 1);
+
+    let e = w
+        .port
+        .entity("codePipelineStage", &format!("{arn}/Build"))
+        .unwrap();
+    assert_eq!(e["title"], "zinc-pipeline/Build");
+    assert_eq!(e["properties"]["order"], 2);
+    assert_eq!(e["properties"]["pipelineArn"], json!(arn));
+    assert_eq!(e["relations"]["account"], MANAGEMENT);
+}
+
+/// Every `ListPipelines` page is listed (moto 5.2.5 does not page it: the proxy answers the
+/// listing in two canned pages written from the API reference), and a pipeline deleted
+/// since the listing (`GetPipeline` answers `PipelineNotFoundException`: moto has no
+/// `gone-pipeline`) has no stages, the run complete: the other pipeline's stages are sent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn codepipeline_stages_are_paged_to_the_end_and_a_deleted_pipeline_has_none() {
+    let w = world_for_codepipeline("0", "codepipeline-stage").await;
+    let role = codepipeline_role(&w).await;
+    create_pipeline(&w, "zinc-pipeline", &role).await;
+    for body in [
+        json!({"pipelines": [{"name": "gone-pipeline", "version": 1, "created": 1705314600,
+            "updated": 1705314600}], "nextToken": "page-2"}),
+        json!({"pipelines": [{"name": "zinc-pipeline", "version": 1, "created": 1705314600,
+            "updated": 1705314600}]}),
+    ] {
+        w.proxy.add_rule(Rule {
+            action: "ListPipelines".into(),
+            body: Some(body.to_string()),
+            times: 1,
+            ..Default::default()
+        });
+    }
+    let run = run_binary(&["sail"], &w.env()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let stages = examples_by(&w, "AWS::CodePipeline::Stage", &["PipelineName", "Name"]);
+    assert_eq!(
+        stages.keys().collect::<Vec<_>>(),
+        ["zinc-pipeline/Build", "zinc-pipeline/Source"]
+    );
+    assert_eq!(w.proxy.hits("ListPipelines"), 2);
+    assert_eq!(w.proxy.hits("GetPipeline"), 2);
+}
+
+/// A failed `GetPipeline` (HTTP 500) fails the unit: a stage exists only in its pipeline's
+/// declaration, and aws-v3's skipping that pipeline's stages would make them look deleted.
+/// Exit 3, the previous run's stage entity kept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn codepipeline_stage_a_failed_get_pipeline_fails_the_unit() {
+    let w = world_for_codepipeline("0", "codepipeline-stage").await;
+    let role = codepipeline_role(&w).await;
+    create_pipeline(&w, "zinc-pipeline", &role).await;
+    a_failed_listing_fails_the_unit(
+        &w,
+        ListingFailure {
+            operation: "codepipeline:GetPipeline",
+            code: "InternalFailure",
+            not_called: None,
+            kept: (
+                "codePipelineStage",
+                &format!("{}/Source", pipeline_arn("zinc-pipeline")),
+            ),
+        },
+    )
+    .await;
+}
+
+/// A failed `ListPipelines` fails the unit: exit 3, no `GetPipeline` call, the previous
+/// run's stage entity kept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn codepipeline_stage_a_failed_list_pipelines_fails_the_unit() {
+    let w = world_for_codepipeline("0", "codepipeline-stage").await;
+    let role = codepipeline_role(&w).await;
+    create_pipeline(&w, "zinc-pipeline", &role).await;
+    a_failed_listing_fails_the_unit(
+        &w,
+        ListingFailure {
+            operation: "codepipeline:ListPipelines",
+            code: "InternalFailure",
+            not_called: Some("GetPipeline"),
+            kept: (
+                "codePipelineStage",
+                &format!("{}/Source", pipeline_arn("zinc-pipeline")),
+            ),
+        },
+    )
+    .await;
+}

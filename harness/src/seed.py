@@ -382,6 +382,8 @@ class Seeder:
         )
         pipeline_arn = f"arn:aws:codepipeline:{region}:{acct}:{name}-pipeline"
         record("AWS::CodePipeline::Pipeline", pipeline_arn)
+        for stage in stages:
+            record("AWS::CodePipeline::Stage", f"{pipeline_arn}/{stage['name']}")
         seeded.extend(self.listed_by_aws(creds, acct))
         return seeded
 
