@@ -6613,3 +6613,163 @@ async fn codepipeline_stage_a_failed_list_pipelines_fails_the_unit() {
     )
     .await;
 }
+
+/// `AWS::CodePipeline::Action` through the real binary (`GetPipelineActionsDetails`): one
+/// item per action of each stage of each pipeline's `GetPipeline` declaration, aws-v3's key
+/// for key — the action with the injected `PipelineName`, `PipelineArn`, `PipelineVersion`
+/// and `StageName`, aws-v3's declared keys only, PascalCase in the model's order,
+/// `ActionTypeId`'s members PascalCase (a model of its own in aws-v3), the other nested
+/// values in CodePipeline's camelCase, `__ExtraContext` `{AccountId, Region}` — and the
+/// entities of aws-v3's example mapping (`<pipeline ARN>/<stage>/<action>`) are made of
+/// them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn codepipeline_actions_have_the_aws_v3_shape() {
+    let w = world_for_codepipeline("1", "codepipeline-action").await;
+    let role = codepipeline_role(&w).await;
+    create_pipeline(&w, "zinc-pipeline", &role).await;
+    let run = run_binary(&["sail"], &w.env()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+
+    let actions = examples_by(&w, "AWS::CodePipeline::Action", &["StageName", "Name"]);
+    assert_eq!(
+        actions.keys().collect::<Vec<_>>(),
+        ["Build/Compile", "Source/Fetch"]
+    );
+    let arn = pipeline_arn("zinc-pipeline");
+    let compile = &actions["Build/Compile"];
+    assert_kind_shape(compile);
+    assert_eq!(
+        keys_in_order(&compile["Properties"]),
+        [
+            "ActionTypeId",
+            "Configuration",
+            "InputArtifacts",
+            "Name",
+            "Namespace",
+            "OutputArtifacts",
+            "PipelineName",
+            "PipelineArn",
+            "PipelineVersion",
+            "Region",
+            "RunOrder",
+            "StageName",
+        ],
+        "declared keys only, in the model's order"
+    );
+    assert_eq!(
+        keys_in_order(&compile["Properties"]["ActionTypeId"]),
+        ["Category", "Owner", "Provider", "Version"]
+    );
+    assert_eq!(
+        compile,
+        &json!({
+            "Type": "AWS::CodePipeline::Action",
+            "Properties": {
+                "ActionTypeId": {"Category": "Build", "Owner": "AWS", "Provider": "CodeBuild",
+                    "Version": "1"},
+                "Configuration": {"ProjectName": "zinc-build"},
+                "InputArtifacts": [{"name": "SourceOutput"}],
+                "Name": "Compile",
+                "Namespace": "BuildVariables",
+                "OutputArtifacts": [],
+                "PipelineName": "zinc-pipeline",
+                "PipelineArn": arn,
+                "PipelineVersion": 1,
+                "Region": "eu-west-1",
+                "RunOrder": 2,
+                "StageName": "Build",
+            },
+            "__ExtraContext": {"AccountId": MANAGEMENT, "Region": "eu-west-1"},
+        })
+    );
+    let fetch = &actions["Source/Fetch"]["Properties"];
+    assert_eq!(fetch["OutputArtifacts"], json!([{"name": "SourceOutput"}]));
+    assert!(fetch.get("Region").is_none(), "{fetch:#}");
+    assert_eq!(w.proxy.hits("GetPipeline"), 1);
+
+    let e = w
+        .port
+        .entity("codePipelineAction", &format!("{arn}/Build/Compile"))
+        .unwrap();
+    assert_eq!(e["title"], "zinc-pipeline/Build/Compile");
+    assert_eq!(e["properties"]["provider"], "CodeBuild");
+    assert_eq!(e["properties"]["runOrder"], 2);
+    assert_eq!(e["relations"]["account"], MANAGEMENT);
+}
+
+/// Every `ListPipelines` page is listed (two canned pages, moto 5.2.5 does not page it), and
+/// a pipeline deleted since the listing (`PipelineNotFoundException`) has no actions, the
+/// run complete.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn codepipeline_actions_are_paged_to_the_end_and_a_deleted_pipeline_has_none() {
+    let w = world_for_codepipeline("0", "codepipeline-action").await;
+    let role = codepipeline_role(&w).await;
+    create_pipeline(&w, "zinc-pipeline", &role).await;
+    for body in [
+        json!({"pipelines": [{"name": "zinc-pipeline", "version": 1, "created": 1705314600,
+            "updated": 1705314600}], "nextToken": "page-2"}),
+        json!({"pipelines": [{"name": "gone-pipeline", "version": 1, "created": 1705314600,
+            "updated": 1705314600}]}),
+    ] {
+        w.proxy.add_rule(Rule {
+            action: "ListPipelines".into(),
+            body: Some(body.to_string()),
+            times: 1,
+            ..Default::default()
+        });
+    }
+    let run = run_binary(&["sail"], &w.env()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let actions = examples_by(&w, "AWS::CodePipeline::Action", &["PipelineName", "Name"]);
+    assert_eq!(
+        actions.keys().collect::<Vec<_>>(),
+        ["zinc-pipeline/Compile", "zinc-pipeline/Fetch"]
+    );
+    assert_eq!(w.proxy.hits("ListPipelines"), 2);
+    assert_eq!(w.proxy.hits("GetPipeline"), 2);
+}
+
+/// A failed `GetPipeline` (HTTP 500) fails the unit: an action exists only in its
+/// pipeline's declaration, and aws-v3's skipping that pipeline's actions would make them
+/// look deleted. Exit 3, the previous run's action entity kept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn codepipeline_action_a_failed_get_pipeline_fails_the_unit() {
+    let w = world_for_codepipeline("0", "codepipeline-action").await;
+    let role = codepipeline_role(&w).await;
+    create_pipeline(&w, "zinc-pipeline", &role).await;
+    a_failed_listing_fails_the_unit(
+        &w,
+        ListingFailure {
+            operation: "codepipeline:GetPipeline",
+            code: "InternalFailure",
+            not_called: None,
+            kept: (
+                "codePipelineAction",
+                &format!("{}/Source/Fetch", pipeline_arn("zinc-pipeline")),
+            ),
+        },
+    )
+    .await;
+}
+
+/// A failed `ListPipelines` fails the unit: exit 3, no `GetPipeline` call, the previous
+/// run's action entity kept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn codepipeline_action_a_failed_list_pipelines_fails_the_unit() {
+    let w = world_for_codepipeline("0", "codepipeline-action").await;
+    let role = codepipeline_role(&w).await;
+    create_pipeline(&w, "zinc-pipeline", &role).await;
+    a_failed_listing_fails_the_unit(
+        &w,
+        ListingFailure {
+            operation: "codepipeline:ListPipelines",
+            code: "InternalFailure",
+            not_called: Some("GetPipeline"),
+            kept: (
+                "codePipelineAction",
+                &format!("{}/Source/Fetch", pipeline_arn("zinc-pipeline")),
+            ),
+        },
+    )
+    .await;
+}

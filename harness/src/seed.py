@@ -384,6 +384,8 @@ class Seeder:
         record("AWS::CodePipeline::Pipeline", pipeline_arn)
         for stage in stages:
             record("AWS::CodePipeline::Stage", f"{pipeline_arn}/{stage['name']}")
+            for a in stage["actions"]:
+                record("AWS::CodePipeline::Action", f"{pipeline_arn}/{stage['name']}/{a['name']}")
         seeded.extend(self.listed_by_aws(creds, acct))
         return seeded
 

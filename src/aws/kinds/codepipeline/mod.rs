@@ -16,7 +16,7 @@ use super::{ListCtx, RawJson};
 use crate::aws::AwsError;
 use crate::pagination::Cursors;
 
-kinds![pipeline, stage];
+kinds![pipeline, stage, action];
 
 /// The IAM action of `ListPipelines`.
 const LIST: &str = "codepipeline:ListPipelines";
