@@ -6773,3 +6773,230 @@ async fn codepipeline_action_a_failed_list_pipelines_fails_the_unit() {
     )
     .await;
 }
+
+/// Starts an execution of pipeline `name` in moto (with the variable `env=staging`) and
+/// returns its id.
+async fn start_pipeline_execution(w: &World, name: &str) -> String {
+    use aws_sdk_codepipeline::types::PipelineVariable;
+    aws_sdk_codepipeline::Client::new(&moto_config(&w.moto.url(), "eu-west-1").await)
+        .start_pipeline_execution()
+        .name(name)
+        .variables(
+            PipelineVariable::builder()
+                .name("env")
+                .value("staging")
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap()
+        .pipeline_execution_id
+        .unwrap()
+}
+
+/// `AWS::CodePipeline::PipelineExecution` through the real binary (its two default
+/// actions): every execution of every pipeline (the whole retained history), one
+/// `GetPipelineExecution` per execution, each raw item aws-v3's key for key — the listed
+/// summary with the `GetPipelineExecution` answer over it, aws-v3's declared keys only,
+/// PascalCase in the model's order, `StartTime`/`LastUpdateTime` RFC 3339 as aws-v3 writes
+/// them, members moto sends as `null` (`statusSummary`) absent, `Trigger` and `Variables` in
+/// CodePipeline's camelCase — and the entities of aws-v3's example mapping are made of them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn codepipeline_pipeline_executions_have_the_aws_v3_shape() {
+    let w = world_for_codepipeline("1", "codepipeline-pipeline-execution").await;
+    let role = codepipeline_role(&w).await;
+    create_pipeline(&w, "zinc-pipeline", &role).await;
+    let first = start_pipeline_execution(&w, "zinc-pipeline").await;
+    let second = start_pipeline_execution(&w, "zinc-pipeline").await;
+    let run = run_binary(&["sail"], &w.env()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+
+    let executions = examples_by(
+        &w,
+        "AWS::CodePipeline::PipelineExecution",
+        &["PipelineExecutionId"],
+    );
+    let mut want = vec![&first, &second];
+    want.sort();
+    assert_eq!(executions.keys().collect::<Vec<_>>(), want);
+    let item = &executions[&first];
+    assert_kind_shape(item);
+    let props = &item["Properties"];
+    assert_eq!(
+        keys_in_order(props),
+        [
+            "ArtifactRevisions",
+            "LastUpdateTime",
+            "PipelineExecutionId",
+            "PipelineName",
+            "PipelineVersion",
+            "SourceRevisions",
+            "StartTime",
+            "Status",
+            "Trigger",
+            "Variables",
+        ],
+        "declared keys only, in the model's order: {props:#}"
+    );
+    assert_aws_v3_time(&props["StartTime"]);
+    assert_aws_v3_time(&props["LastUpdateTime"]);
+    assert_eq!(
+        item,
+        &json!({
+            "Type": "AWS::CodePipeline::PipelineExecution",
+            "Properties": {
+                "ArtifactRevisions": [],
+                "LastUpdateTime": props["LastUpdateTime"],
+                "PipelineExecutionId": first,
+                "PipelineName": "zinc-pipeline",
+                "PipelineVersion": 1,
+                "SourceRevisions": [],
+                "StartTime": props["StartTime"],
+                "Status": "Succeeded",
+                "Trigger": {"triggerType": "StartPipelineExecution", "triggerDetail": ""},
+                "Variables": [{"name": "env", "resolvedValue": "staging"}],
+            },
+            "__ExtraContext": {"AccountId": MANAGEMENT, "Region": "eu-west-1"},
+        })
+    );
+    assert_eq!(w.proxy.hits("ListPipelineExecutions"), 1);
+    assert_eq!(w.proxy.hits("GetPipelineExecution"), 2);
+
+    let e = w
+        .port
+        .entity("codePipelinePipelineExecution", &second)
+        .unwrap();
+    assert_eq!(e["title"], json!(format!("zinc-pipeline/{second}")));
+    assert_eq!(e["properties"]["status"], "Succeeded");
+    assert_eq!(e["relations"]["account"], MANAGEMENT);
+}
+
+/// What CodePipeline sends that moto does not, answered by the proxy with bodies written
+/// from the API reference: `ListPipelineExecutions` in two pages (every page is listed:
+/// moto 5.2.5 does not page it), and `GetPipelineExecution` failing (HTTP 500) for the
+/// second page's execution, which keeps its summary only (aws-v3's listing action alone),
+/// logged and counted as an enrichment failure. `ArtifactRevisions[].created`, epoch
+/// seconds on the wire, is RFC 3339.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn codepipeline_pipeline_executions_are_paged_to_the_end_and_a_failed_get_keeps_the_summary()
+{
+    let w = world_for_codepipeline("0", "codepipeline-pipeline-execution").await;
+    let role = codepipeline_role(&w).await;
+    create_pipeline(&w, "zinc-pipeline", &role).await;
+    let summary = |id: &str, status: &str| {
+        json!({"pipelineExecutionId": id, "status": status, "startTime": 1705314600.25,
+            "lastUpdateTime": 1705314660, "sourceRevisions": [],
+            "trigger": {"triggerType": "Webhook", "triggerDetail": "push"},
+            "executionMode": "QUEUED", "executionType": "STANDARD"})
+    };
+    for body in [
+        json!({"pipelineExecutionSummaries": [summary("e-new", "InProgress")],
+            "nextToken": "page-2"}),
+        json!({"pipelineExecutionSummaries": [summary("e-old", "Failed")]}),
+    ] {
+        w.proxy.add_rule(Rule {
+            action: "ListPipelineExecutions".into(),
+            body: Some(body.to_string()),
+            times: 1,
+            ..Default::default()
+        });
+    }
+    w.proxy.add_rule(Rule {
+        action: "GetPipelineExecution".into(),
+        body: Some(
+            json!({"pipelineExecution": {
+                "pipelineName": "zinc-pipeline", "pipelineVersion": 3,
+                "pipelineExecutionId": "e-new", "status": "InProgress",
+                "artifactRevisions": [{"name": "SourceOutput", "revisionId": "abc123",
+                    "created": 1705314000.5, "revisionSummary": null}],
+                "executionMode": "QUEUED", "executionType": "STANDARD",
+                "trigger": {"triggerType": "Webhook", "triggerDetail": "push"},
+                "undeclared": 1,
+            }})
+            .to_string(),
+        ),
+        times: 1,
+        ..Default::default()
+    });
+    w.proxy.add_rule(Rule {
+        action: "GetPipelineExecution".into(),
+        status: 500,
+        code: "InternalFailure".into(),
+        times: 10_000,
+        ..Default::default()
+    });
+    let run = run_binary(&["sail"], &w.env()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let executions = examples_by(
+        &w,
+        "AWS::CodePipeline::PipelineExecution",
+        &["PipelineExecutionId"],
+    );
+    assert_eq!(executions.keys().collect::<Vec<_>>(), ["e-new", "e-old"]);
+    assert_eq!(
+        executions["e-new"]["Properties"],
+        json!({
+            "ArtifactRevisions": [{"name": "SourceOutput", "revisionId": "abc123",
+                "created": "2024-01-15T10:20:00.500000Z"}],
+            "ExecutionMode": "QUEUED",
+            "ExecutionType": "STANDARD",
+            "LastUpdateTime": "2024-01-15T10:31:00Z",
+            "PipelineExecutionId": "e-new",
+            "PipelineName": "zinc-pipeline",
+            "PipelineVersion": 3,
+            "SourceRevisions": [],
+            "StartTime": "2024-01-15T10:30:00.250000Z",
+            "Status": "InProgress",
+            "Trigger": {"triggerType": "Webhook", "triggerDetail": "push"},
+        })
+    );
+    // The summary alone: no `PipelineName`, `PipelineVersion`, `ArtifactRevisions`.
+    assert_eq!(
+        keys_in_order(&executions["e-old"]["Properties"]),
+        [
+            "ExecutionMode",
+            "ExecutionType",
+            "LastUpdateTime",
+            "PipelineExecutionId",
+            "SourceRevisions",
+            "StartTime",
+            "Status",
+            "Trigger",
+        ]
+    );
+    assert_eq!(w.proxy.hits("ListPipelineExecutions"), 2);
+    let warning = run
+        .stderr
+        .lines()
+        .find(|l| l.contains("enrichment call failed") && l.contains("e-old"))
+        .unwrap_or_else(|| panic!("no warning in:\n{}", run.stderr));
+    for needle in [
+        MANAGEMENT,
+        "eu-west-1",
+        "AWS::CodePipeline::PipelineExecution",
+        "GetPipelineExecutionDetailsAction",
+    ] {
+        assert!(warning.contains(needle), "{needle} in {warning}");
+    }
+}
+
+/// A failed `ListPipelineExecutions` fails the unit (never an empty history): exit 3, no
+/// `GetPipelineExecution` call, the previous run's execution entity kept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn codepipeline_pipeline_execution_a_failed_list_pipeline_executions_fails_the_unit() {
+    let w = world_for_codepipeline("0", "codepipeline-pipeline-execution").await;
+    let role = codepipeline_role(&w).await;
+    create_pipeline(&w, "zinc-pipeline", &role).await;
+    let id = start_pipeline_execution(&w, "zinc-pipeline").await;
+    a_failed_listing_fails_the_unit(
+        &w,
+        ListingFailure {
+            operation: "codepipeline:ListPipelineExecutions",
+            code: "InternalFailure",
+            not_called: Some("GetPipelineExecution"),
+            kept: ("codePipelinePipelineExecution", &id),
+        },
+    )
+    .await;
+}

@@ -381,6 +381,8 @@ class Seeder:
             tags=[{"key": "Team", "value": "platform"}],
         )
         pipeline_arn = f"arn:aws:codepipeline:{region}:{acct}:{name}-pipeline"
+        execution = c("codepipeline").start_pipeline_execution(name=f"{name}-pipeline")
+        record("AWS::CodePipeline::PipelineExecution", execution["pipelineExecutionId"])
         record("AWS::CodePipeline::Pipeline", pipeline_arn)
         for stage in stages:
             record("AWS::CodePipeline::Stage", f"{pipeline_arn}/{stage['name']}")

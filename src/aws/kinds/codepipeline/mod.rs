@@ -16,7 +16,7 @@ use super::{ListCtx, RawJson};
 use crate::aws::AwsError;
 use crate::pagination::Cursors;
 
-kinds![pipeline, stage, action];
+kinds![pipeline, stage, action, pipeline_execution];
 
 /// The IAM action of `ListPipelines`.
 const LIST: &str = "codepipeline:ListPipelines";
@@ -167,4 +167,19 @@ fn objects<'a>(
         .into_iter()
         .flatten()
         .filter_map(Value::as_object)
+}
+
+/// The `keys` of `object` that are epoch seconds become RFC 3339, as aws-v3 writes the
+/// datetimes botocore parses inside the values it passes through
+/// (`ArtifactRevisions[].created`).
+fn epoch_members(object: &mut Value, keys: &[&str]) {
+    if let Value::Object(o) = object {
+        for key in keys {
+            if let Some(v) = o.get_mut(*key)
+                && let Some(secs) = v.as_f64()
+            {
+                *v = super::epoch_time(secs);
+            }
+        }
+    }
 }
