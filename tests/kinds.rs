@@ -7000,3 +7000,154 @@ async fn codepipeline_pipeline_execution_a_failed_list_pipeline_executions_fails
     )
     .await;
 }
+
+/// One `ActionExecutionDetail` as CodePipeline sends it (written from the API reference:
+/// moto 5.2.5 does not implement `ListActionExecutions`), epoch-second timestamps, a
+/// member sent as `null` and one aws-v3's model does not declare.
+fn action_execution_detail(id: &str, action: &str, stage: &str) -> Value {
+    json!({
+        "pipelineExecutionId": "pe-1",
+        "actionExecutionId": id,
+        "pipelineVersion": 2,
+        "stageName": stage,
+        "actionName": action,
+        "startTime": 1705314600.25,
+        "lastUpdateTime": 1705314690,
+        "updatedBy": null,
+        "status": "Succeeded",
+        "input": {
+            "actionTypeId": {"category": "Source", "owner": "AWS", "provider": "S3",
+                "version": "1"},
+            "configuration": {"S3Bucket": "zinc-src", "S3ObjectKey": "src.zip"},
+            "resolvedConfiguration": {"S3Bucket": "zinc-src"},
+            "region": "eu-west-1",
+            "inputArtifacts": [],
+            "namespace": null,
+        },
+        "output": {
+            "outputArtifacts": [{"name": "SourceOutput",
+                "s3location": {"bucket": "zinc-artifacts", "key": "zinc/SourceOutp/abc"}}],
+            "executionResult": {"externalExecutionId": "v1",
+                "externalExecutionSummary": "Fetched"},
+            "outputVariables": {},
+        },
+        "undeclared": 1,
+    })
+}
+
+/// `AWS::CodePipeline::ActionExecution` through the real binary
+/// (`ListActionExecutionsAction`): every page of `ListActionExecutions` of every pipeline
+/// (the whole retained history), each raw item aws-v3's key for key — aws-v3's declared
+/// keys only, PascalCase in the model's order, `Input`/`Output` in CodePipeline's camelCase
+/// without their `null` members, `StartTime`/`LastUpdateTime` RFC 3339, no `PipelineName`
+/// (aws-v3's example shows one its code never sets), `__ExtraContext` `{AccountId, Region}`
+/// — and the entities of aws-v3's example mapping are made of them. moto 5.2.5 does not
+/// implement `ListActionExecutions`: the proxy answers it with two canned pages written
+/// from the API reference.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn codepipeline_action_executions_have_the_aws_v3_shape_paged_to_the_end() {
+    let w = world_for_codepipeline("1", "codepipeline-action-execution").await;
+    let role = codepipeline_role(&w).await;
+    create_pipeline(&w, "zinc-pipeline", &role).await;
+    for body in [
+        json!({"actionExecutionDetails": [action_execution_detail("ae-1", "Fetch", "Source")],
+            "nextToken": "page-2"}),
+        json!({"actionExecutionDetails": [action_execution_detail("ae-2", "Compile", "Build")]}),
+    ] {
+        w.proxy.add_rule(Rule {
+            action: "ListActionExecutions".into(),
+            body: Some(body.to_string()),
+            times: 1,
+            ..Default::default()
+        });
+    }
+    let run = run_binary(&["sail"], &w.env()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+
+    let executions = examples_by(
+        &w,
+        "AWS::CodePipeline::ActionExecution",
+        &["ActionExecutionId"],
+    );
+    assert_eq!(executions.keys().collect::<Vec<_>>(), ["ae-1", "ae-2"]);
+    let item = &executions["ae-1"];
+    assert_kind_shape(item);
+    assert_eq!(
+        keys_in_order(&item["Properties"]),
+        [
+            "ActionExecutionId",
+            "ActionName",
+            "Input",
+            "LastUpdateTime",
+            "Output",
+            "PipelineExecutionId",
+            "PipelineVersion",
+            "StageName",
+            "StartTime",
+            "Status",
+        ],
+        "declared keys only, in the model's order"
+    );
+    assert_eq!(
+        item,
+        &json!({
+            "Type": "AWS::CodePipeline::ActionExecution",
+            "Properties": {
+                "ActionExecutionId": "ae-1",
+                "ActionName": "Fetch",
+                "Input": {
+                    "actionTypeId": {"category": "Source", "owner": "AWS", "provider": "S3",
+                        "version": "1"},
+                    "configuration": {"S3Bucket": "zinc-src", "S3ObjectKey": "src.zip"},
+                    "resolvedConfiguration": {"S3Bucket": "zinc-src"},
+                    "region": "eu-west-1",
+                    "inputArtifacts": [],
+                },
+                "LastUpdateTime": "2024-01-15T10:31:30Z",
+                "Output": {
+                    "outputArtifacts": [{"name": "SourceOutput",
+                        "s3location": {"bucket": "zinc-artifacts", "key": "zinc/SourceOutp/abc"}}],
+                    "executionResult": {"externalExecutionId": "v1",
+                        "externalExecutionSummary": "Fetched"},
+                    "outputVariables": {},
+                },
+                "PipelineExecutionId": "pe-1",
+                "PipelineVersion": 2,
+                "StageName": "Source",
+                "StartTime": "2024-01-15T10:30:00.250000Z",
+                "Status": "Succeeded",
+            },
+            "__ExtraContext": {"AccountId": MANAGEMENT, "Region": "eu-west-1"},
+        })
+    );
+    // Two pages of the management account's one pipeline; the member account has none.
+    assert_eq!(w.proxy.hits("ListActionExecutions"), 2);
+
+    let e = w
+        .port
+        .entity("codePipelineActionExecution", "ae-2")
+        .unwrap();
+    assert_eq!(e["title"], "Compile/ae-2");
+    assert_eq!(e["properties"]["stageName"], "Build");
+    assert_eq!(e["properties"]["startTime"], "2024-01-15T10:30:00.250000Z");
+    assert_eq!(e["relations"]["account"], MANAGEMENT);
+}
+
+/// A failed `ListActionExecutions` fails the unit (never an empty history): exit 3, the
+/// previous run's action execution entity kept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn codepipeline_action_execution_a_failed_list_action_executions_fails_the_unit() {
+    let w = world_for_codepipeline("0", "codepipeline-action-execution").await;
+    let role = codepipeline_role(&w).await;
+    create_pipeline(&w, "zinc-pipeline", &role).await;
+    a_failed_listing_fails_the_unit(
+        &w,
+        ListingFailure {
+            operation: "codepipeline:ListActionExecutions",
+            code: "InternalFailure",
+            not_called: None,
+            kept: ("codePipelineActionExecution", "ae-1"),
+        },
+    )
+    .await;
+}

@@ -16,7 +16,13 @@ use super::{ListCtx, RawJson};
 use crate::aws::AwsError;
 use crate::pagination::Cursors;
 
-kinds![pipeline, stage, action, pipeline_execution];
+kinds![
+    pipeline,
+    stage,
+    action,
+    pipeline_execution,
+    action_execution
+];
 
 /// The IAM action of `ListPipelines`.
 const LIST: &str = "codepipeline:ListPipelines";
