@@ -3,11 +3,13 @@
 //! `AWS::CodePipeline::Pipeline`, `Stage` and `Action` page through `ListPipelines` and read
 //! each listed pipeline's declaration with `GetPipeline`, one call per pipeline, at most
 //! [`ENRICH_CONCURRENCY`](crate::aws::kinds::ENRICH_CONCURRENCY) at once per (account,
-//! service), as aws-v3 does. CodePipeline is a JSON service: the kinds read the answers' own
+//! service), as aws-v3 does. `PipelineExecution` and `ActionExecution` page, per listed
+//! pipeline, through its executions' history (`ListPipelineExecutions`,
+//! `ListActionExecutions`). CodePipeline is a JSON service: the kinds read the answers' own
 //! JSON ([`RawJson`]), since aws-v3 declares the nested values (`Stages`, `ArtifactStore`,
 //! an action's `Configuration`) `dict[str, Any]` and passes them through as botocore parses
 //! them (camelCase, `null` members dropped). Pipeline timestamps, epoch seconds on the
-//! wire, are written as aws-v3 writes datetimes ([`declared_json`]).
+//! wire, are written as aws-v3 writes datetimes ([`declared_json`](super::declared_json)).
 
 use aws_sdk_codepipeline::Client;
 use serde_json::{Map, Value};
