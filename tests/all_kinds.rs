@@ -11,6 +11,7 @@ use aws_catalog_sync::aws::kinds;
 use aws_config::{BehaviorVersion, Region};
 use aws_credential_types::Credentials;
 use serde_json::Value;
+use support::aws_proxy::Rule;
 use support::{MANAGEMENT, World, run_binary};
 
 const REGION: &str = "us-east-1";
@@ -111,8 +112,8 @@ async fn a_mapping_of_every_kind_syncs_exactly_the_seeded_resources_and_deletes_
     );
     assert_eq!(
         kinds::all().count(),
-        24,
-        "the 20 kinds of issue 14 and issue 16's CodeBuild and SES kinds"
+        29,
+        "the 20 kinds of issue 14 and issue 16's CodeBuild, SES and CodePipeline kinds"
     );
     let with_actions = all.config["resources"]
         .as_array()
@@ -133,6 +134,21 @@ async fn a_mapping_of_every_kind_syncs_exactly_the_seeded_resources_and_deletes_
         w.port.put_blueprint(bp);
     }
     w.seed_integration(all.config.clone());
+    // moto 5.2.5 does not implement `codepipeline:ListActionExecutions`: the proxy answers
+    // it (written from the API reference) with the action execution seed.py records.
+    w.proxy.add_rule(Rule {
+        action: "ListActionExecutions".into(),
+        body: Some(
+            serde_json::json!({"actionExecutionDetails": [{
+                "actionExecutionId": "all-kinds-action-execution", "actionName": "Fetch",
+                "stageName": "Source", "pipelineExecutionId": "pe", "pipelineVersion": 1,
+                "status": "Succeeded", "startTime": 1705314600,
+            }]})
+            .to_string(),
+        ),
+        times: usize::MAX,
+        ..Default::default()
+    });
     let want = expected(&w, &all.blueprint_of);
 
     let run = run_binary(&["sail"], &w.env()).await;

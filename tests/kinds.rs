@@ -6059,3 +6059,1095 @@ async fn ses_configuration_set_a_failed_list_configuration_sets_fails_the_unit()
     )
     .await;
 }
+
+/// A world with no seeded resources (the management account alone unless `members`), where
+/// the test creates CodePipeline pipelines itself in moto's management account, eu-west-1,
+/// with the mapping of `resources/kinds/<example>.yml` listed in eu-west-1, with its
+/// blueprint. moto 5.2.5 writes CodePipeline timestamps as ISO 8601 strings; the proxy
+/// turns them into the epoch seconds CodePipeline sends (`aws_proxy::epoch_timestamps`).
+async fn world_for_codepipeline(members: &str, example: &str) -> World {
+    let w = World::start(&[
+        "--members",
+        members,
+        "--instances-per-region",
+        "0",
+        "--clusters-per-region",
+        "0",
+        "--buckets-per-account",
+        "0",
+    ])
+    .await;
+    seed_kind_example(&w, example);
+    w
+}
+
+/// The role CodePipeline pipelines run as (moto checks that it exists and trusts
+/// CodePipeline).
+async fn codepipeline_role(w: &World) -> String {
+    let config = moto_config(&w.moto.url(), "eu-west-1").await;
+    aws_sdk_iam::Client::new(&config)
+        .create_role()
+        .role_name("zinc-pipeline-role")
+        .assume_role_policy_document(
+            json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+                "Principal": {"Service": "codepipeline.amazonaws.com"},
+                "Action": "sts:AssumeRole"}]})
+            .to_string(),
+        )
+        .send()
+        .await
+        .unwrap()
+        .role
+        .unwrap()
+        .arn
+}
+
+/// Creates pipeline `name` in moto (eu-west-1, management account) as `role`: a `Source`
+/// stage (an S3 source action) and a `Build` stage (a CodeBuild action with a region,
+/// namespace and input artifact), a V2 pipeline in QUEUED mode with a variable and two
+/// tags.
+async fn create_pipeline(w: &World, name: &str, role: &str) {
+    use aws_sdk_codepipeline::types::{
+        ActionCategory, ActionDeclaration, ActionOwner, ActionTypeId, ArtifactStore,
+        ArtifactStoreType, ExecutionMode, InputArtifact, OutputArtifact, PipelineDeclaration,
+        PipelineType, PipelineVariableDeclaration, StageDeclaration, Tag,
+    };
+    let type_id = |category, provider: &str| {
+        ActionTypeId::builder()
+            .category(category)
+            .owner(ActionOwner::Aws)
+            .provider(provider)
+            .version("1")
+            .build()
+            .unwrap()
+    };
+    let source = ActionDeclaration::builder()
+        .name("Fetch")
+        .action_type_id(type_id(ActionCategory::Source, "S3"))
+        .run_order(1)
+        .configuration("S3Bucket", "zinc-src")
+        .configuration("S3ObjectKey", "src.zip")
+        .output_artifacts(
+            OutputArtifact::builder()
+                .name("SourceOutput")
+                .build()
+                .unwrap(),
+        )
+        .build()
+        .unwrap();
+    let build = ActionDeclaration::builder()
+        .name("Compile")
+        .action_type_id(type_id(ActionCategory::Build, "CodeBuild"))
+        .run_order(2)
+        .configuration("ProjectName", "zinc-build")
+        .input_artifacts(
+            InputArtifact::builder()
+                .name("SourceOutput")
+                .build()
+                .unwrap(),
+        )
+        .region("eu-west-1")
+        .namespace("BuildVariables")
+        .build()
+        .unwrap();
+    let pipeline = PipelineDeclaration::builder()
+        .name(name)
+        .role_arn(role)
+        .artifact_store(
+            ArtifactStore::builder()
+                .r#type(ArtifactStoreType::S3)
+                .location("zinc-artifacts")
+                .build()
+                .unwrap(),
+        )
+        .stages(
+            StageDeclaration::builder()
+                .name("Source")
+                .actions(source)
+                .build()
+                .unwrap(),
+        )
+        .stages(
+            StageDeclaration::builder()
+                .name("Build")
+                .actions(build)
+                .build()
+                .unwrap(),
+        )
+        .pipeline_type(PipelineType::V2)
+        .execution_mode(ExecutionMode::Queued)
+        .variables(
+            PipelineVariableDeclaration::builder()
+                .name("env")
+                .default_value("prod")
+                .build()
+                .unwrap(),
+        )
+        .build()
+        .unwrap();
+    let tag = |k: &str, v: &str| Tag::builder().key(k).value(v).build().unwrap();
+    aws_sdk_codepipeline::Client::new(&moto_config(&w.moto.url(), "eu-west-1").await)
+        .create_pipeline()
+        .pipeline(pipeline)
+        .tags(tag("team", "platform"))
+        .tags(tag("env", "prod"))
+        .send()
+        .await
+        .unwrap();
+}
+
+/// The ARN moto gives pipeline `name` (`arn:aws:codepipeline:<region>:<account>:<name>`).
+fn pipeline_arn(name: &str) -> String {
+    format!("arn:aws:codepipeline:eu-west-1:{MANAGEMENT}:{name}")
+}
+
+/// What a timestamp looks like as aws-v3 writes it (`…SS.ffffffZ`, or `…SSZ` without a
+/// fraction).
+fn assert_aws_v3_time(value: &Value) {
+    let s = value
+        .as_str()
+        .unwrap_or_else(|| panic!("{value} is a string"));
+    let (secs, fraction) = s.split_once('.').unwrap_or((s.trim_end_matches('Z'), "Z"));
+    assert!(
+        secs.len() == 19 && &secs[10..11] == "T" && s.ends_with('Z'),
+        "RFC 3339: {s}"
+    );
+    assert!(
+        fraction == "Z" || (fraction.len() == 7 && fraction != "000000Z"),
+        "six fraction digits or none: {s}"
+    );
+}
+
+/// `AWS::CodePipeline::Pipeline` through the real binary (its three default actions,
+/// merged by `name`): the raw item sent to Port is aws-v3's key for key — `GetPipeline`'s
+/// `metadata` and `pipeline`, the tags, then the listed entry, aws-v3's declared keys only,
+/// PascalCase in the model's order, the declaration's nested values in CodePipeline's
+/// camelCase, `Created`/`Updated` RFC 3339 as aws-v3 writes them, `Tags` `[{key, value}]`,
+/// `__ExtraContext` `{AccountId, Region}` — and the entity of aws-v3's example mapping is
+/// made of it. One `GetPipeline` and one `ListTagsForResource` per pipeline.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn codepipeline_pipelines_have_the_aws_v3_shape() {
+    let w = world_for_codepipeline("1", "codepipeline-pipeline").await;
+    let role = codepipeline_role(&w).await;
+    create_pipeline(&w, "zinc-pipeline", &role).await;
+    let run = run_binary(&["sail"], &w.env()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+
+    let examples = w.port.examples(IDENTIFIER, "AWS::CodePipeline::Pipeline");
+    assert_eq!(examples.len(), 1, "{examples:#?}");
+    let item = &examples[0];
+    assert_kind_shape(item);
+    let props = &item["Properties"];
+    assert_eq!(
+        keys_in_order(props),
+        [
+            "ArtifactStore",
+            "Created",
+            "ExecutionMode",
+            "Name",
+            "PipelineArn",
+            "PipelineType",
+            "RoleArn",
+            "Stages",
+            "Tags",
+            "Updated",
+            "Variables",
+            "Version",
+        ],
+        "declared keys only, in the model's order: {props:#}"
+    );
+    assert_aws_v3_time(&props["Created"]);
+    assert_aws_v3_time(&props["Updated"]);
+    let arn = pipeline_arn("zinc-pipeline");
+    assert_eq!(
+        item,
+        &json!({
+            "Type": "AWS::CodePipeline::Pipeline",
+            "Properties": {
+                "ArtifactStore": {"type": "S3", "location": "zinc-artifacts"},
+                "Created": props["Created"],
+                "ExecutionMode": "QUEUED",
+                "Name": "zinc-pipeline",
+                "PipelineArn": arn,
+                "PipelineType": "V2",
+                "RoleArn": role,
+                "Stages": [
+                    {"name": "Source", "actions": [{
+                        "name": "Fetch",
+                        "actionTypeId": {"category": "Source", "owner": "AWS",
+                            "provider": "S3", "version": "1"},
+                        "runOrder": 1,
+                        "configuration": {"S3Bucket": "zinc-src", "S3ObjectKey": "src.zip"},
+                        "outputArtifacts": [{"name": "SourceOutput"}],
+                        "inputArtifacts": [],
+                    }]},
+                    {"name": "Build", "actions": [{
+                        "name": "Compile",
+                        "actionTypeId": {"category": "Build", "owner": "AWS",
+                            "provider": "CodeBuild", "version": "1"},
+                        "runOrder": 2,
+                        "configuration": {"ProjectName": "zinc-build"},
+                        "inputArtifacts": [{"name": "SourceOutput"}],
+                        "region": "eu-west-1",
+                        "namespace": "BuildVariables",
+                        "outputArtifacts": [],
+                    }]},
+                ],
+                "Tags": [{"key": "env", "value": "prod"}, {"key": "team", "value": "platform"}],
+                "Updated": props["Updated"],
+                "Variables": [{"name": "env", "defaultValue": "prod"}],
+                "Version": 1,
+            },
+            "__ExtraContext": {"AccountId": MANAGEMENT, "Region": "eu-west-1"},
+        })
+    );
+    // One listing per account; the management account's pipeline described once.
+    assert_eq!(w.proxy.hits("ListPipelines"), 2);
+    assert_eq!(w.proxy.hits("GetPipeline"), 1);
+    assert_eq!(w.proxy.hits("ListTagsForResource"), 1);
+
+    let e = w.port.entity("codePipeline", &arn).unwrap();
+    assert_eq!(e["title"], "zinc-pipeline");
+    assert_eq!(e["properties"]["pipelineType"], "V2");
+    assert_eq!(e["properties"]["version"], 1);
+    assert_eq!(e["properties"]["created"], props["Created"]);
+    assert_eq!(e["relations"]["account"], MANAGEMENT);
+}
+
+/// A failed `GetPipeline` (HTTP 500) keeps the pipeline with what the listing gave (aws-v3's
+/// `ListPipelinesAction` alone: `Name`, `Version`, `Created`, `Updated`; moto lists no
+/// `PipelineType`/`ExecutionMode`) and no `Tags`, as aws-v3 (whose tags action reads the ARN
+/// from `GetPipeline`), the run complete, logged as an enrichment failure naming the
+/// account, region, kind and action. A failed `ListTagsForResource` alone keeps everything
+/// but `Tags`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn codepipeline_pipeline_a_failed_get_pipeline_keeps_the_listed_keys() {
+    let w = world_for_codepipeline("0", "codepipeline-pipeline").await;
+    let role = codepipeline_role(&w).await;
+    create_pipeline(&w, "zinc-pipeline", &role).await;
+    w.proxy.add_rule(Rule {
+        action: "GetPipeline".into(),
+        status: 500,
+        code: "InternalFailure".into(),
+        times: 10_000,
+        ..Default::default()
+    });
+    let run = run_binary(&["sail"], &w.env()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let examples = w.port.examples(IDENTIFIER, "AWS::CodePipeline::Pipeline");
+    assert_eq!(examples.len(), 1, "{examples:#?}");
+    let props = &examples[0]["Properties"];
+    assert_eq!(
+        keys_in_order(props),
+        ["Created", "Name", "Updated", "Version"],
+        "{props:#}"
+    );
+    assert_eq!(props["Name"], "zinc-pipeline");
+    assert_eq!(w.proxy.hits("ListTagsForResource"), 0);
+    let warning = run
+        .stderr
+        .lines()
+        .find(|l| l.contains("enrichment call failed") && l.contains("zinc-pipeline"))
+        .unwrap_or_else(|| panic!("no warning in:\n{}", run.stderr));
+    for needle in [
+        MANAGEMENT,
+        "eu-west-1",
+        "AWS::CodePipeline::Pipeline",
+        "GetPipelineDetailsAction",
+    ] {
+        assert!(warning.contains(needle), "{needle} in {warning}");
+    }
+
+    // Tags alone failing: everything but `Tags`.
+    w.proxy.clear_rules();
+    w.proxy.add_rule(Rule {
+        action: "ListTagsForResource".into(),
+        status: 500,
+        code: "InternalFailure".into(),
+        times: 10_000,
+        ..Default::default()
+    });
+    let run = run_binary(&["sail"], &w.env()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let examples = w.port.examples(IDENTIFIER, "AWS::CodePipeline::Pipeline");
+    let props = &examples.last().unwrap()["Properties"];
+    assert!(props.get("Tags").is_none(), "{props:#}");
+    assert_eq!(props["PipelineArn"], json!(pipeline_arn("zinc-pipeline")));
+    assert_eq!(props["Stages"].as_array().unwrap().len(), 2);
+    assert!(
+        run.stderr
+            .lines()
+            .any(|l| l.contains("enrichment call failed") && l.contains("GetPipelineTagsAction")),
+        "{}",
+        run.stderr
+    );
+}
+
+/// More pipelines than one `ListPipelines` page (moto 5.2.5 does not page it: the proxy
+/// answers the listing in two canned pages written from the API reference, epoch-second
+/// timestamps as CodePipeline sends them): every page is listed, each pipeline described
+/// once, and the listed entry wins over `GetPipeline` where both have a key, as aws-v3
+/// merges them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn codepipeline_pipelines_are_paged_to_the_end() {
+    let w = world_for_codepipeline("0", "codepipeline-pipeline").await;
+    let role = codepipeline_role(&w).await;
+    create_pipeline(&w, "zinc-pipeline", &role).await;
+    create_pipeline(&w, "copper-pipeline", &role).await;
+    for body in [
+        json!({"pipelines": [{"name": "zinc-pipeline", "version": 1, "pipelineType": "V2",
+            "executionMode": "QUEUED", "created": 1705314600.25, "updated": 1705314600.25}],
+            "nextToken": "page-2"}),
+        json!({"pipelines": [{"name": "copper-pipeline", "version": 7, "pipelineType": "V1",
+            "executionMode": "SUPERSEDED", "created": 1705314000, "updated": 1705314000.5}]}),
+    ] {
+        w.proxy.add_rule(Rule {
+            action: "ListPipelines".into(),
+            body: Some(body.to_string()),
+            times: 1,
+            ..Default::default()
+        });
+    }
+    let run = run_binary(&["sail"], &w.env()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let examples = w.port.examples(IDENTIFIER, "AWS::CodePipeline::Pipeline");
+    let by_name: std::collections::BTreeMap<&str, &Value> = examples
+        .iter()
+        .map(|i| (i["Properties"]["Name"].as_str().unwrap(), &i["Properties"]))
+        .collect();
+    assert_eq!(
+        by_name.keys().collect::<Vec<_>>(),
+        [&"copper-pipeline", &"zinc-pipeline"]
+    );
+    let copper = by_name["copper-pipeline"];
+    assert_eq!(copper["Version"], 7);
+    assert_eq!(copper["PipelineType"], "V1");
+    assert_eq!(copper["ExecutionMode"], "SUPERSEDED");
+    assert_eq!(copper["Created"], "2024-01-15T10:20:00Z");
+    assert_eq!(copper["Updated"], "2024-01-15T10:20:00.500000Z");
+    assert_eq!(
+        copper["PipelineArn"],
+        json!(pipeline_arn("copper-pipeline"))
+    );
+    assert_eq!(
+        by_name["zinc-pipeline"]["Created"],
+        "2024-01-15T10:30:00.250000Z"
+    );
+    assert_eq!(w.proxy.hits("ListPipelines"), 2);
+    assert_eq!(w.proxy.hits("GetPipeline"), 2);
+    assert_eq!(w.proxy.hits("ListTagsForResource"), 2);
+}
+
+/// A failed `ListPipelines` fails the unit: exit 3, no `GetPipeline` call, the previous
+/// run's entity kept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn codepipeline_pipeline_a_failed_list_pipelines_fails_the_unit() {
+    let w = world_for_codepipeline("0", "codepipeline-pipeline").await;
+    let role = codepipeline_role(&w).await;
+    create_pipeline(&w, "zinc-pipeline", &role).await;
+    a_failed_listing_fails_the_unit(
+        &w,
+        ListingFailure {
+            operation: "codepipeline:ListPipelines",
+            code: "InternalFailure",
+            not_called: Some("GetPipeline"),
+            kept: ("codePipeline", &pipeline_arn("zinc-pipeline")),
+        },
+    )
+    .await;
+}
+
+/// The raw items (raw examples sent to Port) of `kind`, by `key` (a `Properties` path such
+/// as `["StageName", "Name"]`, joined with `/`).
+fn examples_by(w: &World, kind: &str, key: &[&str]) -> std::collections::BTreeMap<String, Value> {
+    w.port
+        .examples(IDENTIFIER, kind)
+        .into_iter()
+        .map(|i| {
+            let id: Vec<&str> = key
+                .iter()
+                .map(|k| i["Properties"][*k].as_str().unwrap_or_default())
+                .collect();
+            (id.join("/"), i)
+        })
+        .collect()
+}
+
+/// `AWS::CodePipeline::Stage` through the real binary (`GetPipelineStagesAction`): one item
+/// per stage of each pipeline's `GetPipeline` declaration, aws-v3's key for key — the stage
+/// with the injected `PipelineName`, `PipelineArn` and 1-based `Order`, aws-v3's declared
+/// keys only, PascalCase in the model's order, `Actions` in CodePipeline's camelCase,
+/// `__ExtraContext` `{AccountId, Region}` — and the entities of aws-v3's example mapping
+/// (identified by `<pipeline ARN>/<stage>`) are made of them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn codepipeline_stages_have_the_aws_v3_shape() {
+    let w = world_for_codepipeline("1", "codepipeline-stage").await;
+    let role = codepipeline_role(&w).await;
+    create_pipeline(&w, "zinc-pipeline", &role).await;
+    let run = run_binary(&["sail"], &w.env()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+
+    let stages = examples_by(&w, "AWS::CodePipeline::Stage", &["Name"]);
+    assert_eq!(stages.keys().collect::<Vec<_>>(), ["Build", "Source"]);
+    let arn = pipeline_arn("zinc-pipeline");
+    let source = &stages["Source"];
+    assert_kind_shape(source);
+    assert_eq!(
+        keys_in_order(&source["Properties"]),
+        ["Actions", "Name", "Order", "PipelineArn", "PipelineName"],
+        "declared keys only, in the model's order"
+    );
+    assert_eq!(
+        source,
+        &json!({
+            "Type": "AWS::CodePipeline::Stage",
+            "Properties": {
+                "Actions": [{
+                    "name": "Fetch",
+                    "actionTypeId": {"category": "Source", "owner": "AWS", "provider": "S3",
+                        "version": "1"},
+                    "runOrder": 1,
+                    "configuration": {"S3Bucket": "zinc-src", "S3ObjectKey": "src.zip"},
+                    "outputArtifacts": [{"name": "SourceOutput"}],
+                    "inputArtifacts": [],
+                }],
+                "Name": "Source",
+                "Order": 1,
+                "PipelineArn": arn,
+                "PipelineName": "zinc-pipeline",
+            },
+            "__ExtraContext": {"AccountId": MANAGEMENT, "Region": "eu-west-1"},
+        })
+    );
+    assert_eq!(stages["Build"]["Properties"]["Order"], 2);
+    assert_eq!(
+        stages["Build"]["Properties"]["Actions"][0]["name"],
+        "Compile"
+    );
+    assert_eq!(w.proxy.hits("GetPipeline"), 1);
+
+    let e = w
+        .port
+        .entity("codePipelineStage", &format!("{arn}/Build"))
+        .unwrap();
+    assert_eq!(e["title"], "zinc-pipeline/Build");
+    assert_eq!(e["properties"]["order"], 2);
+    assert_eq!(e["properties"]["pipelineArn"], json!(arn));
+    assert_eq!(e["relations"]["account"], MANAGEMENT);
+}
+
+/// Every `ListPipelines` page is listed (moto 5.2.5 does not page it: the proxy answers the
+/// listing in two canned pages written from the API reference), and a pipeline deleted
+/// since the listing (`GetPipeline` answers `PipelineNotFoundException`: moto has no
+/// `gone-pipeline`) has no stages, the run complete: the other pipeline's stages are sent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn codepipeline_stages_are_paged_to_the_end_and_a_deleted_pipeline_has_none() {
+    let w = world_for_codepipeline("0", "codepipeline-stage").await;
+    let role = codepipeline_role(&w).await;
+    create_pipeline(&w, "zinc-pipeline", &role).await;
+    for body in [
+        json!({"pipelines": [{"name": "gone-pipeline", "version": 1, "created": 1705314600,
+            "updated": 1705314600}], "nextToken": "page-2"}),
+        json!({"pipelines": [{"name": "zinc-pipeline", "version": 1, "created": 1705314600,
+            "updated": 1705314600}]}),
+    ] {
+        w.proxy.add_rule(Rule {
+            action: "ListPipelines".into(),
+            body: Some(body.to_string()),
+            times: 1,
+            ..Default::default()
+        });
+    }
+    let run = run_binary(&["sail"], &w.env()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let stages = examples_by(&w, "AWS::CodePipeline::Stage", &["PipelineName", "Name"]);
+    assert_eq!(
+        stages.keys().collect::<Vec<_>>(),
+        ["zinc-pipeline/Build", "zinc-pipeline/Source"]
+    );
+    assert_eq!(w.proxy.hits("ListPipelines"), 2);
+    assert_eq!(w.proxy.hits("GetPipeline"), 2);
+}
+
+/// A failed `GetPipeline` (HTTP 500) fails the unit: a stage exists only in its pipeline's
+/// declaration, and aws-v3's skipping that pipeline's stages would make them look deleted.
+/// Exit 3, the previous run's stage entity kept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn codepipeline_stage_a_failed_get_pipeline_fails_the_unit() {
+    let w = world_for_codepipeline("0", "codepipeline-stage").await;
+    let role = codepipeline_role(&w).await;
+    create_pipeline(&w, "zinc-pipeline", &role).await;
+    a_failed_listing_fails_the_unit(
+        &w,
+        ListingFailure {
+            operation: "codepipeline:GetPipeline",
+            code: "InternalFailure",
+            not_called: None,
+            kept: (
+                "codePipelineStage",
+                &format!("{}/Source", pipeline_arn("zinc-pipeline")),
+            ),
+        },
+    )
+    .await;
+}
+
+/// A failed `ListPipelines` fails the unit: exit 3, no `GetPipeline` call, the previous
+/// run's stage entity kept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn codepipeline_stage_a_failed_list_pipelines_fails_the_unit() {
+    let w = world_for_codepipeline("0", "codepipeline-stage").await;
+    let role = codepipeline_role(&w).await;
+    create_pipeline(&w, "zinc-pipeline", &role).await;
+    a_failed_listing_fails_the_unit(
+        &w,
+        ListingFailure {
+            operation: "codepipeline:ListPipelines",
+            code: "InternalFailure",
+            not_called: Some("GetPipeline"),
+            kept: (
+                "codePipelineStage",
+                &format!("{}/Source", pipeline_arn("zinc-pipeline")),
+            ),
+        },
+    )
+    .await;
+}
+
+/// `AWS::CodePipeline::Action` through the real binary (`GetPipelineActionsDetails`): one
+/// item per action of each stage of each pipeline's `GetPipeline` declaration, aws-v3's key
+/// for key — the action with the injected `PipelineName`, `PipelineArn`, `PipelineVersion`
+/// and `StageName`, aws-v3's declared keys only, PascalCase in the model's order,
+/// `ActionTypeId`'s members PascalCase (a model of its own in aws-v3), the other nested
+/// values in CodePipeline's camelCase, `__ExtraContext` `{AccountId, Region}` — and the
+/// entities of aws-v3's example mapping (`<pipeline ARN>/<stage>/<action>`) are made of
+/// them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn codepipeline_actions_have_the_aws_v3_shape() {
+    let w = world_for_codepipeline("1", "codepipeline-action").await;
+    let role = codepipeline_role(&w).await;
+    create_pipeline(&w, "zinc-pipeline", &role).await;
+    let run = run_binary(&["sail"], &w.env()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+
+    let actions = examples_by(&w, "AWS::CodePipeline::Action", &["StageName", "Name"]);
+    assert_eq!(
+        actions.keys().collect::<Vec<_>>(),
+        ["Build/Compile", "Source/Fetch"]
+    );
+    let arn = pipeline_arn("zinc-pipeline");
+    let compile = &actions["Build/Compile"];
+    assert_kind_shape(compile);
+    assert_eq!(
+        keys_in_order(&compile["Properties"]),
+        [
+            "ActionTypeId",
+            "Configuration",
+            "InputArtifacts",
+            "Name",
+            "Namespace",
+            "OutputArtifacts",
+            "PipelineName",
+            "PipelineArn",
+            "PipelineVersion",
+            "Region",
+            "RunOrder",
+            "StageName",
+        ],
+        "declared keys only, in the model's order"
+    );
+    assert_eq!(
+        keys_in_order(&compile["Properties"]["ActionTypeId"]),
+        ["Category", "Owner", "Provider", "Version"]
+    );
+    assert_eq!(
+        compile,
+        &json!({
+            "Type": "AWS::CodePipeline::Action",
+            "Properties": {
+                "ActionTypeId": {"Category": "Build", "Owner": "AWS", "Provider": "CodeBuild",
+                    "Version": "1"},
+                "Configuration": {"ProjectName": "zinc-build"},
+                "InputArtifacts": [{"name": "SourceOutput"}],
+                "Name": "Compile",
+                "Namespace": "BuildVariables",
+                "OutputArtifacts": [],
+                "PipelineName": "zinc-pipeline",
+                "PipelineArn": arn,
+                "PipelineVersion": 1,
+                "Region": "eu-west-1",
+                "RunOrder": 2,
+                "StageName": "Build",
+            },
+            "__ExtraContext": {"AccountId": MANAGEMENT, "Region": "eu-west-1"},
+        })
+    );
+    let fetch = &actions["Source/Fetch"]["Properties"];
+    assert_eq!(fetch["OutputArtifacts"], json!([{"name": "SourceOutput"}]));
+    assert!(fetch.get("Region").is_none(), "{fetch:#}");
+    assert_eq!(w.proxy.hits("GetPipeline"), 1);
+
+    let e = w
+        .port
+        .entity("codePipelineAction", &format!("{arn}/Build/Compile"))
+        .unwrap();
+    assert_eq!(e["title"], "zinc-pipeline/Build/Compile");
+    assert_eq!(e["properties"]["provider"], "CodeBuild");
+    assert_eq!(e["properties"]["runOrder"], 2);
+    assert_eq!(e["relations"]["account"], MANAGEMENT);
+}
+
+/// Every `ListPipelines` page is listed (two canned pages, moto 5.2.5 does not page it), and
+/// a pipeline deleted since the listing (`PipelineNotFoundException`) has no actions, the
+/// run complete.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn codepipeline_actions_are_paged_to_the_end_and_a_deleted_pipeline_has_none() {
+    let w = world_for_codepipeline("0", "codepipeline-action").await;
+    let role = codepipeline_role(&w).await;
+    create_pipeline(&w, "zinc-pipeline", &role).await;
+    for body in [
+        json!({"pipelines": [{"name": "zinc-pipeline", "version": 1, "created": 1705314600,
+            "updated": 1705314600}], "nextToken": "page-2"}),
+        json!({"pipelines": [{"name": "gone-pipeline", "version": 1, "created": 1705314600,
+            "updated": 1705314600}]}),
+    ] {
+        w.proxy.add_rule(Rule {
+            action: "ListPipelines".into(),
+            body: Some(body.to_string()),
+            times: 1,
+            ..Default::default()
+        });
+    }
+    let run = run_binary(&["sail"], &w.env()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let actions = examples_by(&w, "AWS::CodePipeline::Action", &["PipelineName", "Name"]);
+    assert_eq!(
+        actions.keys().collect::<Vec<_>>(),
+        ["zinc-pipeline/Compile", "zinc-pipeline/Fetch"]
+    );
+    assert_eq!(w.proxy.hits("ListPipelines"), 2);
+    assert_eq!(w.proxy.hits("GetPipeline"), 2);
+}
+
+/// A failed `GetPipeline` (HTTP 500) fails the unit: an action exists only in its
+/// pipeline's declaration, and aws-v3's skipping that pipeline's actions would make them
+/// look deleted. Exit 3, the previous run's action entity kept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn codepipeline_action_a_failed_get_pipeline_fails_the_unit() {
+    let w = world_for_codepipeline("0", "codepipeline-action").await;
+    let role = codepipeline_role(&w).await;
+    create_pipeline(&w, "zinc-pipeline", &role).await;
+    a_failed_listing_fails_the_unit(
+        &w,
+        ListingFailure {
+            operation: "codepipeline:GetPipeline",
+            code: "InternalFailure",
+            not_called: None,
+            kept: (
+                "codePipelineAction",
+                &format!("{}/Source/Fetch", pipeline_arn("zinc-pipeline")),
+            ),
+        },
+    )
+    .await;
+}
+
+/// A failed `ListPipelines` fails the unit: exit 3, no `GetPipeline` call, the previous
+/// run's action entity kept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn codepipeline_action_a_failed_list_pipelines_fails_the_unit() {
+    let w = world_for_codepipeline("0", "codepipeline-action").await;
+    let role = codepipeline_role(&w).await;
+    create_pipeline(&w, "zinc-pipeline", &role).await;
+    a_failed_listing_fails_the_unit(
+        &w,
+        ListingFailure {
+            operation: "codepipeline:ListPipelines",
+            code: "InternalFailure",
+            not_called: Some("GetPipeline"),
+            kept: (
+                "codePipelineAction",
+                &format!("{}/Source/Fetch", pipeline_arn("zinc-pipeline")),
+            ),
+        },
+    )
+    .await;
+}
+
+/// Starts an execution of pipeline `name` in moto (with the variable `env=staging`) and
+/// returns its id.
+async fn start_pipeline_execution(w: &World, name: &str) -> String {
+    use aws_sdk_codepipeline::types::PipelineVariable;
+    aws_sdk_codepipeline::Client::new(&moto_config(&w.moto.url(), "eu-west-1").await)
+        .start_pipeline_execution()
+        .name(name)
+        .variables(
+            PipelineVariable::builder()
+                .name("env")
+                .value("staging")
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap()
+        .pipeline_execution_id
+        .unwrap()
+}
+
+/// `AWS::CodePipeline::PipelineExecution` through the real binary (its two default
+/// actions): every execution of every pipeline (the whole retained history), one
+/// `GetPipelineExecution` per execution, each raw item aws-v3's key for key — the listed
+/// summary with the `GetPipelineExecution` answer over it, aws-v3's declared keys only,
+/// PascalCase in the model's order, `StartTime`/`LastUpdateTime` RFC 3339 as aws-v3 writes
+/// them, members moto sends as `null` (`statusSummary`) absent, `Trigger` and `Variables` in
+/// CodePipeline's camelCase — and the entities of aws-v3's example mapping are made of them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn codepipeline_pipeline_executions_have_the_aws_v3_shape() {
+    let w = world_for_codepipeline("1", "codepipeline-pipeline-execution").await;
+    let role = codepipeline_role(&w).await;
+    create_pipeline(&w, "zinc-pipeline", &role).await;
+    let first = start_pipeline_execution(&w, "zinc-pipeline").await;
+    let second = start_pipeline_execution(&w, "zinc-pipeline").await;
+    let run = run_binary(&["sail"], &w.env()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+
+    let executions = examples_by(
+        &w,
+        "AWS::CodePipeline::PipelineExecution",
+        &["PipelineExecutionId"],
+    );
+    let mut want = vec![&first, &second];
+    want.sort();
+    assert_eq!(executions.keys().collect::<Vec<_>>(), want);
+    let item = &executions[&first];
+    assert_kind_shape(item);
+    let props = &item["Properties"];
+    assert_eq!(
+        keys_in_order(props),
+        [
+            "ArtifactRevisions",
+            "LastUpdateTime",
+            "PipelineExecutionId",
+            "PipelineName",
+            "PipelineVersion",
+            "SourceRevisions",
+            "StartTime",
+            "Status",
+            "Trigger",
+            "Variables",
+        ],
+        "declared keys only, in the model's order: {props:#}"
+    );
+    assert_aws_v3_time(&props["StartTime"]);
+    assert_aws_v3_time(&props["LastUpdateTime"]);
+    assert_eq!(
+        item,
+        &json!({
+            "Type": "AWS::CodePipeline::PipelineExecution",
+            "Properties": {
+                "ArtifactRevisions": [],
+                "LastUpdateTime": props["LastUpdateTime"],
+                "PipelineExecutionId": first,
+                "PipelineName": "zinc-pipeline",
+                "PipelineVersion": 1,
+                "SourceRevisions": [],
+                "StartTime": props["StartTime"],
+                "Status": "Succeeded",
+                "Trigger": {"triggerType": "StartPipelineExecution", "triggerDetail": ""},
+                "Variables": [{"name": "env", "resolvedValue": "staging"}],
+            },
+            "__ExtraContext": {"AccountId": MANAGEMENT, "Region": "eu-west-1"},
+        })
+    );
+    assert_eq!(w.proxy.hits("ListPipelineExecutions"), 1);
+    assert_eq!(w.proxy.hits("GetPipelineExecution"), 2);
+
+    let e = w
+        .port
+        .entity("codePipelinePipelineExecution", &second)
+        .unwrap();
+    assert_eq!(e["title"], json!(format!("zinc-pipeline/{second}")));
+    assert_eq!(e["properties"]["status"], "Succeeded");
+    assert_eq!(e["relations"]["account"], MANAGEMENT);
+}
+
+/// What CodePipeline sends that moto does not, answered by the proxy with bodies written
+/// from the API reference: `ListPipelineExecutions` in two pages (every page is listed:
+/// moto 5.2.5 does not page it), and `GetPipelineExecution` failing (HTTP 500) for the
+/// second page's execution, which keeps its summary only (aws-v3's listing action alone),
+/// logged and counted as an enrichment failure. `ArtifactRevisions[].created`, epoch
+/// seconds on the wire, is RFC 3339.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn codepipeline_pipeline_executions_are_paged_to_the_end_and_a_failed_get_keeps_the_summary()
+{
+    let w = world_for_codepipeline("0", "codepipeline-pipeline-execution").await;
+    let role = codepipeline_role(&w).await;
+    create_pipeline(&w, "zinc-pipeline", &role).await;
+    let summary = |id: &str, status: &str| {
+        json!({"pipelineExecutionId": id, "status": status, "startTime": 1705314600.25,
+            "lastUpdateTime": 1705314660, "sourceRevisions": [],
+            "trigger": {"triggerType": "Webhook", "triggerDetail": "push"},
+            "executionMode": "QUEUED", "executionType": "STANDARD"})
+    };
+    for body in [
+        json!({"pipelineExecutionSummaries": [summary("e-new", "InProgress")],
+            "nextToken": "page-2"}),
+        json!({"pipelineExecutionSummaries": [summary("e-old", "Failed")]}),
+    ] {
+        w.proxy.add_rule(Rule {
+            action: "ListPipelineExecutions".into(),
+            body: Some(body.to_string()),
+            times: 1,
+            ..Default::default()
+        });
+    }
+    w.proxy.add_rule(Rule {
+        action: "GetPipelineExecution".into(),
+        body: Some(
+            json!({"pipelineExecution": {
+                "pipelineName": "zinc-pipeline", "pipelineVersion": 3,
+                "pipelineExecutionId": "e-new", "status": "InProgress",
+                "artifactRevisions": [{"name": "SourceOutput", "revisionId": "abc123",
+                    "created": 1705314000.5, "revisionSummary": null}],
+                "executionMode": "QUEUED", "executionType": "STANDARD",
+                "trigger": {"triggerType": "Webhook", "triggerDetail": "push"},
+                "undeclared": 1,
+            }})
+            .to_string(),
+        ),
+        times: 1,
+        ..Default::default()
+    });
+    w.proxy.add_rule(Rule {
+        action: "GetPipelineExecution".into(),
+        status: 500,
+        code: "InternalFailure".into(),
+        times: 10_000,
+        ..Default::default()
+    });
+    let run = run_binary(&["sail"], &w.env()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let executions = examples_by(
+        &w,
+        "AWS::CodePipeline::PipelineExecution",
+        &["PipelineExecutionId"],
+    );
+    assert_eq!(executions.keys().collect::<Vec<_>>(), ["e-new", "e-old"]);
+    assert_eq!(
+        executions["e-new"]["Properties"],
+        json!({
+            "ArtifactRevisions": [{"name": "SourceOutput", "revisionId": "abc123",
+                "created": "2024-01-15T10:20:00.500000Z"}],
+            "ExecutionMode": "QUEUED",
+            "ExecutionType": "STANDARD",
+            "LastUpdateTime": "2024-01-15T10:31:00Z",
+            "PipelineExecutionId": "e-new",
+            "PipelineName": "zinc-pipeline",
+            "PipelineVersion": 3,
+            "SourceRevisions": [],
+            "StartTime": "2024-01-15T10:30:00.250000Z",
+            "Status": "InProgress",
+            "Trigger": {"triggerType": "Webhook", "triggerDetail": "push"},
+        })
+    );
+    // The summary alone: no `PipelineName`, `PipelineVersion`, `ArtifactRevisions`.
+    assert_eq!(
+        keys_in_order(&executions["e-old"]["Properties"]),
+        [
+            "ExecutionMode",
+            "ExecutionType",
+            "LastUpdateTime",
+            "PipelineExecutionId",
+            "SourceRevisions",
+            "StartTime",
+            "Status",
+            "Trigger",
+        ]
+    );
+    assert_eq!(w.proxy.hits("ListPipelineExecutions"), 2);
+    let warning = run
+        .stderr
+        .lines()
+        .find(|l| l.contains("enrichment call failed") && l.contains("e-old"))
+        .unwrap_or_else(|| panic!("no warning in:\n{}", run.stderr));
+    for needle in [
+        MANAGEMENT,
+        "eu-west-1",
+        "AWS::CodePipeline::PipelineExecution",
+        "GetPipelineExecutionDetailsAction",
+    ] {
+        assert!(warning.contains(needle), "{needle} in {warning}");
+    }
+}
+
+/// A failed `ListPipelineExecutions` fails the unit (never an empty history): exit 3, no
+/// `GetPipelineExecution` call, the previous run's execution entity kept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn codepipeline_pipeline_execution_a_failed_list_pipeline_executions_fails_the_unit() {
+    let w = world_for_codepipeline("0", "codepipeline-pipeline-execution").await;
+    let role = codepipeline_role(&w).await;
+    create_pipeline(&w, "zinc-pipeline", &role).await;
+    let id = start_pipeline_execution(&w, "zinc-pipeline").await;
+    a_failed_listing_fails_the_unit(
+        &w,
+        ListingFailure {
+            operation: "codepipeline:ListPipelineExecutions",
+            code: "InternalFailure",
+            not_called: Some("GetPipelineExecution"),
+            kept: ("codePipelinePipelineExecution", &id),
+        },
+    )
+    .await;
+}
+
+/// One `ActionExecutionDetail` as CodePipeline sends it (written from the API reference:
+/// moto 5.2.5 does not implement `ListActionExecutions`), epoch-second timestamps, a
+/// member sent as `null` and one aws-v3's model does not declare.
+fn action_execution_detail(id: &str, action: &str, stage: &str) -> Value {
+    json!({
+        "pipelineExecutionId": "pe-1",
+        "actionExecutionId": id,
+        "pipelineVersion": 2,
+        "stageName": stage,
+        "actionName": action,
+        "startTime": 1705314600.25,
+        "lastUpdateTime": 1705314690,
+        "updatedBy": null,
+        "status": "Succeeded",
+        "input": {
+            "actionTypeId": {"category": "Source", "owner": "AWS", "provider": "S3",
+                "version": "1"},
+            "configuration": {"S3Bucket": "zinc-src", "S3ObjectKey": "src.zip"},
+            "resolvedConfiguration": {"S3Bucket": "zinc-src"},
+            "region": "eu-west-1",
+            "inputArtifacts": [],
+            "namespace": null,
+        },
+        "output": {
+            "outputArtifacts": [{"name": "SourceOutput",
+                "s3location": {"bucket": "zinc-artifacts", "key": "zinc/SourceOutp/abc"}}],
+            "executionResult": {"externalExecutionId": "v1",
+                "externalExecutionSummary": "Fetched"},
+            "outputVariables": {},
+        },
+        "undeclared": 1,
+    })
+}
+
+/// `AWS::CodePipeline::ActionExecution` through the real binary
+/// (`ListActionExecutionsAction`): every page of `ListActionExecutions` of every pipeline
+/// (the whole retained history), each raw item aws-v3's key for key — aws-v3's declared
+/// keys only, PascalCase in the model's order, `Input`/`Output` in CodePipeline's camelCase
+/// without their `null` members, `StartTime`/`LastUpdateTime` RFC 3339, no `PipelineName`
+/// (aws-v3's example shows one its code never sets), `__ExtraContext` `{AccountId, Region}`
+/// — and the entities of aws-v3's example mapping are made of them. moto 5.2.5 does not
+/// implement `ListActionExecutions`: the proxy answers it with two canned pages written
+/// from the API reference.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn codepipeline_action_executions_have_the_aws_v3_shape_paged_to_the_end() {
+    let w = world_for_codepipeline("1", "codepipeline-action-execution").await;
+    let role = codepipeline_role(&w).await;
+    create_pipeline(&w, "zinc-pipeline", &role).await;
+    for body in [
+        json!({"actionExecutionDetails": [action_execution_detail("ae-1", "Fetch", "Source")],
+            "nextToken": "page-2"}),
+        json!({"actionExecutionDetails": [action_execution_detail("ae-2", "Compile", "Build")]}),
+    ] {
+        w.proxy.add_rule(Rule {
+            action: "ListActionExecutions".into(),
+            body: Some(body.to_string()),
+            times: 1,
+            ..Default::default()
+        });
+    }
+    let run = run_binary(&["sail"], &w.env()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+
+    let executions = examples_by(
+        &w,
+        "AWS::CodePipeline::ActionExecution",
+        &["ActionExecutionId"],
+    );
+    assert_eq!(executions.keys().collect::<Vec<_>>(), ["ae-1", "ae-2"]);
+    let item = &executions["ae-1"];
+    assert_kind_shape(item);
+    assert_eq!(
+        keys_in_order(&item["Properties"]),
+        [
+            "ActionExecutionId",
+            "ActionName",
+            "Input",
+            "LastUpdateTime",
+            "Output",
+            "PipelineExecutionId",
+            "PipelineVersion",
+            "StageName",
+            "StartTime",
+            "Status",
+        ],
+        "declared keys only, in the model's order"
+    );
+    assert_eq!(
+        item,
+        &json!({
+            "Type": "AWS::CodePipeline::ActionExecution",
+            "Properties": {
+                "ActionExecutionId": "ae-1",
+                "ActionName": "Fetch",
+                "Input": {
+                    "actionTypeId": {"category": "Source", "owner": "AWS", "provider": "S3",
+                        "version": "1"},
+                    "configuration": {"S3Bucket": "zinc-src", "S3ObjectKey": "src.zip"},
+                    "resolvedConfiguration": {"S3Bucket": "zinc-src"},
+                    "region": "eu-west-1",
+                    "inputArtifacts": [],
+                },
+                "LastUpdateTime": "2024-01-15T10:31:30Z",
+                "Output": {
+                    "outputArtifacts": [{"name": "SourceOutput",
+                        "s3location": {"bucket": "zinc-artifacts", "key": "zinc/SourceOutp/abc"}}],
+                    "executionResult": {"externalExecutionId": "v1",
+                        "externalExecutionSummary": "Fetched"},
+                    "outputVariables": {},
+                },
+                "PipelineExecutionId": "pe-1",
+                "PipelineVersion": 2,
+                "StageName": "Source",
+                "StartTime": "2024-01-15T10:30:00.250000Z",
+                "Status": "Succeeded",
+            },
+            "__ExtraContext": {"AccountId": MANAGEMENT, "Region": "eu-west-1"},
+        })
+    );
+    // Two pages of the management account's one pipeline; the member account has none.
+    assert_eq!(w.proxy.hits("ListActionExecutions"), 2);
+
+    let e = w
+        .port
+        .entity("codePipelineActionExecution", "ae-2")
+        .unwrap();
+    assert_eq!(e["title"], "Compile/ae-2");
+    assert_eq!(e["properties"]["stageName"], "Build");
+    assert_eq!(e["properties"]["startTime"], "2024-01-15T10:30:00.250000Z");
+    assert_eq!(e["relations"]["account"], MANAGEMENT);
+}
+
+/// A failed `ListActionExecutions` fails the unit (never an empty history): exit 3, the
+/// previous run's action execution entity kept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn codepipeline_action_execution_a_failed_list_action_executions_fails_the_unit() {
+    let w = world_for_codepipeline("0", "codepipeline-action-execution").await;
+    let role = codepipeline_role(&w).await;
+    create_pipeline(&w, "zinc-pipeline", &role).await;
+    a_failed_listing_fails_the_unit(
+        &w,
+        ListingFailure {
+            operation: "codepipeline:ListActionExecutions",
+            code: "InternalFailure",
+            not_called: None,
+            kept: ("codePipelineActionExecution", "ae-1"),
+        },
+    )
+    .await;
+}

@@ -3,6 +3,7 @@
 //! moto never denies `sts:AssumeRole` and has no throttling switch, so tests point the AWS SDK at
 //! this proxy instead: it forwards everything to moto unchanged, except requests that match a
 //! denied AssumeRole account or a [`Rule`], which get an AWS-shaped error response instead.
+//! CodePipeline answers get their timestamps as AWS sends them ([`epoch_timestamps`]).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -714,6 +715,9 @@ async fn forward(
         Some(secs) if c.action.as_deref() == Some("AssumeRole") && status.is_success() => {
             (rewrite_expiration(&bytes, secs), true)
         }
+        _ if c.service.as_deref() == Some("codepipeline") && status.is_success() => {
+            (epoch_timestamps(bytes), true)
+        }
         _ => (bytes, false),
     };
     if c.action.as_deref() == Some("AssumeRole") {
@@ -748,6 +752,38 @@ fn xml_text<'a>(xml: &'a str, tag: &str) -> Option<&'a str> {
     let start = xml.find(&open)? + open.len();
     let len = xml[start..].find(&close)?;
     Some(&xml[start..start + len])
+}
+
+/// CodePipeline sends timestamps as epoch seconds; moto 5.2.5 writes ISO 8601 strings
+/// (`"2024-01-15T10:30:00.123Z"`), which the SDK rejects, so its answers' `created`,
+/// `updated`, `startTime` and `lastUpdateTime` strings become epoch seconds, as AWS sends
+/// them. Anything else (and a body that is not JSON) is relayed as it is.
+fn epoch_timestamps(bytes: Bytes) -> Bytes {
+    fn walk(v: &mut serde_json::Value) {
+        match v {
+            serde_json::Value::Object(m) => {
+                for (k, v) in m.iter_mut() {
+                    let stamp =
+                        ["created", "updated", "startTime", "lastUpdateTime"].contains(&k.as_str());
+                    match v.as_str().map(chrono::DateTime::parse_from_rfc3339) {
+                        Some(Ok(t)) if stamp => {
+                            *v = serde_json::json!(t.timestamp_millis() as f64 / 1000.0)
+                        }
+                        _ => walk(v),
+                    }
+                }
+            }
+            serde_json::Value::Array(items) => items.iter_mut().for_each(walk),
+            _ => {}
+        }
+    }
+    match serde_json::from_slice::<serde_json::Value>(&bytes) {
+        Ok(mut v) => {
+            walk(&mut v);
+            Bytes::from(v.to_string())
+        }
+        Err(_) => bytes,
+    }
 }
 
 /// `<Expiration>…</Expiration>` set to `secs` from now.

@@ -358,6 +358,39 @@ class Seeder:
         record("AWS::SES::EmailIdentity", f"{name}.example.com")
         ses.create_configuration_set(ConfigurationSetName=f"{name}-set", Tags=tag)
         record("AWS::SES::ConfigurationSet", f"{name}-set")
+        # moto checks that a pipeline's role exists and trusts CodePipeline.
+        trust = {"Statement": [{"Effect": "Allow", "Principal": {"Service": "codepipeline.amazonaws.com"}}]}
+        pipeline_role = self.client(creds, "iam", "us-east-1").create_role(
+            RoleName=f"{name}-pipeline", AssumeRolePolicyDocument=json.dumps(trust)
+        )["Role"]["Arn"]
+        action = lambda n, category, provider: {  # noqa: E731
+            "name": n,
+            "actionTypeId": {"category": category, "owner": "AWS", "provider": provider, "version": "1"},
+        }
+        stages = [
+            {"name": "Source", "actions": [action("Fetch", "Source", "S3")]},
+            {"name": "Build", "actions": [action("Compile", "Build", "CodeBuild")]},
+        ]
+        c("codepipeline").create_pipeline(
+            pipeline={
+                "name": f"{name}-pipeline",
+                "roleArn": pipeline_role,
+                "artifactStore": {"type": "S3", "location": f"{name}-artifacts"},
+                "stages": stages,
+            },
+            tags=[{"key": "Team", "value": "platform"}],
+        )
+        pipeline_arn = f"arn:aws:codepipeline:{region}:{acct}:{name}-pipeline"
+        execution = c("codepipeline").start_pipeline_execution(name=f"{name}-pipeline")
+        record("AWS::CodePipeline::PipelineExecution", execution["pipelineExecutionId"])
+        # moto 5.2.5 has no ListActionExecutions: tests/all_kinds.rs has the proxy answer it
+        # with one action execution of this id, the same in every account.
+        record("AWS::CodePipeline::ActionExecution", "all-kinds-action-execution")
+        record("AWS::CodePipeline::Pipeline", pipeline_arn)
+        for stage in stages:
+            record("AWS::CodePipeline::Stage", f"{pipeline_arn}/{stage['name']}")
+            for a in stage["actions"]:
+                record("AWS::CodePipeline::Action", f"{pipeline_arn}/{stage['name']}/{a['name']}")
         seeded.extend(self.listed_by_aws(creds, acct))
         return seeded
 

@@ -139,6 +139,21 @@ async fn one_size(product: &Path, members: u32, all_kinds: bool) -> Result<SizeR
     let port = PortFake::start().await;
     let config = if all_kinds {
         let all = crate::all_kinds_mapping(&REGIONS)?;
+        // moto 5.2.5 does not implement `codepipeline:ListActionExecutions`: answered with
+        // one action execution (written from the API reference), as tests/all_kinds.rs does.
+        proxy.add_rule(crate::aws_proxy::Rule {
+            action: "ListActionExecutions".into(),
+            body: Some(
+                json!({"actionExecutionDetails": [{
+                    "actionExecutionId": "all-kinds-action-execution", "actionName": "Fetch",
+                    "stageName": "Source", "pipelineExecutionId": "pe", "pipelineVersion": 1,
+                    "status": "Succeeded", "startTime": 1705314600,
+                }]})
+                .to_string(),
+            ),
+            times: usize::MAX,
+            ..Default::default()
+        });
         for bp in all.moto_blueprints() {
             port.put_blueprint(bp);
         }
@@ -429,6 +444,30 @@ const KIND_OF_OPERATION: &[(&str, &str)] = &[
     ("ses:GetEmailIdentity", "AWS::SES::EmailIdentity"),
     ("ses:ListConfigurationSets", "AWS::SES::ConfigurationSet"),
     ("ses:GetConfigurationSet", "AWS::SES::ConfigurationSet"),
+    (
+        "codepipeline:ListPipelines",
+        "AWS::CodePipeline::* (each of the 5)",
+    ),
+    (
+        "codepipeline:GetPipeline",
+        "AWS::CodePipeline::Pipeline + Stage + Action",
+    ),
+    (
+        "codepipeline:ListTagsForResource",
+        "AWS::CodePipeline::Pipeline",
+    ),
+    (
+        "codepipeline:ListPipelineExecutions",
+        "AWS::CodePipeline::PipelineExecution",
+    ),
+    (
+        "codepipeline:GetPipelineExecution",
+        "AWS::CodePipeline::PipelineExecution",
+    ),
+    (
+        "codepipeline:ListActionExecutions",
+        "AWS::CodePipeline::ActionExecution",
+    ),
 ];
 
 /// The kind of a service whose every operation belongs to one kind.
