@@ -111,8 +111,8 @@ async fn a_mapping_of_every_kind_syncs_exactly_the_seeded_resources_and_deletes_
     );
     assert_eq!(
         kinds::all().count(),
-        24,
-        "the 20 kinds of issue 14 and issue 16's CodeBuild and SES kinds"
+        25,
+        "the 20 kinds of issue 14 and issue 16's CodeBuild, SES and CodeDeploy kinds"
     );
     let with_actions = all.config["resources"]
         .as_array()

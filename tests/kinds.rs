@@ -6059,3 +6059,265 @@ async fn ses_configuration_set_a_failed_list_configuration_sets_fails_the_unit()
     )
     .await;
 }
+
+/// A world with one CodeDeploy application `zinc-deploy` (compute platform `Server`, two
+/// tags) in eu-west-1 of the management account, created through the SDK against moto, and
+/// the mapping of `resources/kinds/<example>.yml` listed in eu-west-1, with its blueprint.
+/// `members` is the number of member accounts beside the management one. Returns the world
+/// and the application's id.
+async fn world_with_a_codedeploy_application(members: &str, example: &str) -> (World, String) {
+    let w = World::start(&[
+        "--members",
+        members,
+        "--instances-per-region",
+        "0",
+        "--clusters-per-region",
+        "0",
+        "--buckets-per-account",
+        "0",
+    ])
+    .await;
+    let id = codedeploy_client(&w)
+        .await
+        .create_application()
+        .application_name("zinc-deploy")
+        .compute_platform(aws_sdk_codedeploy::types::ComputePlatform::Server)
+        .tags(
+            aws_sdk_codedeploy::types::Tag::builder()
+                .key("team")
+                .value("platform")
+                .build(),
+        )
+        .tags(
+            aws_sdk_codedeploy::types::Tag::builder()
+                .key("tier")
+                .value("deploy")
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap()
+        .application_id
+        .unwrap();
+    seed_kind_example(&w, example);
+    (w, id)
+}
+
+/// A CodeDeploy client talking to moto directly, eu-west-1 of the management account.
+async fn codedeploy_client(w: &World) -> aws_sdk_codedeploy::Client {
+    aws_sdk_codedeploy::Client::new(&moto_config(&w.moto.url(), "eu-west-1").await)
+}
+
+/// `AWS::CodeDeploy::Application` through the real binary (its two default actions,
+/// `GetCodeDeployApplicationDetailsAction` and `GetCodeDeployApplicationTagsAction`): the
+/// raw item sent to Port is aws-v3's key for key — the declared keys moto returned,
+/// PascalCase in the model's order, `CreateTime` RFC 3339, `Tags` `[{Key, Value}]` from
+/// `ListTagsForResource` of the application's ARN, `__ExtraContext` `{AccountId, Region}` —
+/// and the entity of aws-v3's example mapping is made of it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn codedeploy_applications_have_the_aws_v3_shape() {
+    let (w, id) = world_with_a_codedeploy_application("1", "codedeploy-application").await;
+    let run = run_binary(&["sail"], &w.env()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+
+    let examples = w.port.examples(IDENTIFIER, "AWS::CodeDeploy::Application");
+    assert_eq!(examples.len(), 1, "{examples:#?}");
+    let item = &examples[0];
+    assert_eq!(
+        keys_in_order(item),
+        ["Type", "Properties", "__ExtraContext"],
+        "{item:#}"
+    );
+    assert_kind_shape(item);
+    let props = &item["Properties"];
+    assert_eq!(
+        keys_in_order(props),
+        [
+            "ApplicationName",
+            "ApplicationId",
+            "ComputePlatform",
+            "CreateTime",
+            "Tags"
+        ],
+        "declared keys only, in the model's order: {props:#}"
+    );
+    assert_eq!(props["ApplicationName"], "zinc-deploy");
+    assert_eq!(props["ApplicationId"], json!(id));
+    assert_eq!(props["ComputePlatform"], "Server");
+    assert_eq!(
+        props["Tags"],
+        json!([{"Key": "team", "Value": "platform"}, {"Key": "tier", "Value": "deploy"}])
+    );
+    let created = props["CreateTime"].as_str().unwrap();
+    assert!(
+        created.ends_with('Z') && created.contains('T'),
+        "RFC 3339: {created}"
+    );
+    assert_eq!(
+        item["__ExtraContext"],
+        json!({"AccountId": MANAGEMENT, "Region": "eu-west-1"})
+    );
+    assert_eq!(w.proxy.hits("BatchGetApplications"), 1);
+    assert_eq!(w.proxy.hits("ListTagsForResource"), 1);
+
+    let e = w.port.entity("codeDeployApplication", &id).unwrap();
+    assert_eq!(e["properties"]["applicationName"], "zinc-deploy");
+    assert_eq!(e["properties"]["computePlatform"], "Server");
+    assert_eq!(e["properties"]["createTime"], json!(created));
+    assert_eq!(e["properties"]["tags"], props["Tags"]);
+    assert_eq!(e["relations"]["account"], MANAGEMENT);
+}
+
+/// What AWS sends that moto does not, answered by the proxy with canned CodeDeploy bodies
+/// written from the API reference: `ListApplications` in two pages (every page is listed)
+/// and `BatchGetApplications` with an epoch-second `createTime` (RFC 3339 as aws-v3 writes
+/// it), the GitHub keys moto never sends (`linkedToGitHub` kept, a `null`
+/// `gitHubAccountName` absent) and a key aws-v3's model does not declare (dropped).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn codedeploy_applications_are_paged_to_the_end_with_rfc3339_create_times() {
+    // The management account alone, so that both canned pages answer its one listing.
+    let (w, id) = world_with_a_codedeploy_application("0", "codedeploy-application").await;
+    for body in [
+        json!({"applications": ["zinc-deploy"], "nextToken": "page-2"}),
+        json!({"applications": ["copper-deploy"]}),
+    ] {
+        w.proxy.add_rule(Rule {
+            action: "ListApplications".into(),
+            body: Some(body.to_string()),
+            times: 1,
+            ..Default::default()
+        });
+    }
+    // The first page's application comes from moto; the second page's from this answer.
+    w.proxy.add_rule(Rule {
+        action: "BatchGetApplications".into(),
+        skip: 1,
+        body: Some(
+            json!({"applicationsInfo": [{
+                "applicationId": "c0ffee00-1111-2222-3333-444455556666",
+                "applicationName": "copper-deploy",
+                "createTime": 1703123456.789,
+                "linkedToGitHub": true,
+                "gitHubAccountName": null,
+                "computePlatform": "Lambda",
+                "someFutureMember": {"x": 1},
+            }]})
+            .to_string(),
+        ),
+        times: 1,
+        ..Default::default()
+    });
+    let run = run_binary(&["sail"], &w.env()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(w.proxy.hits("ListApplications"), 2);
+    assert_eq!(w.proxy.hits("BatchGetApplications"), 2);
+    assert_eq!(w.proxy.hits("ListTagsForResource"), 2);
+
+    let copper = w
+        .port
+        .entity(
+            "codeDeployApplication",
+            "c0ffee00-1111-2222-3333-444455556666",
+        )
+        .unwrap();
+    assert_eq!(
+        copper["properties"]["createTime"],
+        "2023-12-21T01:50:56.789000Z"
+    );
+    assert_eq!(copper["properties"]["linkedToGitHub"], true);
+    let examples = w.port.examples(IDENTIFIER, "AWS::CodeDeploy::Application");
+    let item = examples
+        .iter()
+        .find(|e| e["Properties"]["ApplicationName"] == "copper-deploy")
+        .unwrap_or_else(|| panic!("{examples:#?}"));
+    assert_eq!(
+        item["Properties"],
+        json!({
+            "ApplicationName": "copper-deploy",
+            "ApplicationId": "c0ffee00-1111-2222-3333-444455556666",
+            "ComputePlatform": "Lambda",
+            "CreateTime": "2023-12-21T01:50:56.789000Z",
+            "LinkedToGitHub": true,
+            "Tags": [],
+        })
+    );
+    assert!(w.port.entity("codeDeployApplication", &id).is_some());
+}
+
+/// A failed `ListTagsForResource` (HTTP 500) keeps the application without `Tags`, as
+/// aws-v3 does, the run complete, logged as an enrichment failure naming the account,
+/// region, kind and action.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn codedeploy_application_a_failed_list_tags_keeps_it_without_tags() {
+    let (w, id) = world_with_a_codedeploy_application("0", "codedeploy-application").await;
+    w.proxy.add_rule(Rule {
+        action: "ListTagsForResource".into(),
+        status: 500,
+        code: "InternalFailure".into(),
+        times: 10_000,
+        ..Default::default()
+    });
+    let run = run_binary(&["sail"], &w.env()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let examples = w.port.examples(IDENTIFIER, "AWS::CodeDeploy::Application");
+    assert_eq!(examples.len(), 1, "{examples:#?}");
+    assert_eq!(
+        keys_in_order(&examples[0]["Properties"]),
+        [
+            "ApplicationName",
+            "ApplicationId",
+            "ComputePlatform",
+            "CreateTime"
+        ]
+    );
+    let e = w.port.entity("codeDeployApplication", &id).unwrap();
+    assert_eq!(e["properties"]["applicationName"], "zinc-deploy");
+    let warning = run
+        .stderr
+        .lines()
+        .find(|l| l.contains("enrichment call failed") && l.contains("application:zinc-deploy"))
+        .unwrap_or_else(|| panic!("no warning in:\n{}", run.stderr));
+    for needle in [
+        MANAGEMENT,
+        "eu-west-1",
+        "AWS::CodeDeploy::Application",
+        "GetCodeDeployApplicationTagsAction",
+    ] {
+        assert!(warning.contains(needle), "{needle} in {warning}");
+    }
+}
+
+/// A failed `ListApplications` fails the unit: exit 3, nothing described, the previous
+/// run's entity kept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn codedeploy_application_a_failed_list_applications_fails_the_unit() {
+    let (w, id) = world_with_a_codedeploy_application("1", "codedeploy-application").await;
+    a_failed_listing_fails_the_unit(
+        &w,
+        ListingFailure {
+            operation: "codedeploy:ListApplications",
+            code: "InternalFailure",
+            not_called: Some("BatchGetApplications"),
+            kept: ("codeDeployApplication", &id),
+        },
+    )
+    .await;
+}
+
+/// A failed `BatchGetApplications` fails the unit too: aws-v3 would emit the applications
+/// with their tags alone (no name, no id), and the entities of the last run would be
+/// deleted as if the applications were gone; here the run is partial and the entity kept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn codedeploy_application_a_failed_batch_get_applications_fails_the_unit() {
+    let (w, id) = world_with_a_codedeploy_application("1", "codedeploy-application").await;
+    a_failed_listing_fails_the_unit(
+        &w,
+        ListingFailure {
+            operation: "codedeploy:BatchGetApplications",
+            code: "InternalFailure",
+            not_called: None,
+            kept: ("codeDeployApplication", &id),
+        },
+    )
+    .await;
+}

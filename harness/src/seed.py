@@ -358,6 +358,10 @@ class Seeder:
         record("AWS::SES::EmailIdentity", f"{name}.example.com")
         ses.create_configuration_set(ConfigurationSetName=f"{name}-set", Tags=tag)
         record("AWS::SES::ConfigurationSet", f"{name}-set")
+        # Identified by applicationId, as the CodeDeploy application's example mapping takes it.
+        codedeploy = c("codedeploy")
+        app = codedeploy.create_application(applicationName=f"{name}-deploy", computePlatform="Server", tags=tag)
+        record("AWS::CodeDeploy::Application", app["applicationId"])
         seeded.extend(self.listed_by_aws(creds, acct))
         return seeded
 

@@ -104,6 +104,7 @@ macro_rules! kinds {
 mod account;
 mod attributes;
 mod codebuild;
+mod codedeploy;
 mod dynamodb;
 mod ec2;
 mod ecr;
@@ -164,6 +165,7 @@ static REGISTRY: &[&[Kind]] = &[
     msk::KINDS,
     codebuild::KINDS,
     ses::KINDS,
+    codedeploy::KINDS,
 ];
 
 /// Every supported kind.
