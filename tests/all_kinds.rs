@@ -111,7 +111,7 @@ async fn a_mapping_of_every_kind_syncs_exactly_the_seeded_resources_and_deletes_
     );
     assert_eq!(
         kinds::all().count(),
-        25,
+        26,
         "the 20 kinds of issue 14 and issue 16's CodeBuild, SES and CodeDeploy kinds"
     );
     let with_actions = all.config["resources"]
@@ -133,6 +133,9 @@ async fn a_mapping_of_every_kind_syncs_exactly_the_seeded_resources_and_deletes_
         w.port.put_blueprint(bp);
     }
     w.seed_integration(all.config.clone());
+    for rule in aws_catalog_sync_harness::moto_gap_rules(&w.manifest) {
+        w.proxy.add_rule(rule);
+    }
     let want = expected(&w, &all.blueprint_of);
 
     let run = run_binary(&["sail"], &w.env()).await;

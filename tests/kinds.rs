@@ -6321,3 +6321,328 @@ async fn codedeploy_application_a_failed_batch_get_applications_fails_the_unit()
     )
     .await;
 }
+
+/// [`world_with_a_codedeploy_application`] with a deployment group `zinc-group` of
+/// `zinc-deploy` (EC2 tag filter, service role, in-place style, two tags; created through
+/// the SDK against moto) and the mapping of `resources/kinds/codedeploy-deployment-group.yml`
+/// asking for `include`. Returns the world and the group's id.
+async fn world_with_a_codedeploy_deployment_group(
+    members: &str,
+    include: Value,
+) -> (World, String) {
+    let (w, _) = world_with_a_codedeploy_application(members, "codedeploy-deployment-group").await;
+    use aws_sdk_codedeploy::types::{
+        DeploymentOption, DeploymentStyle, DeploymentType, Ec2TagFilter, Ec2TagFilterType, Tag,
+    };
+    let id = codedeploy_client(&w)
+        .await
+        .create_deployment_group()
+        .application_name("zinc-deploy")
+        .deployment_group_name("zinc-group")
+        .service_role_arn(format!("arn:aws:iam::{MANAGEMENT}:role/zinc-deploy"))
+        .ec2_tag_filters(
+            Ec2TagFilter::builder()
+                .key("Environment")
+                .value("Production")
+                .r#type(Ec2TagFilterType::KeyAndValue)
+                .build(),
+        )
+        .deployment_style(
+            DeploymentStyle::builder()
+                .deployment_type(DeploymentType::InPlace)
+                .deployment_option(DeploymentOption::WithoutTrafficControl)
+                .build(),
+        )
+        .tags(Tag::builder().key("team").value("platform").build())
+        .tags(Tag::builder().key("tier").value("deploy").build())
+        .send()
+        .await
+        .unwrap()
+        .deployment_group_id
+        .unwrap();
+    let mut config: Value = serde_yaml::from_str(include_str!(
+        "../resources/kinds/codedeploy-deployment-group.yml"
+    ))
+    .unwrap();
+    config["resources"][0]["selector"]["regionPolicy"] = json!({"allow": ["eu-west-1"]});
+    config["resources"][0]["selector"]["includeActions"] = include;
+    w.seed_integration(config);
+    (w, id)
+}
+
+/// `BatchGetDeploymentGroups` as CodeDeploy answers it for `zinc-group` (id `id`), written
+/// from the CodeDeploy API reference (`DeploymentGroupInfo`, timestamps in epoch seconds as
+/// on the wire), plus a member sent as `null` and one aws-v3's model does not declare.
+/// moto 5.2.5 does not implement `BatchGetDeploymentGroups`, so the proxy answers it.
+fn codedeploy_deployment_groups_answer(groups: &[(&str, &str, &str)]) -> String {
+    let infos: Vec<Value> = groups
+        .iter()
+        .map(|(application, name, id)| {
+            json!({
+                "applicationName": application,
+                "deploymentGroupId": id,
+                "deploymentGroupName": name,
+                "deploymentConfigName": "CodeDeployDefault.OneAtATime",
+                "ec2TagFilters": [{"Key": "Environment", "Value": "Production",
+                    "Type": "KEY_AND_VALUE"}],
+                "onPremisesInstanceTagFilters": [],
+                "autoScalingGroups": [],
+                "serviceRoleArn": format!("arn:aws:iam::{MANAGEMENT}:role/zinc-deploy"),
+                "triggerConfigurations": [],
+                "alarmConfiguration": {"enabled": false, "ignorePollAlarmFailure": false,
+                    "alarms": []},
+                "autoRollbackConfiguration": {"enabled": true, "events": ["DEPLOYMENT_FAILURE"]},
+                "deploymentStyle": {"deploymentType": "IN_PLACE",
+                    "deploymentOption": "WITHOUT_TRAFFIC_CONTROL"},
+                "outdatedInstancesStrategy": "UPDATE",
+                "lastAttemptedDeployment": {"deploymentId": "d-92GQ47BKJ", "status": "Failed",
+                    "endTime": 1703123456.789, "createTime": 1703123455},
+                "loadBalancerInfo": null,
+                "computePlatform": "Server",
+                "terminationHookEnabled": false,
+                "someFutureMember": {"x": 1},
+            })
+        })
+        .collect();
+    json!({"deploymentGroupsInfo": infos}).to_string()
+}
+
+/// `AWS::CodeDeploy::DeploymentGroup` through the real binary with `GetDeploymentGroupTags`:
+/// applications listed, then their groups (moto), described with `BatchGetDeploymentGroups`
+/// (answered by the proxy, [`codedeploy_deployment_groups_answer`]: moto 5.2.5 lacks it),
+/// and the raw item aws-v3's key for key — its 24 declared keys that CodeDeploy sent, in
+/// its model's order with `Tags` (`[{Key, Value}]`, from `ListTagsForResource` of the
+/// group's ARN, moto) between `ServiceRoleArn` and `TargetRevision`; nested values in
+/// CodeDeploy's camelCase, the last deployment's times RFC 3339, `null` and undeclared
+/// members absent; `__ExtraContext` `{AccountId, Region}`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn codedeploy_deployment_groups_have_the_aws_v3_shape() {
+    let (w, id) =
+        world_with_a_codedeploy_deployment_group("1", json!(["GetDeploymentGroupTags"])).await;
+    w.proxy.add_rule(Rule {
+        action: "BatchGetDeploymentGroups".into(),
+        body: Some(codedeploy_deployment_groups_answer(&[(
+            "zinc-deploy",
+            "zinc-group",
+            &id,
+        )])),
+        times: 10_000,
+        ..Default::default()
+    });
+    let run = run_binary(&["sail"], &w.env()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+
+    let examples = w
+        .port
+        .examples(IDENTIFIER, "AWS::CodeDeploy::DeploymentGroup");
+    assert_eq!(examples.len(), 1, "{examples:#?}");
+    let item = &examples[0];
+    assert_eq!(
+        keys_in_order(item),
+        ["Type", "Properties", "__ExtraContext"],
+        "{item:#}"
+    );
+    assert_kind_shape(item);
+    let props = &item["Properties"];
+    assert_eq!(
+        *props,
+        json!({
+            "AlarmConfiguration": {"enabled": false, "ignorePollAlarmFailure": false,
+                "alarms": []},
+            "ApplicationName": "zinc-deploy",
+            "AutoRollbackConfiguration": {"enabled": true, "events": ["DEPLOYMENT_FAILURE"]},
+            "AutoScalingGroups": [],
+            "ComputePlatform": "Server",
+            "DeploymentConfigName": "CodeDeployDefault.OneAtATime",
+            "DeploymentGroupId": id,
+            "DeploymentGroupName": "zinc-group",
+            "DeploymentStyle": {"deploymentType": "IN_PLACE",
+                "deploymentOption": "WITHOUT_TRAFFIC_CONTROL"},
+            "Ec2TagFilters": [{"Key": "Environment", "Value": "Production",
+                "Type": "KEY_AND_VALUE"}],
+            "LastAttemptedDeployment": {"deploymentId": "d-92GQ47BKJ", "status": "Failed",
+                "endTime": "2023-12-21T01:50:56.789000Z", "createTime": "2023-12-21T01:50:55Z"},
+            "OnPremisesInstanceTagFilters": [],
+            "OutdatedInstancesStrategy": "UPDATE",
+            "ServiceRoleArn": format!("arn:aws:iam::{MANAGEMENT}:role/zinc-deploy"),
+            "Tags": [{"Key": "team", "Value": "platform"}, {"Key": "tier", "Value": "deploy"}],
+            "TerminationHookEnabled": false,
+            "TriggerConfigurations": [],
+        })
+    );
+    assert_eq!(
+        keys_in_order(props),
+        [
+            "AlarmConfiguration",
+            "ApplicationName",
+            "AutoRollbackConfiguration",
+            "AutoScalingGroups",
+            "ComputePlatform",
+            "DeploymentConfigName",
+            "DeploymentGroupId",
+            "DeploymentGroupName",
+            "DeploymentStyle",
+            "Ec2TagFilters",
+            "LastAttemptedDeployment",
+            "OnPremisesInstanceTagFilters",
+            "OutdatedInstancesStrategy",
+            "ServiceRoleArn",
+            "Tags",
+            "TerminationHookEnabled",
+            "TriggerConfigurations"
+        ],
+        "the model's order"
+    );
+    assert_eq!(
+        item["__ExtraContext"],
+        json!({"AccountId": MANAGEMENT, "Region": "eu-west-1"})
+    );
+    assert_eq!(w.proxy.hits("BatchGetDeploymentGroups"), 1);
+    assert_eq!(w.proxy.hits("ListTagsForResource"), 1);
+
+    let e = w.port.entity("codedeployDeploymentGroup", &id).unwrap();
+    assert_eq!(e["title"], "zinc-deploy/zinc-group");
+    assert_eq!(e["properties"]["outdatedInstancesStrategy"], "UPDATE");
+    assert_eq!(e["properties"]["tags"], props["Tags"]);
+    assert_eq!(e["relations"]["account"], MANAGEMENT);
+}
+
+/// Without `GetDeploymentGroupTags` there is no `Tags` and no `ListTagsForResource` call;
+/// and every page is listed: `ListDeploymentGroups` answers in two pages (canned, from the
+/// API reference) and each page is described with its own `BatchGetDeploymentGroups`
+/// (canned: moto 5.2.5 lacks it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn codedeploy_deployment_groups_are_paged_to_the_end_and_untagged_without_the_action() {
+    // The management account alone, so that both canned pages answer its one listing.
+    let (w, id) = world_with_a_codedeploy_deployment_group("0", json!([])).await;
+    for body in [
+        json!({"applicationName": "zinc-deploy", "deploymentGroups": ["zinc-group"],
+            "nextToken": "page-2"}),
+        json!({"applicationName": "zinc-deploy", "deploymentGroups": ["copper-group"]}),
+    ] {
+        w.proxy.add_rule(Rule {
+            action: "ListDeploymentGroups".into(),
+            body: Some(body.to_string()),
+            times: 1,
+            ..Default::default()
+        });
+    }
+    for (name, group_id) in [("zinc-group", id.as_str()), ("copper-group", "copper-id")] {
+        w.proxy.add_rule(Rule {
+            action: "BatchGetDeploymentGroups".into(),
+            body: Some(codedeploy_deployment_groups_answer(&[(
+                "zinc-deploy",
+                name,
+                group_id,
+            )])),
+            times: 1,
+            ..Default::default()
+        });
+    }
+    let run = run_binary(&["sail"], &w.env()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(w.proxy.hits("ListDeploymentGroups"), 2);
+    assert_eq!(w.proxy.hits("BatchGetDeploymentGroups"), 2);
+    assert_eq!(w.proxy.hits("ListTagsForResource"), 0);
+    for group_id in [id.as_str(), "copper-id"] {
+        let e = w
+            .port
+            .entity("codedeployDeploymentGroup", group_id)
+            .unwrap();
+        assert_eq!(e["properties"]["applicationName"], "zinc-deploy");
+    }
+    let examples = w
+        .port
+        .examples(IDENTIFIER, "AWS::CodeDeploy::DeploymentGroup");
+    assert!(!examples.is_empty());
+    for item in &examples {
+        assert!(item["Properties"].get("Tags").is_none(), "{item:#}");
+    }
+}
+
+/// A failed `ListTagsForResource` (HTTP 500) keeps the group without `Tags`, as aws-v3
+/// does, the run complete, logged as an enrichment failure naming the account, region,
+/// kind and action. `BatchGetDeploymentGroups` is canned (moto 5.2.5 lacks it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn codedeploy_deployment_group_a_failed_list_tags_keeps_it_without_tags() {
+    let (w, id) =
+        world_with_a_codedeploy_deployment_group("0", json!(["GetDeploymentGroupTags"])).await;
+    w.proxy.add_rule(Rule {
+        action: "BatchGetDeploymentGroups".into(),
+        body: Some(codedeploy_deployment_groups_answer(&[(
+            "zinc-deploy",
+            "zinc-group",
+            &id,
+        )])),
+        times: 10_000,
+        ..Default::default()
+    });
+    w.proxy.add_rule(Rule {
+        action: "ListTagsForResource".into(),
+        status: 500,
+        code: "InternalFailure".into(),
+        times: 10_000,
+        ..Default::default()
+    });
+    let run = run_binary(&["sail"], &w.env()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let e = w.port.entity("codedeployDeploymentGroup", &id).unwrap();
+    assert_eq!(e["properties"]["applicationName"], "zinc-deploy");
+    let examples = w
+        .port
+        .examples(IDENTIFIER, "AWS::CodeDeploy::DeploymentGroup");
+    assert_eq!(examples.len(), 1, "{examples:#?}");
+    assert!(examples[0]["Properties"].get("Tags").is_none());
+    assert_eq!(examples[0]["Properties"]["DeploymentGroupId"], json!(id));
+    let warning = run
+        .stderr
+        .lines()
+        .find(|l| {
+            l.contains("enrichment call failed")
+                && l.contains("deploymentgroup:zinc-deploy/zinc-group")
+        })
+        .unwrap_or_else(|| panic!("no warning in:\n{}", run.stderr));
+    for needle in [
+        MANAGEMENT,
+        "eu-west-1",
+        "AWS::CodeDeploy::DeploymentGroup",
+        "GetDeploymentGroupTags",
+    ] {
+        assert!(warning.contains(needle), "{needle} in {warning}");
+    }
+}
+
+/// A failed `ListDeploymentGroups` fails the unit: exit 3, nothing described, the previous
+/// run's entity kept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn codedeploy_deployment_group_a_failed_list_deployment_groups_fails_the_unit() {
+    let (w, id) = world_with_a_codedeploy_deployment_group("1", json!([])).await;
+    a_failed_listing_fails_the_unit(
+        &w,
+        ListingFailure {
+            operation: "codedeploy:ListDeploymentGroups",
+            code: "InternalFailure",
+            not_called: Some("BatchGetDeploymentGroups"),
+            kept: ("codedeployDeploymentGroup", &id),
+        },
+    )
+    .await;
+}
+
+/// A failed `BatchGetDeploymentGroups` fails the unit too: aws-v3 builds a group's item
+/// from that call alone and would emit nothing, so the group entity of the last run would
+/// be deleted as if the group were gone; here the run is partial and the entity is kept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn codedeploy_deployment_group_a_failed_batch_get_deployment_groups_fails_the_unit() {
+    let (w, id) = world_with_a_codedeploy_deployment_group("1", json!([])).await;
+    a_failed_listing_fails_the_unit(
+        &w,
+        ListingFailure {
+            operation: "codedeploy:BatchGetDeploymentGroups",
+            code: "InternalFailure",
+            not_called: None,
+            kept: ("codedeployDeploymentGroup", &id),
+        },
+    )
+    .await;
+}

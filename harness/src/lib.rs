@@ -72,6 +72,39 @@ impl AllKinds {
     }
 }
 
+/// Canned answers for the calls moto 5.2.5 lacks that a sync of `seed.py --all-kinds`
+/// makes, built from its manifest (`kinds`): `codedeploy:BatchGetDeploymentGroups`, answered
+/// for each seeded deployment group (`k<account>-group` of `k<account>-deploy`, its id the
+/// manifest's identifier) to the requests naming its application, with a body written from
+/// the CodeDeploy API reference (`DeploymentGroupInfo`).
+pub fn moto_gap_rules(manifest: &Value) -> Vec<aws_proxy::Rule> {
+    let groups = manifest["kinds"]["AWS::CodeDeploy::DeploymentGroup"]
+        .as_array()
+        .map_or(&[][..], Vec::as_slice);
+    groups
+        .iter()
+        .filter_map(|g| {
+            let (account, id) = (g["account"].as_str()?, g["identifier"].as_str()?);
+            let application = format!("k{account}-deploy");
+            let body = json!({"deploymentGroupsInfo": [{
+                "applicationName": application,
+                "deploymentGroupId": id,
+                "deploymentGroupName": format!("k{account}-group"),
+                "deploymentConfigName": "CodeDeployDefault.OneAtATime",
+                "serviceRoleArn": format!("arn:aws:iam::{account}:role/k{account}-deploy"),
+                "computePlatform": "Server",
+            }]});
+            Some(aws_proxy::Rule {
+                action: "BatchGetDeploymentGroups".into(),
+                body: Some(body.to_string()),
+                times: usize::MAX,
+                request_contains: Some(format!("\"{application}\"")),
+                ..Default::default()
+            })
+        })
+        .collect()
+}
+
 /// [`AllKinds`] from the per-kind examples of the source tree (read at run time: the harness
 /// runs from the workspace). A kind without a readable example of one resource is an error,
 /// so a kind added to the registry without its example cannot be left out silently.

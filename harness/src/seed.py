@@ -362,6 +362,15 @@ class Seeder:
         codedeploy = c("codedeploy")
         app = codedeploy.create_application(applicationName=f"{name}-deploy", computePlatform="Server", tags=tag)
         record("AWS::CodeDeploy::Application", app["applicationId"])
+        # moto 5.2.5 lacks BatchGetDeploymentGroups: `moto_gap_rules` (harness/src/lib.rs)
+        # answers it for this group, by these names.
+        group = codedeploy.create_deployment_group(
+            applicationName=f"{name}-deploy",
+            deploymentGroupName=f"{name}-group",
+            serviceRoleArn=f"arn:aws:iam::{acct}:role/{name}-deploy",
+            tags=tag,
+        )
+        record("AWS::CodeDeploy::DeploymentGroup", group["deploymentGroupId"])
         seeded.extend(self.listed_by_aws(creds, acct))
         return seeded
 
