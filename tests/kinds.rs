@@ -6646,3 +6646,299 @@ async fn codedeploy_deployment_group_a_failed_batch_get_deployment_groups_fails_
     )
     .await;
 }
+
+/// [`world_with_a_codedeploy_deployment_group`] with two deployments of `zinc-group` (an S3
+/// revision, a description; created through the SDK against moto) and the mapping of
+/// `resources/kinds/codedeploy-deployment.yml` listed in eu-west-1. Returns the world and
+/// the deployments' ids, oldest first.
+async fn world_with_codedeploy_deployments(members: &str) -> (World, Vec<String>) {
+    let (w, _) = world_with_a_codedeploy_deployment_group(members, json!([])).await;
+    use aws_sdk_codedeploy::types::{
+        BundleType, RevisionLocation, RevisionLocationType, S3Location,
+    };
+    let codedeploy = codedeploy_client(&w).await;
+    let mut ids = Vec::new();
+    for n in 1..=2 {
+        let id = codedeploy
+            .create_deployment()
+            .application_name("zinc-deploy")
+            .deployment_group_name("zinc-group")
+            .description(format!("release {n}"))
+            .file_exists_behavior(aws_sdk_codedeploy::types::FileExistsBehavior::Disallow)
+            .ignore_application_stop_failures(false)
+            .update_outdated_instances_only(false)
+            .revision(
+                RevisionLocation::builder()
+                    .revision_type(RevisionLocationType::S3)
+                    .s3_location(
+                        S3Location::builder()
+                            .bucket("zinc-releases")
+                            .key(format!("zinc-{n}.zip"))
+                            .bundle_type(BundleType::Zip)
+                            .build(),
+                    )
+                    .build(),
+            )
+            .send()
+            .await
+            .unwrap()
+            .deployment_id
+            .unwrap();
+        ids.push(id);
+    }
+    seed_kind_example(&w, "codedeploy-deployment");
+    (w, ids)
+}
+
+/// `AWS::CodeDeploy::Deployment` through the real binary (`GetDeploymentAction` and
+/// `ListDeploymentsAction`, its default actions): every deployment of the history listed
+/// (`ListDeployments` without a filter), one `GetDeployment` per deployment, and each raw
+/// item aws-v3's key for key — the declared keys moto returned, PascalCase in the model's
+/// order, nested values in CodeDeploy's camelCase, `CreateTime` RFC 3339, `null` members
+/// absent, `__ExtraContext` `{AccountId, Region}`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn codedeploy_deployments_have_the_aws_v3_shape() {
+    let (w, ids) = world_with_codedeploy_deployments("1").await;
+    let run = run_binary(&["sail"], &w.env()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+
+    let examples = w.port.examples(IDENTIFIER, "AWS::CodeDeploy::Deployment");
+    assert!(!examples.is_empty(), "{examples:#?}");
+    let item = examples
+        .iter()
+        .find(|e| e["Properties"]["DeploymentId"] == json!(ids[1]))
+        .unwrap_or_else(|| panic!("no item for {}: {examples:#?}", ids[1]));
+    assert_eq!(
+        keys_in_order(item),
+        ["Type", "Properties", "__ExtraContext"],
+        "{item:#}"
+    );
+    assert_kind_shape(item);
+    let props = &item["Properties"];
+    let model_order = [
+        "AdditionalDeploymentStatusInfo",
+        "ApplicationName",
+        "AutoRollbackConfiguration",
+        "BlueGreenDeploymentConfiguration",
+        "CompleteTime",
+        "ComputePlatform",
+        "CreateTime",
+        "Creator",
+        "DeploymentConfigName",
+        "DeploymentGroupName",
+        "DeploymentId",
+        "DeploymentOverview",
+        "DeploymentStatusMessages",
+        "DeploymentStyle",
+        "Description",
+        "ErrorInformation",
+        "ExternalId",
+        "FileExistsBehavior",
+        "IgnoreApplicationStopFailures",
+        "InstanceTerminationWaitTimeStarted",
+        "LoadBalancerInfo",
+        "OverrideAlarmConfiguration",
+        "PreviousRevision",
+        "RelatedDeployments",
+        "Revision",
+        "RollbackInfo",
+        "StartTime",
+        "Status",
+        "TargetInstances",
+        "UpdateOutdatedInstancesOnly",
+    ];
+    let got = keys_in_order(props);
+    let mut expected: Vec<&str> = model_order.to_vec();
+    expected.retain(|k| got.iter().any(|g| g == k));
+    assert_eq!(
+        got, expected,
+        "declared keys only, in the model's order: {props:#}"
+    );
+    assert_eq!(props["ApplicationName"], "zinc-deploy");
+    assert_eq!(props["DeploymentGroupName"], "zinc-group");
+    assert_eq!(props["Description"], "release 2");
+    assert_eq!(props["Creator"], "user");
+    assert_eq!(props["Status"], "Created");
+    assert_eq!(props["FileExistsBehavior"], "DISALLOW");
+    assert_eq!(props["IgnoreApplicationStopFailures"], false);
+    assert_eq!(props["UpdateOutdatedInstancesOnly"], false);
+    // Objects moto sends empty stay `{}`, as botocore parses them.
+    assert_eq!(props["ErrorInformation"], json!({}));
+    assert_eq!(
+        props["Revision"],
+        json!({"revisionType": "S3", "s3Location": {"bucket": "zinc-releases",
+            "key": "zinc-2.zip", "bundleType": "zip"}})
+    );
+    assert_eq!(
+        props["DeploymentStyle"],
+        json!({"deploymentType": "IN_PLACE", "deploymentOption": "WITHOUT_TRAFFIC_CONTROL"})
+    );
+    assert!(
+        props.get("StartTime").is_none(),
+        "moto sends null: {props:#}"
+    );
+    let created = props["CreateTime"].as_str().unwrap();
+    assert!(
+        created.ends_with('Z') && created.contains('T'),
+        "RFC 3339: {created}"
+    );
+    assert_eq!(
+        item["__ExtraContext"],
+        json!({"AccountId": MANAGEMENT, "Region": "eu-west-1"})
+    );
+    assert_eq!(w.proxy.hits("GetDeployment"), 2);
+    for id in &ids {
+        let e = w.port.entity("codeDeployDeployment", id).unwrap();
+        assert_eq!(e["properties"]["deploymentGroupName"], "zinc-group");
+        assert_eq!(e["relations"]["account"], MANAGEMENT);
+    }
+    let e = w.port.entity("codeDeployDeployment", &ids[1]).unwrap();
+    assert_eq!(
+        e["title"],
+        json!(format!("zinc-deploy/zinc-group/{}", ids[1]))
+    );
+    assert_eq!(e["properties"]["createTime"], json!(created));
+}
+
+/// What AWS sends that moto does not, answered by the proxy with canned CodeDeploy bodies
+/// written from the API reference: `ListDeployments` in two pages (the whole history is
+/// listed, every page) and `GetDeployment` of the second page's deployment with epoch-second
+/// times (RFC 3339 as aws-v3 writes them), `null` members (absent) and a key aws-v3's model
+/// does not declare (dropped).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn codedeploy_deployments_are_the_whole_history_paged_to_the_end_with_rfc3339_times() {
+    // The management account alone, so that both canned pages answer its one listing.
+    let (w, ids) = world_with_codedeploy_deployments("0").await;
+    for body in [
+        json!({"deployments": [ids[0], ids[1]], "nextToken": "page-2"}),
+        json!({"deployments": ["d-OLD0000001"]}),
+    ] {
+        w.proxy.add_rule(Rule {
+            action: "ListDeployments".into(),
+            body: Some(body.to_string()),
+            times: 1,
+            ..Default::default()
+        });
+    }
+    w.proxy.add_rule(Rule {
+        action: "GetDeployment".into(),
+        request_contains: Some("d-OLD0000001".into()),
+        body: Some(
+            json!({"deploymentInfo": {
+                "applicationName": "zinc-deploy",
+                "deploymentGroupName": "zinc-group",
+                "deploymentConfigName": "CodeDeployDefault.OneAtATime",
+                "deploymentId": "d-OLD0000001",
+                "status": "Succeeded",
+                "createTime": 1703123455,
+                "startTime": 1703123456.5,
+                "completeTime": 1703123499.789,
+                "creator": "user",
+                "description": null,
+                "deploymentOverview": {"Pending": 0, "InProgress": 0, "Succeeded": 1,
+                    "Failed": 0, "Skipped": 0, "Ready": 0},
+                "computePlatform": "Server",
+                "someFutureMember": {"x": 1},
+            }})
+            .to_string(),
+        ),
+        times: 10_000,
+        ..Default::default()
+    });
+    let run = run_binary(&["sail"], &w.env()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(w.proxy.hits("ListDeployments"), 2);
+    assert_eq!(w.proxy.hits("GetDeployment"), 3);
+    let examples = w.port.examples(IDENTIFIER, "AWS::CodeDeploy::Deployment");
+    let old = examples
+        .iter()
+        .find(|e| e["Properties"]["DeploymentId"] == "d-OLD0000001")
+        .unwrap_or_else(|| panic!("{examples:#?}"));
+    assert_eq!(
+        old["Properties"],
+        json!({
+            "ApplicationName": "zinc-deploy",
+            "CompleteTime": "2023-12-21T01:51:39.789000Z",
+            "ComputePlatform": "Server",
+            "CreateTime": "2023-12-21T01:50:55Z",
+            "Creator": "user",
+            "DeploymentConfigName": "CodeDeployDefault.OneAtATime",
+            "DeploymentGroupName": "zinc-group",
+            "DeploymentId": "d-OLD0000001",
+            "DeploymentOverview": {"Pending": 0, "InProgress": 0, "Succeeded": 1,
+                "Failed": 0, "Skipped": 0, "Ready": 0},
+            "StartTime": "2023-12-21T01:50:56.500000Z",
+            "Status": "Succeeded",
+        })
+    );
+    for id in ids.iter().map(String::as_str).chain(["d-OLD0000001"]) {
+        assert!(w.port.entity("codeDeployDeployment", id).is_some(), "{id}");
+    }
+    let e = w
+        .port
+        .entity("codeDeployDeployment", "d-OLD0000001")
+        .unwrap();
+    assert_eq!(
+        e["properties"]["completeTime"],
+        "2023-12-21T01:51:39.789000Z"
+    );
+}
+
+/// A failed `GetDeployment` (HTTP 500) keeps each deployment as `{DeploymentId}` (aws-v3's
+/// `ListDeploymentsAction` alone), the run complete, logged as an enrichment failure naming
+/// the account, region, kind and action.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn codedeploy_deployment_a_failed_get_deployment_keeps_the_id_only() {
+    let (w, ids) = world_with_codedeploy_deployments("0").await;
+    w.proxy.add_rule(Rule {
+        action: "GetDeployment".into(),
+        status: 500,
+        code: "InternalFailure".into(),
+        times: 10_000,
+        ..Default::default()
+    });
+    let run = run_binary(&["sail"], &w.env()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let examples = w.port.examples(IDENTIFIER, "AWS::CodeDeploy::Deployment");
+    assert!(!examples.is_empty());
+    for item in &examples {
+        assert_eq!(
+            keys_in_order(&item["Properties"]),
+            ["DeploymentId"],
+            "{item:#}"
+        );
+    }
+    for id in &ids {
+        assert!(w.port.entity("codeDeployDeployment", id).is_some(), "{id}");
+    }
+    let warning = run
+        .stderr
+        .lines()
+        .find(|l| l.contains("enrichment call failed") && l.contains(&ids[0]))
+        .unwrap_or_else(|| panic!("no warning in:\n{}", run.stderr));
+    for needle in [
+        MANAGEMENT,
+        "eu-west-1",
+        "AWS::CodeDeploy::Deployment",
+        "GetDeploymentAction",
+    ] {
+        assert!(warning.contains(needle), "{needle} in {warning}");
+    }
+}
+
+/// A failed `ListDeployments` fails the unit: exit 3, no `GetDeployment` call, the previous
+/// run's entity kept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn codedeploy_deployment_a_failed_list_deployments_fails_the_unit() {
+    let (w, ids) = world_with_codedeploy_deployments("1").await;
+    a_failed_listing_fails_the_unit(
+        &w,
+        ListingFailure {
+            operation: "codedeploy:ListDeployments",
+            code: "InternalFailure",
+            not_called: Some("GetDeployment"),
+            kept: ("codeDeployDeployment", &ids[0]),
+        },
+    )
+    .await;
+}

@@ -371,6 +371,12 @@ class Seeder:
             tags=tag,
         )
         record("AWS::CodeDeploy::DeploymentGroup", group["deploymentGroupId"])
+        deployment = codedeploy.create_deployment(
+            applicationName=f"{name}-deploy",
+            deploymentGroupName=f"{name}-group",
+            revision={"revisionType": "S3", "s3Location": {"bucket": f"{name}-releases", "key": "app.zip"}},
+        )
+        record("AWS::CodeDeploy::Deployment", deployment["deploymentId"])
         seeded.extend(self.listed_by_aws(creds, acct))
         return seeded
 
