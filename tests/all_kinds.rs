@@ -111,7 +111,7 @@ async fn a_mapping_of_every_kind_syncs_exactly_the_seeded_resources_and_deletes_
     );
     assert_eq!(
         kinds::all().count(),
-        27,
+        28,
         "the 20 kinds of issue 14 and issue 16's CodeBuild, SES and CodeDeploy kinds"
     );
     let with_actions = all.config["resources"]

@@ -6942,3 +6942,235 @@ async fn codedeploy_deployment_a_failed_list_deployments_fails_the_unit() {
     )
     .await;
 }
+
+/// [`world_with_codedeploy_deployments`] with the mapping of
+/// `resources/kinds/codedeploy-deployment-target.yml` listed in eu-west-1 instead. Returns
+/// the world and the deployments' ids, oldest first.
+async fn world_with_codedeploy_deployment_targets(members: &str) -> (World, Vec<String>) {
+    let (w, ids) = world_with_codedeploy_deployments(members).await;
+    seed_kind_example(&w, "codedeploy-deployment-target");
+    (w, ids)
+}
+
+/// A canned answer of a call moto 5.2.5 lacks (`ListDeploymentTargets`,
+/// `BatchGetDeploymentTargets`), given to the requests naming `deployment`.
+fn codedeploy_canned(action: &str, deployment: &str, body: Value) -> Rule {
+    Rule {
+        action: action.into(),
+        request_contains: Some(deployment.into()),
+        body: Some(body.to_string()),
+        times: 10_000,
+        ..Default::default()
+    }
+}
+
+/// `BatchGetDeploymentTargets` as CodeDeploy answers it for instance `target` of
+/// `deployment`, written from the CodeDeploy API reference (`DeploymentTarget` with an
+/// `InstanceTarget`, timestamps in epoch seconds as on the wire, a `null` `diagnostics`),
+/// plus a member aws-v3's model does not declare.
+fn codedeploy_instance_target_answer(deployment: &str, target: &str) -> Value {
+    json!({"deploymentTargets": [{
+        "deploymentTargetType": "InstanceTarget",
+        "instanceTarget": {
+            "deploymentId": deployment,
+            "targetId": target,
+            "targetArn": format!("arn:aws:ec2:eu-west-1:{MANAGEMENT}:instance/{target}"),
+            "status": "Succeeded",
+            "lastUpdatedAt": 1703123456.789,
+            "lifecycleEvents": [
+                {"lifecycleEventName": "ApplicationStop", "diagnostics": null,
+                    "startTime": 1703123455, "endTime": 1703123455.5, "status": "Succeeded"},
+                {"lifecycleEventName": "ApplicationStart",
+                    "startTime": 1703123456, "endTime": 1703123456.789, "status": "Succeeded"},
+            ],
+            "instanceLabel": "Blue",
+        },
+        "someFutureMember": {"x": 1},
+    }]})
+}
+
+/// `AWS::CodeDeploy::DeploymentTarget` through the real binary
+/// (`GetDeploymentTargetDetailsAction`, its only action): every deployment of the history
+/// listed (moto), its targets listed and described — `ListDeploymentTargets` and
+/// `BatchGetDeploymentTargets` answered by the proxy with bodies written from the API
+/// reference, since moto 5.2.5 implements neither — and the raw item aws-v3's key for key:
+/// `DeploymentId` injected first, the declared keys CodeDeploy sent in the model's order,
+/// the target's nested times RFC 3339, `null` and undeclared members absent. The older
+/// deployment answers `DeploymentNotStartedException`: skipped with a warning, as aws-v3
+/// skips it, and the run is complete.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn codedeploy_deployment_targets_have_the_aws_v3_shape_and_unstarted_deployments_are_skipped()
+{
+    let (w, ids) = world_with_codedeploy_deployment_targets("1").await;
+    let target = "i-0123456789abcdef0";
+    w.proxy.add_rule(Rule {
+        action: "ListDeploymentTargets".into(),
+        request_contains: Some(ids[0].clone()),
+        status: 400,
+        code: "DeploymentNotStartedException".into(),
+        times: 10_000,
+        ..Default::default()
+    });
+    w.proxy.add_rule(codedeploy_canned(
+        "ListDeploymentTargets",
+        &ids[1],
+        json!({"targetIds": [target]}),
+    ));
+    w.proxy.add_rule(codedeploy_canned(
+        "BatchGetDeploymentTargets",
+        &ids[1],
+        codedeploy_instance_target_answer(&ids[1], target),
+    ));
+    let run = run_binary(&["sail"], &w.env()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+
+    let examples = w
+        .port
+        .examples(IDENTIFIER, "AWS::CodeDeploy::DeploymentTarget");
+    assert_eq!(examples.len(), 1, "{examples:#?}");
+    let item = &examples[0];
+    assert_eq!(
+        keys_in_order(item),
+        ["Type", "Properties", "__ExtraContext"],
+        "{item:#}"
+    );
+    assert_kind_shape(item);
+    assert_eq!(
+        item["Properties"],
+        json!({
+            "DeploymentId": ids[1],
+            "DeploymentTargetType": "InstanceTarget",
+            "InstanceTarget": {
+                "deploymentId": ids[1],
+                "targetId": target,
+                "targetArn": format!("arn:aws:ec2:eu-west-1:{MANAGEMENT}:instance/{target}"),
+                "status": "Succeeded",
+                "lastUpdatedAt": "2023-12-21T01:50:56.789000Z",
+                "lifecycleEvents": [
+                    {"lifecycleEventName": "ApplicationStop",
+                        "startTime": "2023-12-21T01:50:55Z",
+                        "endTime": "2023-12-21T01:50:55.500000Z", "status": "Succeeded"},
+                    {"lifecycleEventName": "ApplicationStart",
+                        "startTime": "2023-12-21T01:50:56Z",
+                        "endTime": "2023-12-21T01:50:56.789000Z", "status": "Succeeded"},
+                ],
+                "instanceLabel": "Blue",
+            },
+        })
+    );
+    assert_eq!(
+        keys_in_order(&item["Properties"]),
+        ["DeploymentId", "DeploymentTargetType", "InstanceTarget"]
+    );
+    assert_eq!(
+        item["__ExtraContext"],
+        json!({"AccountId": MANAGEMENT, "Region": "eu-west-1"})
+    );
+    assert_eq!(w.proxy.hits("ListDeploymentTargets"), 2);
+    assert_eq!(w.proxy.hits("BatchGetDeploymentTargets"), 1);
+    let e = w
+        .port
+        .entity(
+            "codedeployDeploymentTarget",
+            &format!("{}/{target}", ids[1]),
+        )
+        .unwrap();
+    assert_eq!(e["properties"]["deploymentTargetType"], "InstanceTarget");
+    assert_eq!(e["relations"]["account"], MANAGEMENT);
+    let warning = run
+        .stderr
+        .lines()
+        .find(|l| l.contains("has not started") && l.contains(&ids[0]))
+        .unwrap_or_else(|| panic!("no warning in:\n{}", run.stderr));
+    assert!(
+        warning.contains("AWS::CodeDeploy::DeploymentTarget"),
+        "{warning}"
+    );
+}
+
+/// Every page of `ListDeploymentTargets` is listed, and described 25 targets at a time
+/// (`BatchGetDeploymentTargets`' limit, aws-v3's batch): 30 targets on a first page and one
+/// on a second make three batches. Both calls are canned (moto 5.2.5 lacks them).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn codedeploy_deployment_targets_are_paged_to_the_end_in_batches_of_25() {
+    // The management account alone, so that the canned pages answer its one listing.
+    let (w, ids) = world_with_codedeploy_deployment_targets("0").await;
+    w.proxy.add_rule(codedeploy_canned(
+        "ListDeploymentTargets",
+        &ids[0],
+        json!({"targetIds": []}),
+    ));
+    let first: Vec<String> = (0..30).map(|i| format!("i-{i:017}")).collect();
+    w.proxy.add_rule(Rule {
+        times: 1,
+        ..codedeploy_canned(
+            "ListDeploymentTargets",
+            &ids[1],
+            json!({"targetIds": first, "nextToken": "targets-2"}),
+        )
+    });
+    w.proxy.add_rule(codedeploy_canned(
+        "ListDeploymentTargets",
+        &ids[1],
+        json!({"targetIds": ["i-lastone"]}),
+    ));
+    w.proxy.add_rule(codedeploy_canned(
+        "BatchGetDeploymentTargets",
+        &ids[1],
+        codedeploy_instance_target_answer(&ids[1], "i-0123456789abcdef0"),
+    ));
+    let run = run_binary(&["sail"], &w.env()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(w.proxy.hits("ListDeploymentTargets"), 3);
+    assert_eq!(w.proxy.hits("BatchGetDeploymentTargets"), 3);
+    assert!(
+        w.port
+            .entity(
+                "codedeployDeploymentTarget",
+                &format!("{}/i-0123456789abcdef0", ids[1])
+            )
+            .is_some()
+    );
+}
+
+/// A failed `ListDeploymentTargets` (other than "not started") fails the unit: exit 3, no
+/// `BatchGetDeploymentTargets` call, the previous run's entity kept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn codedeploy_deployment_target_a_failed_list_deployment_targets_fails_the_unit() {
+    let (w, ids) = world_with_codedeploy_deployment_targets("1").await;
+    a_failed_listing_fails_the_unit(
+        &w,
+        ListingFailure {
+            operation: "codedeploy:ListDeploymentTargets",
+            code: "InternalFailure",
+            not_called: Some("BatchGetDeploymentTargets"),
+            kept: ("codedeployDeploymentTarget", &format!("{}/i-1", ids[0])),
+        },
+    )
+    .await;
+}
+
+/// A failed `BatchGetDeploymentTargets` fails the unit too: aws-v3 would emit nothing for
+/// the batch, so the target entities of the last run would be deleted as if gone; here the
+/// run is partial and the entity kept. `ListDeploymentTargets` is canned (moto lacks it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn codedeploy_deployment_target_a_failed_batch_get_deployment_targets_fails_the_unit() {
+    let (w, ids) = world_with_codedeploy_deployment_targets("1").await;
+    for id in &ids {
+        w.proxy.add_rule(codedeploy_canned(
+            "ListDeploymentTargets",
+            id,
+            json!({"targetIds": ["i-1"]}),
+        ));
+    }
+    a_failed_listing_fails_the_unit(
+        &w,
+        ListingFailure {
+            operation: "codedeploy:BatchGetDeploymentTargets",
+            code: "InternalFailure",
+            not_called: None,
+            kept: ("codedeployDeploymentTarget", &format!("{}/i-1", ids[0])),
+        },
+    )
+    .await;
+}

@@ -377,6 +377,9 @@ class Seeder:
             revision={"revisionType": "S3", "s3Location": {"bucket": f"{name}-releases", "key": "app.zip"}},
         )
         record("AWS::CodeDeploy::Deployment", deployment["deploymentId"])
+        # moto 5.2.5 lacks ListDeploymentTargets and BatchGetDeploymentTargets: `moto_gap_rules`
+        # answers them with this one instance target, named by the identifier.
+        record("AWS::CodeDeploy::DeploymentTarget", f"{deployment['deploymentId']}/i-{acct}")
         seeded.extend(self.listed_by_aws(creds, acct))
         return seeded
 

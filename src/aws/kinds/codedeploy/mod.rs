@@ -14,7 +14,7 @@ use serde_json::{Map, Value};
 use super::{Action, ListCtx, RawJson, drop_nulls};
 use crate::aws::AwsError;
 
-kinds![application, deployment_group, deployment];
+kinds![application, deployment_group, deployment, deployment_target];
 
 /// The most names `BatchGetApplications` and `BatchGetDeploymentGroups` take: a listing
 /// page (≤100 on AWS, which aws-v3 describes whole) is described in chunks of this size.
