@@ -6,7 +6,9 @@
 //! timestamps as datetimes). Applications and deployment groups are described one call per
 //! batch of at most [`BATCH`] names (`BatchGetApplications`, `BatchGetDeploymentGroups`), and
 //! their tags come from `ListTagsForResource` of an ARN built from the names, one call per
-//! resource ([`tags`]), as aws-v3 does.
+//! resource ([`tags`]), as aws-v3 does. Deployments (`GetDeployment`, one call per
+//! deployment) and their targets (`BatchGetDeploymentTargets`, 25 at a time) come from the
+//! whole `ListDeployments` history, as aws-v3 lists it.
 
 use aws_sdk_codedeploy::Client;
 use serde_json::{Map, Value};
