@@ -598,8 +598,7 @@ async fn answer(
                         .as_ref()
                         .is_none_or(|want| c.region.as_ref() == Some(want))
                     && r.request_contains.as_ref().is_none_or(|want| {
-                        body.windows(want.len().max(1))
-                            .any(|w| w == want.as_bytes())
+                        want.is_empty() || body.windows(want.len()).any(|w| w == want.as_bytes())
                     })
             });
             match rule {
