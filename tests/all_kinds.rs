@@ -112,8 +112,8 @@ async fn a_mapping_of_every_kind_syncs_exactly_the_seeded_resources_and_deletes_
     );
     assert_eq!(
         kinds::all().count(),
-        29,
-        "the 20 kinds of issue 14 and issue 16's CodeBuild, SES and CodePipeline kinds"
+        33,
+        "the 20 kinds of issue 14 and issue 16's CodeBuild, SES, CodePipeline and CodeDeploy kinds"
     );
     let with_actions = all.config["resources"]
         .as_array()
@@ -149,6 +149,9 @@ async fn a_mapping_of_every_kind_syncs_exactly_the_seeded_resources_and_deletes_
         times: usize::MAX,
         ..Default::default()
     });
+    for rule in aws_catalog_sync_harness::moto_gap_rules(&w.manifest) {
+        w.proxy.add_rule(rule);
+    }
     let want = expected(&w, &all.blueprint_of);
 
     let run = run_binary(&["sail"], &w.env()).await;

@@ -7151,3 +7151,1118 @@ async fn codepipeline_action_execution_a_failed_list_action_executions_fails_the
     )
     .await;
 }
+
+/// A world with one CodeDeploy application `zinc-deploy` (compute platform `Server`, two
+/// tags) in eu-west-1 of the management account, created through the SDK against moto, and
+/// the mapping of `resources/kinds/<example>.yml` listed in eu-west-1, with its blueprint.
+/// `members` is the number of member accounts beside the management one. Returns the world
+/// and the application's id.
+async fn world_with_a_codedeploy_application(members: &str, example: &str) -> (World, String) {
+    let w = World::start(&[
+        "--members",
+        members,
+        "--instances-per-region",
+        "0",
+        "--clusters-per-region",
+        "0",
+        "--buckets-per-account",
+        "0",
+    ])
+    .await;
+    let id = codedeploy_client(&w)
+        .await
+        .create_application()
+        .application_name("zinc-deploy")
+        .compute_platform(aws_sdk_codedeploy::types::ComputePlatform::Server)
+        .tags(
+            aws_sdk_codedeploy::types::Tag::builder()
+                .key("team")
+                .value("platform")
+                .build(),
+        )
+        .tags(
+            aws_sdk_codedeploy::types::Tag::builder()
+                .key("tier")
+                .value("deploy")
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap()
+        .application_id
+        .unwrap();
+    seed_kind_example(&w, example);
+    (w, id)
+}
+
+/// A CodeDeploy client talking to moto directly, eu-west-1 of the management account.
+async fn codedeploy_client(w: &World) -> aws_sdk_codedeploy::Client {
+    aws_sdk_codedeploy::Client::new(&moto_config(&w.moto.url(), "eu-west-1").await)
+}
+
+/// `AWS::CodeDeploy::Application` through the real binary (its two default actions,
+/// `GetCodeDeployApplicationDetailsAction` and `GetCodeDeployApplicationTagsAction`): the
+/// raw item sent to Port is aws-v3's key for key — the declared keys moto returned,
+/// PascalCase in the model's order, `CreateTime` RFC 3339, `Tags` `[{Key, Value}]` from
+/// `ListTagsForResource` of the application's ARN, `__ExtraContext` `{AccountId, Region}` —
+/// and the entity of aws-v3's example mapping is made of it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn codedeploy_applications_have_the_aws_v3_shape() {
+    let (w, id) = world_with_a_codedeploy_application("1", "codedeploy-application").await;
+    let run = run_binary(&["sail"], &w.env()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+
+    let examples = w.port.examples(IDENTIFIER, "AWS::CodeDeploy::Application");
+    assert_eq!(examples.len(), 1, "{examples:#?}");
+    let item = &examples[0];
+    assert_eq!(
+        keys_in_order(item),
+        ["Type", "Properties", "__ExtraContext"],
+        "{item:#}"
+    );
+    assert_kind_shape(item);
+    let props = &item["Properties"];
+    assert_eq!(
+        keys_in_order(props),
+        [
+            "ApplicationName",
+            "ApplicationId",
+            "ComputePlatform",
+            "CreateTime",
+            "Tags"
+        ],
+        "declared keys only, in the model's order: {props:#}"
+    );
+    assert_eq!(props["ApplicationName"], "zinc-deploy");
+    assert_eq!(props["ApplicationId"], json!(id));
+    assert_eq!(props["ComputePlatform"], "Server");
+    assert_eq!(
+        props["Tags"],
+        json!([{"Key": "team", "Value": "platform"}, {"Key": "tier", "Value": "deploy"}])
+    );
+    let created = props["CreateTime"].as_str().unwrap();
+    assert!(
+        created.ends_with('Z') && created.contains('T'),
+        "RFC 3339: {created}"
+    );
+    assert_eq!(
+        item["__ExtraContext"],
+        json!({"AccountId": MANAGEMENT, "Region": "eu-west-1"})
+    );
+    assert_eq!(w.proxy.hits("BatchGetApplications"), 1);
+    assert_eq!(w.proxy.hits("ListTagsForResource"), 1);
+
+    let e = w.port.entity("codeDeployApplication", &id).unwrap();
+    assert_eq!(e["properties"]["applicationName"], "zinc-deploy");
+    assert_eq!(e["properties"]["computePlatform"], "Server");
+    assert_eq!(e["properties"]["createTime"], json!(created));
+    assert_eq!(e["properties"]["tags"], props["Tags"]);
+    assert_eq!(e["relations"]["account"], MANAGEMENT);
+}
+
+/// What AWS sends that moto does not, answered by the proxy with canned CodeDeploy bodies
+/// written from the API reference: `ListApplications` in two pages (every page is listed)
+/// and `BatchGetApplications` with an epoch-second `createTime` (RFC 3339 as aws-v3 writes
+/// it), the GitHub keys moto never sends (`linkedToGitHub` kept, a `null`
+/// `gitHubAccountName` absent) and a key aws-v3's model does not declare (dropped).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn codedeploy_applications_are_paged_to_the_end_with_rfc3339_create_times() {
+    // The management account alone, so that both canned pages answer its one listing.
+    let (w, id) = world_with_a_codedeploy_application("0", "codedeploy-application").await;
+    for body in [
+        json!({"applications": ["zinc-deploy"], "nextToken": "page-2"}),
+        json!({"applications": ["copper-deploy"]}),
+    ] {
+        w.proxy.add_rule(Rule {
+            action: "ListApplications".into(),
+            body: Some(body.to_string()),
+            times: 1,
+            ..Default::default()
+        });
+    }
+    // The first page's application comes from moto; the second page's from this answer.
+    w.proxy.add_rule(Rule {
+        action: "BatchGetApplications".into(),
+        skip: 1,
+        body: Some(
+            json!({"applicationsInfo": [{
+                "applicationId": "c0ffee00-1111-2222-3333-444455556666",
+                "applicationName": "copper-deploy",
+                "createTime": 1703123456.789,
+                "linkedToGitHub": true,
+                "gitHubAccountName": null,
+                "computePlatform": "Lambda",
+                "someFutureMember": {"x": 1},
+            }]})
+            .to_string(),
+        ),
+        times: 1,
+        ..Default::default()
+    });
+    let run = run_binary(&["sail"], &w.env()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(w.proxy.hits("ListApplications"), 2);
+    assert_eq!(w.proxy.hits("BatchGetApplications"), 2);
+    assert_eq!(w.proxy.hits("ListTagsForResource"), 2);
+
+    let copper = w
+        .port
+        .entity(
+            "codeDeployApplication",
+            "c0ffee00-1111-2222-3333-444455556666",
+        )
+        .unwrap();
+    assert_eq!(
+        copper["properties"]["createTime"],
+        "2023-12-21T01:50:56.789000Z"
+    );
+    assert_eq!(copper["properties"]["linkedToGitHub"], true);
+    let examples = w.port.examples(IDENTIFIER, "AWS::CodeDeploy::Application");
+    let item = examples
+        .iter()
+        .find(|e| e["Properties"]["ApplicationName"] == "copper-deploy")
+        .unwrap_or_else(|| panic!("{examples:#?}"));
+    assert_eq!(
+        item["Properties"],
+        json!({
+            "ApplicationName": "copper-deploy",
+            "ApplicationId": "c0ffee00-1111-2222-3333-444455556666",
+            "ComputePlatform": "Lambda",
+            "CreateTime": "2023-12-21T01:50:56.789000Z",
+            "LinkedToGitHub": true,
+            "Tags": [],
+        })
+    );
+    assert!(w.port.entity("codeDeployApplication", &id).is_some());
+}
+
+/// A failed `ListTagsForResource` (HTTP 500) keeps the application without `Tags`, as
+/// aws-v3 does, the run complete, logged as an enrichment failure naming the account,
+/// region, kind and action.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn codedeploy_application_a_failed_list_tags_keeps_it_without_tags() {
+    let (w, id) = world_with_a_codedeploy_application("0", "codedeploy-application").await;
+    w.proxy.add_rule(Rule {
+        action: "ListTagsForResource".into(),
+        status: 500,
+        code: "InternalFailure".into(),
+        times: 10_000,
+        ..Default::default()
+    });
+    let run = run_binary(&["sail"], &w.env()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let examples = w.port.examples(IDENTIFIER, "AWS::CodeDeploy::Application");
+    assert_eq!(examples.len(), 1, "{examples:#?}");
+    assert_eq!(
+        keys_in_order(&examples[0]["Properties"]),
+        [
+            "ApplicationName",
+            "ApplicationId",
+            "ComputePlatform",
+            "CreateTime"
+        ]
+    );
+    let e = w.port.entity("codeDeployApplication", &id).unwrap();
+    assert_eq!(e["properties"]["applicationName"], "zinc-deploy");
+    let warning = run
+        .stderr
+        .lines()
+        .find(|l| l.contains("enrichment call failed") && l.contains("application:zinc-deploy"))
+        .unwrap_or_else(|| panic!("no warning in:\n{}", run.stderr));
+    for needle in [
+        MANAGEMENT,
+        "eu-west-1",
+        "AWS::CodeDeploy::Application",
+        "GetCodeDeployApplicationTagsAction",
+    ] {
+        assert!(warning.contains(needle), "{needle} in {warning}");
+    }
+}
+
+/// A failed `ListApplications` fails the unit: exit 3, nothing described, the previous
+/// run's entity kept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn codedeploy_application_a_failed_list_applications_fails_the_unit() {
+    let (w, id) = world_with_a_codedeploy_application("1", "codedeploy-application").await;
+    a_failed_listing_fails_the_unit(
+        &w,
+        ListingFailure {
+            operation: "codedeploy:ListApplications",
+            code: "InternalFailure",
+            not_called: Some("BatchGetApplications"),
+            kept: ("codeDeployApplication", &id),
+        },
+    )
+    .await;
+}
+
+/// A failed `BatchGetApplications` fails the unit too: aws-v3 would emit the applications
+/// with their tags alone (no name, no id), and the entities of the last run would be
+/// deleted as if the applications were gone; here the run is partial and the entity kept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn codedeploy_application_a_failed_batch_get_applications_fails_the_unit() {
+    let (w, id) = world_with_a_codedeploy_application("1", "codedeploy-application").await;
+    a_failed_listing_fails_the_unit(
+        &w,
+        ListingFailure {
+            operation: "codedeploy:BatchGetApplications",
+            code: "InternalFailure",
+            not_called: None,
+            kept: ("codeDeployApplication", &id),
+        },
+    )
+    .await;
+}
+
+/// [`world_with_a_codedeploy_application`] with a deployment group `zinc-group` of
+/// `zinc-deploy` (EC2 tag filter, service role, in-place style, two tags; created through
+/// the SDK against moto) and the mapping of `resources/kinds/codedeploy-deployment-group.yml`
+/// asking for `include`. Returns the world and the group's id.
+async fn world_with_a_codedeploy_deployment_group(
+    members: &str,
+    include: Value,
+) -> (World, String) {
+    let (w, _) = world_with_a_codedeploy_application(members, "codedeploy-deployment-group").await;
+    use aws_sdk_codedeploy::types::{
+        DeploymentOption, DeploymentStyle, DeploymentType, Ec2TagFilter, Ec2TagFilterType, Tag,
+    };
+    let id = codedeploy_client(&w)
+        .await
+        .create_deployment_group()
+        .application_name("zinc-deploy")
+        .deployment_group_name("zinc-group")
+        .service_role_arn(format!("arn:aws:iam::{MANAGEMENT}:role/zinc-deploy"))
+        .ec2_tag_filters(
+            Ec2TagFilter::builder()
+                .key("Environment")
+                .value("Production")
+                .r#type(Ec2TagFilterType::KeyAndValue)
+                .build(),
+        )
+        .deployment_style(
+            DeploymentStyle::builder()
+                .deployment_type(DeploymentType::InPlace)
+                .deployment_option(DeploymentOption::WithoutTrafficControl)
+                .build(),
+        )
+        .tags(Tag::builder().key("team").value("platform").build())
+        .tags(Tag::builder().key("tier").value("deploy").build())
+        .send()
+        .await
+        .unwrap()
+        .deployment_group_id
+        .unwrap();
+    let mut config: Value = serde_yaml::from_str(include_str!(
+        "../resources/kinds/codedeploy-deployment-group.yml"
+    ))
+    .unwrap();
+    config["resources"][0]["selector"]["regionPolicy"] = json!({"allow": ["eu-west-1"]});
+    config["resources"][0]["selector"]["includeActions"] = include;
+    w.seed_integration(config);
+    (w, id)
+}
+
+/// `BatchGetDeploymentGroups` as CodeDeploy answers it for `zinc-group` (id `id`), written
+/// from the CodeDeploy API reference (`DeploymentGroupInfo`, timestamps in epoch seconds as
+/// on the wire), plus a member sent as `null` and one aws-v3's model does not declare.
+/// moto 5.2.5 does not implement `BatchGetDeploymentGroups`, so the proxy answers it.
+fn codedeploy_deployment_groups_answer(groups: &[(&str, &str, &str)]) -> String {
+    let infos: Vec<Value> = groups
+        .iter()
+        .map(|(application, name, id)| {
+            json!({
+                "applicationName": application,
+                "deploymentGroupId": id,
+                "deploymentGroupName": name,
+                "deploymentConfigName": "CodeDeployDefault.OneAtATime",
+                "ec2TagFilters": [{"Key": "Environment", "Value": "Production",
+                    "Type": "KEY_AND_VALUE"}],
+                "onPremisesInstanceTagFilters": [],
+                "autoScalingGroups": [],
+                "serviceRoleArn": format!("arn:aws:iam::{MANAGEMENT}:role/zinc-deploy"),
+                "triggerConfigurations": [],
+                "alarmConfiguration": {"enabled": false, "ignorePollAlarmFailure": false,
+                    "alarms": []},
+                "autoRollbackConfiguration": {"enabled": true, "events": ["DEPLOYMENT_FAILURE"]},
+                "deploymentStyle": {"deploymentType": "IN_PLACE",
+                    "deploymentOption": "WITHOUT_TRAFFIC_CONTROL"},
+                "outdatedInstancesStrategy": "UPDATE",
+                "lastAttemptedDeployment": {"deploymentId": "d-92GQ47BKJ", "status": "Failed",
+                    "endTime": 1703123456.789, "createTime": 1703123455},
+                "loadBalancerInfo": null,
+                "computePlatform": "Server",
+                "terminationHookEnabled": false,
+                "someFutureMember": {"x": 1},
+            })
+        })
+        .collect();
+    json!({"deploymentGroupsInfo": infos}).to_string()
+}
+
+/// `AWS::CodeDeploy::DeploymentGroup` through the real binary with `GetDeploymentGroupTags`:
+/// applications listed, then their groups (moto), described with `BatchGetDeploymentGroups`
+/// (answered by the proxy, [`codedeploy_deployment_groups_answer`]: moto 5.2.5 lacks it),
+/// and the raw item aws-v3's key for key — its 24 declared keys that CodeDeploy sent, in
+/// its model's order with `Tags` (`[{Key, Value}]`, from `ListTagsForResource` of the
+/// group's ARN, moto) between `ServiceRoleArn` and `TargetRevision`; nested values in
+/// CodeDeploy's camelCase, the last deployment's times RFC 3339, `null` and undeclared
+/// members absent; `__ExtraContext` `{AccountId, Region}`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn codedeploy_deployment_groups_have_the_aws_v3_shape() {
+    let (w, id) =
+        world_with_a_codedeploy_deployment_group("1", json!(["GetDeploymentGroupTags"])).await;
+    w.proxy.add_rule(Rule {
+        action: "BatchGetDeploymentGroups".into(),
+        body: Some(codedeploy_deployment_groups_answer(&[(
+            "zinc-deploy",
+            "zinc-group",
+            &id,
+        )])),
+        times: 10_000,
+        ..Default::default()
+    });
+    let run = run_binary(&["sail"], &w.env()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+
+    let examples = w
+        .port
+        .examples(IDENTIFIER, "AWS::CodeDeploy::DeploymentGroup");
+    assert_eq!(examples.len(), 1, "{examples:#?}");
+    let item = &examples[0];
+    assert_eq!(
+        keys_in_order(item),
+        ["Type", "Properties", "__ExtraContext"],
+        "{item:#}"
+    );
+    assert_kind_shape(item);
+    let props = &item["Properties"];
+    assert_eq!(
+        *props,
+        json!({
+            "AlarmConfiguration": {"enabled": false, "ignorePollAlarmFailure": false,
+                "alarms": []},
+            "ApplicationName": "zinc-deploy",
+            "AutoRollbackConfiguration": {"enabled": true, "events": ["DEPLOYMENT_FAILURE"]},
+            "AutoScalingGroups": [],
+            "ComputePlatform": "Server",
+            "DeploymentConfigName": "CodeDeployDefault.OneAtATime",
+            "DeploymentGroupId": id,
+            "DeploymentGroupName": "zinc-group",
+            "DeploymentStyle": {"deploymentType": "IN_PLACE",
+                "deploymentOption": "WITHOUT_TRAFFIC_CONTROL"},
+            "Ec2TagFilters": [{"Key": "Environment", "Value": "Production",
+                "Type": "KEY_AND_VALUE"}],
+            "LastAttemptedDeployment": {"deploymentId": "d-92GQ47BKJ", "status": "Failed",
+                "endTime": "2023-12-21T01:50:56.789000Z", "createTime": "2023-12-21T01:50:55Z"},
+            "OnPremisesInstanceTagFilters": [],
+            "OutdatedInstancesStrategy": "UPDATE",
+            "ServiceRoleArn": format!("arn:aws:iam::{MANAGEMENT}:role/zinc-deploy"),
+            "Tags": [{"Key": "team", "Value": "platform"}, {"Key": "tier", "Value": "deploy"}],
+            "TerminationHookEnabled": false,
+            "TriggerConfigurations": [],
+        })
+    );
+    assert_eq!(
+        keys_in_order(props),
+        [
+            "AlarmConfiguration",
+            "ApplicationName",
+            "AutoRollbackConfiguration",
+            "AutoScalingGroups",
+            "ComputePlatform",
+            "DeploymentConfigName",
+            "DeploymentGroupId",
+            "DeploymentGroupName",
+            "DeploymentStyle",
+            "Ec2TagFilters",
+            "LastAttemptedDeployment",
+            "OnPremisesInstanceTagFilters",
+            "OutdatedInstancesStrategy",
+            "ServiceRoleArn",
+            "Tags",
+            "TerminationHookEnabled",
+            "TriggerConfigurations"
+        ],
+        "the model's order"
+    );
+    assert_eq!(
+        item["__ExtraContext"],
+        json!({"AccountId": MANAGEMENT, "Region": "eu-west-1"})
+    );
+    assert_eq!(w.proxy.hits("BatchGetDeploymentGroups"), 1);
+    assert_eq!(w.proxy.hits("ListTagsForResource"), 1);
+
+    let e = w.port.entity("codedeployDeploymentGroup", &id).unwrap();
+    assert_eq!(e["title"], "zinc-deploy/zinc-group");
+    assert_eq!(e["properties"]["outdatedInstancesStrategy"], "UPDATE");
+    assert_eq!(e["properties"]["tags"], props["Tags"]);
+    assert_eq!(e["relations"]["account"], MANAGEMENT);
+}
+
+/// Without `GetDeploymentGroupTags` there is no `Tags` and no `ListTagsForResource` call;
+/// and every page is listed: `ListDeploymentGroups` answers in two pages (canned, from the
+/// API reference) and each page is described with its own `BatchGetDeploymentGroups`
+/// (canned: moto 5.2.5 lacks it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn codedeploy_deployment_groups_are_paged_to_the_end_and_untagged_without_the_action() {
+    // The management account alone, so that both canned pages answer its one listing.
+    let (w, id) = world_with_a_codedeploy_deployment_group("0", json!([])).await;
+    for body in [
+        json!({"applicationName": "zinc-deploy", "deploymentGroups": ["zinc-group"],
+            "nextToken": "page-2"}),
+        json!({"applicationName": "zinc-deploy", "deploymentGroups": ["copper-group"]}),
+    ] {
+        w.proxy.add_rule(Rule {
+            action: "ListDeploymentGroups".into(),
+            body: Some(body.to_string()),
+            times: 1,
+            ..Default::default()
+        });
+    }
+    for (name, group_id) in [("zinc-group", id.as_str()), ("copper-group", "copper-id")] {
+        w.proxy.add_rule(Rule {
+            action: "BatchGetDeploymentGroups".into(),
+            body: Some(codedeploy_deployment_groups_answer(&[(
+                "zinc-deploy",
+                name,
+                group_id,
+            )])),
+            times: 1,
+            ..Default::default()
+        });
+    }
+    let run = run_binary(&["sail"], &w.env()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(w.proxy.hits("ListDeploymentGroups"), 2);
+    assert_eq!(w.proxy.hits("BatchGetDeploymentGroups"), 2);
+    assert_eq!(w.proxy.hits("ListTagsForResource"), 0);
+    for group_id in [id.as_str(), "copper-id"] {
+        let e = w
+            .port
+            .entity("codedeployDeploymentGroup", group_id)
+            .unwrap();
+        assert_eq!(e["properties"]["applicationName"], "zinc-deploy");
+    }
+    let examples = w
+        .port
+        .examples(IDENTIFIER, "AWS::CodeDeploy::DeploymentGroup");
+    assert!(!examples.is_empty());
+    for item in &examples {
+        assert!(item["Properties"].get("Tags").is_none(), "{item:#}");
+    }
+}
+
+/// A failed `ListTagsForResource` (HTTP 500) keeps the group without `Tags`, as aws-v3
+/// does, the run complete, logged as an enrichment failure naming the account, region,
+/// kind and action. `BatchGetDeploymentGroups` is canned (moto 5.2.5 lacks it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn codedeploy_deployment_group_a_failed_list_tags_keeps_it_without_tags() {
+    let (w, id) =
+        world_with_a_codedeploy_deployment_group("0", json!(["GetDeploymentGroupTags"])).await;
+    w.proxy.add_rule(Rule {
+        action: "BatchGetDeploymentGroups".into(),
+        body: Some(codedeploy_deployment_groups_answer(&[(
+            "zinc-deploy",
+            "zinc-group",
+            &id,
+        )])),
+        times: 10_000,
+        ..Default::default()
+    });
+    w.proxy.add_rule(Rule {
+        action: "ListTagsForResource".into(),
+        status: 500,
+        code: "InternalFailure".into(),
+        times: 10_000,
+        ..Default::default()
+    });
+    let run = run_binary(&["sail"], &w.env()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let e = w.port.entity("codedeployDeploymentGroup", &id).unwrap();
+    assert_eq!(e["properties"]["applicationName"], "zinc-deploy");
+    let examples = w
+        .port
+        .examples(IDENTIFIER, "AWS::CodeDeploy::DeploymentGroup");
+    assert_eq!(examples.len(), 1, "{examples:#?}");
+    assert!(examples[0]["Properties"].get("Tags").is_none());
+    assert_eq!(examples[0]["Properties"]["DeploymentGroupId"], json!(id));
+    let warning = run
+        .stderr
+        .lines()
+        .find(|l| {
+            l.contains("enrichment call failed")
+                && l.contains("deploymentgroup:zinc-deploy/zinc-group")
+        })
+        .unwrap_or_else(|| panic!("no warning in:\n{}", run.stderr));
+    for needle in [
+        MANAGEMENT,
+        "eu-west-1",
+        "AWS::CodeDeploy::DeploymentGroup",
+        "GetDeploymentGroupTags",
+    ] {
+        assert!(warning.contains(needle), "{needle} in {warning}");
+    }
+}
+
+/// A failed `ListDeploymentGroups` fails the unit: exit 3, nothing described, the previous
+/// run's entity kept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn codedeploy_deployment_group_a_failed_list_deployment_groups_fails_the_unit() {
+    let (w, id) = world_with_a_codedeploy_deployment_group("1", json!([])).await;
+    a_failed_listing_fails_the_unit(
+        &w,
+        ListingFailure {
+            operation: "codedeploy:ListDeploymentGroups",
+            code: "InternalFailure",
+            not_called: Some("BatchGetDeploymentGroups"),
+            kept: ("codedeployDeploymentGroup", &id),
+        },
+    )
+    .await;
+}
+
+/// A failed `BatchGetDeploymentGroups` fails the unit too: aws-v3 builds a group's item
+/// from that call alone and would emit nothing, so the group entity of the last run would
+/// be deleted as if the group were gone; here the run is partial and the entity is kept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn codedeploy_deployment_group_a_failed_batch_get_deployment_groups_fails_the_unit() {
+    let (w, id) = world_with_a_codedeploy_deployment_group("1", json!([])).await;
+    a_failed_listing_fails_the_unit(
+        &w,
+        ListingFailure {
+            operation: "codedeploy:BatchGetDeploymentGroups",
+            code: "InternalFailure",
+            not_called: None,
+            kept: ("codedeployDeploymentGroup", &id),
+        },
+    )
+    .await;
+}
+
+/// [`world_with_a_codedeploy_deployment_group`] with two deployments of `zinc-group` (an S3
+/// revision, a description; created through the SDK against moto) and the mapping of
+/// `resources/kinds/codedeploy-deployment.yml` listed in eu-west-1. Returns the world and
+/// the deployments' ids, oldest first.
+async fn world_with_codedeploy_deployments(members: &str) -> (World, Vec<String>) {
+    let (w, _) = world_with_a_codedeploy_deployment_group(members, json!([])).await;
+    use aws_sdk_codedeploy::types::{
+        BundleType, RevisionLocation, RevisionLocationType, S3Location,
+    };
+    let codedeploy = codedeploy_client(&w).await;
+    let mut ids = Vec::new();
+    for n in 1..=2 {
+        let id = codedeploy
+            .create_deployment()
+            .application_name("zinc-deploy")
+            .deployment_group_name("zinc-group")
+            .description(format!("release {n}"))
+            .file_exists_behavior(aws_sdk_codedeploy::types::FileExistsBehavior::Disallow)
+            .ignore_application_stop_failures(false)
+            .update_outdated_instances_only(false)
+            .revision(
+                RevisionLocation::builder()
+                    .revision_type(RevisionLocationType::S3)
+                    .s3_location(
+                        S3Location::builder()
+                            .bucket("zinc-releases")
+                            .key(format!("zinc-{n}.zip"))
+                            .bundle_type(BundleType::Zip)
+                            .build(),
+                    )
+                    .build(),
+            )
+            .send()
+            .await
+            .unwrap()
+            .deployment_id
+            .unwrap();
+        ids.push(id);
+    }
+    seed_kind_example(&w, "codedeploy-deployment");
+    (w, ids)
+}
+
+/// `AWS::CodeDeploy::Deployment` through the real binary (`GetDeploymentAction` and
+/// `ListDeploymentsAction`, its default actions): every deployment of the history listed
+/// (`ListDeployments` without a filter), one `GetDeployment` per deployment, and each raw
+/// item aws-v3's key for key — the declared keys moto returned, PascalCase in the model's
+/// order, nested values in CodeDeploy's camelCase, `CreateTime` RFC 3339, `null` members
+/// absent, `__ExtraContext` `{AccountId, Region}`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn codedeploy_deployments_have_the_aws_v3_shape() {
+    let (w, ids) = world_with_codedeploy_deployments("1").await;
+    let run = run_binary(&["sail"], &w.env()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+
+    let examples = w.port.examples(IDENTIFIER, "AWS::CodeDeploy::Deployment");
+    assert!(!examples.is_empty(), "{examples:#?}");
+    let item = examples
+        .iter()
+        .find(|e| e["Properties"]["DeploymentId"] == json!(ids[1]))
+        .unwrap_or_else(|| panic!("no item for {}: {examples:#?}", ids[1]));
+    assert_eq!(
+        keys_in_order(item),
+        ["Type", "Properties", "__ExtraContext"],
+        "{item:#}"
+    );
+    assert_kind_shape(item);
+    let props = &item["Properties"];
+    let model_order = [
+        "AdditionalDeploymentStatusInfo",
+        "ApplicationName",
+        "AutoRollbackConfiguration",
+        "BlueGreenDeploymentConfiguration",
+        "CompleteTime",
+        "ComputePlatform",
+        "CreateTime",
+        "Creator",
+        "DeploymentConfigName",
+        "DeploymentGroupName",
+        "DeploymentId",
+        "DeploymentOverview",
+        "DeploymentStatusMessages",
+        "DeploymentStyle",
+        "Description",
+        "ErrorInformation",
+        "ExternalId",
+        "FileExistsBehavior",
+        "IgnoreApplicationStopFailures",
+        "InstanceTerminationWaitTimeStarted",
+        "LoadBalancerInfo",
+        "OverrideAlarmConfiguration",
+        "PreviousRevision",
+        "RelatedDeployments",
+        "Revision",
+        "RollbackInfo",
+        "StartTime",
+        "Status",
+        "TargetInstances",
+        "UpdateOutdatedInstancesOnly",
+    ];
+    let got = keys_in_order(props);
+    let mut expected: Vec<&str> = model_order.to_vec();
+    expected.retain(|k| got.iter().any(|g| g == k));
+    assert_eq!(
+        got, expected,
+        "declared keys only, in the model's order: {props:#}"
+    );
+    assert_eq!(props["ApplicationName"], "zinc-deploy");
+    assert_eq!(props["DeploymentGroupName"], "zinc-group");
+    assert_eq!(props["Description"], "release 2");
+    assert_eq!(props["Creator"], "user");
+    assert_eq!(props["Status"], "Created");
+    assert_eq!(props["FileExistsBehavior"], "DISALLOW");
+    assert_eq!(props["IgnoreApplicationStopFailures"], false);
+    assert_eq!(props["UpdateOutdatedInstancesOnly"], false);
+    // Objects moto sends empty stay `{}`, as botocore parses them.
+    assert_eq!(props["ErrorInformation"], json!({}));
+    assert_eq!(
+        props["Revision"],
+        json!({"revisionType": "S3", "s3Location": {"bucket": "zinc-releases",
+            "key": "zinc-2.zip", "bundleType": "zip"}})
+    );
+    assert_eq!(
+        props["DeploymentStyle"],
+        json!({"deploymentType": "IN_PLACE", "deploymentOption": "WITHOUT_TRAFFIC_CONTROL"})
+    );
+    assert!(
+        props.get("StartTime").is_none(),
+        "moto sends null: {props:#}"
+    );
+    let created = props["CreateTime"].as_str().unwrap();
+    assert!(
+        created.ends_with('Z') && created.contains('T'),
+        "RFC 3339: {created}"
+    );
+    assert_eq!(
+        item["__ExtraContext"],
+        json!({"AccountId": MANAGEMENT, "Region": "eu-west-1"})
+    );
+    assert_eq!(w.proxy.hits("GetDeployment"), 2);
+    for id in &ids {
+        let e = w.port.entity("codeDeployDeployment", id).unwrap();
+        assert_eq!(e["properties"]["deploymentGroupName"], "zinc-group");
+        assert_eq!(e["relations"]["account"], MANAGEMENT);
+    }
+    let e = w.port.entity("codeDeployDeployment", &ids[1]).unwrap();
+    assert_eq!(
+        e["title"],
+        json!(format!("zinc-deploy/zinc-group/{}", ids[1]))
+    );
+    assert_eq!(e["properties"]["createTime"], json!(created));
+}
+
+/// What AWS sends that moto does not, answered by the proxy with canned CodeDeploy bodies
+/// written from the API reference: `ListDeployments` in two pages (the whole history is
+/// listed, every page) and `GetDeployment` of the second page's deployment with epoch-second
+/// times (RFC 3339 as aws-v3 writes them), `null` members (absent) and a key aws-v3's model
+/// does not declare (dropped).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn codedeploy_deployments_are_the_whole_history_paged_to_the_end_with_rfc3339_times() {
+    // The management account alone, so that both canned pages answer its one listing.
+    let (w, ids) = world_with_codedeploy_deployments("0").await;
+    for body in [
+        json!({"deployments": [ids[0], ids[1]], "nextToken": "page-2"}),
+        json!({"deployments": ["d-OLD0000001"]}),
+    ] {
+        w.proxy.add_rule(Rule {
+            action: "ListDeployments".into(),
+            body: Some(body.to_string()),
+            times: 1,
+            ..Default::default()
+        });
+    }
+    w.proxy.add_rule(Rule {
+        action: "GetDeployment".into(),
+        request_contains: Some("d-OLD0000001".into()),
+        body: Some(
+            json!({"deploymentInfo": {
+                "applicationName": "zinc-deploy",
+                "deploymentGroupName": "zinc-group",
+                "deploymentConfigName": "CodeDeployDefault.OneAtATime",
+                "deploymentId": "d-OLD0000001",
+                "status": "Succeeded",
+                "createTime": 1703123455,
+                "startTime": 1703123456.5,
+                "completeTime": 1703123499.789,
+                "creator": "user",
+                "description": null,
+                "deploymentOverview": {"Pending": 0, "InProgress": 0, "Succeeded": 1,
+                    "Failed": 0, "Skipped": 0, "Ready": 0},
+                "computePlatform": "Server",
+                "someFutureMember": {"x": 1},
+            }})
+            .to_string(),
+        ),
+        times: 10_000,
+        ..Default::default()
+    });
+    let run = run_binary(&["sail"], &w.env()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(w.proxy.hits("ListDeployments"), 2);
+    assert_eq!(w.proxy.hits("GetDeployment"), 3);
+    let examples = w.port.examples(IDENTIFIER, "AWS::CodeDeploy::Deployment");
+    let old = examples
+        .iter()
+        .find(|e| e["Properties"]["DeploymentId"] == "d-OLD0000001")
+        .unwrap_or_else(|| panic!("{examples:#?}"));
+    assert_eq!(
+        old["Properties"],
+        json!({
+            "ApplicationName": "zinc-deploy",
+            "CompleteTime": "2023-12-21T01:51:39.789000Z",
+            "ComputePlatform": "Server",
+            "CreateTime": "2023-12-21T01:50:55Z",
+            "Creator": "user",
+            "DeploymentConfigName": "CodeDeployDefault.OneAtATime",
+            "DeploymentGroupName": "zinc-group",
+            "DeploymentId": "d-OLD0000001",
+            "DeploymentOverview": {"Pending": 0, "InProgress": 0, "Succeeded": 1,
+                "Failed": 0, "Skipped": 0, "Ready": 0},
+            "StartTime": "2023-12-21T01:50:56.500000Z",
+            "Status": "Succeeded",
+        })
+    );
+    for id in ids.iter().map(String::as_str).chain(["d-OLD0000001"]) {
+        assert!(w.port.entity("codeDeployDeployment", id).is_some(), "{id}");
+    }
+    let e = w
+        .port
+        .entity("codeDeployDeployment", "d-OLD0000001")
+        .unwrap();
+    assert_eq!(
+        e["properties"]["completeTime"],
+        "2023-12-21T01:51:39.789000Z"
+    );
+}
+
+/// A failed `GetDeployment` (HTTP 500) keeps each deployment as `{DeploymentId}` (aws-v3's
+/// `ListDeploymentsAction` alone), the run complete, logged as an enrichment failure naming
+/// the account, region, kind and action.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn codedeploy_deployment_a_failed_get_deployment_keeps_the_id_only() {
+    let (w, ids) = world_with_codedeploy_deployments("0").await;
+    w.proxy.add_rule(Rule {
+        action: "GetDeployment".into(),
+        status: 500,
+        code: "InternalFailure".into(),
+        times: 10_000,
+        ..Default::default()
+    });
+    let run = run_binary(&["sail"], &w.env()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let examples = w.port.examples(IDENTIFIER, "AWS::CodeDeploy::Deployment");
+    assert!(!examples.is_empty());
+    for item in &examples {
+        assert_eq!(
+            keys_in_order(&item["Properties"]),
+            ["DeploymentId"],
+            "{item:#}"
+        );
+    }
+    for id in &ids {
+        assert!(w.port.entity("codeDeployDeployment", id).is_some(), "{id}");
+    }
+    let warning = run
+        .stderr
+        .lines()
+        .find(|l| l.contains("enrichment call failed") && l.contains(&ids[0]))
+        .unwrap_or_else(|| panic!("no warning in:\n{}", run.stderr));
+    for needle in [
+        MANAGEMENT,
+        "eu-west-1",
+        "AWS::CodeDeploy::Deployment",
+        "GetDeploymentAction",
+    ] {
+        assert!(warning.contains(needle), "{needle} in {warning}");
+    }
+}
+
+/// A failed `ListDeployments` fails the unit: exit 3, no `GetDeployment` call, the previous
+/// run's entity kept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn codedeploy_deployment_a_failed_list_deployments_fails_the_unit() {
+    let (w, ids) = world_with_codedeploy_deployments("1").await;
+    a_failed_listing_fails_the_unit(
+        &w,
+        ListingFailure {
+            operation: "codedeploy:ListDeployments",
+            code: "InternalFailure",
+            not_called: Some("GetDeployment"),
+            kept: ("codeDeployDeployment", &ids[0]),
+        },
+    )
+    .await;
+}
+
+/// [`world_with_codedeploy_deployments`] with the mapping of
+/// `resources/kinds/codedeploy-deployment-target.yml` listed in eu-west-1 instead. Returns
+/// the world and the deployments' ids, oldest first.
+async fn world_with_codedeploy_deployment_targets(members: &str) -> (World, Vec<String>) {
+    let (w, ids) = world_with_codedeploy_deployments(members).await;
+    seed_kind_example(&w, "codedeploy-deployment-target");
+    (w, ids)
+}
+
+/// A canned answer of a call moto 5.2.5 lacks (`ListDeploymentTargets`,
+/// `BatchGetDeploymentTargets`), given to the requests naming `deployment`.
+fn codedeploy_canned(action: &str, deployment: &str, body: Value) -> Rule {
+    Rule {
+        action: action.into(),
+        request_contains: Some(deployment.into()),
+        body: Some(body.to_string()),
+        times: 10_000,
+        ..Default::default()
+    }
+}
+
+/// `BatchGetDeploymentTargets` as CodeDeploy answers it for instance `target` of
+/// `deployment`, written from the CodeDeploy API reference (`DeploymentTarget` with an
+/// `InstanceTarget`, timestamps in epoch seconds as on the wire, a `null` `diagnostics`),
+/// plus a member aws-v3's model does not declare.
+fn codedeploy_instance_target_answer(deployment: &str, target: &str) -> Value {
+    json!({"deploymentTargets": [{
+        "deploymentTargetType": "InstanceTarget",
+        "instanceTarget": {
+            "deploymentId": deployment,
+            "targetId": target,
+            "targetArn": format!("arn:aws:ec2:eu-west-1:{MANAGEMENT}:instance/{target}"),
+            "status": "Succeeded",
+            "lastUpdatedAt": 1703123456.789,
+            "lifecycleEvents": [
+                {"lifecycleEventName": "ApplicationStop", "diagnostics": null,
+                    "startTime": 1703123455, "endTime": 1703123455.5, "status": "Succeeded"},
+                {"lifecycleEventName": "ApplicationStart",
+                    "startTime": 1703123456, "endTime": 1703123456.789, "status": "Succeeded"},
+            ],
+            "instanceLabel": "Blue",
+        },
+        "someFutureMember": {"x": 1},
+    }]})
+}
+
+/// `AWS::CodeDeploy::DeploymentTarget` through the real binary
+/// (`GetDeploymentTargetDetailsAction`, its only action): every deployment of the history
+/// listed (moto), its targets listed and described — `ListDeploymentTargets` and
+/// `BatchGetDeploymentTargets` answered by the proxy with bodies written from the API
+/// reference, since moto 5.2.5 implements neither — and the raw item aws-v3's key for key:
+/// `DeploymentId` injected first, the declared keys CodeDeploy sent in the model's order,
+/// the target's nested times RFC 3339, `null` and undeclared members absent. The older
+/// deployment answers `DeploymentNotStartedException`: skipped with a warning, as aws-v3
+/// skips it, and the run is complete.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn codedeploy_deployment_targets_have_the_aws_v3_shape_and_unstarted_deployments_are_skipped()
+{
+    let (w, ids) = world_with_codedeploy_deployment_targets("1").await;
+    let target = "i-0123456789abcdef0";
+    w.proxy.add_rule(Rule {
+        action: "ListDeploymentTargets".into(),
+        request_contains: Some(ids[0].clone()),
+        status: 400,
+        code: "DeploymentNotStartedException".into(),
+        times: 10_000,
+        ..Default::default()
+    });
+    w.proxy.add_rule(codedeploy_canned(
+        "ListDeploymentTargets",
+        &ids[1],
+        json!({"targetIds": [target]}),
+    ));
+    w.proxy.add_rule(codedeploy_canned(
+        "BatchGetDeploymentTargets",
+        &ids[1],
+        codedeploy_instance_target_answer(&ids[1], target),
+    ));
+    let run = run_binary(&["sail"], &w.env()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+
+    let examples = w
+        .port
+        .examples(IDENTIFIER, "AWS::CodeDeploy::DeploymentTarget");
+    assert_eq!(examples.len(), 1, "{examples:#?}");
+    let item = &examples[0];
+    assert_eq!(
+        keys_in_order(item),
+        ["Type", "Properties", "__ExtraContext"],
+        "{item:#}"
+    );
+    assert_kind_shape(item);
+    assert_eq!(
+        item["Properties"],
+        json!({
+            "DeploymentId": ids[1],
+            "DeploymentTargetType": "InstanceTarget",
+            "InstanceTarget": {
+                "deploymentId": ids[1],
+                "targetId": target,
+                "targetArn": format!("arn:aws:ec2:eu-west-1:{MANAGEMENT}:instance/{target}"),
+                "status": "Succeeded",
+                "lastUpdatedAt": "2023-12-21T01:50:56.789000Z",
+                "lifecycleEvents": [
+                    {"lifecycleEventName": "ApplicationStop",
+                        "startTime": "2023-12-21T01:50:55Z",
+                        "endTime": "2023-12-21T01:50:55.500000Z", "status": "Succeeded"},
+                    {"lifecycleEventName": "ApplicationStart",
+                        "startTime": "2023-12-21T01:50:56Z",
+                        "endTime": "2023-12-21T01:50:56.789000Z", "status": "Succeeded"},
+                ],
+                "instanceLabel": "Blue",
+            },
+        })
+    );
+    assert_eq!(
+        keys_in_order(&item["Properties"]),
+        ["DeploymentId", "DeploymentTargetType", "InstanceTarget"]
+    );
+    assert_eq!(
+        item["__ExtraContext"],
+        json!({"AccountId": MANAGEMENT, "Region": "eu-west-1"})
+    );
+    assert_eq!(w.proxy.hits("ListDeploymentTargets"), 2);
+    assert_eq!(w.proxy.hits("BatchGetDeploymentTargets"), 1);
+    let e = w
+        .port
+        .entity(
+            "codedeployDeploymentTarget",
+            &format!("{}/{target}", ids[1]),
+        )
+        .unwrap();
+    assert_eq!(e["properties"]["deploymentTargetType"], "InstanceTarget");
+    assert_eq!(e["relations"]["account"], MANAGEMENT);
+    let warning = run
+        .stderr
+        .lines()
+        .find(|l| l.contains("has not started") && l.contains(&ids[0]))
+        .unwrap_or_else(|| panic!("no warning in:\n{}", run.stderr));
+    assert!(
+        warning.contains("AWS::CodeDeploy::DeploymentTarget"),
+        "{warning}"
+    );
+}
+
+/// Every page of `ListDeploymentTargets` is listed, and described 25 targets at a time
+/// (`BatchGetDeploymentTargets`' limit, aws-v3's batch): 30 targets on a first page and one
+/// on a second make three batches. Both calls are canned (moto 5.2.5 lacks them).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn codedeploy_deployment_targets_are_paged_to_the_end_in_batches_of_25() {
+    // The management account alone, so that the canned pages answer its one listing.
+    let (w, ids) = world_with_codedeploy_deployment_targets("0").await;
+    w.proxy.add_rule(codedeploy_canned(
+        "ListDeploymentTargets",
+        &ids[0],
+        json!({"targetIds": []}),
+    ));
+    let first: Vec<String> = (0..30).map(|i| format!("i-{i:017}")).collect();
+    w.proxy.add_rule(Rule {
+        times: 1,
+        ..codedeploy_canned(
+            "ListDeploymentTargets",
+            &ids[1],
+            json!({"targetIds": first, "nextToken": "targets-2"}),
+        )
+    });
+    w.proxy.add_rule(codedeploy_canned(
+        "ListDeploymentTargets",
+        &ids[1],
+        json!({"targetIds": ["i-lastone"]}),
+    ));
+    w.proxy.add_rule(codedeploy_canned(
+        "BatchGetDeploymentTargets",
+        &ids[1],
+        codedeploy_instance_target_answer(&ids[1], "i-0123456789abcdef0"),
+    ));
+    let run = run_binary(&["sail"], &w.env()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(w.proxy.hits("ListDeploymentTargets"), 3);
+    assert_eq!(w.proxy.hits("BatchGetDeploymentTargets"), 3);
+    assert!(
+        w.port
+            .entity(
+                "codedeployDeploymentTarget",
+                &format!("{}/i-0123456789abcdef0", ids[1])
+            )
+            .is_some()
+    );
+}
+
+/// A failed `ListDeploymentTargets` (other than "not started") fails the unit: exit 3, no
+/// `BatchGetDeploymentTargets` call, the previous run's entity kept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn codedeploy_deployment_target_a_failed_list_deployment_targets_fails_the_unit() {
+    let (w, ids) = world_with_codedeploy_deployment_targets("1").await;
+    a_failed_listing_fails_the_unit(
+        &w,
+        ListingFailure {
+            operation: "codedeploy:ListDeploymentTargets",
+            code: "InternalFailure",
+            not_called: Some("BatchGetDeploymentTargets"),
+            kept: ("codedeployDeploymentTarget", &format!("{}/i-1", ids[0])),
+        },
+    )
+    .await;
+}
+
+/// A failed `BatchGetDeploymentTargets` fails the unit too: aws-v3 would emit nothing for
+/// the batch, so the target entities of the last run would be deleted as if gone; here the
+/// run is partial and the entity kept. `ListDeploymentTargets` is canned (moto lacks it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn codedeploy_deployment_target_a_failed_batch_get_deployment_targets_fails_the_unit() {
+    let (w, ids) = world_with_codedeploy_deployment_targets("1").await;
+    for id in &ids {
+        w.proxy.add_rule(codedeploy_canned(
+            "ListDeploymentTargets",
+            id,
+            json!({"targetIds": ["i-1"]}),
+        ));
+    }
+    a_failed_listing_fails_the_unit(
+        &w,
+        ListingFailure {
+            operation: "codedeploy:BatchGetDeploymentTargets",
+            code: "InternalFailure",
+            not_called: None,
+            kept: ("codedeployDeploymentTarget", &format!("{}/i-1", ids[0])),
+        },
+    )
+    .await;
+}

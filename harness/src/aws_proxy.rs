@@ -27,7 +27,9 @@ use axum::response::{IntoResponse, Response};
 /// a slow or, with a long delay, a hanging AWS); `body` answers 200 with that canned body
 /// instead of an error; `skip` lets the first `skip` matching requests through untouched;
 /// `region` limits the rule to requests signed for that region (e.g. an `OptInRequired`
-/// answer for the one region an account has not opted into).
+/// answer for the one region an account has not opted into); `request_contains` limits it to
+/// requests whose body contains that text (e.g. a canned answer for one account's
+/// application name, where moto lacks the call).
 #[derive(Clone, Debug, Default)]
 pub struct Rule {
     pub action: String,
@@ -38,6 +40,7 @@ pub struct Rule {
     pub body: Option<String>,
     pub skip: usize,
     pub region: Option<String>,
+    pub request_contains: Option<String>,
 }
 
 /// One request the proxy saw, in arrival order (see [`AwsProxy::calls`]).
@@ -595,6 +598,9 @@ async fn answer(
                     && r.region
                         .as_ref()
                         .is_none_or(|want| c.region.as_ref() == Some(want))
+                    && r.request_contains.as_ref().is_none_or(|want| {
+                        want.is_empty() || body.windows(want.len()).any(|w| w == want.as_bytes())
+                    })
             });
             match rule {
                 Some(r) if r.skip > 0 => {

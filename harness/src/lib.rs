@@ -72,6 +72,72 @@ impl AllKinds {
     }
 }
 
+/// Canned answers for the calls moto 5.2.5 lacks that a sync of `seed.py --all-kinds`
+/// makes, built from its manifest (`kinds`), with bodies written from the CodeDeploy API
+/// reference: `codedeploy:BatchGetDeploymentGroups`, answered for each seeded deployment
+/// group (`k<account>-group` of `k<account>-deploy`, its id the manifest's identifier) to
+/// the requests naming its application (`DeploymentGroupInfo`); `ListDeploymentTargets`
+/// and `BatchGetDeploymentTargets`, answered for each seeded target
+/// (`<deploymentId>/<targetId>`) to the requests naming its deployment (one
+/// `InstanceTarget`).
+pub fn moto_gap_rules(manifest: &Value) -> Vec<aws_proxy::Rule> {
+    let seeded = |kind: &str| {
+        manifest["kinds"][kind]
+            .as_array()
+            .map_or(&[][..], Vec::as_slice)
+    };
+    let canned = |action: &str, request: String, body: Value| aws_proxy::Rule {
+        action: action.into(),
+        body: Some(body.to_string()),
+        times: usize::MAX,
+        request_contains: Some(request),
+        ..Default::default()
+    };
+    let targets = seeded("AWS::CodeDeploy::DeploymentTarget")
+        .iter()
+        .filter_map(|t| t["identifier"].as_str()?.split_once('/'))
+        .flat_map(|(deployment, target)| {
+            let quoted = format!("\"{deployment}\"");
+            [
+                canned(
+                    "ListDeploymentTargets",
+                    quoted.clone(),
+                    json!({"targetIds": [target]}),
+                ),
+                canned(
+                    "BatchGetDeploymentTargets",
+                    quoted,
+                    json!({"deploymentTargets": [{
+                        "deploymentTargetType": "InstanceTarget",
+                        "instanceTarget": {"deploymentId": deployment, "targetId": target,
+                            "status": "Succeeded"},
+                    }]}),
+                ),
+            ]
+        });
+    seeded("AWS::CodeDeploy::DeploymentGroup")
+        .iter()
+        .filter_map(|g| {
+            let (account, id) = (g["account"].as_str()?, g["identifier"].as_str()?);
+            let application = format!("k{account}-deploy");
+            let body = json!({"deploymentGroupsInfo": [{
+                "applicationName": application,
+                "deploymentGroupId": id,
+                "deploymentGroupName": format!("k{account}-group"),
+                "deploymentConfigName": "CodeDeployDefault.OneAtATime",
+                "serviceRoleArn": format!("arn:aws:iam::{account}:role/k{account}-deploy"),
+                "computePlatform": "Server",
+            }]});
+            Some(canned(
+                "BatchGetDeploymentGroups",
+                format!("\"{application}\""),
+                body,
+            ))
+        })
+        .chain(targets)
+        .collect()
+}
+
 /// [`AllKinds`] from the per-kind examples of the source tree (read at run time: the harness
 /// runs from the workspace). A kind without a readable example of one resource is an error,
 /// so a kind added to the registry without its example cannot be left out silently.

@@ -391,6 +391,28 @@ class Seeder:
             record("AWS::CodePipeline::Stage", f"{pipeline_arn}/{stage['name']}")
             for a in stage["actions"]:
                 record("AWS::CodePipeline::Action", f"{pipeline_arn}/{stage['name']}/{a['name']}")
+        # Identified by applicationId, as the CodeDeploy application's example mapping takes it.
+        codedeploy = c("codedeploy")
+        app = codedeploy.create_application(applicationName=f"{name}-deploy", computePlatform="Server", tags=tag)
+        record("AWS::CodeDeploy::Application", app["applicationId"])
+        # moto 5.2.5 lacks BatchGetDeploymentGroups: `moto_gap_rules` (harness/src/lib.rs)
+        # answers it for this group, by these names.
+        group = codedeploy.create_deployment_group(
+            applicationName=f"{name}-deploy",
+            deploymentGroupName=f"{name}-group",
+            serviceRoleArn=f"arn:aws:iam::{acct}:role/{name}-deploy",
+            tags=tag,
+        )
+        record("AWS::CodeDeploy::DeploymentGroup", group["deploymentGroupId"])
+        deployment = codedeploy.create_deployment(
+            applicationName=f"{name}-deploy",
+            deploymentGroupName=f"{name}-group",
+            revision={"revisionType": "S3", "s3Location": {"bucket": f"{name}-releases", "key": "app.zip"}},
+        )
+        record("AWS::CodeDeploy::Deployment", deployment["deploymentId"])
+        # moto 5.2.5 lacks ListDeploymentTargets and BatchGetDeploymentTargets: `moto_gap_rules`
+        # answers them with this one instance target, named by the identifier.
+        record("AWS::CodeDeploy::DeploymentTarget", f"{deployment['deploymentId']}/i-{acct}")
         seeded.extend(self.listed_by_aws(creds, acct))
         return seeded
 

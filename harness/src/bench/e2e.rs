@@ -136,6 +136,9 @@ async fn one_size(product: &Path, members: u32, all_kinds: bool) -> Result<SizeR
         .filter_map(|a| a["id"].as_str().map(str::to_string))
         .collect();
     let proxy = AwsProxy::start(&moto.url()).await;
+    for rule in crate::moto_gap_rules(&manifest) {
+        proxy.add_rule(rule);
+    }
     let port = PortFake::start().await;
     let config = if all_kinds {
         let all = crate::all_kinds_mapping(&REGIONS)?;

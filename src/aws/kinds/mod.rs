@@ -104,6 +104,7 @@ macro_rules! kinds {
 mod account;
 mod attributes;
 mod codebuild;
+mod codedeploy;
 mod codepipeline;
 mod dynamodb;
 mod ec2;
@@ -166,6 +167,7 @@ static REGISTRY: &[&[Kind]] = &[
     codebuild::KINDS,
     ses::KINDS,
     codepipeline::KINDS,
+    codedeploy::KINDS,
 ];
 
 /// Every supported kind.
