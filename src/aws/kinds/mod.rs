@@ -809,6 +809,29 @@ pub(crate) fn drop_nulls(v: &mut Value) {
     }
 }
 
+/// The objects of the list under `key` of a batch call's JSON body (CodeBuild's and
+/// CodeDeploy's `BatchGet*`). A body without that list is an answer this program cannot
+/// read, not an empty batch: it fails as `operation`.
+fn batch_objects(
+    body: Option<Value>,
+    key: &str,
+    operation: &'static str,
+) -> Result<Vec<Map<String, Value>>, AwsError> {
+    match body.and_then(|mut b| b.get_mut(key).map(Value::take)) {
+        Some(Value::Array(items)) => Ok(items
+            .into_iter()
+            .filter_map(|i| match i {
+                Value::Object(o) => Some(o),
+                _ => None,
+            })
+            .collect()),
+        _ => Err(AwsError::other(
+            operation,
+            format!("the answer has no JSON list `{key}`"),
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,10 +9,9 @@
 //! timestamps, epoch seconds on the wire, are rewritten as aws-v3's JSON dump writes them
 //! ([`stamp`]).
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
-use super::epoch_time;
-use crate::aws::AwsError;
+use super::{batch_objects as objects, epoch_time};
 
 kinds![project, build_run];
 
@@ -40,28 +39,6 @@ fn stamp(value: &mut Value, path: &[&str]) {
                 stamp(inner, rest);
             }
         }
-    }
-}
-
-/// The objects of the list under `key` of a batch call's JSON body. A body without that
-/// list is an answer this program cannot read, not an empty batch: it fails as `operation`.
-fn objects(
-    body: Option<Value>,
-    key: &str,
-    operation: &'static str,
-) -> Result<Vec<Map<String, Value>>, AwsError> {
-    match body.and_then(|mut b| b.get_mut(key).map(Value::take)) {
-        Some(Value::Array(items)) => Ok(items
-            .into_iter()
-            .filter_map(|i| match i {
-                Value::Object(o) => Some(o),
-                _ => None,
-            })
-            .collect()),
-        _ => Err(AwsError::other(
-            operation,
-            format!("the answer has no JSON list `{key}`"),
-        )),
     }
 }
 

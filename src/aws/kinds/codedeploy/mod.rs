@@ -11,9 +11,9 @@
 //! whole `ListDeployments` history, as aws-v3 lists it.
 
 use aws_sdk_codedeploy::Client;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
-use super::{Action, ListCtx, RawJson, drop_nulls};
+use super::{Action, ListCtx, RawJson, batch_objects as objects, drop_nulls};
 use crate::aws::AwsError;
 
 kinds![application, deployment_group, deployment, deployment_target];
@@ -31,28 +31,6 @@ fn arn(ctx: &ListCtx, resource: &str) -> String {
         ctx.region,
         ctx.account.id
     )
-}
-
-/// The objects of the list under `key` of a batch call's JSON body. A body without that
-/// list is an answer this program cannot read, not an empty batch: it fails as `operation`.
-fn objects(
-    body: Option<Value>,
-    key: &str,
-    operation: &'static str,
-) -> Result<Vec<Map<String, Value>>, AwsError> {
-    match body.and_then(|mut b| b.get_mut(key).map(Value::take)) {
-        Some(Value::Array(items)) => Ok(items
-            .into_iter()
-            .filter_map(|i| match i {
-                Value::Object(o) => Some(o),
-                _ => None,
-            })
-            .collect()),
-        _ => Err(AwsError::other(
-            operation,
-            format!("the answer has no JSON list `{key}`"),
-        )),
-    }
 }
 
 /// `ListTagsForResource` of `arn`, `kind`'s `action`: the `Tags` CodeDeploy sent
