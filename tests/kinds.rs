@@ -8571,3 +8571,74 @@ async fn history_bound_bad_values_fail_validate_naming_the_field() {
         run.stdout
     );
 }
+
+/// `maxItems: 1` on `AWS::CodePipeline::PipelineExecution` is per pipeline: each of two
+/// pipelines has two canned `ListPipelineExecutions` pages (newest first); each listing
+/// stops after its first page, one `GetPipelineExecution` per pipeline, the newest
+/// execution of each sent, and an older execution's entity survives the complete run.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn history_pipeline_execution_max_items_is_per_pipeline() {
+    let w = world_for_codepipeline("0", "codepipeline-pipeline-execution").await;
+    seed_bounded_example(
+        &w,
+        "codepipeline-pipeline-execution",
+        json!({"maxItems": 1}),
+    );
+    let role = codepipeline_role(&w).await;
+    for pipeline in ["alpha-pipe", "beta-pipe"] {
+        create_pipeline(&w, pipeline, &role).await;
+        let summary = |id: String| {
+            json!({"pipelineExecutionId": id, "status": "Succeeded",
+                "startTime": 1705314600.25, "lastUpdateTime": 1705314660})
+        };
+        for body in [
+            json!({"pipelineExecutionSummaries": [summary(format!("{pipeline}-e3")),
+                summary(format!("{pipeline}-e2"))], "nextToken": "page-2"}),
+            json!({"pipelineExecutionSummaries": [summary(format!("{pipeline}-e1"))]}),
+        ] {
+            w.proxy.add_rule(Rule {
+                action: "ListPipelineExecutions".into(),
+                request_contains: Some(pipeline.into()),
+                body: Some(body.to_string()),
+                times: 1,
+                ..Default::default()
+            });
+        }
+    }
+    w.proxy.add_rule(Rule {
+        action: "GetPipelineExecution".into(),
+        // Not retried, so that its hits count executions: each keeps its summary.
+        status: 400,
+        code: "PipelineExecutionNotFoundException".into(),
+        times: 10_000,
+        ..Default::default()
+    });
+    put_owned(&w, "codePipelinePipelineExecution", "alpha-pipe-e2");
+    put_owned(&w, "codePipelinePipelineExecution", "beta-pipe-e1");
+    let run = run_binary(&["sail"], &w.env()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        w.proxy.hits("ListPipelineExecutions"),
+        2,
+        "one page per pipeline"
+    );
+    assert_eq!(w.proxy.hits("GetPipelineExecution"), 2);
+    let executions = examples_by(
+        &w,
+        "AWS::CodePipeline::PipelineExecution",
+        &["PipelineExecutionId"],
+    );
+    assert_eq!(
+        executions.keys().collect::<Vec<_>>(),
+        ["alpha-pipe-e3", "beta-pipe-e3"]
+    );
+    for id in ["alpha-pipe-e2", "beta-pipe-e1"] {
+        let kept = w.port.entity("codePipelinePipelineExecution", id);
+        assert_eq!(
+            kept.map(|e| e["title"].clone()),
+            Some(json!("earlier run")),
+            "{id}: {}",
+            run.stderr
+        );
+    }
+}

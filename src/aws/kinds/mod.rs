@@ -316,6 +316,9 @@ impl Kind {
         match self.name {
             "AWS::CodeBuild::BuildRun" => Some("StartTime"),
             "AWS::CodeDeploy::Deployment" => Some("CreateTime"),
+            "AWS::CodePipeline::PipelineExecution" | "AWS::CodePipeline::ActionExecution" => {
+                Some("StartTime")
+            }
             _ => None,
         }
     }
