@@ -905,6 +905,83 @@ pub(crate) fn drop_nulls(v: &mut Value) {
 mod tests {
     use super::*;
 
+    fn started(id: &str, at: &str) -> Value {
+        json!({"Properties": {"Id": id, "StartTime": at}})
+    }
+
+    #[test]
+    fn a_window_ends_at_the_first_older_item_or_the_count() {
+        let now = chrono::DateTime::parse_from_rfc3339("2026-03-31T00:00:00Z")
+            .unwrap()
+            .with_timezone(&chrono::Utc);
+        let ids = |items: Vec<Value>| -> Vec<String> {
+            items
+                .iter()
+                .map(|i| i["Properties"]["Id"].as_str().unwrap().to_string())
+                .collect()
+        };
+        let page = || {
+            vec![
+                started("a", "2026-03-30T00:00:00Z"),
+                json!({"Properties": {"Id": "no-time"}}),
+                started("b", "2026-03-02T00:00:00.500000Z"),
+                started("c", "2026-02-27T00:00:00Z"),
+                started("d", "2026-03-29T00:00:00Z"),
+            ]
+        };
+        let age = Some(HistoryBound {
+            max_age_days: Some(30),
+            max_items: None,
+        });
+        let mut w = Window::new(age, now);
+        assert_eq!(w.room(5), 5);
+        assert_eq!(ids(w.admit(page(), "StartTime")), ["a", "no-time", "b"]);
+        assert!(w.closed() && w.room(5) == 0);
+
+        let count = Some(HistoryBound {
+            max_age_days: None,
+            max_items: Some(3),
+        });
+        let mut w = Window::new(count, now);
+        assert_eq!(w.room(2), 2);
+        assert_eq!(
+            ids(w.admit(page()[..2].to_vec(), "StartTime")),
+            ["a", "no-time"]
+        );
+        assert!(!w.closed());
+        assert_eq!(w.room(5), 1);
+        assert_eq!(ids(w.admit(page()[2..].to_vec(), "StartTime")), ["b"]);
+        assert!(w.closed());
+
+        let mut w = Window::new(None, now);
+        assert_eq!(w.admit(page(), "StartTime").len(), 5);
+        assert!(!w.closed());
+    }
+
+    #[test]
+    fn one_listing_reads_the_loosest_bound_of_its_resources() {
+        let b = |d: Option<u32>, n: Option<u32>| {
+            Some(HistoryBound {
+                max_age_days: d,
+                max_items: n,
+            })
+        };
+        assert_eq!(
+            HistoryBound::loosest(&[b(Some(7), Some(10)), b(Some(30), Some(5))]),
+            b(Some(30), Some(10))
+        );
+        // A resource without one of the bounds lifts it; without any, the listing is whole.
+        assert_eq!(
+            HistoryBound::loosest(&[b(Some(7), Some(10)), b(None, Some(5))]),
+            b(None, Some(10))
+        );
+        assert_eq!(HistoryBound::loosest(&[b(Some(7), None), None]), None);
+        assert_eq!(
+            HistoryBound::loosest(&[b(Some(7), None), b(None, Some(1))]),
+            None
+        );
+    }
+
     /// The strings aws-v3 (pydantic 2, `model_dump(mode="json")`) makes of botocore's
     /// datetimes, checked by running it: six fraction digits unless there are none, `Z`.
     #[test]
