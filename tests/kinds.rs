@@ -8565,7 +8565,7 @@ async fn history_bound_bad_values_fail_validate_naming_the_field() {
     assert!(
         run.stdout.lines().any(
             |l| l.contains("resources[0] (AWS::S3::Bucket) selector.maxItems")
-                && l.contains("not a history kind")
+                && l.contains("takes no history bound")
         ),
         "{}",
         run.stdout

@@ -334,7 +334,7 @@ fn listings(plan: &Plan) -> Vec<Listing<'_>> {
                     tracing::warn!(
                         kind = kind.name,
                         resource_index = s.resource,
-                        "selector.maxAgeDays/maxItems only bound history kinds; ignored for this kind"
+                        "selector.maxAgeDays/maxItems: this kind takes no history bound; ignored"
                     );
                 }
             }

@@ -182,7 +182,7 @@ fn check_history(
                 place: place(i, &r.kind, field),
                 expression: None,
                 message: format!(
-                    "{} is not a history kind: the bound would be ignored and the whole listing read",
+                    "{} takes no history bound (not a bounded history kind): it would be ignored and the whole listing read",
                     kind.name
                 ),
                 hint: Some(format!("it bounds only {}", history.join(", "))),
