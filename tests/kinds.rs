@@ -67,6 +67,7 @@ async fn list_with(kind: &str, region: &str, include: &[&str]) -> (Vec<Value>, S
         pacer: None,
         bounds: Default::default(),
         actions: k.requested(&include),
+        history: None,
     };
     let lister = tokio::spawn((k.list)(ctx, Emit::new(tx)));
     let mut items = Vec::new();
@@ -8265,4 +8266,379 @@ async fn codedeploy_deployment_target_a_failed_batch_get_deployment_targets_fail
         },
     )
     .await;
+}
+
+// ---- History kinds bounded by `selector.maxAgeDays` / `selector.maxItems` (issue 16) ----
+
+/// Re-seeds the user example of a history kind with `bound` (`maxAgeDays`, `maxItems`)
+/// added to its selector.
+fn seed_bounded_example(w: &World, example: &str, bound: Value) {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/resources/kinds");
+    let mut config: Value =
+        serde_yaml::from_str(&std::fs::read_to_string(format!("{dir}/{example}.yml")).unwrap())
+            .unwrap();
+    for r in config["resources"].as_array_mut().unwrap() {
+        r["selector"]["regionPolicy"] = json!({"allow": ["eu-west-1"]});
+        for (k, v) in bound.as_object().unwrap() {
+            r["selector"][k] = v.clone();
+        }
+    }
+    w.seed_integration(config);
+}
+
+/// An entity of `blueprint` that an earlier run wrote (owned by this integration).
+fn put_owned(w: &World, blueprint: &str, identifier: &str) {
+    w.port.put_entity(
+        json!({"identifier": identifier, "blueprint": blueprint, "title": "earlier run"}),
+        &support::our_datasource(),
+    );
+}
+
+/// `maxItems: 1` on `AWS::CodeBuild::BuildRun`: the newest build of the region only; the
+/// listing stops after its first `ListBuilds` page (of two, canned newest first), and
+/// `BatchGetBuilds` is asked for that one build alone. The build the window leaves out,
+/// whose entity an earlier run wrote, is not deleted by the complete run.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn history_build_run_max_items_stops_paging_and_keeps_older_entities() {
+    let (w, ids) = world_with_codebuild_builds("0").await;
+    seed_bounded_example(&w, "codebuild-build-run", json!({"maxItems": 1}));
+    for body in [
+        json!({"ids": [ids[1], ids[0]], "nextToken": "page-2"}),
+        json!({"ids": ["copper-build:0000"]}),
+    ] {
+        w.proxy.add_rule(Rule {
+            action: "ListBuilds".into(),
+            body: Some(body.to_string()),
+            times: 1,
+            ..Default::default()
+        });
+    }
+    put_owned(&w, "codeBuildBuildRun", &ids[0]);
+    put_owned(&w, "codeBuildBuildRun", "copper-build:0000");
+    let run = run_binary(&["sail"], &w.env()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(w.proxy.hits("ListBuilds"), 1, "one page, not two");
+    assert_eq!(w.proxy.hits("BatchGetBuilds"), 1);
+    let examples = w.port.examples(IDENTIFIER, "AWS::CodeBuild::BuildRun");
+    let got: Vec<&str> = examples
+        .iter()
+        .map(|e| e["Properties"]["Id"].as_str().unwrap())
+        .collect();
+    assert_eq!(got, [ids[1].as_str()], "the newest build only");
+    let newest = w.port.entity("codeBuildBuildRun", &ids[1]).unwrap();
+    assert_eq!(newest["properties"]["sourceVersion"], "v2");
+    // Outside the window: not looked for, so not stale.
+    for id in [ids[0].as_str(), "copper-build:0000"] {
+        let kept = w.port.entity("codeBuildBuildRun", id);
+        assert_eq!(
+            kept.map(|e| e["title"].clone()),
+            Some(json!("earlier run")),
+            "{id}: {}",
+            run.stderr
+        );
+    }
+}
+
+/// `maxAgeDays: 30` on `AWS::CodeBuild::BuildRun`: `ListBuilds`' first page (canned, newest
+/// first) holds a build of yesterday and one of 2023; the old one ends the window, so the
+/// second page is never asked for and only yesterday's build is sent. Entities of builds
+/// outside the window (the 2023 one, and one of the unread page) survive the complete run.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn history_build_run_max_age_days_stops_paging_at_the_first_older_build() {
+    let (w, _) = world_with_codebuild_builds("0").await;
+    seed_bounded_example(&w, "codebuild-build-run", json!({"maxAgeDays": 30}));
+    for body in [
+        json!({"ids": ["fresh-build:2", "stale-build:1"], "nextToken": "page-2"}),
+        json!({"ids": ["stale-build:0"]}),
+    ] {
+        w.proxy.add_rule(Rule {
+            action: "ListBuilds".into(),
+            body: Some(body.to_string()),
+            times: 1,
+            ..Default::default()
+        });
+    }
+    let yesterday = chrono::Utc::now().timestamp() - 86_400;
+    w.proxy.add_rule(Rule {
+        action: "BatchGetBuilds".into(),
+        body: Some(
+            json!({"builds": [
+                {"id": "fresh-build:2", "projectName": "fresh-build", "buildNumber": 2,
+                    "buildStatus": "SUCCEEDED", "startTime": yesterday},
+                {"id": "stale-build:1", "projectName": "stale-build", "buildNumber": 1,
+                    "buildStatus": "SUCCEEDED", "startTime": 1703123456},
+            ]})
+            .to_string(),
+        ),
+        times: 10,
+        ..Default::default()
+    });
+    put_owned(&w, "codeBuildBuildRun", "stale-build:1");
+    put_owned(&w, "codeBuildBuildRun", "stale-build:0");
+    let run = run_binary(&["sail"], &w.env()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        w.proxy.hits("ListBuilds"),
+        1,
+        "the second page is older still"
+    );
+    assert_eq!(w.proxy.hits("BatchGetBuilds"), 1);
+    let examples = w.port.examples(IDENTIFIER, "AWS::CodeBuild::BuildRun");
+    let got: Vec<&str> = examples
+        .iter()
+        .map(|e| e["Properties"]["Id"].as_str().unwrap())
+        .collect();
+    assert_eq!(got, ["fresh-build:2"], "{examples:#?}");
+    assert!(
+        w.port
+            .entity("codeBuildBuildRun", "fresh-build:2")
+            .is_some()
+    );
+    for id in ["stale-build:1", "stale-build:0"] {
+        let kept = w.port.entity("codeBuildBuildRun", id);
+        assert_eq!(
+            kept.map(|e| e["title"].clone()),
+            Some(json!("earlier run")),
+            "{id}: {}",
+            run.stderr
+        );
+    }
+}
+
+/// `maxItems: 1` on `AWS::CodeDeploy::Deployment`: one `ListDeployments` page of two
+/// (canned, newest first) and one `GetDeployment`, for the newest deployment; the other
+/// deployments' entities survive the complete run.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn history_deployment_max_items_stops_paging_and_keeps_older_entities() {
+    let (w, ids) = world_with_codedeploy_deployments("0").await;
+    seed_bounded_example(&w, "codedeploy-deployment", json!({"maxItems": 1}));
+    for body in [
+        json!({"deployments": [ids[1], ids[0]], "nextToken": "page-2"}),
+        json!({"deployments": ["d-OLD0000001"]}),
+    ] {
+        w.proxy.add_rule(Rule {
+            action: "ListDeployments".into(),
+            body: Some(body.to_string()),
+            times: 1,
+            ..Default::default()
+        });
+    }
+    put_owned(&w, "codeDeployDeployment", &ids[0]);
+    put_owned(&w, "codeDeployDeployment", "d-OLD0000001");
+    let run = run_binary(&["sail"], &w.env()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(w.proxy.hits("ListDeployments"), 1, "one page, not two");
+    assert_eq!(w.proxy.hits("GetDeployment"), 1);
+    let examples = w.port.examples(IDENTIFIER, "AWS::CodeDeploy::Deployment");
+    let got: Vec<&str> = examples
+        .iter()
+        .map(|e| e["Properties"]["DeploymentId"].as_str().unwrap())
+        .collect();
+    assert_eq!(got, [ids[1].as_str()]);
+    for id in [ids[0].as_str(), "d-OLD0000001"] {
+        let kept = w.port.entity("codeDeployDeployment", id);
+        assert_eq!(
+            kept.map(|e| e["title"].clone()),
+            Some(json!("earlier run")),
+            "{id}: {}",
+            run.stderr
+        );
+    }
+}
+
+/// `maxAgeDays: 30` on `AWS::CodeDeploy::Deployment`: the first page (canned, newest first)
+/// ends with a deployment created in 2023 (its `GetDeployment` canned), which closes the
+/// window: no second `ListDeployments`, moto's two new deployments sent, the old one not,
+/// and the old deployments' entities survive the complete run.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn history_deployment_max_age_days_stops_paging_at_the_first_older_deployment() {
+    let (w, ids) = world_with_codedeploy_deployments("0").await;
+    seed_bounded_example(&w, "codedeploy-deployment", json!({"maxAgeDays": 30}));
+    for body in [
+        json!({"deployments": [ids[1], ids[0], "d-OLD0000001"], "nextToken": "page-2"}),
+        json!({"deployments": ["d-OLD0000000"]}),
+    ] {
+        w.proxy.add_rule(Rule {
+            action: "ListDeployments".into(),
+            body: Some(body.to_string()),
+            times: 1,
+            ..Default::default()
+        });
+    }
+    w.proxy.add_rule(Rule {
+        action: "GetDeployment".into(),
+        request_contains: Some("d-OLD000000".into()),
+        body: Some(
+            json!({"deploymentInfo": {
+                "applicationName": "zinc-deploy", "deploymentGroupName": "zinc-group",
+                "deploymentId": "d-OLD0000001", "status": "Succeeded",
+                "createTime": 1703123455,
+            }})
+            .to_string(),
+        ),
+        times: 10,
+        ..Default::default()
+    });
+    put_owned(&w, "codeDeployDeployment", "d-OLD0000001");
+    put_owned(&w, "codeDeployDeployment", "d-OLD0000000");
+    let run = run_binary(&["sail"], &w.env()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        w.proxy.hits("ListDeployments"),
+        1,
+        "the second page is older still"
+    );
+    let examples = w.port.examples(IDENTIFIER, "AWS::CodeDeploy::Deployment");
+    let got: BTreeSet<&str> = examples
+        .iter()
+        .map(|e| e["Properties"]["DeploymentId"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        got,
+        ids.iter().map(String::as_str).collect(),
+        "{examples:#?}"
+    );
+    for id in ["d-OLD0000001", "d-OLD0000000"] {
+        let kept = w.port.entity("codeDeployDeployment", id);
+        assert_eq!(
+            kept.map(|e| e["title"].clone()),
+            Some(json!("earlier run")),
+            "{id}: {}",
+            run.stderr
+        );
+    }
+}
+
+/// `validate` rejects a bad bound, naming the resource, its kind, the field and what it
+/// expects (not a number, negative, 0 days), and a bound on a kind that is not a history
+/// kind (it would be ignored); the same bound, valid, on `BuildRun` passes.
+#[tokio::test]
+async fn history_bound_bad_values_fail_validate_naming_the_field() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/resources/kinds");
+    let tmp = tempfile::tempdir().unwrap();
+    let validate = async |example: &str, bound: Value| {
+        let mut config: Value =
+            serde_yaml::from_str(&std::fs::read_to_string(format!("{dir}/{example}.yml")).unwrap())
+                .unwrap();
+        for (k, v) in bound.as_object().unwrap() {
+            config["resources"][0]["selector"][k] = v.clone();
+        }
+        let mapping = tmp.path().join(format!("{example}.json"));
+        std::fs::write(&mapping, config.to_string()).unwrap();
+        run_binary(
+            &[
+                "validate",
+                "--mapping",
+                &mapping.to_string_lossy(),
+                "--blueprints",
+                &format!("{dir}/{example}.blueprint.json"),
+            ],
+            &[],
+        )
+        .await
+    };
+    let ok = validate(
+        "codebuild-build-run",
+        json!({"maxAgeDays": 30, "maxItems": 500}),
+    )
+    .await;
+    assert_eq!(ok.code, 0, "{}{}", ok.stdout, ok.stderr);
+    for (bound, field) in [
+        (json!({"maxAgeDays": 0}), "selector.maxAgeDays"),
+        (json!({"maxAgeDays": -3}), "selector.maxAgeDays"),
+        (json!({"maxItems": "lots"}), "selector.maxItems"),
+        (json!({"maxItems": 2.5}), "selector.maxItems"),
+    ] {
+        let run = validate("codebuild-build-run", bound.clone()).await;
+        assert_eq!(run.code, 2, "{bound}: {}{}", run.stdout, run.stderr);
+        let place = format!("resources[0] (AWS::CodeBuild::BuildRun) {field}");
+        assert!(
+            run.stdout
+                .lines()
+                .any(|l| l.contains(&place) && l.contains("expected a whole number of at least 1")),
+            "{bound}: {}",
+            run.stdout
+        );
+    }
+    let run = validate("s3-bucket", json!({"maxItems": 10})).await;
+    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.lines().any(
+            |l| l.contains("resources[0] (AWS::S3::Bucket) selector.maxItems")
+                && l.contains("takes no history bound")
+        ),
+        "{}",
+        run.stdout
+    );
+}
+
+/// `maxItems: 1` on `AWS::CodePipeline::PipelineExecution` is per pipeline: each of two
+/// pipelines has two canned `ListPipelineExecutions` pages (newest first); each listing
+/// stops after its first page, one `GetPipelineExecution` per pipeline, the newest
+/// execution of each sent, and an older execution's entity survives the complete run.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn history_pipeline_execution_max_items_is_per_pipeline() {
+    let w = world_for_codepipeline("0", "codepipeline-pipeline-execution").await;
+    seed_bounded_example(
+        &w,
+        "codepipeline-pipeline-execution",
+        json!({"maxItems": 1}),
+    );
+    let role = codepipeline_role(&w).await;
+    for pipeline in ["alpha-pipe", "beta-pipe"] {
+        create_pipeline(&w, pipeline, &role).await;
+        let summary = |id: String| {
+            json!({"pipelineExecutionId": id, "status": "Succeeded",
+                "startTime": 1705314600.25, "lastUpdateTime": 1705314660})
+        };
+        for body in [
+            json!({"pipelineExecutionSummaries": [summary(format!("{pipeline}-e3")),
+                summary(format!("{pipeline}-e2"))], "nextToken": "page-2"}),
+            json!({"pipelineExecutionSummaries": [summary(format!("{pipeline}-e1"))]}),
+        ] {
+            w.proxy.add_rule(Rule {
+                action: "ListPipelineExecutions".into(),
+                request_contains: Some(pipeline.into()),
+                body: Some(body.to_string()),
+                times: 1,
+                ..Default::default()
+            });
+        }
+    }
+    w.proxy.add_rule(Rule {
+        action: "GetPipelineExecution".into(),
+        // Not retried, so that its hits count executions: each keeps its summary.
+        status: 400,
+        code: "PipelineExecutionNotFoundException".into(),
+        times: 10_000,
+        ..Default::default()
+    });
+    put_owned(&w, "codePipelinePipelineExecution", "alpha-pipe-e2");
+    put_owned(&w, "codePipelinePipelineExecution", "beta-pipe-e1");
+    let run = run_binary(&["sail"], &w.env()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        w.proxy.hits("ListPipelineExecutions"),
+        2,
+        "one page per pipeline"
+    );
+    assert_eq!(w.proxy.hits("GetPipelineExecution"), 2);
+    let executions = examples_by(
+        &w,
+        "AWS::CodePipeline::PipelineExecution",
+        &["PipelineExecutionId"],
+    );
+    assert_eq!(
+        executions.keys().collect::<Vec<_>>(),
+        ["alpha-pipe-e3", "beta-pipe-e3"]
+    );
+    for id in ["alpha-pipe-e2", "beta-pipe-e1"] {
+        let kept = w.port.entity("codePipelinePipelineExecution", id);
+        assert_eq!(
+            kept.map(|e| e["title"].clone()),
+            Some(json!("earlier run")),
+            "{id}: {}",
+            run.stderr
+        );
+    }
 }

@@ -25,7 +25,7 @@ use super::kinds::{Actions, Bounds, Emit, Kind, ListCtx, Pacer, Regions, Scope};
 use super::regions;
 use crate::config::Partition;
 use crate::mapping::Resource;
-use crate::mapping::config::RegionPolicy;
+use crate::mapping::config::{HistoryBound, RegionPolicy};
 
 /// Pages buffered between collection and its consumer.
 const CHANNEL_PAGES: usize = 64;
@@ -67,6 +67,9 @@ pub(crate) struct ResourceSelector {
     /// `selector.includeActions`: the kind's listing runs the optional actions any of its
     /// resources names.
     pub(crate) include_actions: Vec<String>,
+    /// `selector.maxAgeDays`/`maxItems`: a history kind's listing reads the loosest window
+    /// of its resources.
+    pub(crate) history: Option<HistoryBound>,
 }
 
 impl ResourceSelector {
@@ -77,6 +80,7 @@ impl ResourceSelector {
             kind: resource.kind.clone(),
             policy: resource.region_policy.clone(),
             include_actions: resource.include_actions.clone(),
+            history: resource.history,
         }
     }
 }
@@ -225,6 +229,7 @@ async fn organization_units(
                 account: Arc::clone(account),
                 region: None,
                 actions: listing.actions.clone(),
+                history: listing.history,
             };
             match list_unit(unit, plan, tx.clone()).await {
                 // An organization has at least its management account: an empty answer is
@@ -297,6 +302,8 @@ struct Listing<'p> {
     actions: Actions,
     /// Its resources' region policies.
     policies: Vec<&'p RegionPolicy>,
+    /// The loosest history bound of its resources, for a history kind.
+    history: Option<HistoryBound>,
 }
 
 /// Every kind of `plan` with what its resources ask of it; warns, once per run, about
@@ -322,10 +329,22 @@ fn listings(plan: &Plan) -> Vec<Listing<'_>> {
                     );
                 }
             }
+            if kind.history_time().is_none() {
+                for s in selectors.iter().filter(|s| s.history.is_some()) {
+                    tracing::warn!(
+                        kind = kind.name,
+                        resource_index = s.resource,
+                        "selector.maxAgeDays/maxItems: this kind takes no history bound; ignored"
+                    );
+                }
+            }
             Listing {
                 kind,
                 actions: kind.union(selectors.iter().map(|s| s.include_actions.as_slice())),
                 policies: selectors.iter().map(|s| &s.policy).collect(),
+                history: kind
+                    .history_time()
+                    .and_then(|_| HistoryBound::loosest(selectors.iter().map(|s| &s.history))),
             }
         })
         .collect()
@@ -338,6 +357,7 @@ struct Unit {
     /// `None` for an account-scoped kind.
     region: Option<String>,
     actions: Actions,
+    history: Option<HistoryBound>,
 }
 
 /// The units of one account and the number of distinct regions they list: account-scoped
@@ -358,6 +378,7 @@ fn plan_units(
             account: account.clone(),
             region: region.cloned(),
             actions: listing.actions.clone(),
+            history: listing.history,
         };
         match kind.scope {
             Scope::Account => units.push(unit(None)),
@@ -452,6 +473,7 @@ async fn list_unit(unit: Unit, plan: &Plan, tx: mpsc::Sender<Page>) -> Result<us
         pacer: plan.pacer.clone(),
         bounds: plan.bounds.clone(),
         actions: unit.actions.clone(),
+        history: unit.history,
     };
     let tag: Option<Arc<str>> = unit.region.as_deref().map(Arc::from);
     let kind = unit.kind.name;
@@ -510,6 +532,7 @@ mod tests {
                     kind: k.name.to_string(),
                     policy: policy.clone(),
                     include_actions: Vec::new(),
+                    history: None,
                 })
                 .collect(),
             kinds,

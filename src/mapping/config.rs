@@ -65,6 +65,81 @@ pub struct Selector {
     /// here, so the run uses the smallest of these and the integration setting.
     #[serde(default)]
     pub max_concurrent_accounts: Option<u32>,
+    /// History kinds only: list only items started within this many days. Kept as written
+    /// so that a bad value is reported with its kind and field ([`Selector::history_bound`])
+    /// instead of failing the whole config's parse.
+    #[serde(default)]
+    pub max_age_days: Option<Value>,
+    /// History kinds only: list at most this many items, the newest, per listing scope.
+    #[serde(default)]
+    pub max_items: Option<Value>,
+}
+
+/// `selector.maxAgeDays` and `selector.maxItems` of a history kind: how much of the
+/// retained history a listing reads. Both absent is aws-v3's behaviour (everything).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct HistoryBound {
+    /// Items started more than this many days before the listing are left out.
+    pub max_age_days: Option<u32>,
+    /// At most this many items, the newest, per listing scope.
+    pub max_items: Option<u32>,
+}
+
+impl HistoryBound {
+    /// Whether it bounds anything.
+    pub fn is_bounded(&self) -> bool {
+        self.max_age_days.is_some() || self.max_items.is_some()
+    }
+
+    /// The bound of one listing read for several resources: the loosest of theirs, so that
+    /// each gets at least its window (`None`, unbounded, when any resource has no bound).
+    pub fn loosest<'a>(
+        bounds: impl IntoIterator<Item = &'a Option<HistoryBound>>,
+    ) -> Option<HistoryBound> {
+        let mut out: Option<HistoryBound> = None;
+        for b in bounds {
+            let b = (*b)?;
+            out = Some(match out {
+                None => b,
+                Some(o) => HistoryBound {
+                    max_age_days: o.max_age_days.zip(b.max_age_days).map(|(x, y)| x.max(y)),
+                    max_items: o.max_items.zip(b.max_items).map(|(x, y)| x.max(y)),
+                },
+            });
+        }
+        out.filter(HistoryBound::is_bounded)
+    }
+}
+
+impl Selector {
+    /// `maxAgeDays` and `maxItems` read; `Ok(None)` when neither is set. A value that is
+    /// not a whole number of at least 1 is an error naming the field and what it expects.
+    pub fn history_bound(&self) -> Result<Option<HistoryBound>, Vec<(&'static str, String)>> {
+        let read = |field: &'static str,
+                    v: &Option<Value>|
+         -> Result<Option<u32>, (&'static str, String)> {
+            match v {
+                None | Some(Value::Null) => Ok(None),
+                Some(v) => match v.as_u64() {
+                    Some(n) if n >= 1 && n <= u64::from(u32::MAX) => Ok(Some(n as u32)),
+                    _ => Err((
+                        field,
+                        format!("{v} is not valid: expected a whole number of at least 1"),
+                    )),
+                },
+            }
+        };
+        let age = read("selector.maxAgeDays", &self.max_age_days);
+        let items = read("selector.maxItems", &self.max_items);
+        match (age, items) {
+            (Ok(max_age_days), Ok(max_items)) => Ok(Some(HistoryBound {
+                max_age_days,
+                max_items,
+            })
+            .filter(HistoryBound::is_bounded)),
+            (age, items) => Err(age.err().into_iter().chain(items.err()).collect()),
+        }
+    }
 }
 
 /// `selector.regionPolicy` (aws-v3 semantics: deny wins; an allow list excludes the rest).

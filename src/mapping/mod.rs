@@ -127,6 +127,10 @@ pub struct Resource {
     pub region_policy: RegionPolicy,
     /// `selector.includeActions`: optional enrichment actions, by aws-v3 class name.
     pub include_actions: Vec<String>,
+    /// `selector.maxAgeDays`/`maxItems`: `Some` when the resource bounds its (history)
+    /// kind's listing. Reconciliation does not delete its blueprint's entities then: those
+    /// outside the window were not looked for ([`crate::resync`]'s deletion rule).
+    pub history: Option<config::HistoryBound>,
     selector: Program,
     items: Option<ItemsToParse>,
     identifier: Field,
@@ -276,6 +280,17 @@ impl Mapping {
             };
             let m = &rc.port.entity.mappings;
             let selector = program(&mut raw, "selector.query", &rc.selector.query);
+            let history = match rc.selector.history_bound() {
+                Ok(bound) => bound,
+                Err(bad) => {
+                    raw.extend(bad.into_iter().map(|(field, message)| ExpressionError {
+                        field: field.into(),
+                        expression: String::new(),
+                        message,
+                    }));
+                    None
+                }
+            };
             let identifier = field(&mut raw, "mappings.identifier", &m.identifier);
             let blueprint = program(&mut raw, "mappings.blueprint", &m.blueprint);
             let mut top = Vec::new();
@@ -342,6 +357,7 @@ impl Mapping {
                     kind: rc.kind.clone(),
                     region_policy: rc.selector.region_policy.clone(),
                     include_actions: rc.selector.include_actions.clone(),
+                    history,
                     selector,
                     items,
                     identifier,

@@ -32,7 +32,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use serde_json::Value;
 
 use super::Report;
-use crate::mapping::{Entity, Mapping};
+use crate::mapping::config::HistoryBound;
+use crate::mapping::{Entity, Mapping, Resource};
 use crate::port::entities::{self, DeleteOptions, EntityRef, MAX_DELETE_IDS};
 use crate::port::{Client, PortError};
 
@@ -221,6 +222,12 @@ fn blocked_blueprints(report: &Report, mapping: &Mapping) -> BTreeMap<String, St
                 )
             });
         }
+        // A bounded history listing did not look for the entities outside its window:
+        // they are not stale, and which ones they are cannot be told from the listing.
+        if let Some(reason) = bounded_history(r, mapping) {
+            let key = r.constant_blueprint().unwrap_or("*").to_string();
+            blocked.entry(key).or_insert(reason);
+        }
         let reason = failed.get(&r.kind).or_else(|| failed.get("*"));
         if let Some(reason) = reason {
             let key = r.constant_blueprint().unwrap_or("*").to_string();
@@ -228,6 +235,33 @@ fn blocked_blueprints(report: &Report, mapping: &Mapping) -> BTreeMap<String, St
         }
     }
     blocked
+}
+
+/// Why `r`'s blueprint is not reconciled when its kind is a history kind whose listing
+/// `selector.maxAgeDays`/`maxItems` bounded (the loosest bound of the kind's resources, as
+/// the listing reads it); `None` when the listing read the whole history.
+fn bounded_history(r: &Resource, mapping: &Mapping) -> Option<String> {
+    crate::aws::kinds::find(&r.kind)?.history_time()?;
+    let bound = HistoryBound::loosest(
+        mapping
+            .resources
+            .iter()
+            .filter(|o| o.kind == r.kind)
+            .map(|o| &o.history),
+    )?;
+    let mut window = Vec::new();
+    if let Some(days) = bound.max_age_days {
+        window.push(format!("maxAgeDays {days}"));
+    }
+    if let Some(n) = bound.max_items {
+        window.push(format!("maxItems {n}"));
+    }
+    Some(format!(
+        "resources[{}] ({}) lists a bounded history ({}): entities outside the window were not looked for",
+        r.index,
+        r.kind,
+        window.join(", ")
+    ))
 }
 
 /// Lists owned entities, decides, and deletes (unless `dry_run`).

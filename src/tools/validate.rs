@@ -83,12 +83,20 @@ pub(crate) fn mapping(
         }
     };
     if let Err(MappingError::Invalid(problems)) = Mapping::compile(&parsed, options) {
-        findings.extend(problems.into_iter().map(|p| Finding {
-            level: Level::Error,
-            place: place(p.resource, &p.kind, &p.field),
-            expression: Some(p.expression),
-            message: p.message,
-            hint: Some("every mapping value is a jq expression; a string literal is written '\"text\"' in YAML".into()),
+        findings.extend(problems.into_iter().map(|p| {
+            // The history bound is a number, not an expression.
+            let bound = p.field.starts_with("selector.max");
+            Finding {
+                level: Level::Error,
+                place: place(p.resource, &p.kind, &p.field),
+                expression: (!bound).then_some(p.expression),
+                message: p.message,
+                hint: Some(if bound {
+                    "maxAgeDays and maxItems are whole numbers of at least 1 (omit both to list the whole history)".into()
+                } else {
+                    "every mapping value is a jq expression; a string literal is written '\"text\"' in YAML".into()
+                }),
+            }
         }));
     }
     let supported: Vec<&str> = kinds::all().map(|k| k.name).collect();
@@ -117,6 +125,7 @@ pub(crate) fn mapping(
         }
         if let Some(kind) = kind {
             check_actions(i, r, kind, &mut findings);
+            check_history(i, r, kind, &mut findings);
         }
         check_blueprint(i, r, blueprints, &mut findings);
     }
@@ -145,6 +154,41 @@ fn check_actions(
         ),
         hint: Some(kind.describe_actions()),
     });
+}
+
+/// `maxAgeDays`/`maxItems` only on a history kind: on another kind it would be ignored at
+/// run time, and the user who wrote it expects a bounded listing (an error, as an
+/// `includeActions` name the kind does not have).
+fn check_history(
+    i: usize,
+    r: &crate::mapping::config::ResourceConfig,
+    kind: &kinds::Kind,
+    findings: &mut Vec<Finding>,
+) {
+    if kind.history_time().is_some() {
+        return;
+    }
+    for (field, set) in [
+        ("selector.maxAgeDays", &r.selector.max_age_days),
+        ("selector.maxItems", &r.selector.max_items),
+    ] {
+        if set.as_ref().is_some_and(|v| !v.is_null()) {
+            let history: Vec<&str> = kinds::all()
+                .filter(|k| k.history_time().is_some())
+                .map(|k| k.name)
+                .collect();
+            findings.push(Finding {
+                level: Level::Error,
+                place: place(i, &r.kind, field),
+                expression: None,
+                message: format!(
+                    "{} takes no history bound (not a bounded history kind): it would be ignored and the whole listing read",
+                    kind.name
+                ),
+                hint: Some(format!("it bounds only {}", history.join(", "))),
+            });
+        }
+    }
 }
 
 fn check_blueprint(

@@ -144,6 +144,7 @@ use tokio::sync::{Semaphore, mpsc};
 use super::AwsError;
 use super::accounts::Account;
 use crate::config::Partition;
+use crate::mapping::config::HistoryBound;
 use crate::pagination::Cursors;
 
 /// Every supported kind, service by service: each service's `kinds![…]` line is its part.
@@ -307,6 +308,21 @@ impl Kind {
         }
     }
 
+    /// For a history kind whose listing `selector.maxAgeDays`/`maxItems` can bound, the
+    /// `Properties` key holding each item's start time (RFC 3339), which the age bound is
+    /// checked against; `None` for every other kind. A name table rather than a descriptor
+    /// field: the option concerns these few kinds, and each one's list function applies it.
+    pub fn history_time(&self) -> Option<&'static str> {
+        match self.name {
+            "AWS::CodeBuild::BuildRun" => Some("StartTime"),
+            "AWS::CodeDeploy::Deployment" => Some("CreateTime"),
+            "AWS::CodePipeline::PipelineExecution" | "AWS::CodePipeline::ActionExecution" => {
+                Some("StartTime")
+            }
+            _ => None,
+        }
+    }
+
     /// The names in a resource's `includeActions` that it does not accept (aws-v3 ignores
     /// them).
     pub fn unaccepted<'n>(&self, include: &'n [String]) -> impl Iterator<Item = &'n str> {
@@ -385,6 +401,77 @@ pub struct ListCtx {
     /// The optional actions to run: the union of the `includeActions` of the mapping's
     /// resources of this kind, restricted to the kind's own optional actions.
     pub actions: Actions,
+    /// `selector.maxAgeDays`/`maxItems` of a history kind ([`Kind::history_time`]): the
+    /// loosest bound of the mapping's resources of the kind; `None` lists everything.
+    pub history: Option<HistoryBound>,
+}
+
+/// What is left of a bounded history listing's window: the list function asks it how many
+/// listed ids to describe ([`Window::room`]), passes each described batch through
+/// [`Window::admit`], and stops paging once [`Window::closed`]. Listings come newest first,
+/// so the first item older than the age bound, or the `maxItems`-th item, ends the window.
+#[derive(Debug)]
+pub(crate) struct Window {
+    /// Items started before this are outside the window.
+    cutoff: Option<chrono::DateTime<chrono::Utc>>,
+    /// Items still allowed by `maxItems`.
+    left: Option<usize>,
+    /// An item older than the cutoff was seen: every later one is older still.
+    aged_out: bool,
+}
+
+impl Window {
+    /// The window of a listing starting `now` under `bound` (`None`: unbounded).
+    pub(crate) fn new(bound: Option<HistoryBound>, now: chrono::DateTime<chrono::Utc>) -> Window {
+        let bound = bound.unwrap_or_default();
+        Window {
+            cutoff: bound
+                .max_age_days
+                .map(|d| now - chrono::Duration::days(i64::from(d))),
+            left: bound.max_items.map(|n| n as usize),
+            aged_out: false,
+        }
+    }
+
+    /// How many of `listed` more ids may still be described.
+    pub(crate) fn room(&self, listed: usize) -> usize {
+        match (self.aged_out, self.left) {
+            (true, _) => 0,
+            (false, Some(left)) => listed.min(left),
+            (false, None) => listed,
+        }
+    }
+
+    /// Whether the listing should stop paging.
+    pub(crate) fn closed(&self) -> bool {
+        self.aged_out || self.left == Some(0)
+    }
+
+    /// The items of a described batch (newest first) that are inside the window, whose
+    /// start time is `Properties.<time>`. An item without a readable time (its details
+    /// failed) is kept: it was listed among newer items, and only its time could say more.
+    pub(crate) fn admit(&mut self, items: Vec<Value>, time: &str) -> Vec<Value> {
+        let mut kept = Vec::with_capacity(items.len());
+        for item in items {
+            if self.closed() {
+                break;
+            }
+            let started = item["Properties"][time]
+                .as_str()
+                .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok());
+            if let (Some(cutoff), Some(started)) = (self.cutoff, started)
+                && started < cutoff
+            {
+                self.aged_out = true;
+                break;
+            }
+            if let Some(left) = &mut self.left {
+                *left -= 1;
+            }
+            kept.push(item);
+        }
+        kept
+    }
 }
 
 /// Paces AWS calls per (account id, service).
@@ -419,6 +506,11 @@ impl Bounds {
 }
 
 impl ListCtx {
+    /// The window of this listing's history bound, starting now.
+    pub(crate) fn window(&self) -> Window {
+        Window::new(self.history, chrono::Utc::now())
+    }
+
     /// `f` for each of `inputs` (a resource's enrichment calls), in order, at most
     /// [`ENRICH_CONCURRENCY`] at once for this account and `service` across the whole run.
     /// A resource's calls must not themselves wait for this bound (no nesting).
@@ -835,6 +927,83 @@ fn batch_objects(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn started(id: &str, at: &str) -> Value {
+        json!({"Properties": {"Id": id, "StartTime": at}})
+    }
+
+    #[test]
+    fn a_window_ends_at_the_first_older_item_or_the_count() {
+        let now = chrono::DateTime::parse_from_rfc3339("2026-03-31T00:00:00Z")
+            .unwrap()
+            .with_timezone(&chrono::Utc);
+        let ids = |items: Vec<Value>| -> Vec<String> {
+            items
+                .iter()
+                .map(|i| i["Properties"]["Id"].as_str().unwrap().to_string())
+                .collect()
+        };
+        let page = || {
+            vec![
+                started("a", "2026-03-30T00:00:00Z"),
+                json!({"Properties": {"Id": "no-time"}}),
+                started("b", "2026-03-02T00:00:00.500000Z"),
+                started("c", "2026-02-27T00:00:00Z"),
+                started("d", "2026-03-29T00:00:00Z"),
+            ]
+        };
+        let age = Some(HistoryBound {
+            max_age_days: Some(30),
+            max_items: None,
+        });
+        let mut w = Window::new(age, now);
+        assert_eq!(w.room(5), 5);
+        assert_eq!(ids(w.admit(page(), "StartTime")), ["a", "no-time", "b"]);
+        assert!(w.closed() && w.room(5) == 0);
+
+        let count = Some(HistoryBound {
+            max_age_days: None,
+            max_items: Some(3),
+        });
+        let mut w = Window::new(count, now);
+        assert_eq!(w.room(2), 2);
+        assert_eq!(
+            ids(w.admit(page()[..2].to_vec(), "StartTime")),
+            ["a", "no-time"]
+        );
+        assert!(!w.closed());
+        assert_eq!(w.room(5), 1);
+        assert_eq!(ids(w.admit(page()[2..].to_vec(), "StartTime")), ["b"]);
+        assert!(w.closed());
+
+        let mut w = Window::new(None, now);
+        assert_eq!(w.admit(page(), "StartTime").len(), 5);
+        assert!(!w.closed());
+    }
+
+    #[test]
+    fn one_listing_reads_the_loosest_bound_of_its_resources() {
+        let b = |d: Option<u32>, n: Option<u32>| {
+            Some(HistoryBound {
+                max_age_days: d,
+                max_items: n,
+            })
+        };
+        assert_eq!(
+            HistoryBound::loosest(&[b(Some(7), Some(10)), b(Some(30), Some(5))]),
+            b(Some(30), Some(10))
+        );
+        // A resource without one of the bounds lifts it; without any, the listing is whole.
+        assert_eq!(
+            HistoryBound::loosest(&[b(Some(7), Some(10)), b(None, Some(5))]),
+            b(None, Some(10))
+        );
+        assert_eq!(HistoryBound::loosest(&[b(Some(7), None), None]), None);
+        assert_eq!(
+            HistoryBound::loosest(&[b(Some(7), None), b(None, Some(1))]),
+            None
+        );
+    }
 
     /// The strings aws-v3 (pydantic 2, `model_dump(mode="json")`) makes of botocore's
     /// datetimes, checked by running it: six fraction digits unless there are none, `Z`.

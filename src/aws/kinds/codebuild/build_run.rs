@@ -123,18 +123,27 @@ const KEYS: &[(&str, &str)] = &[
 
 async fn list(ctx: ListCtx, emit: Emit) -> Result<(), AwsError> {
     let codebuild = aws_sdk_codebuild::Client::new(&ctx.sdk_config());
-    // aws-v3's default: every page, the whole retained history, newest first.
+    // aws-v3's default: every page, the whole retained history, newest first. With
+    // `maxAgeDays`/`maxItems` the window of this (account, region) ends the loop early.
+    let mut window = ctx.window();
     let mut pages = codebuild.list_builds().into_paginator().send();
     let mut cursors = Cursors::default();
-    while let Some(page) = ctx
+    'pages: while let Some(page) = ctx
         .next_page("codebuild:ListBuilds", &mut cursors, pages.next(), |p| {
             p.next_token()
         })
         .await?
     {
         for ids in page.ids().chunks(BATCH) {
-            let items = describe(&ctx, &codebuild, ids).await;
-            emit.send(items).await?;
+            // `maxItems`: no details asked for builds past the count.
+            let ids = &ids[..window.room(ids.len())];
+            if !ids.is_empty() {
+                let items = describe(&ctx, &codebuild, ids).await;
+                emit.send(window.admit(items, "StartTime")).await?;
+            }
+            if window.closed() {
+                break 'pages;
+            }
         }
     }
     Ok(())

@@ -119,6 +119,8 @@ async fn list(ctx: ListCtx, emit: Emit) -> Result<(), AwsError> {
     let codedeploy = Client::new(&ctx.sdk_config());
     let mut pages = codedeploy.list_deployments().into_paginator().send();
     let mut cursors = Cursors::default();
+    // `maxAgeDays`/`maxItems`: the window of this (account, region), newest first.
+    let mut window = ctx.window();
     while let Some(page) = ctx
         .next_page(
             "codedeploy:ListDeployments",
@@ -129,7 +131,7 @@ async fn list(ctx: ListCtx, emit: Emit) -> Result<(), AwsError> {
         .await?
     {
         let items = ctx
-            .per_resource("codedeploy", page.deployments(), |id| {
+            .per_resource("codedeploy", &page.deployments()[..window.room(page.deployments().len())], |id| {
                 let (ctx, codedeploy) = (ctx.clone(), codedeploy.clone());
                 async move {
                     let got = get(&ctx, &codedeploy, id).await;
@@ -137,7 +139,10 @@ async fn list(ctx: ListCtx, emit: Emit) -> Result<(), AwsError> {
                 }
             })
             .await;
-        emit.send(items).await?;
+        emit.send(window.admit(items, "CreateTime")).await?;
+        if window.closed() {
+            break;
+        }
     }
     Ok(())
 }

@@ -95,6 +95,8 @@ async fn action_executions(
 ) -> Result<(), AwsError> {
     let mut token: Option<String> = None;
     let mut cursors = Cursors::default();
+    // `maxAgeDays`/`maxItems`: the window of this pipeline (the scope of `maxItems`).
+    let mut window = ctx.window();
     loop {
         let raw = RawJson::default();
         let call = client
@@ -134,7 +136,10 @@ async fn action_executions(
                 _ => None,
             })
             .collect();
-        emit.send(items).await?;
+        emit.send(window.admit(items, "StartTime")).await?;
+        if window.closed() {
+            return Ok(());
+        }
         match page.next_token() {
             Some(t) if !t.is_empty() => token = Some(t.to_string()),
             _ => return Ok(()),

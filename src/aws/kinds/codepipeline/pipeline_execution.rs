@@ -109,6 +109,8 @@ async fn list(ctx: ListCtx, emit: Emit) -> Result<(), AwsError> {
 async fn executions(ctx: &ListCtx, client: &Client, emit: &Emit, name: &str) -> Result<(), AwsError> {
     let mut token: Option<String> = None;
     let mut cursors = Cursors::default();
+    // `maxAgeDays`/`maxItems`: the window of this pipeline (the scope of `maxItems`).
+    let mut window = ctx.window();
     loop {
         let raw = RawJson::default();
         let call = client
@@ -137,6 +139,9 @@ async fn executions(ctx: &ListCtx, client: &Client, emit: &Emit, name: &str) -> 
             page.pipeline_execution_summaries().is_empty(),
             LIST_EXECUTIONS,
         )?;
+        let mut summaries = summaries;
+        // No `GetPipelineExecution` for executions past `maxItems`.
+        summaries.truncate(window.room(summaries.len()));
         let items = ctx
             .per_resource("codepipeline", summaries, |summary| {
                 let (ctx, client) = (ctx.clone(), client.clone());
@@ -159,7 +164,10 @@ async fn executions(ctx: &ListCtx, client: &Client, emit: &Emit, name: &str) -> 
             .into_iter()
             .flatten()
             .collect();
-        emit.send(items).await?;
+        emit.send(window.admit(items, "StartTime")).await?;
+        if window.closed() {
+            return Ok(());
+        }
         match page.next_token() {
             Some(t) if !t.is_empty() => token = Some(t.to_string()),
             _ => return Ok(()),
