@@ -68,6 +68,8 @@ async fn list_with(kind: &str, region: &str, include: &[&str]) -> (Vec<Value>, S
         bounds: Default::default(),
         actions: k.requested(&include),
         history: None,
+        kind: k.name,
+        cloud_control: Default::default(),
     };
     let lister = tokio::spawn((k.list)(ctx, Emit::new(tx)));
     let mut items = Vec::new();

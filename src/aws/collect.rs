@@ -21,11 +21,11 @@ use tracing::Instrument;
 
 use super::AwsError;
 use super::accounts::Account;
-use super::kinds::{Actions, Bounds, Emit, Kind, ListCtx, Pacer, Regions, Scope};
+use super::kinds::{Actions, Bounds, Emit, Kind, ListCtx, Pacer, Regions, Scope, cloudcontrol};
 use super::regions;
 use crate::config::Partition;
 use crate::mapping::Resource;
-use crate::mapping::config::{HistoryBound, RegionPolicy};
+use crate::mapping::config::{CloudControlSelector, HistoryBound, RegionPolicy};
 
 /// Pages buffered between collection and its consumer.
 const CHANNEL_PAGES: usize = 64;
@@ -70,6 +70,9 @@ pub(crate) struct ResourceSelector {
     /// `selector.maxAgeDays`/`maxItems`: a history kind's listing reads the loosest window
     /// of its resources.
     pub(crate) history: Option<HistoryBound>,
+    /// `selector.useGetResourceAPI`/`resourceModel`: a Cloud Control type's listing serves
+    /// every model and the union of the asks.
+    pub(crate) cloud_control: CloudControlSelector,
 }
 
 impl ResourceSelector {
@@ -81,6 +84,7 @@ impl ResourceSelector {
             policy: resource.region_policy.clone(),
             include_actions: resource.include_actions.clone(),
             history: resource.history,
+            cloud_control: resource.cloud_control.clone(),
         }
     }
 }
@@ -230,6 +234,7 @@ async fn organization_units(
                 region: None,
                 actions: listing.actions.clone(),
                 history: listing.history,
+                cloud_control: listing.cloud_control.clone(),
             };
             match list_unit(unit, plan, tx.clone()).await {
                 // An organization has at least its management account: an empty answer is
@@ -304,6 +309,8 @@ struct Listing<'p> {
     policies: Vec<&'p RegionPolicy>,
     /// The loosest history bound of its resources, for a history kind.
     history: Option<HistoryBound>,
+    /// What its resources ask of a Cloud Control listing.
+    cloud_control: cloudcontrol::Listing,
 }
 
 /// Every kind of `plan` with what its resources ask of it; warns, once per run, about
@@ -345,6 +352,11 @@ fn listings(plan: &Plan) -> Vec<Listing<'_>> {
                 history: kind
                     .history_time()
                     .and_then(|_| HistoryBound::loosest(selectors.iter().map(|s| &s.history))),
+                cloud_control: if cloudcontrol::is_cloud_control(kind) {
+                    cloudcontrol::Listing::of(selectors.iter().map(|s| &s.cloud_control))
+                } else {
+                    cloudcontrol::Listing::default()
+                },
             }
         })
         .collect()
@@ -358,6 +370,7 @@ struct Unit {
     region: Option<String>,
     actions: Actions,
     history: Option<HistoryBound>,
+    cloud_control: cloudcontrol::Listing,
 }
 
 /// The units of one account and the number of distinct regions they list: account-scoped
@@ -379,6 +392,7 @@ fn plan_units(
             region: region.cloned(),
             actions: listing.actions.clone(),
             history: listing.history,
+            cloud_control: listing.cloud_control.clone(),
         };
         match kind.scope {
             Scope::Account => units.push(unit(None)),
@@ -474,6 +488,8 @@ async fn list_unit(unit: Unit, plan: &Plan, tx: mpsc::Sender<Page>) -> Result<us
         bounds: plan.bounds.clone(),
         actions: unit.actions.clone(),
         history: unit.history,
+        kind: unit.kind.name,
+        cloud_control: unit.cloud_control.clone(),
     };
     let tag: Option<Arc<str>> = unit.region.as_deref().map(Arc::from);
     let kind = unit.kind.name;
@@ -533,6 +549,7 @@ mod tests {
                     policy: policy.clone(),
                     include_actions: Vec::new(),
                     history: None,
+                    cloud_control: Default::default(),
                 })
                 .collect(),
             kinds,

@@ -11,6 +11,7 @@
 //!   message says what deletion had reached when the signal came during it). The long-running
 //!   mode exits with the same codes.
 
+mod kinds;
 mod map;
 mod sail;
 mod validate;
@@ -79,6 +80,13 @@ enum Command {
         #[arg(long, default_value = "-")]
         input: String,
     },
+    /// List the kinds: the native ones with their includeActions and IAM actions, and how
+    /// any other AWS::X::Y type is listed (Cloud Control).
+    Kinds {
+        /// One JSON document instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// Print the version.
     Version,
 }
@@ -113,6 +121,7 @@ pub fn main() -> ExitCode {
             kind,
             input,
         } => map::run(&mapping, &kind, &input),
+        Command::Kinds { json } => kinds::run(json),
         Command::Version => version::run(),
     };
     ExitCode::from(code)

@@ -73,6 +73,32 @@ pub struct Selector {
     /// History kinds only: list at most this many items, the newest, per listing scope.
     #[serde(default)]
     pub max_items: Option<Value>,
+    /// Cloud Control types only: call `GetResource` for every listed resource (the name
+    /// Port's v1 `aws` integration gave it). A boolean, or `"true"`/`"false"` as v1's
+    /// examples write it; read by [`Selector::cloud_control`].
+    #[serde(default, rename = "useGetResourceAPI")]
+    pub use_get_resource_api: Option<Value>,
+    /// Cloud Control types only: the `ResourceModel` a type's `ListResources` requires (e.g.
+    /// `{ClusterName: prod}` for `AWS::EKS::Nodegroup`), as an object or a JSON string.
+    #[serde(default)]
+    pub resource_model: Option<Value>,
+}
+
+/// `selector.useGetResourceAPI` and `selector.resourceModel` of a type listed through
+/// Cloud Control.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CloudControlSelector {
+    /// `GetResource` per listed resource.
+    pub get_resource: bool,
+    /// The `ResourceModel` of `ListResources`, compact JSON of an object.
+    pub resource_model: Option<String>,
+}
+
+impl CloudControlSelector {
+    /// Whether the selector sets either option.
+    pub fn is_set(&self) -> bool {
+        self.get_resource || self.resource_model.is_some()
+    }
 }
 
 /// `selector.maxAgeDays` and `selector.maxItems` of a history kind: how much of the
@@ -138,6 +164,69 @@ impl Selector {
             })
             .filter(HistoryBound::is_bounded)),
             (age, items) => Err(age.err().into_iter().chain(items.err()).collect()),
+        }
+    }
+}
+
+impl Selector {
+    /// `useGetResourceAPI` and `resourceModel` read. A value of the wrong type is an error
+    /// naming the field and what it expects.
+    pub fn cloud_control(&self) -> Result<CloudControlSelector, Vec<(&'static str, String)>> {
+        let mut errors = Vec::new();
+        let get_resource = match &self.use_get_resource_api {
+            None | Some(Value::Null) => false,
+            Some(Value::Bool(b)) => *b,
+            Some(Value::String(s)) if s.eq_ignore_ascii_case("true") => true,
+            Some(Value::String(s)) if s.eq_ignore_ascii_case("false") => false,
+            Some(v) => {
+                errors.push((
+                    "selector.useGetResourceAPI",
+                    format!("{v} is not valid: expected true or false"),
+                ));
+                false
+            }
+        };
+        let expected = "expected an object of the type's CloudFormation properties (or that object as a JSON string)";
+        let resource_model = match &self.resource_model {
+            None | Some(Value::Null) => None,
+            Some(Value::Object(m)) => Some(Value::Object(m.clone()).to_string()),
+            Some(Value::String(s)) => match serde_json::from_str::<Value>(s) {
+                Ok(Value::Object(m)) => Some(Value::Object(m).to_string()),
+                _ => {
+                    errors.push((
+                        "selector.resourceModel",
+                        format!("{s:?} is not valid: {expected}"),
+                    ));
+                    None
+                }
+            },
+            Some(v) => {
+                errors.push((
+                    "selector.resourceModel",
+                    format!("{v} is not valid: {expected}"),
+                ));
+                None
+            }
+        };
+        // Cloud Control's own limit on the parameter.
+        if let Some(m) = &resource_model
+            && m.len() > 16_384
+        {
+            errors.push((
+                "selector.resourceModel",
+                format!(
+                    "is {} characters of JSON: Cloud Control takes at most 16384",
+                    m.len()
+                ),
+            ));
+        }
+        if errors.is_empty() {
+            Ok(CloudControlSelector {
+                get_resource,
+                resource_model,
+            })
+        } else {
+            Err(errors)
         }
     }
 }

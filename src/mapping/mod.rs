@@ -131,6 +131,9 @@ pub struct Resource {
     /// kind's listing. Reconciliation does not delete its blueprint's entities then: those
     /// outside the window were not looked for ([`crate::resync`]'s deletion rule).
     pub history: Option<config::HistoryBound>,
+    /// `selector.useGetResourceAPI`/`resourceModel`, for a type listed through Cloud
+    /// Control (`aws::kinds` says which).
+    pub cloud_control: config::CloudControlSelector,
     selector: Program,
     items: Option<ItemsToParse>,
     identifier: Field,
@@ -291,6 +294,17 @@ impl Mapping {
                     None
                 }
             };
+            let cloud_control = match rc.selector.cloud_control() {
+                Ok(cc) => cc,
+                Err(bad) => {
+                    raw.extend(bad.into_iter().map(|(field, message)| ExpressionError {
+                        field: field.into(),
+                        expression: String::new(),
+                        message,
+                    }));
+                    Default::default()
+                }
+            };
             let identifier = field(&mut raw, "mappings.identifier", &m.identifier);
             let blueprint = program(&mut raw, "mappings.blueprint", &m.blueprint);
             let mut top = Vec::new();
@@ -358,6 +372,7 @@ impl Mapping {
                     region_policy: rc.selector.region_policy.clone(),
                     include_actions: rc.selector.include_actions.clone(),
                     history,
+                    cloud_control,
                     selector,
                     items,
                     identifier,

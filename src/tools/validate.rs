@@ -12,7 +12,7 @@ use std::fmt;
 
 use serde_json::Value;
 
-use crate::aws::kinds;
+use crate::aws::kinds::{self, cloudcontrol};
 use crate::mapping::config::PortAppConfig;
 use crate::mapping::jq;
 use crate::mapping::{CompileOptions, Mapping, MappingError};
@@ -84,14 +84,17 @@ pub(crate) fn mapping(
     };
     if let Err(MappingError::Invalid(problems)) = Mapping::compile(&parsed, options) {
         findings.extend(problems.into_iter().map(|p| {
-            // The history bound is a number, not an expression.
+            // The history bound and the Cloud Control options are values, not expressions.
             let bound = p.field.starts_with("selector.max");
+            let cloud = p.field == "selector.useGetResourceAPI" || p.field == "selector.resourceModel";
             Finding {
                 level: Level::Error,
                 place: place(p.resource, &p.kind, &p.field),
-                expression: (!bound).then_some(p.expression),
+                expression: (!bound && !cloud).then_some(p.expression),
                 message: p.message,
-                hint: Some(if bound {
+                hint: Some(if cloud {
+                    "useGetResourceAPI is true or false; resourceModel an object of the type's CloudFormation properties, e.g. {ClusterName: prod}".into()
+                } else if bound {
                     "maxAgeDays and maxItems are whole numbers of at least 1 (omit both to list the whole history)".into()
                 } else {
                     "every mapping value is a jq expression; a string literal is written '\"text\"' in YAML".into()
@@ -108,7 +111,10 @@ pub(crate) fn mapping(
                 place: place(i, &r.kind, "kind"),
                 expression: None,
                 message: "this kind is not supported: the resource would be skipped and every run would end partial".into(),
-                hint: Some(format!("supported kinds: {}", supported.join(", "))),
+                hint: Some(format!(
+                    "supported kinds: {}; and any other AWS::<service>::<resource> type, through Cloud Control",
+                    supported.join(", ")
+                )),
             });
         }
         if r.selector.include_actions.len() > 3 {
@@ -126,6 +132,7 @@ pub(crate) fn mapping(
         if let Some(kind) = kind {
             check_actions(i, r, kind, &mut findings);
             check_history(i, r, kind, &mut findings);
+            check_cloud_control(i, r, kind, &mut findings);
         }
         check_blueprint(i, r, blueprints, &mut findings);
     }
@@ -188,6 +195,43 @@ fn check_history(
                 hint: Some(format!("it bounds only {}", history.join(", "))),
             });
         }
+    }
+}
+
+/// A Cloud Control type's listing can be run as written (it has a list handler, and the
+/// `resourceModel` its listing requires); a native kind sets no Cloud Control option, which
+/// it would ignore.
+fn check_cloud_control(
+    i: usize,
+    r: &crate::mapping::config::ResourceConfig,
+    kind: &kinds::Kind,
+    findings: &mut Vec<Finding>,
+) {
+    let Ok(selector) = r.selector.cloud_control() else {
+        // Reported with the mapping's compile problems.
+        return;
+    };
+    if cloudcontrol::is_cloud_control(kind) {
+        for (field, message) in cloudcontrol::problems(kind.name, &selector) {
+            findings.push(Finding {
+                level: Level::Error,
+                place: place(i, &r.kind, field),
+                expression: None,
+                message,
+                hint: Some("`aws-catalog-sync kinds` lists the native kinds; any other type is listed through Cloud Control".into()),
+            });
+        }
+    } else if selector.is_set() {
+        findings.push(Finding {
+            level: Level::Error,
+            place: place(i, &r.kind, if selector.get_resource { "selector.useGetResourceAPI" } else { "selector.resourceModel" }),
+            expression: None,
+            message: format!(
+                "{} is a native kind, listed through its service's API: Cloud Control options would be ignored",
+                kind.name
+            ),
+            hint: Some(kind.describe_actions()),
+        });
     }
 }
 

@@ -103,6 +103,7 @@ macro_rules! kinds {
 
 mod account;
 mod attributes;
+pub mod cloudcontrol;
 mod codebuild;
 mod codedeploy;
 mod codepipeline;
@@ -176,8 +177,14 @@ pub fn all() -> impl Iterator<Item = &'static Kind> {
     REGISTRY.iter().flat_map(|service| service.iter())
 }
 
-/// Looks a kind up by its `AWS::X::Y` name.
+/// Looks a kind up by its `AWS::X::Y` name: a native kind, or else any other `AWS::X::Y`
+/// type, listed through Cloud Control ([`cloudcontrol`]).
 pub fn find(name: &str) -> Option<&'static Kind> {
+    find_native(name).or_else(|| cloudcontrol::kind(name))
+}
+
+/// A native kind (one of the registry's) by name.
+pub fn find_native(name: &str) -> Option<&'static Kind> {
     all().find(|k| k.name == name)
 }
 
@@ -404,6 +411,11 @@ pub struct ListCtx {
     /// `selector.maxAgeDays`/`maxItems` of a history kind ([`Kind::history_time`]): the
     /// loosest bound of the mapping's resources of the kind; `None` lists everything.
     pub history: Option<HistoryBound>,
+    /// The kind's `AWS::X::Y` name (what a Cloud Control listing asks for).
+    pub kind: &'static str,
+    /// What the mapping's resources of a Cloud Control type ask of its listing (default for
+    /// native kinds).
+    pub cloud_control: cloudcontrol::Listing,
 }
 
 /// What is left of a bounded history listing's window: the list function asks it how many
@@ -489,14 +501,36 @@ pub(crate) fn pacer(per_second: u32) -> Option<Arc<Pacer>> {
 /// throttles per account and service, and a throttled call is a retried call).
 pub const ENRICH_CONCURRENCY: usize = 16;
 
-/// One semaphore per (account id, service), made on first use.
-#[derive(Debug, Default)]
-pub struct Bounds(Mutex<HashMap<(String, &'static str), Arc<Semaphore>>>);
+/// What every unit of a run shares to bound its calls: one semaphore per (account id,
+/// service), made on first use, and Cloud Control's pacing per (account, region).
+pub struct Bounds {
+    per_resource: Mutex<HashMap<(String, &'static str), Arc<Semaphore>>>,
+    /// [`cloudcontrol::PER_SECOND`] per (`account/region`, service).
+    pub(crate) cloud_control: Pacer,
+}
+
+impl Default for Bounds {
+    fn default() -> Bounds {
+        Bounds {
+            per_resource: Mutex::default(),
+            cloud_control: governor::RateLimiter::keyed(governor::Quota::per_second(
+                std::num::NonZeroU32::new(cloudcontrol::PER_SECOND)
+                    .unwrap_or(std::num::NonZeroU32::MIN),
+            )),
+        }
+    }
+}
+
+impl std::fmt::Debug for Bounds {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Bounds").finish_non_exhaustive()
+    }
+}
 
 impl Bounds {
     fn of(&self, account: &str, service: &'static str) -> Arc<Semaphore> {
         let mut map = self
-            .0
+            .per_resource
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         map.entry((account.to_string(), service))
@@ -1140,6 +1174,8 @@ mod tests {
         }
         assert!(find("AWS::EC2::Instance").is_some_and(Kind::is_regional));
         assert!(!is_regional("AWS::S3::Bucket") && !is_regional("AWS::Account::Info"));
-        assert!(!is_regional("AWS::No::Such"));
+        assert!(!is_regional("Custom::No::Such") && !is_regional("AWS::NoSuch"));
+        // Any other AWS type is Cloud Control's.
+        assert!(is_regional("AWS::No::Such"));
     }
 }
