@@ -103,7 +103,7 @@ async fn a_failed_resource_with_a_constant_blueprint_blocks_only_that_blueprint(
 async fn an_unsupported_kind_blocks_its_blueprint() {
     let mut config = mapping();
     config["resources"].as_array_mut().unwrap().push(json!({
-        "kind": "AWS::NoSuch::Kind",
+        "kind": "Custom::NoSuch::Kind",
         "selector": {"query": "true"},
         "port": {"entity": {"mappings": {
             "identifier": ".Properties.Arn",

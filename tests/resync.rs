@@ -319,12 +319,16 @@ async fn entity_failures_and_unsupported_kinds_make_the_run_partial() {
     config["resources"]
         .as_array_mut()
         .unwrap()
-        .push(json!({"kind": "AWS::NoSuch::Kind", "selector": {"query": "true"},
+        .push(json!({"kind": "Custom::NoSuch::Kind", "selector": {"query": "true"},
                      "port": {"entity": {"mappings": {"identifier": ".Properties.Arn", "blueprint": "\"codebuildProject\""}}}}));
     w.seed_integration(config);
     let run = run_binary(&["sail", "--once"], &w.env()).await;
     assert_eq!(run.code, 3, "{}", run.stderr);
-    assert!(run.stderr.contains("AWS::NoSuch::Kind"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("Custom::NoSuch::Kind"),
+        "{}",
+        run.stderr
+    );
     assert!(run.stderr.contains("noSuchBlueprint"), "{}", run.stderr);
     let summary = summary(&run.stderr);
     let clusters = w.manifest["clusters"]

@@ -104,8 +104,24 @@ pub(crate) fn mapping(
     }
     let supported: Vec<&str> = kinds::all().map(|k| k.name).collect();
     for (i, r) in parsed.resources.iter().enumerate() {
-        let kind = kinds::find(&r.kind);
-        if kind.is_none() {
+        let mut kind = kinds::find(&r.kind);
+        if let Some(native) = kind
+            .filter(|k| cloudcontrol::is_cloud_control(k))
+            .and_then(|k| near_native(k.name))
+        {
+            // A typo of a native kind would go to Cloud Control and fail every run.
+            findings.push(Finding {
+                level: Level::Error,
+                place: place(i, &r.kind, "kind"),
+                expression: None,
+                message: format!("this is not a native kind: did you mean {native}? As written it would be listed through Cloud Control"),
+                hint: Some(format!(
+                    "supported kinds: {}; and any other AWS::<service>::<resource> type, through Cloud Control",
+                    supported.join(", ")
+                )),
+            });
+            kind = None;
+        } else if kind.is_none() {
             findings.push(Finding {
                 level: Level::Error,
                 place: place(i, &r.kind, "kind"),
@@ -137,6 +153,33 @@ pub(crate) fn mapping(
         check_blueprint(i, r, blueprints, &mut findings);
     }
     findings
+}
+
+/// The native kind `name` is one edit away from, ignoring case (`AWS::S3::Buckets`,
+/// `AWS::Ec2::Instance`): no CloudFormation type is that close to one.
+fn near_native(name: &str) -> Option<&'static str> {
+    let name = name.to_ascii_lowercase();
+    kinds::all()
+        .map(|k| k.name)
+        .find(|k| edits(&name, &k.to_ascii_lowercase()) <= 1)
+}
+
+/// Levenshtein distance.
+fn edits(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let next = (row[j + 1] + 1)
+                .min(row[j] + 1)
+                .min(diagonal + usize::from(ca != *cb));
+            diagonal = row[j + 1];
+            row[j + 1] = next;
+        }
+    }
+    row[b.len()]
 }
 
 /// Every `includeActions` name is one of the kind's actions.
@@ -349,6 +392,26 @@ mod tests {
     use serde_json::json;
 
     #[test]
+    fn a_kind_one_edit_from_a_native_one_is_a_typo_and_real_types_are_not() {
+        assert_eq!(near_native("AWS::S3::Buckets"), Some("AWS::S3::Bucket"));
+        assert_eq!(
+            near_native("AWS::Ec2::Instance"),
+            Some("AWS::EC2::Instance")
+        );
+        assert_eq!(near_native("AWS::SQS::Queues"), Some("AWS::SQS::Queue"));
+        for real in [
+            "AWS::EMR::Cluster",
+            "AWS::Kinesis::Stream",
+            "AWS::SNS::TopicPolicy",
+            "AWS::ECR::PublicRepository",
+            "AWS::DAX::Cluster",
+        ] {
+            assert_eq!(near_native(real), None, "{real}");
+        }
+        assert_eq!(edits("kitten", "sitting"), 3);
+        assert_eq!(edits("", "ab"), 2);
+    }
+    #[test]
     fn the_default_mapping_is_clean() {
         let f = mapping(
             &defaults::port_app_config(),
@@ -367,7 +430,7 @@ mod tests {
         r[2]["port"]["entity"]["mappings"]["properties"]["colour"] = json!(".x");
         r[1]["port"]["entity"]["mappings"]["relations"]["owner"] = json!(".y");
         r[3]["port"]["entity"]["mappings"]["blueprint"] = json!("\"nope\"");
-        r[0]["kind"] = json!("AWS::NoSuch::Kind");
+        r[0]["kind"] = json!("AWS::NoSuchKind");
         let f = mapping(&config, &defaults::blueprints(), CompileOptions::default());
         let text: Vec<String> = f.iter().map(|f| f.to_string()).collect();
         let has = |needle: &str| text.iter().any(|t| t.contains(needle));
@@ -381,7 +444,7 @@ mod tests {
             "{text:#?}"
         );
         assert!(has("blueprint \"nope\" does not exist"), "{text:#?}");
-        assert!(has("resources[0] (AWS::NoSuch::Kind) kind"), "{text:#?}");
+        assert!(has("resources[0] (AWS::NoSuchKind) kind"), "{text:#?}");
         assert_eq!(f.len(), 5, "{text:#?}");
     }
 }

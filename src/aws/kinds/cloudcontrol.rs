@@ -509,6 +509,26 @@ mod tests {
     }
 
     #[test]
+    fn a_description_this_program_cannot_read_fails_instead_of_vanishing() {
+        let d = |id: Option<&str>, props: Option<&str>| {
+            let mut b = ResourceDescription::builder();
+            b = b.set_identifier(id.map(str::to_owned));
+            b.set_properties(props.map(str::to_owned)).build()
+        };
+        let op = "cloudformation:ListResources";
+        let (id, p) = described("AWS::X::Y", op, &d(Some("a"), Some("{\"N\":1}"))).unwrap();
+        assert_eq!((id.as_str(), p["N"].clone()), ("a", json!(1)));
+        for (id, props) in [
+            (Some("a"), Some("[1]")),
+            (Some("a"), Some("{bad")),
+            (None, Some("{}")),
+        ] {
+            let e = described("AWS::X::Y", op, &d(id, props)).unwrap_err();
+            assert!(e.to_string().contains("AWS::X::Y"), "{e}");
+        }
+    }
+
+    #[test]
     fn validate_names_the_missing_model_property_and_unlistable_types() {
         let none = CloudControlSelector::default();
         let p = problems("AWS::EKS::Nodegroup", &none);
