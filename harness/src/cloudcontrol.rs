@@ -90,13 +90,26 @@ struct TypeConf {
 }
 
 /// What a NextToken stands for: the listing it continues and where.
-#[derive(Clone, PartialEq)]
+#[derive(Clone)]
 struct Token {
     account: String,
     region: String,
     type_name: String,
     model: Option<String>,
     offset: usize,
+}
+
+impl Token {
+    /// Whether this token continues `listing` (the same account, region, type and model).
+    fn continues(&self, listing: &Token) -> bool {
+        (&self.account, &self.region, &self.type_name, &self.model)
+            == (
+                &listing.account,
+                &listing.region,
+                &listing.type_name,
+                &listing.model,
+            )
+    }
 }
 
 /// An error answer: (code, message).
@@ -502,14 +515,7 @@ impl State {
         };
         let offset = match next_token {
             Some(t) => match self.tokens.get(t) {
-                Some(issued)
-                    if Token {
-                        offset: issued.offset,
-                        ..listing.clone()
-                    } == *issued =>
-                {
-                    issued.offset
-                }
+                Some(issued) if issued.continues(&listing) => issued.offset,
                 _ => return Err(invalid(format!("Invalid NextToken: {t}"))),
             },
             None => 0,
