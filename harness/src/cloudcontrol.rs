@@ -126,6 +126,7 @@ impl Default for CloudControl {
 }
 
 impl CloudControl {
+    /// An empty fake: no types, pages of 20, no throttling.
     pub fn new() -> CloudControl {
         CloudControl {
             state: Arc::new(Mutex::new(State {
