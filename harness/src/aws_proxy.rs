@@ -4,6 +4,8 @@
 //! this proxy instead: it forwards everything to moto unchanged, except requests that match a
 //! denied AssumeRole account or a [`Rule`], which get an AWS-shaped error response instead.
 //! CodePipeline answers get their timestamps as AWS sends them ([`epoch_timestamps`]).
+//! Cloud Control requests (`X-Amz-Target: CloudApiService.*`) are not forwarded: once the
+//! rules have had their say, the proxy's [`CloudControl`] fake answers them.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -16,12 +18,18 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
+use crate::cloudcontrol::CloudControl;
+
+/// The account of requests signed with keys AssumeRole did not hand out (moto's default).
+const DEFAULT_ACCOUNT: &str = "123456789012";
+
 /// Answer the next `times` requests whose action is `action` with an error instead of forwarding.
 ///
 /// `action` is the form `Action` of query-protocol requests (STS, EC2, …) or the suffix of the
 /// `X-Amz-Target` header (after the last `.`) for JSON-protocol ones (Organizations, ECS, …),
 /// or the operation named from the path for REST ones (S3, Lambda, EKS, Kafka, SES v2).
-/// Query-protocol requests get an XML error body, JSON-protocol ones `{"__type", "message"}`.
+/// Query-protocol requests get an XML error body, JSON-protocol ones `{"__type", "message"}`
+/// (Cloud Control's awsJson1_0: `{"__type", "Message"}`).
 ///
 /// Variants: `delay_ms` waits that long first (with `status` 0 the request is then forwarded:
 /// a slow or, with a long delay, a hanging AWS); `body` answers 200 with that canned body
@@ -96,12 +104,14 @@ struct ProxyState {
     upstream: String,
     http: reqwest::Client,
     shared: Arc<Shared>,
+    cloud: CloudControl,
 }
 
 /// The running proxy; the server task is aborted when this is dropped.
 pub struct AwsProxy {
     url: String,
     shared: Arc<Shared>,
+    cloud: CloudControl,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -115,10 +125,12 @@ impl AwsProxy {
             .timeout(Duration::from_secs(120))
             .build()
             .expect("building proxy HTTP client");
+        let cloud = CloudControl::new();
         let state = Arc::new(ProxyState {
             upstream: upstream.trim_end_matches('/').to_owned(),
             http,
             shared: shared.clone(),
+            cloud: cloud.clone(),
         });
         let app = Router::new().fallback(handle).with_state(state);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -133,8 +145,14 @@ impl AwsProxy {
         AwsProxy {
             url: format!("http://{addr}"),
             shared,
+            cloud,
             task,
         }
+    }
+
+    /// The Cloud Control fake answering this proxy's `CloudApiService.*` requests.
+    pub fn cloud_control(&self) -> CloudControl {
+        self.cloud.clone()
     }
 
     /// Base URL, e.g. `http://127.0.0.1:PORT`.
@@ -231,6 +249,8 @@ struct Classified {
     call: usize,
     /// JSON protocol (`X-Amz-Target` present) rather than the query protocol.
     json: bool,
+    /// A Cloud Control request (`X-Amz-Target: CloudApiService.*`, awsJson1_0).
+    cloud_control: bool,
     /// SigV4 service name from the Authorization header's credential scope (e.g. "ec2", "sts").
     service: Option<String>,
     /// SigV4 region from the same credential scope (e.g. "eu-west-1").
@@ -251,6 +271,7 @@ fn classify(
     };
     if let Some(target) = headers.get("x-amz-target").and_then(|v| v.to_str().ok()) {
         c.json = true;
+        c.cloud_control = target.starts_with("CloudApiService.");
         c.action = Some(target.rsplit('.').next().unwrap_or(target).to_owned());
         return c;
     }
@@ -466,21 +487,14 @@ fn rule_error(rule: &Rule, c: &Classified) -> Response {
     let status = StatusCode::from_u16(rule.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let message = format!("injected by aws_proxy: {} {}", rule.code, rule.action);
     if c.json {
-        let body = serde_json::json!({ "__type": rule.code, "message": message }).to_string();
-        let mut resp = (status, body).into_response();
-        let h = resp.headers_mut();
-        h.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/x-amz-json-1.1"),
-        );
-        if let Ok(v) = HeaderValue::from_str(&rule.code) {
-            h.insert("x-amzn-errortype", v);
-        }
-        h.insert(
-            "x-amzn-requestid",
-            HeaderValue::from_str(&request_id()).expect("ascii request id"),
-        );
-        return resp;
+        // awsJson1_0 services write `Message`; the SDKs read either case.
+        let key = if c.cloud_control {
+            "Message"
+        } else {
+            "message"
+        };
+        let body = serde_json::json!({ "__type": rule.code, key: message }).to_string();
+        return json_response(status, Some(&rule.code), body, c);
     }
     let code = xml_escape(&rule.code);
     let message = xml_escape(&message);
@@ -504,6 +518,80 @@ fn rule_error(rule: &Rule, c: &Classified) -> Response {
         )
     };
     xml_response(status, body)
+}
+
+/// The Content-Type of a JSON-protocol answer: Cloud Control speaks awsJson1_0, the others
+/// the proxy answers itself awsJson1_1 (REST-JSON clients do not check it).
+fn json_content_type(c: &Classified) -> &'static str {
+    if c.cloud_control {
+        "application/x-amz-json-1.0"
+    } else {
+        "application/x-amz-json-1.1"
+    }
+}
+
+/// A JSON-protocol answer; an error one (`code`) also names its code in `x-amzn-ErrorType`.
+fn json_response(status: StatusCode, code: Option<&str>, body: String, c: &Classified) -> Response {
+    let mut resp = (status, body).into_response();
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(json_content_type(c)),
+    );
+    if let Some(v) = code.and_then(|code| HeaderValue::from_str(code).ok()) {
+        h.insert("x-amzn-errortype", v);
+    }
+    h.insert(
+        "x-amzn-requestid",
+        HeaderValue::from_str(&request_id()).expect("ascii request id"),
+    );
+    resp
+}
+
+/// A Cloud Control request, answered by the fake for the account whose role the signing key
+/// was issued for (moto's default account for other keys) and the signed region; an
+/// unsigned one is refused as AWS refuses it.
+fn answer_cloud_control(
+    st: &ProxyState,
+    parts: &axum::http::request::Parts,
+    body: &[u8],
+    c: &Classified,
+) -> Response {
+    let Some(region) = c.region.as_deref() else {
+        let body = serde_json::json!({
+            "__type": "MissingAuthenticationTokenException",
+            "Message": "Missing Authentication Token",
+        });
+        return json_response(
+            StatusCode::FORBIDDEN,
+            Some("MissingAuthenticationTokenException"),
+            body.to_string(),
+            c,
+        );
+    };
+    let key = credential_part(&parts.headers, 0).unwrap_or_default();
+    let account = lock(&st.shared.calls)
+        .iter()
+        .find(|call| !key.is_empty() && call.issued_key.as_deref() == Some(key.as_str()))
+        .and_then(|call| call.role_account().map(str::to_string))
+        .unwrap_or_else(|| DEFAULT_ACCOUNT.to_string());
+    let operation = c.action.as_deref().unwrap_or_default();
+    let answer = st.cloud.answer(operation, &account, region, body);
+    let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    json_response(status, answer.code, answer.body, c)
+}
+
+/// What a request no rule answered gets: the Cloud Control fake's answer, or moto's.
+async fn pass_on(
+    st: &ProxyState,
+    parts: &axum::http::request::Parts,
+    body: Bytes,
+    c: &Classified,
+) -> Response {
+    if c.cloud_control {
+        return answer_cloud_control(st, parts, &body, c);
+    }
+    forward(st, parts, body, c).await
 }
 
 /// Hop-by-hop headers and ones the HTTP stacks recompute; never copied across the proxy.
@@ -625,11 +713,11 @@ async fn answer(
             if rule.status != 0 {
                 return rule_error(&rule, &c);
             }
-            return forward(st, &parts, body, &c).await;
+            return pass_on(st, &parts, body, &c).await;
         }
     }
     let _counted = c.action.as_deref().map(|a| InFlight::enter(&st.shared, a));
-    forward(st, &parts, body, &c).await
+    pass_on(st, &parts, body, &c).await
 }
 
 /// Counts a request as in flight for its action while alive.
@@ -662,7 +750,7 @@ impl Drop for InFlight {
 /// A 200 answer with a canned body in the request's protocol.
 fn canned(body: &str, c: &Classified) -> Response {
     let content_type = if c.json {
-        "application/x-amz-json-1.1"
+        json_content_type(c)
     } else {
         "text/xml"
     };
@@ -803,4 +891,252 @@ fn rewrite_expiration(bytes: &Bytes, secs: u64) -> Bytes {
     let stamp = at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let out = format!("{}{open}{stamp}{}", &text[..start], &text[end..]);
     Bytes::from(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{Value, json};
+
+    /// Stands in for moto: answers every request with an AssumeRole answer handing out
+    /// `ASIAISSUED`, and counts what reached it.
+    async fn upstream(reached: Arc<Mutex<Vec<String>>>) -> String {
+        let app = Router::new().fallback(move |req: Request| {
+            let reached = reached.clone();
+            async move {
+                let target = req
+                    .headers()
+                    .get("x-amz-target")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("query")
+                    .to_string();
+                lock(&reached).push(target);
+                "<AssumeRoleResponse><AssumeRoleResult><Credentials>\
+                 <AccessKeyId>ASIAISSUED</AccessKeyId><SecretAccessKey>secret</SecretAccessKey>\
+                 <SessionToken>token</SessionToken></Credentials></AssumeRoleResult>\
+                 </AssumeRoleResponse>"
+            }
+        });
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("binding the stand-in upstream");
+        let addr = listener.local_addr().expect("upstream address");
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        format!("http://{addr}")
+    }
+
+    fn auth(key: &str, region: &str, service: &str) -> String {
+        format!(
+            "AWS4-HMAC-SHA256 Credential={key}/20260101/{region}/{service}/aws4_request, \
+             SignedHeaders=host;x-amz-date, Signature=00"
+        )
+    }
+
+    /// POSTs a Cloud Control request; returns status, `x-amzn-ErrorType`, Content-Type, body.
+    async fn cloud(
+        http: &reqwest::Client,
+        proxy: &AwsProxy,
+        operation: &str,
+        key: Option<&str>,
+        input: Value,
+    ) -> (u16, Option<String>, String, Value) {
+        let mut req = http
+            .post(format!("{}/", proxy.url()))
+            .header("x-amz-target", format!("CloudApiService.{operation}"))
+            .header(header::CONTENT_TYPE, "application/x-amz-json-1.0")
+            .body(input.to_string());
+        if let Some(key) = key {
+            req = req.header(
+                header::AUTHORIZATION,
+                auth(key, "eu-west-1", "cloudcontrolapi"),
+            );
+        }
+        let resp = req.send().await.expect("proxy answers");
+        let text = |name: &str| {
+            resp.headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        };
+        let (error, content_type) = (text("x-amzn-errortype"), text("content-type"));
+        let status = resp.status().as_u16();
+        let body = resp.json().await.expect("a JSON body");
+        (status, error, content_type.unwrap_or_default(), body)
+    }
+
+    #[tokio::test]
+    async fn cloud_control_requests_are_answered_by_the_fake_for_the_keys_account() {
+        let reached = Arc::new(Mutex::new(Vec::new()));
+        let proxy = AwsProxy::start(&upstream(reached.clone()).await).await;
+        let cc = proxy.cloud_control();
+        let stream = "AWS::Kinesis::Stream";
+        cc.put(
+            DEFAULT_ACCOUNT,
+            "eu-west-1",
+            stream,
+            "mine",
+            json!({"Name": "mine"}),
+        );
+        cc.put(
+            "210987654321",
+            "eu-west-1",
+            stream,
+            "theirs",
+            json!({"Name": "theirs"}),
+        );
+        cc.put("210987654321", "us-east-1", stream, "elsewhere", json!({}));
+        let http = reqwest::Client::builder()
+            .no_proxy()
+            .timeout(Duration::from_secs(30))
+            .build()
+            .expect("client");
+
+        // A key no AssumeRole handed out lists moto's default account.
+        let (status, error, content_type, body) = cloud(
+            &http,
+            &proxy,
+            "ListResources",
+            Some("AKID"),
+            json!({"TypeName": stream}),
+        )
+        .await;
+        assert_eq!((status, error), (200, None), "{body}");
+        assert_eq!(content_type, "application/x-amz-json-1.0");
+        assert_eq!(body["ResourceDescriptions"][0]["Identifier"], "mine");
+        assert_eq!(
+            body["ResourceDescriptions"].as_array().map(Vec::len),
+            Some(1)
+        );
+
+        // A key AssumeRole handed out for a role in 210987654321 lists that account.
+        let assumed = http
+            .post(format!("{}/", proxy.url()))
+            .header(header::AUTHORIZATION, auth("AKID", "us-east-1", "sts"))
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body("Action=AssumeRole&RoleArn=arn%3Aaws%3Aiam%3A%3A210987654321%3Arole%2Fr&RoleSessionName=s")
+            .send()
+            .await
+            .expect("AssumeRole answered");
+        assert_eq!(assumed.status(), 200);
+        let (status, _, _, body) = cloud(
+            &http,
+            &proxy,
+            "ListResources",
+            Some("ASIAISSUED"),
+            json!({"TypeName": stream}),
+        )
+        .await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["ResourceDescriptions"][0]["Identifier"], "theirs");
+        assert_eq!(
+            body["ResourceDescriptions"].as_array().map(Vec::len),
+            Some(1)
+        );
+        let get = json!({"TypeName": stream, "Identifier": "theirs"});
+        let (status, _, _, body) =
+            cloud(&http, &proxy, "GetResource", Some("ASIAISSUED"), get).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(
+            body["ResourceDescription"]["Properties"],
+            "{\"Name\":\"theirs\"}"
+        );
+
+        // The fake's errors are awsJson1_0 errors.
+        let (status, error, content_type, body) = cloud(
+            &http,
+            &proxy,
+            "ListResources",
+            Some("AKID"),
+            json!({"TypeName": "AWS::Nope::Thing"}),
+        )
+        .await;
+        assert_eq!(
+            (status, error.as_deref()),
+            (400, Some("TypeNotFoundException"))
+        );
+        assert_eq!(content_type, "application/x-amz-json-1.0");
+        assert_eq!(body["__type"], "TypeNotFoundException");
+        assert!(
+            body["Message"]
+                .as_str()
+                .is_some_and(|m| m.contains("AWS::Nope::Thing"))
+        );
+
+        // Rules still come first, and their errors are well-formed awsJson1_0 ones.
+        proxy.add_rule(Rule {
+            action: "ListResources".into(),
+            status: 400,
+            code: "ThrottlingException".into(),
+            times: 1,
+            ..Rule::default()
+        });
+        let before = cc.requests().len();
+        let (status, error, content_type, body) = cloud(
+            &http,
+            &proxy,
+            "ListResources",
+            Some("AKID"),
+            json!({"TypeName": stream}),
+        )
+        .await;
+        assert_eq!(
+            (status, error.as_deref()),
+            (400, Some("ThrottlingException"))
+        );
+        assert_eq!(content_type, "application/x-amz-json-1.0");
+        assert_eq!(body["__type"], "ThrottlingException");
+        assert!(body["Message"].is_string(), "{body}");
+        assert_eq!(
+            cc.requests().len(),
+            before,
+            "a rule's answer never reaches the fake"
+        );
+
+        // Unsigned: refused as AWS refuses it.
+        let (status, error, _, _) = cloud(
+            &http,
+            &proxy,
+            "ListResources",
+            None,
+            json!({"TypeName": stream}),
+        )
+        .await;
+        assert_eq!(
+            (status, error.as_deref()),
+            (403, Some("MissingAuthenticationTokenException"))
+        );
+
+        let requests = cc.requests();
+        let seen: Vec<(&str, &str, &str, u16)> = requests
+            .iter()
+            .map(|r| {
+                (
+                    r.operation.as_str(),
+                    r.account.as_str(),
+                    r.region.as_str(),
+                    r.status,
+                )
+            })
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                ("ListResources", DEFAULT_ACCOUNT, "eu-west-1", 200),
+                ("ListResources", "210987654321", "eu-west-1", 200),
+                ("GetResource", "210987654321", "eu-west-1", 200),
+                ("ListResources", DEFAULT_ACCOUNT, "eu-west-1", 400),
+            ]
+        );
+        let ops = proxy.operations();
+        assert_eq!(ops.get("cloudcontrolapi:ListResources"), Some(&4));
+        assert_eq!(ops.get("cloudcontrolapi:GetResource"), Some(&1));
+        assert_eq!(ops.get("sts:AssumeRole"), Some(&1));
+        assert_eq!(
+            *lock(&reached),
+            ["query"],
+            "only the AssumeRole reached moto"
+        );
+    }
 }

@@ -5,6 +5,7 @@
 //! - [`moto`]: installs moto (the AWS emulator) into a venv, starts it, seeds an
 //!   organization with `seed.py`;
 //! - [`aws_proxy`]: a fault-injecting, request-counting proxy in front of moto;
+//! - [`cloudcontrol`]: a fake of the Cloud Control API (moto has none), served by the proxy;
 //! - [`port_fake`]: Port's REST API, strict the way Port is;
 //! - [`demo`] and [`bench`]: the `harness demo` and `harness bench` commands;
 //! - [`product`]: where the product binary they run is; [`run`]: runs it (or the harness)
@@ -18,6 +19,7 @@
 
 pub mod aws_proxy;
 pub mod bench;
+pub mod cloudcontrol;
 pub mod demo;
 pub mod moto;
 pub mod port_fake;
