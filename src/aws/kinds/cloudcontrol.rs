@@ -50,6 +50,7 @@ use std::time::Duration;
 
 use aws_config::retry::RetryConfig;
 use aws_sdk_cloudcontrol::Client;
+use aws_sdk_cloudcontrol::config::retry::RetryPartition;
 use aws_sdk_cloudcontrol::types::ResourceDescription;
 use serde_json::{Map, Value, json};
 
@@ -237,9 +238,14 @@ impl Listing {
 
 /// The client of one unit: the run's config with Cloud Control's larger attempt budget in
 /// adaptive mode, unless the environment sets retries itself (`AWS_MAX_ATTEMPTS`,
-/// `AWS_RETRY_MODE`).
+/// `AWS_RETRY_MODE`). Its retry partition (the SDK's process-wide retry quota and adaptive
+/// rate limiter) is the (account, region): AWS throttles each on its own, so one throttled
+/// region does not slow every other down.
 fn client(ctx: &ListCtx) -> Client {
-    let mut config = aws_sdk_cloudcontrol::config::Builder::from(&ctx.sdk_config());
+    let mut config =
+        aws_sdk_cloudcontrol::config::Builder::from(&ctx.sdk_config()).retry_partition(
+            RetryPartition::new(format!("cloudcontrol/{}/{}", ctx.account.id, ctx.region)),
+        );
     if std::env::var_os("AWS_MAX_ATTEMPTS").is_none()
         && std::env::var_os("AWS_RETRY_MODE").is_none()
     {
