@@ -36,8 +36,9 @@
 //!   into one assumed-role SDK config per account; `regions` discovers enabled regions;
 //!   `collect` plans the (kind, account, region) units of a run under each resource's
 //!   `regionPolicy` and lists them into one bounded stream of pages; `kinds` is the registry
-//!   of kind descriptors, one file per `AWS::X::Y` kind grouped by service; `provision`
-//!   creates accounts in the organization.
+//!   of kind descriptors, one file per `AWS::X::Y` kind grouped by service, and
+//!   `kinds::cloudcontrol` the descriptor of any other CloudFormation type, listed through
+//!   Cloud Control; `provision` creates accounts in the organization.
 //! - [`port`]: every Port route: the REST client (token cache, Ocean User-Agent, retries),
 //!   integration bootstrap and resync state, the bulk loader, the owned-entity listing and
 //!   bulk delete, the resync request.
@@ -50,7 +51,7 @@
 //!   (`daemon::actions`, one file per action: "create an AWS account" drives
 //!   `aws::provision` and reports on the run through `port::runs`).
 //! - [`tools`]: offline `validate` and `map` over a mapping.
-//! - [`cli`]: the command line (`sail`, `validate`, `map`, `version`); `src/main.rs` only
+//! - [`cli`]: the command line (`sail`, `validate`, `map`, `kinds`, `version`); `src/main.rs` only
 //!   calls [`cli::main`].
 //! - [`metrics`] (the Prometheus registry every layer records into), [`pagination`] (the
 //!   cursor bookkeeping every paged listing shares, so a listing that loops fails instead of

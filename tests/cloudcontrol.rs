@@ -334,25 +334,28 @@ async fn a_resource_model_lists_a_type_under_each_parent_the_mapping_names() {
     );
 }
 
+/// A world with one stream `a` in us-east-1 of the management account and a mapping of
+/// its type in us-east-1, with `selector`'s fields.
+async fn one_stream(selector: Value) -> World {
+    let w = world().await;
+    let props = stream(MANAGEMENT, "us-east-1", "a", 1);
+    w.proxy
+        .cloud_control()
+        .put(MANAGEMENT, "us-east-1", STREAM, "a", props);
+    blueprint(&w, "kinesisStream");
+    let mut selector = selector;
+    selector["regionPolicy"] = json!({"allow": ["us-east-1"]});
+    w.seed_integration(json!({"resources": [resource(STREAM, "kinesisStream", selector)]}));
+    w
+}
+
 /// Cloud Control throttles hard: five `ThrottlingException`s in a row (every attempt another
 /// client would make) are retried through, and the run is complete. (The SDK's adaptive
 /// mode waits ~18 s before each retry once throttled: this test takes about a minute.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn throttling_is_retried_past_the_default_attempt_budget() {
-    let w = world().await;
-    let cc = w.proxy.cloud_control();
-    cc.put(
-        MANAGEMENT,
-        "us-east-1",
-        STREAM,
-        "a",
-        stream(MANAGEMENT, "us-east-1", "a", 1),
-    );
-    blueprint(&w, "kinesisStream");
     // One account at a time, so the five throttled answers all go to the first listing.
-    w.seed_integration(json!({"resources": [
-        resource(STREAM, "kinesisStream", json!({"regionPolicy": {"allow": ["us-east-1"]}, "maxConcurrentAccounts": 1})),
-    ]}));
+    let w = one_stream(json!({"maxConcurrentAccounts": 1})).await;
     w.proxy.add_rule(Rule {
         action: "ListResources".into(),
         status: 400,
@@ -372,21 +375,9 @@ async fn throttling_is_retried_past_the_default_attempt_budget() {
 /// attempts through `AWS_MAX_ATTEMPTS`, so the test does not wait out ten backoffs.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn throttling_that_does_not_stop_fails_the_unit_and_deletes_nothing() {
-    let w = world().await;
-    let cc = w.proxy.cloud_control();
-    cc.put(
-        MANAGEMENT,
-        "us-east-1",
-        STREAM,
-        "a",
-        stream(MANAGEMENT, "us-east-1", "a", 1),
-    );
-    blueprint(&w, "kinesisStream");
+    let w = one_stream(json!({})).await;
     let kept = format!("arn:aws:kinesis:us-east-1:{MANAGEMENT}:stream/a");
     stale(&w, "kinesisStream", &kept);
-    w.seed_integration(json!({"resources": [
-        resource(STREAM, "kinesisStream", json!({"regionPolicy": {"allow": ["us-east-1"]}})),
-    ]}));
     w.proxy.add_rule(Rule {
         action: "ListResources".into(),
         status: 400,

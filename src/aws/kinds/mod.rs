@@ -23,8 +23,10 @@
 //!   it ([`Fixture`]), which `tests/kinds.rs` checks every kind against.
 //!
 //! The supported-kind list of `validate`, its `includeActions` check, the scope checks of
-//! collection, of the engine and of `map`, and the tests' regional kinds all read the
-//! registry ([`all`], [`find`], [`is_regional`]); nothing else lists kinds.
+//! collection, of the engine and of `map`, the `kinds` command and the tests' regional kinds
+//! all read the registry ([`all`], [`find`], [`is_regional`]); nothing else lists kinds.
+//! [`find`] falls back to [`cloudcontrol`]: any other `AWS::X::Y` is a kind too, made on
+//! first use and listed through Cloud Control.
 //!
 //! Properties hold only keys AWS returned (absent, not `null`; a list AWS sent empty stays
 //! `[]`, [`sent`]), timestamps as aws-v3 writes them ([`time`], [`epoch_time`]), nested

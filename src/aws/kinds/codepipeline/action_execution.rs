@@ -19,7 +19,7 @@
 use aws_sdk_codepipeline::Client;
 use serde_json::Value;
 
-use super::{Pipelines, name_of};
+use super::{Pipelines, name_of, pipeline_page};
 use crate::aws::AwsError;
 use crate::aws::kinds::{
     Action, Emit, Fixture, Kind, ListCtx, RawJson, Regions, Scope, declared_json, item,
@@ -106,19 +106,17 @@ async fn action_executions(
             .customize()
             .interceptor(raw.clone())
             .send();
-        let page = match ctx
-            .next_page(LIST_ACTIONS, &mut cursors, async { Some(call.await) }, |p| {
-                p.next_token()
-            })
-            .await
-        {
-            Ok(Some(page)) => page,
-            Ok(None) => return Ok(()),
-            Err(e) if e.code() == Some("PipelineNotFoundException") => {
-                tracing::debug!(account = %ctx.account.id, region = %ctx.region, kind = KIND.name, pipeline = name, "the pipeline was deleted since the listing");
-                return Ok(());
-            }
-            Err(e) => return Err(e),
+        let Some(page) = pipeline_page(
+            ctx,
+            (KIND.name, LIST_ACTIONS),
+            name,
+            &mut cursors,
+            call,
+            |p| p.next_token(),
+        )
+        .await?
+        else {
+            return Ok(());
         };
         let items = raw
             .items(

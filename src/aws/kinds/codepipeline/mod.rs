@@ -12,9 +12,11 @@
 //! wire, are written as aws-v3 writes datetimes ([`declared_json`](super::declared_json)).
 
 use aws_sdk_codepipeline::Client;
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use serde_json::{Map, Value};
 
-use super::{ListCtx, RawJson};
+use super::{Emit, ListCtx, RawJson, item};
 use crate::aws::AwsError;
 use crate::pagination::Cursors;
 
@@ -189,5 +191,58 @@ fn epoch_members(object: &mut Value, keys: &[&str]) {
                 *v = super::epoch_time(secs);
             }
         }
+    }
+}
+
+/// What `Stage` and `Action` make of a pipeline's name and its `GetPipeline` answer: the
+/// `Properties` of each of their items.
+type Records = fn(&str, &Map<String, Value>) -> Vec<Map<String, Value>>;
+
+/// `Stage` and `Action`: each page of pipelines, their declarations, and the `Properties`
+/// `records` makes of each (pipeline name, `GetPipeline` answer), emitted page by page.
+async fn list_declared(
+    ctx: ListCtx,
+    emit: Emit,
+    kind: &'static str,
+    records: Records,
+) -> Result<(), AwsError> {
+    let client = Client::new(&ctx.sdk_config());
+    let mut pages = Pipelines::new(&client);
+    while let Some(entries) = pages.next(&ctx).await? {
+        let items = declarations(&ctx, &client, kind, entries)
+            .await?
+            .into_iter()
+            .flat_map(|(name, answer)| records(&name, &answer))
+            .map(|properties| item(kind, properties, Some(ctx.extra_context())))
+            .collect();
+        emit.send(items).await?;
+    }
+    Ok(())
+}
+
+/// The next page of a listing under pipeline `name` (`ListPipelineExecutions`,
+/// `ListActionExecutions`): `None` when the listing is over, or when the pipeline was
+/// deleted since it was listed (it has no history left to list).
+async fn pipeline_page<O, E, R>(
+    ctx: &ListCtx,
+    (kind, operation): (&'static str, &'static str),
+    name: &str,
+    cursors: &mut Cursors,
+    call: impl Future<Output = Result<O, SdkError<E, R>>>,
+    token: impl FnOnce(&O) -> Option<&str>,
+) -> Result<Option<O>, AwsError>
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    match ctx
+        .next_page(operation, cursors, async { Some(call.await) }, token)
+        .await
+    {
+        Err(e) if e.code() == Some("PipelineNotFoundException") => {
+            tracing::debug!(account = %ctx.account.id, region = %ctx.region, kind, pipeline = name, "the pipeline was deleted since the listing");
+            Ok(None)
+        }
+        other => other,
     }
 }

@@ -22,7 +22,7 @@
 use aws_sdk_codepipeline::Client;
 use serde_json::{Map, Value};
 
-use super::{Pipelines, epoch_members, name_of};
+use super::{Pipelines, epoch_members, name_of, pipeline_page};
 use crate::aws::AwsError;
 use crate::aws::kinds::{
     Action, Emit, Fixture, Kind, ListCtx, RawJson, Regions, Scope, declared_json, item,
@@ -120,19 +120,17 @@ async fn executions(ctx: &ListCtx, client: &Client, emit: &Emit, name: &str) -> 
             .customize()
             .interceptor(raw.clone())
             .send();
-        let page = match ctx
-            .next_page(LIST_EXECUTIONS, &mut cursors, async { Some(call.await) }, |p| {
-                p.next_token()
-            })
-            .await
-        {
-            Ok(Some(page)) => page,
-            Ok(None) => return Ok(()),
-            Err(e) if e.code() == Some("PipelineNotFoundException") => {
-                tracing::debug!(account = %ctx.account.id, region = %ctx.region, kind = KIND.name, pipeline = name, "the pipeline was deleted since the listing");
-                return Ok(());
-            }
-            Err(e) => return Err(e),
+        let Some(page) = pipeline_page(
+            ctx,
+            (KIND.name, LIST_EXECUTIONS),
+            name,
+            &mut cursors,
+            call,
+            |p| p.next_token(),
+        )
+        .await?
+        else {
+            return Ok(());
         };
         let summaries = raw.items(
             "pipelineExecutionSummaries",

@@ -13,12 +13,11 @@
 //! reconciliation); a pipeline deleted since the listing (`PipelineNotFoundException`) has
 //! no stages. A failed `ListPipelines` fails the unit.
 
-use aws_sdk_codepipeline::Client;
 use serde_json::{Map, Value, json};
 
-use super::{Pipelines, declarations, objects, parts};
+use super::{list_declared, objects, parts};
 use crate::aws::AwsError;
-use crate::aws::kinds::{Action, Emit, Fixture, Kind, ListCtx, Regions, Scope, declared_json, item};
+use crate::aws::kinds::{Action, Emit, Fixture, Kind, ListCtx, Regions, Scope, declared_json};
 
 pub const KIND: Kind = Kind {
     name: "AWS::CodePipeline::Stage",
@@ -52,18 +51,7 @@ const KEYS: &[(&str, &str)] = &[
 ];
 
 async fn list(ctx: ListCtx, emit: Emit) -> Result<(), AwsError> {
-    let client = Client::new(&ctx.sdk_config());
-    let mut pages = Pipelines::new(&client);
-    while let Some(entries) = pages.next(&ctx).await? {
-        let items = declarations(&ctx, &client, KIND.name, entries)
-            .await?
-            .into_iter()
-            .flat_map(|(name, answer)| stages(&name, &answer))
-            .map(|properties| item(KIND.name, properties, Some(ctx.extra_context())))
-            .collect();
-        emit.send(items).await?;
-    }
-    Ok(())
+    list_declared(ctx, emit, KIND.name, stages).await
 }
 
 /// The `Properties` of each stage of pipeline `name`'s `GetPipeline` answer, as aws-v3's
