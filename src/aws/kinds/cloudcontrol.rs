@@ -294,16 +294,7 @@ async fn list(ctx: ListCtx, emit: Emit) -> Result<(), AwsError> {
                 .iter()
                 .map(|d| described(name, "cloudformation:ListResources", d))
                 .collect::<Result<Vec<_>, _>>()?;
-            let items = if get_all {
-                get_each(
-                    &ctx,
-                    &client,
-                    listed.into_iter().map(|(id, _)| id).collect(),
-                )
-                .await?
-            } else {
-                complete_partial(&ctx, &client, listed).await?
-            };
+            let items = complete(&ctx, &client, listed, get_all).await?;
             emit.send(
                 items
                     .into_iter()
@@ -322,19 +313,21 @@ async fn paced(ctx: &ListCtx) {
     ctx.bounds.cloud_control.until_key_ready(&key).await;
 }
 
-/// The listed resources whose `Properties` hold only their identifier get their full
-/// properties from `GetResource`; the others are kept as listed.
-async fn complete_partial(
+/// The listed resources with their full properties from `GetResource`: every one when
+/// `get_all`, else those whose list answer holds only their identifier; the others as
+/// listed. A resource gone since the listing is left out.
+async fn complete(
     ctx: &ListCtx,
     client: &Client,
     listed: Vec<(String, Map<String, Value>)>,
+    get_all: bool,
 ) -> Result<Vec<(String, Map<String, Value>)>, AwsError> {
-    if !listed.iter().any(|(id, p)| partial(id, p)) {
+    if !get_all && !listed.iter().any(|(id, p)| partial(id, p)) {
         return Ok(listed);
     }
     let fetched = ctx
         .per_resource(SERVICE, listed, |(id, props)| async move {
-            if partial(&id, &props) {
+            if get_all || partial(&id, &props) {
                 get(ctx, client, id).await
             } else {
                 Ok(Some((id, props)))
@@ -357,24 +350,6 @@ fn partial(identifier: &str, properties: &Map<String, Value>) -> bool {
         && properties
             .values()
             .all(|v| v.as_str().is_some_and(|s| parts.contains(&s)))
-}
-
-/// `GetResource` for each identifier, in order; a resource gone since the listing is left
-/// out.
-async fn get_each(
-    ctx: &ListCtx,
-    client: &Client,
-    ids: Vec<String>,
-) -> Result<Vec<(String, Map<String, Value>)>, AwsError> {
-    let fetched = ctx
-        .per_resource(SERVICE, ids, |id| get(ctx, client, id))
-        .await;
-    Ok(fetched
-        .into_iter()
-        .collect::<Result<Vec<_>, _>>()?
-        .into_iter()
-        .flatten()
-        .collect())
 }
 
 /// One `GetResource`: `None` when the resource no longer exists.
