@@ -399,7 +399,7 @@ async fn throttling_that_does_not_stop_fails_the_unit_and_deletes_nothing() {
 }
 
 /// Every Cloud Control call is paced per (account, region): sixty `GetResource`s against a
-/// fake that throttles any (account, region) over 25 requests a second, with no retry at
+/// fake that throttles any (account, region) over 30 requests a second, with no retry at
 /// all, complete without one throttled answer. Unpaced, the sixteen concurrent calls of a
 /// page would go over at once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -416,7 +416,7 @@ async fn cloud_control_calls_are_paced_per_account_and_region() {
             stream(MANAGEMENT, "us-east-1", &name, 1),
         );
     }
-    cc.throttle_over(25);
+    cc.throttle_over(30);
     blueprint(&w, "kinesisStream");
     w.seed_integration(json!({"resources": [
         resource(STREAM, "kinesisStream", json!({"useGetResourceAPI": true, "regionPolicy": {"allow": ["us-east-1"]}})),
