@@ -8511,6 +8511,76 @@ async fn history_deployment_max_age_days_stops_paging_at_the_first_older_deploym
     }
 }
 
+/// `maxAgeDays: 30, maxItems: 1` on `AWS::CodeDeploy::DeploymentTarget`: `ListDeployments`
+/// carries CodeDeploy's own `createTimeRange` filter (the canned answer, the newest
+/// deployment only, is given only to a request that does), and the window holds one target:
+/// one `BatchGetDeploymentTargets` of one id out of a first page of 30, no second page of
+/// targets, the older deployment's targets never listed, and an earlier run's target entity
+/// kept by the complete run. `ListDeploymentTargets` and `BatchGetDeploymentTargets` are
+/// canned (moto 5.2.5 lacks them).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn history_deployment_target_asks_codedeploy_for_the_age_window_and_counts_targets() {
+    let (w, ids) = world_with_codedeploy_deployment_targets("0").await;
+    seed_bounded_example(
+        &w,
+        "codedeploy-deployment-target",
+        json!({"maxAgeDays": 30, "maxItems": 1}),
+    );
+    w.proxy.add_rule(Rule {
+        action: "ListDeployments".into(),
+        request_contains: Some("createTimeRange".into()),
+        body: Some(json!({"deployments": [ids[1]]}).to_string()),
+        times: 10,
+        ..Default::default()
+    });
+    let first: Vec<String> = (0..30).map(|i| format!("i-{i:017}")).collect();
+    w.proxy.add_rule(Rule {
+        times: 1,
+        ..codedeploy_canned(
+            "ListDeploymentTargets",
+            &ids[1],
+            json!({"targetIds": first, "nextToken": "targets-2"}),
+        )
+    });
+    w.proxy.add_rule(codedeploy_canned(
+        "ListDeploymentTargets",
+        &ids[1],
+        json!({"targetIds": ["i-lastone"]}),
+    ));
+    w.proxy.add_rule(codedeploy_canned(
+        "BatchGetDeploymentTargets",
+        &ids[1],
+        codedeploy_instance_target_answer(&ids[1], "i-0123456789abcdef0"),
+    ));
+    let old = format!("{}/i-older", ids[0]);
+    put_owned(&w, "codedeployDeploymentTarget", &old);
+    let run = run_binary(&["sail"], &w.env()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(w.proxy.hits("ListDeployments"), 1);
+    assert_eq!(
+        w.proxy.hits("ListDeploymentTargets"),
+        1,
+        "the window is full"
+    );
+    assert_eq!(w.proxy.hits("BatchGetDeploymentTargets"), 1);
+    assert!(
+        w.port
+            .entity(
+                "codedeployDeploymentTarget",
+                &format!("{}/i-0123456789abcdef0", ids[1])
+            )
+            .is_some()
+    );
+    assert_eq!(
+        w.port
+            .entity("codedeployDeploymentTarget", &old)
+            .map(|e| e["title"].clone()),
+        Some(json!("earlier run")),
+        "{}",
+        run.stderr
+    );
+}
+
 /// `validate` rejects a bad bound, naming the resource, its kind, the field and what it
 /// expects (not a number, negative, 0 days), and a bound on a kind that is not a history
 /// kind (it would be ignored); the same bound, valid, on `BuildRun` passes.

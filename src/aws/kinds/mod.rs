@@ -324,7 +324,10 @@ impl Kind {
     pub fn history_time(&self) -> Option<&'static str> {
         match self.name {
             "AWS::CodeBuild::BuildRun" => Some("StartTime"),
-            "AWS::CodeDeploy::Deployment" => Some("CreateTime"),
+            // DeploymentTarget: its deployment's, filtered by CodeDeploy itself.
+            "AWS::CodeDeploy::Deployment" | "AWS::CodeDeploy::DeploymentTarget" => {
+                Some("CreateTime")
+            }
             "AWS::CodePipeline::PipelineExecution" | "AWS::CodePipeline::ActionExecution" => {
                 Some("StartTime")
             }

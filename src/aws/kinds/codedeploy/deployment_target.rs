@@ -4,6 +4,11 @@
 //! [`TARGET_BATCH`] targets (aws-v3's default `GetDeploymentTargetDetailsAction`). Each batch
 //! is emitted as it is described, so a bound on the history is a stop in the page loop.
 //!
+//! `selector.maxAgeDays` asks `ListDeployments` for the deployments created since
+//! (`createTimeRange`, CodeDeploy's own filter); `selector.maxItems` bounds the targets
+//! listed per (account, region), newest deployment first, and no target past it is
+//! described.
+//!
 //! aws-v3's model `ignore`s undeclared keys: `Properties` are `DeploymentId` (the listed
 //! deployment's id, injected as aws-v3 does) and the 5 declared keys of the target that
 //! CodeDeploy returned, PascalCase in the model's order, read from the answer's own JSON
@@ -19,13 +24,15 @@
 //! exist would look deleted to reconciliation).
 
 use aws_sdk_codedeploy::Client;
+use aws_sdk_codedeploy::types::TimeRange;
+use aws_smithy_types::DateTime;
 use serde_json::{Map, Value, json};
 
 use super::objects;
 use crate::aws::AwsError;
 use crate::aws::kinds::{
-    Action, Emit, Fixture, Kind, ListCtx, RawJson, Regions, Scope, declared_json, epoch_time,
-    item,
+    Action, Emit, Fixture, Kind, ListCtx, RawJson, Regions, Scope, Window, declared_json,
+    epoch_time, item,
 };
 use crate::pagination::Cursors;
 
@@ -75,7 +82,19 @@ const TARGETS: &[&str] = &[
 
 async fn list(ctx: ListCtx, emit: Emit) -> Result<(), AwsError> {
     let codedeploy = Client::new(&ctx.sdk_config());
-    let mut pages = codedeploy.list_deployments().into_paginator().send();
+    let mut request = codedeploy.list_deployments();
+    // `maxAgeDays`: CodeDeploy lists only the deployments created since (its own filter on
+    // the deployment's `CreateTime`); `maxItems` counts targets ([`Window`]).
+    if let Some(days) = ctx.history.and_then(|h| h.max_age_days) {
+        let since = chrono::Utc::now() - chrono::Duration::days(i64::from(days));
+        request = request.create_time_range(
+            TimeRange::builder()
+                .start(DateTime::from_secs(since.timestamp()))
+                .build(),
+        );
+    }
+    let mut window = ctx.window();
+    let mut pages = request.into_paginator().send();
     let mut cursors = Cursors::default();
     while let Some(page) = ctx
         .next_page(
@@ -87,22 +106,24 @@ async fn list(ctx: ListCtx, emit: Emit) -> Result<(), AwsError> {
         .await?
     {
         for deployment in page.deployments() {
-            list_targets(&ctx, &emit, &codedeploy, deployment).await?;
+            list_targets(&ctx, &emit, &codedeploy, deployment, &mut window).await?;
+            if window.closed() {
+                return Ok(());
+            }
         }
     }
     Ok(())
 }
 
-/// Every target of `deployment`, described batch by batch; none for a deployment that has
-/// not started.
+/// Every target of `deployment`, described [`TARGET_BATCH`] at a time and emitted batch by
+/// batch, while `window` has room.
 async fn list_targets(
     ctx: &ListCtx,
     emit: &Emit,
     codedeploy: &Client,
     deployment: &str,
+    window: &mut Window,
 ) -> Result<(), AwsError> {
-    // The SDK has no paginator for this call: its `nextToken` is followed here, each one
-    // checked in `cursors` (a repeat would loop).
     let mut cursors = Cursors::default();
     let mut token: Option<String> = None;
     loop {
@@ -128,7 +149,9 @@ async fn list_targets(
             }
             Err(e) => return Err(e),
         };
-        for ids in page.target_ids().chunks(TARGET_BATCH) {
+        // No `BatchGetDeploymentTargets` for targets past `maxItems`.
+        let room = window.room(page.target_ids().len());
+        for ids in page.target_ids()[..room].chunks(TARGET_BATCH) {
             ctx.pace("codedeploy").await;
             let raw = RawJson::default();
             codedeploy
@@ -154,7 +177,12 @@ async fn list_targets(
                 )
             })
             .collect();
-            emit.send(items).await?;
+            // Counted only: the age bound is CodeDeploy's filter, and targets have no
+            // `CreateTime`.
+            emit.send(window.admit(items, "CreateTime")).await?;
+        }
+        if window.closed() {
+            return Ok(());
         }
         token = cursors
             .next(page.next_token())
