@@ -471,6 +471,41 @@ const KIND_OF_OPERATION: &[(&str, &str)] = &[
         "codepipeline:ListActionExecutions",
         "AWS::CodePipeline::ActionExecution",
     ),
+    (
+        "codedeploy:ListApplications",
+        "AWS::CodeDeploy::Application + DeploymentGroup",
+    ),
+    (
+        "codedeploy:BatchGetApplications",
+        "AWS::CodeDeploy::Application",
+    ),
+    (
+        "codedeploy:ListTagsForResource",
+        "AWS::CodeDeploy::Application (+ DeploymentGroup tags when asked)",
+    ),
+    (
+        "codedeploy:ListDeploymentGroups",
+        "AWS::CodeDeploy::DeploymentGroup",
+    ),
+    (
+        "codedeploy:BatchGetDeploymentGroups",
+        "AWS::CodeDeploy::DeploymentGroup",
+    ),
+    (
+        "codedeploy:ListDeployments",
+        "AWS::CodeDeploy::Deployment + DeploymentTarget",
+    ),
+    ("codedeploy:GetDeployment", "AWS::CodeDeploy::Deployment"),
+    (
+        "codedeploy:ListDeploymentTargets",
+        "AWS::CodeDeploy::DeploymentTarget",
+    ),
+    (
+        "codedeploy:BatchGetDeploymentTargets",
+        "AWS::CodeDeploy::DeploymentTarget",
+    ),
+    ("cloudcontrolapi:ListResources", "Cloud Control types"),
+    ("cloudcontrolapi:GetResource", "Cloud Control types"),
 ];
 
 /// The kind of a service whose every operation belongs to one kind.
